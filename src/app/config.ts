@@ -1,0 +1,185 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration from the environment (configuration.md, Environment). An unknown `KESSAI_*`
+ * variable or an invalid value stops start-up with a message naming it.
+ */
+export type Mode = 'demo' | 'production';
+
+export interface Config {
+  mode: Mode;
+  dataDir: string;
+  databaseUrl: string;
+  host: string;
+  gateway: { port: number; publicUrl: string };
+  sandbox: { port: number; publicUrl: string; databaseUrl: string; timeFactor: number };
+  shop: { port: number; publicUrl: string };
+  alipayplus: {
+    baseUrl: string;
+    clientId: string;
+    /** PEM or bare base64; `undefined` means "generate in the data folder" (demo only). */
+    privateKey: string | undefined;
+    publicKey: string | undefined;
+    timeoutMs: number;
+    inquiryTimeoutMs: number;
+  };
+  demo: { hashKey: string | undefined; apiPassword: string | undefined };
+  logLevel: string;
+}
+
+const KNOWN = [
+  'KESSAI_MODE',
+  'KESSAI_DATA_DIR',
+  'KESSAI_HOST',
+  'KESSAI_GATEWAY_PORT',
+  'KESSAI_SANDBOX_PORT',
+  'KESSAI_SHOP_PORT',
+  'KESSAI_GATEWAY_PUBLIC_URL',
+  'KESSAI_SANDBOX_PUBLIC_URL',
+  'KESSAI_SHOP_PUBLIC_URL',
+  'KESSAI_ALIPAYPLUS_BASE_URL',
+  'KESSAI_ALIPAYPLUS_CLIENT_ID',
+  'KESSAI_ALIPAYPLUS_PRIVATE_KEY',
+  'KESSAI_ALIPAYPLUS_PUBLIC_KEY',
+  'KESSAI_ALIPAYPLUS_TIMEOUT_MS',
+  'KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS',
+  'KESSAI_SANDBOX_DATABASE',
+  'KESSAI_SANDBOX_TIME_FACTOR',
+  'KESSAI_DEMO_HASH_KEY',
+  'KESSAI_DEMO_API_PASSWORD',
+  'KESSAI_LOG_LEVEL',
+  'KESSAI_TEST_DATABASE_URL',
+] as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().min(1).max(600_000);
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+const demoSecret = z
+  .string()
+  .regex(/^[\x21-\x7e]{16,64}$/, 'must be 16–64 printable ASCII characters without spaces');
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+function parse<T>(schema: z.ZodType<T>, name: string, value: string | undefined): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ConfigError(`${name}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+  }
+  return result.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('KESSAI_') || (KNOWN as readonly string[]).includes(name)) continue;
+    const near = KNOWN.filter((k) => levenshtein(k, name) <= 3);
+    throw new ConfigError(
+      `unknown environment variable ${name}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}`,
+    );
+  }
+  const get = (name: (typeof KNOWN)[number]): string | undefined => {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const mode = parse(z.enum(['demo', 'production']), 'KESSAI_MODE', get('KESSAI_MODE') ?? defaultMode);
+  const dataDir = resolve(get('KESSAI_DATA_DIR') ?? './data');
+  const host = get('KESSAI_HOST') ?? '127.0.0.1';
+  const gatewayPort = parse(port, 'KESSAI_GATEWAY_PORT', get('KESSAI_GATEWAY_PORT') ?? '8080');
+  const sandboxPort = parse(port, 'KESSAI_SANDBOX_PORT', get('KESSAI_SANDBOX_PORT') ?? '8081');
+  const shopPort = parse(port, 'KESSAI_SHOP_PORT', get('KESSAI_SHOP_PORT') ?? '8082');
+  const publicUrl = (name: (typeof KNOWN)[number], p: number) =>
+    parse(httpUrl, name, get(name) ?? `http://localhost:${p}`);
+  const sandboxPublicUrl = publicUrl('KESSAI_SANDBOX_PUBLIC_URL', sandboxPort);
+
+  const databaseUrl = env.DATABASE_URL || `sqlite:${resolve(dataDir, 'kessai.sqlite')}`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL: expected sqlite:<file> or postgres://…');
+  }
+  const sandboxDb = get('KESSAI_SANDBOX_DATABASE') ?? `sqlite:${resolve(dataDir, 'sandbox.sqlite')}`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(sandboxDb)) {
+    throw new ConfigError('KESSAI_SANDBOX_DATABASE: expected sqlite:<file>, sqlite::memory: or postgres://…');
+  }
+
+  const baseUrl = get('KESSAI_ALIPAYPLUS_BASE_URL');
+  const clientId = get('KESSAI_ALIPAYPLUS_CLIENT_ID');
+  const privateKey = get('KESSAI_ALIPAYPLUS_PRIVATE_KEY');
+  const publicKey = get('KESSAI_ALIPAYPLUS_PUBLIC_KEY');
+  if (mode === 'production') {
+    for (const [name, value] of [
+      ['KESSAI_ALIPAYPLUS_BASE_URL', baseUrl],
+      ['KESSAI_ALIPAYPLUS_CLIENT_ID', clientId],
+      ['KESSAI_ALIPAYPLUS_PRIVATE_KEY', privateKey],
+      ['KESSAI_ALIPAYPLUS_PUBLIC_KEY', publicKey],
+    ] as const) {
+      if (!value) throw new ConfigError(`${name}: required in production mode`);
+    }
+  }
+
+  return {
+    mode,
+    dataDir,
+    databaseUrl,
+    host,
+    gateway: { port: gatewayPort, publicUrl: publicUrl('KESSAI_GATEWAY_PUBLIC_URL', gatewayPort) },
+    sandbox: {
+      port: sandboxPort,
+      publicUrl: sandboxPublicUrl,
+      databaseUrl: sandboxDb,
+      timeFactor: parse(
+        z.coerce.number().positive().max(1000),
+        'KESSAI_SANDBOX_TIME_FACTOR',
+        get('KESSAI_SANDBOX_TIME_FACTOR') ?? '1',
+      ),
+    },
+    shop: { port: shopPort, publicUrl: publicUrl('KESSAI_SHOP_PUBLIC_URL', shopPort) },
+    alipayplus: {
+      baseUrl: baseUrl ? parse(httpUrl, 'KESSAI_ALIPAYPLUS_BASE_URL', baseUrl) : sandboxPublicUrl,
+      clientId: clientId ?? 'SANDBOX_KESSAI',
+      privateKey,
+      publicKey,
+      timeoutMs: parse(
+        positiveMs,
+        'KESSAI_ALIPAYPLUS_TIMEOUT_MS',
+        get('KESSAI_ALIPAYPLUS_TIMEOUT_MS') ?? '8000',
+      ),
+      inquiryTimeoutMs: parse(
+        positiveMs,
+        'KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS',
+        get('KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS') ?? '5000',
+      ),
+    },
+    demo: {
+      hashKey:
+        get('KESSAI_DEMO_HASH_KEY') && parse(demoSecret, 'KESSAI_DEMO_HASH_KEY', get('KESSAI_DEMO_HASH_KEY')),
+      apiPassword:
+        get('KESSAI_DEMO_API_PASSWORD') &&
+        parse(demoSecret, 'KESSAI_DEMO_API_PASSWORD', get('KESSAI_DEMO_API_PASSWORD')),
+    },
+    logLevel: parse(
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      'KESSAI_LOG_LEVEL',
+      get('KESSAI_LOG_LEVEL') ?? 'info',
+    ),
+  };
+}

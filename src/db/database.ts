@@ -1,0 +1,171 @@
+import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+
+/**
+ * The gateway's tables. Instants are epoch milliseconds (UTC) in BIGINT columns; amounts are
+ * integer yen; flags are 0/1 integers; lists and echoed request fields are JSON text. The same
+ * representation works on SQLite and PostgreSQL, so the repositories have one code path.
+ */
+export interface MerchantTable {
+  merchant_id: string;
+  name: string;
+  display_name: string;
+  mcc: string;
+  city: string;
+  region: string;
+  registered_on: string;
+  suspended: number;
+  created_at: number;
+}
+
+export interface ServiceTable {
+  merchant_id: string;
+  service_id: string;
+  display_name: string;
+  hash_key: string;
+  api_password_digest: string | null;
+  encoding: string;
+  url_hosts: string;
+  approved_wallets: string;
+  active: number;
+  maintenance: number;
+  created_at: number;
+}
+
+export interface SystemFlagTable {
+  name: string;
+  value: string;
+}
+
+export interface PaymentTable {
+  tracking_id: string;
+  token: string;
+  transaction_id: string;
+  merchant_id: string;
+  service_id: string;
+  order_id: string;
+  status: string;
+  amount: number;
+  cust_code: string;
+  item_id: string;
+  item_name: string;
+  request_fields: string;
+  details: string;
+  free_csv: string;
+  charset: string;
+  terminal_type: string;
+  os_type: string | null;
+  user_agent: string;
+  client_ip: string;
+  received_at: number;
+  updated_at: number;
+  in_progress_at: number | null;
+  deadline_at: number | null;
+  payment_request_id: string | null;
+  pay_outcome: string | null;
+  redirect_url: string | null;
+  alipay_payment_id: string | null;
+  wallet: string | null;
+  paid_at: number | null;
+  cancel_requested_at: number | null;
+  result_code: string | null;
+  quote_currency_pair: string | null;
+  quote_price: string | null;
+  refunded_amount: number;
+  refund_reserved_amount: number;
+}
+
+export interface PaymentEventTable {
+  id: Generated<number>;
+  tracking_id: string;
+  from_status: string;
+  to_status: string;
+  cause: string;
+  result_code: string | null;
+  at: number;
+}
+
+export interface AlipayMessageTable {
+  id: Generated<number>;
+  tracking_id: string;
+  api: string;
+  request_body: string;
+  response_status: number | null;
+  response_body: string | null;
+  outcome: string;
+  at: number;
+  duration_ms: number;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  tracking_id: string;
+  result: string;
+  err_code: string;
+  status: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number | null;
+  finished_at: number | null;
+  last_answer: string | null;
+}
+
+export interface NotificationAttemptTable {
+  id: Generated<number>;
+  notification_id: number;
+  at: number;
+  http_status: number | null;
+  answer: string | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export interface JobTable {
+  id: Generated<number>;
+  kind: string;
+  dedupe_key: string | null;
+  payload: string;
+  status: string;
+  due_at: number;
+  attempts: number;
+  locked_until: number | null;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PaymentErrorTable {
+  id: Generated<number>;
+  merchant_id: string;
+  service_id: string;
+  code: string;
+  field: string;
+  order_id: string;
+  user_agent: string;
+  client_ip: string;
+  authenticated: number;
+  at: number;
+}
+
+export interface Database {
+  merchants: MerchantTable;
+  services: ServiceTable;
+  system_flags: SystemFlagTable;
+  payments: PaymentTable;
+  payment_events: PaymentEventTable;
+  alipay_messages: AlipayMessageTable;
+  notifications: NotificationTable;
+  notification_attempts: NotificationAttemptTable;
+  jobs: JobTable;
+  payment_errors: PaymentErrorTable;
+}
+
+/** A connection or an open transaction: repositories accept either. */
+export type Db = Kysely<Database> | Transaction<Database>;
+
+export type PaymentRow = Selectable<PaymentTable>;
+export type NewPayment = Insertable<PaymentTable>;
+export type ServiceRow = Selectable<ServiceTable>;
+export type MerchantRow = Selectable<MerchantTable>;
+export type JobRow = Selectable<JobTable>;
+export type NotificationRow = Selectable<NotificationTable>;

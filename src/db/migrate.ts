@@ -1,0 +1,30 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { DialectName } from './connection';
+import * as m001 from './migrations/001-initial';
+import { columnKit } from './migrations/columns';
+
+/**
+ * Migrations are TypeScript modules listed here (not discovered on disk) so they load the same way
+ * from a checkout, tsx, or a bundle; each receives the dialect's column kit.
+ */
+const MIGRATIONS = { '001-initial': m001 } as const;
+
+function provider(dialect: DialectName): MigrationProvider {
+  const kit = columnKit(dialect);
+  return {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, module] of Object.entries(MIGRATIONS)) {
+        out[name] = { up: (db: Kysely<unknown>) => module.up(db, kit) };
+      }
+      return out;
+    },
+  };
+}
+
+export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName): Promise<string[]> {
+  const migrator = new Migrator({ db: db as Kysely<unknown>, provider: provider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,44 @@
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { PURCHASE_HEAD_FIELDS, PURCHASE_TAIL_FIELDS } from '../../src/channels/link/link-fields';
+import { linkHash } from '../../src/channels/link/link-hash';
+
+const HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
+const VECTOR: Record<string, string> = {
+  pay_method: 'alipay',
+  merchant_id: '30000',
+  service_id: '001',
+  cust_code: 'CUST-0001',
+  order_id: 'ORDER-20261127-0001',
+  item_id: 'ITEM-01',
+  item_name: '抹茶セット',
+  amount: '1500',
+  pay_type: '0',
+  service_type: '0',
+  terminal_type: '0',
+  success_url: 'http://localhost:8082/shop/success',
+  cancel_url: 'http://localhost:8082/shop/cancel',
+  error_url: 'http://localhost:8082/shop/error',
+  pagecon_url: 'http://localhost:8082/shop/pagecon',
+  request_date: '20261127103000',
+  limit_second: '600',
+};
+const values = [...PURCHASE_HEAD_FIELDS, ...PURCHASE_TAIL_FIELDS].map((name) => VECTOR[name] ?? '');
+
+describe('Link Type hash', () => {
+  it('matches the A01-1 test vector of the spec (SHA-1 over UTF-8)', () => {
+    expect(linkHash(values, HASH_KEY)).toBe('2c58b0307325f8efc21a9c7725624631dd448dcd');
+  });
+
+  it('differs when hashed over Shift_JIS bytes, as the spec warns', () => {
+    const sjis = linkHash(values, HASH_KEY, (text) => iconv.encode(text, 'cp932'));
+    expect(sjis.startsWith('5e77ebd8')).toBe(true);
+  });
+
+  it('trims ASCII whitespace but keeps the ideographic space', () => {
+    const padded = values.map((v, i) => (i === 3 ? ` \t${v}\r\n` : v));
+    expect(linkHash(padded, HASH_KEY)).toBe('2c58b0307325f8efc21a9c7725624631dd448dcd');
+    const ideographic = values.map((v, i) => (i === 3 ? `\u3000${v}` : v));
+    expect(linkHash(ideographic, HASH_KEY)).not.toBe('2c58b0307325f8efc21a9c7725624631dd448dcd');
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Each file owns its databases and ports; files run in parallel on the machine's cores.
+    fileParallelism: true,
+    reporters: ['default'],
+  },
+  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+});
