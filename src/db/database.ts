@@ -67,6 +67,7 @@ export interface PaymentTable {
   wallet: string | null;
   paid_at: number | null;
   cancel_requested_at: number | null;
+  cancel_target: string | null;
   result_code: string | null;
   quote_currency_pair: string | null;
   quote_price: string | null;

@@ -70,6 +70,7 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
     .addColumn('wallet', 'text')
     .addColumn('paid_at', 'bigint')
     .addColumn('cancel_requested_at', 'bigint')
+    .addColumn('cancel_target', 'text')
     .addColumn('result_code', 'text')
     .addColumn('quote_currency_pair', 'text')
     .addColumn('quote_price', 'text')
