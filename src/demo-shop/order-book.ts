@@ -1,0 +1,74 @@
+import type { Yen } from '../kernel/money';
+
+/**
+ * The demo shop's orders, in memory: a restart forgets them (the orders page says so). A real shop
+ * keeps them in its database and fulfils from the A02-1 notification only (merchant-link-type.md,
+ * A03-1: "fulfil orders from A02-1 only").
+ */
+export interface ShopOrder {
+  orderId: string;
+  itemId: string;
+  itemName: string;
+  amount: Yen;
+  skipSelection: boolean;
+  placedAt: Date;
+}
+
+export interface ReceivedNotification {
+  fields: Record<string, string>;
+  at: Date;
+}
+
+/** What the shop knows of an order's outcome, from the latest A02-1 (`res_result`). */
+export type OrderState = 'awaiting' | 'paid' | 'failed' | 'not-paid';
+
+const STATE_BY_RESULT: Record<string, OrderState> = { OK: 'paid', NG: 'failed', CN: 'not-paid' };
+
+export interface OrderView {
+  orderId: string;
+  /** `undefined` for an order this process did not place (it was placed before a restart). */
+  order: ShopOrder | undefined;
+  notifications: readonly ReceivedNotification[];
+  state: OrderState;
+  trackingId: string | undefined;
+}
+
+export class OrderBook {
+  private readonly orders = new Map<string, ShopOrder>();
+  private readonly notifications = new Map<string, ReceivedNotification[]>();
+
+  place(order: ShopOrder): void {
+    this.orders.set(order.orderId, order);
+  }
+
+  get(orderId: string): ShopOrder | undefined {
+    return this.orders.get(orderId);
+  }
+
+  /** Repeats of the same notification are normal (A02-1 retries); every one is kept. */
+  recordNotification(orderId: string, notification: ReceivedNotification): void {
+    const list = this.notifications.get(orderId);
+    if (list) list.push(notification);
+    else this.notifications.set(orderId, [notification]);
+  }
+
+  view(orderId: string): OrderView {
+    const notifications = this.notifications.get(orderId) ?? [];
+    const latest = notifications.at(-1)?.fields;
+    return {
+      orderId,
+      order: this.orders.get(orderId),
+      notifications,
+      state: (latest && STATE_BY_RESULT[latest.res_result ?? '']) ?? 'awaiting',
+      trackingId: latest?.res_tracking_id || undefined,
+    };
+  }
+
+  /** Every order placed or notified, newest first. */
+  list(): OrderView[] {
+    const ids = new Set([...this.orders.keys(), ...this.notifications.keys()]);
+    const views = [...ids].map((id) => this.view(id));
+    const time = (v: OrderView) => (v.order?.placedAt ?? v.notifications[0]?.at ?? new Date(0)).getTime();
+    return views.sort((a, b) => time(b) - time(a));
+  }
+}

@@ -1,0 +1,134 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type Charset, charsetLabel, encodeText } from '../kernel/charset';
+import { type Clock, systemClock } from '../kernel/clock';
+import { chooseOrder, purchaseForm } from './checkout';
+import { OrderBook } from './order-book';
+import { parseFormBody, readResultForm } from './result-form';
+import {
+  CheckoutRedirectPage,
+  MessagePage,
+  OrdersPage,
+  ResultPage,
+  type ResultPath,
+  renderPage,
+  ShopPage,
+} from './shop-pages';
+
+/**
+ * The demo shop: a small merchant storefront that speaks the Link Type protocol to the gateway the
+ * way a merchant would (merchant-link-type.md) — the reference integration merchants can copy.
+ */
+export interface ShopOptions {
+  /** The shop's own absolute base, put into success/cancel/error/pagecon URLs. */
+  publicUrl: string;
+  /** The gateway's base; the A01-1 form posts to `${gatewayUrl}/f01/FepBuyInfoReceive.do`. */
+  gatewayUrl: string;
+  merchantId: string;
+  serviceId: string;
+  hashKey: string;
+  /** The service's encoding: of the A01-1 post, and of the A02-1/A03-1 the gateway sends back. */
+  encoding: 'Shift_JIS' | 'UTF-8';
+  clock?: Clock;
+  logger?: boolean;
+}
+
+/** The Link Type's own body limit (A01-1, check 1) is ample for every form the shop receives. */
+const BODY_LIMIT = 64 * 1024;
+
+function rawBody(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+}
+
+function sendHtml(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).type('text/html; charset=UTF-8').header('cache-control', 'no-store').send(html);
+}
+
+/** Builds the shop (not listening yet; the caller listens). */
+export async function buildShopApp(options: ShopOptions): Promise<FastifyInstance> {
+  const clock = options.clock ?? systemClock;
+  // Windows-31J is what "Shift_JIS" means on the wire (merchant-link-type.md, Encoding).
+  const charset: Charset = options.encoding === 'UTF-8' ? 'utf-8' : 'windows-31j';
+  const gatewayAction = `${options.gatewayUrl.replace(/\/+$/, '')}/f01/FepBuyInfoReceive.do`;
+  const orders = new OrderBook();
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: BODY_LIMIT });
+
+  // Forms arrive in the service's encoding, not UTF-8: keep the bytes and decode them per route.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.setNotFoundHandler((_request, reply) =>
+    sendHtml(reply, 404, renderPage(MessagePage({ ja: 'ページが見つかりません', en: 'Page not found' }))),
+  );
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'demo shop request failed');
+    const detail = status === 500 ? `Internal error (request ${request.id}).` : error.message;
+    return sendHtml(reply, status, renderPage(MessagePage({ ja: 'エラー', en: 'Error', detail })));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/', (_request, reply) => sendHtml(reply, 200, renderPage(ShopPage({}))));
+
+  // Two steps so the order id, request_date and hash are made on the server, where the hash key lives.
+  app.post('/checkout', (request, reply) => {
+    const body = parseFormBody(rawBody(request), 'utf-8');
+    const now = clock.now();
+    const choice =
+      body === null ? { ok: false as const, message: 'Unreadable form.' } : chooseOrder(body, now);
+    if (!choice.ok) return sendHtml(reply, 400, renderPage(ShopPage({ error: choice.message })));
+    orders.place(choice.order);
+    const pairs = purchaseForm(choice.order, options, now);
+    const label = charsetLabel(charset);
+    const html = renderPage(
+      CheckoutRedirectPage({ action: gatewayAction, pairs, charset: label, order: choice.order }),
+    );
+    const bytes = encodeText(html, charset);
+    if (bytes === null) throw new Error(`the checkout page cannot be encoded in ${label}`);
+    return reply
+      .code(200)
+      .type(`text/html; charset=${label}`)
+      .header('cache-control', 'no-store')
+      .send(bytes);
+  });
+
+  // A02-1: answer `OK,` once recorded; `NG,<message>` refuses (merchant-link-type.md, A02-1).
+  app.post('/pagecon', (request, reply) => {
+    reply.type('text/plain; charset=UTF-8');
+    const result = readResultForm(rawBody(request), options.hashKey, 'A02-1', charset);
+    if (!result.ok) return `NG,${result.reason}`;
+    if (!result.hashValid) return 'NG,hash mismatch';
+    const orderId = result.fields.order_id ?? '';
+    const order = orders.get(orderId);
+    if (order && result.fields.amount !== String(order.amount)) return 'NG,amount mismatch';
+    // An order this process does not know was placed before a restart (orders live in memory): it is
+    // recorded all the same, as the hash proves the gateway sent it.
+    orders.recordNotification(orderId, { fields: result.fields, at: clock.now() });
+    return 'OK,';
+  });
+
+  for (const path of ['success', 'cancel', 'error'] as const satisfies readonly ResultPath[]) {
+    app.post(`/${path}`, (request, reply) => {
+      const result = readResultForm(rawBody(request), options.hashKey, 'A03-1', charset);
+      if (!result.ok) {
+        const page = MessagePage({
+          ja: '結果を読み取れません',
+          en: 'Unreadable result',
+          detail: result.reason,
+        });
+        return sendHtml(reply, 400, renderPage(page));
+      }
+      const view = orders.view(result.fields.order_id ?? '');
+      const page = ResultPage({ path, fields: result.fields, hashValid: result.hashValid, view });
+      return sendHtml(reply, result.hashValid ? 200 : 400, renderPage(page));
+    });
+  }
+
+  app.get('/orders', (_request, reply) =>
+    sendHtml(reply, 200, renderPage(OrdersPage({ views: orders.list() }))),
+  );
+
+  return app;
+}
