@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { DialectName } from '../db/connection';
+import type { Db } from '../db/database';
+import type { Clock } from '../kernel/clock';
+import type { ClaimedJob, JobHandler, JobOutcome } from './job';
+import { claimDueJobs, finishJob, releaseExpiredLeases } from './job.repository';
+
+const BACKOFF_BASE_MS = 5_000;
+const BACKOFF_CAP_MS = 15 * 60_000;
+
+/** The subset of pino's logger the worker uses. */
+export interface JobLogger {
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+export interface JobWorkerOptions {
+  db: Db;
+  dialect: DialectName;
+  clock: Clock;
+  handlers: Record<string, JobHandler>;
+  /** Unique per worker instance; the default is host, process id and a random suffix. */
+  workerId?: string;
+  /** How often the loop looks for due jobs when nobody wakes it. Default 1000. */
+  pollIntervalMs?: number;
+  /** Handlers running at once. Default 10. */
+  concurrency?: number;
+  /** How long a claim holds a job; it must exceed a handler's longest run. Default 120000. */
+  leaseMs?: number;
+  logger?: JobLogger;
+}
+
+const silent: JobLogger = { warn() {}, error() {} };
+
+/** Delay before re-running a job whose handler threw on its `attempt`-th run: 5 s, 10 s, … 15 min. */
+export function backoffDelayMs(attempt: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(attempt - 1, 0), BACKOFF_CAP_MS);
+}
+
+/**
+ * Runs due jobs. Any number of workers (in-process or separate `kessai worker` processes) share the
+ * table: a claim is a lease, so no job runs twice at once, and a job whose worker died is released
+ * when its lease runs out, so none is lost.
+ */
+export class JobWorker {
+  readonly workerId: string;
+  private readonly db: Db;
+  private readonly dialect: DialectName;
+  private readonly clock: Clock;
+  private readonly handlers: Record<string, JobHandler>;
+  private readonly pollIntervalMs: number;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly logger: JobLogger;
+
+  private readonly active = new Set<Promise<void>>();
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private pollAgain = false;
+  /** The last claim filled every free slot, so more jobs may be waiting. */
+  private backlog = false;
+  private nextReleaseAt = 0;
+
+  constructor(options: JobWorkerOptions) {
+    this.db = options.db;
+    this.dialect = options.dialect;
+    this.clock = options.clock;
+    this.handlers = options.handlers;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
+    this.concurrency = positive('concurrency', options.concurrency ?? 10);
+    this.leaseMs = positive('leaseMs', options.leaseMs ?? 120_000);
+    this.logger = options.logger ?? silent;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /**
+   * Looks for due jobs soon. The domain calls it after committing a job that is due now (the first
+   * A02-1 attempt), so it need not wait for the next poll; many calls in a burst cost one claim.
+   */
+  wake(): void {
+    if (!this.running) return;
+    if (this.polling) this.pollAgain = true;
+    else this.schedule(0);
+  }
+
+  /** Stops polling and waits for the handlers that are running to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.polling;
+    await Promise.all(this.active);
+  }
+
+  /**
+   * Claims and runs every job due now, batch after batch, and resolves with how many ran. For tests
+   * that move the clock, and for one-shot runs. A job a handler re-schedules to now or earlier runs
+   * again only if the batch it ran in was full.
+   */
+  async runDue(): Promise<number> {
+    await releaseExpiredLeases(this.db, this.clock.now());
+    let ran = 0;
+    for (;;) {
+      const jobs = await this.claim(this.concurrency);
+      await Promise.all(jobs.map((job) => this.track(job)));
+      ran += jobs.length;
+      if (jobs.length < this.concurrency) return ran;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.poll();
+    }, delayMs);
+  }
+
+  private poll(): void {
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = this.pollOnce().finally(() => {
+      this.polling = undefined;
+      if (this.running) this.schedule(this.pollAgain ? 0 : this.pollIntervalMs);
+    });
+  }
+
+  private async pollOnce(): Promise<void> {
+    try {
+      // Wakes can come hundreds of times a second; releasing dead workers' jobs is needed far less.
+      if (performance.now() >= this.nextReleaseAt) {
+        this.nextReleaseAt = performance.now() + this.pollIntervalMs;
+        const released = await releaseExpiredLeases(this.db, this.clock.now());
+        if (released > 0) this.logger.warn({ released }, 'released jobs whose worker lease ran out');
+      }
+      do {
+        this.pollAgain = false;
+        const free = this.concurrency - this.active.size;
+        if (free <= 0) {
+          this.backlog = true;
+          return;
+        }
+        const jobs = await this.claim(free);
+        this.backlog = jobs.length === free;
+        for (const job of jobs) void this.track(job);
+      } while (this.running && (this.pollAgain || this.backlog));
+    } catch (error) {
+      this.logger.error({ error: messageOf(error) }, 'could not claim jobs');
+    }
+  }
+
+  private claim(limit: number): Promise<ClaimedJob[]> {
+    return claimDueJobs(this.db, this.dialect, {
+      workerId: this.workerId,
+      limit,
+      now: this.clock.now(),
+      leaseMs: this.leaseMs,
+    });
+  }
+
+  private track(job: ClaimedJob): Promise<void> {
+    const run = this.execute(job).finally(() => {
+      this.active.delete(run);
+      if (this.backlog) this.wake();
+    });
+    this.active.add(run);
+    return run;
+  }
+
+  private async execute(job: ClaimedJob): Promise<void> {
+    const outcome = await this.outcomeOf(job);
+    try {
+      const recorded = await finishJob(this.db, {
+        id: job.id,
+        workerId: this.workerId,
+        outcome,
+        now: this.clock.now(),
+      });
+      if (!recorded) {
+        this.logger.warn(
+          { jobId: job.id, kind: job.kind, outcome: outcome.type },
+          'job lease lost before its outcome was recorded; the job runs again',
+        );
+      }
+    } catch (error) {
+      // The job stays RUNNING under this lease and is released when the lease runs out.
+      this.logger.error(
+        { jobId: job.id, kind: job.kind, error: messageOf(error) },
+        'could not record job outcome',
+      );
+    }
+  }
+
+  private async outcomeOf(job: ClaimedJob): Promise<JobOutcome> {
+    // An own property only: a kind such as "constructor" must not find Object.prototype's.
+    const handler = Object.hasOwn(this.handlers, job.kind) ? this.handlers[job.kind] : undefined;
+    // A kind nobody handles is a bug (or a worker older than the code that queued it); retrying
+    // cannot fix it, so it is parked where the console shows it.
+    if (!handler) return { type: 'dead', error: `no handler for job kind "${job.kind}"` };
+    const lease = new AbortController();
+    const leaseTimer = setTimeout(() => lease.abort(new Error('job lease ran out')), this.leaseMs);
+    try {
+      const outcome = await handler(job, { now: this.clock.now(), signal: lease.signal });
+      if (outcome.type === 'retry' && Number.isNaN(outcome.at.getTime())) {
+        throw new Error('handler asked for a retry at an invalid time');
+      }
+      return outcome;
+    } catch (error) {
+      // The message only: payloads and request bodies may carry what must not be stored or logged.
+      const message = messageOf(error);
+      this.logger.warn({ jobId: job.id, kind: job.kind, attempt: job.attempt, error: message }, 'job failed');
+      return {
+        type: 'retry',
+        at: new Date(this.clock.now().getTime() + backoffDelayMs(job.attempt)),
+        note: message,
+      };
+    } finally {
+      clearTimeout(leaseTimer);
+    }
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return typeof error === 'string' ? error : 'non-error value thrown';
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`JobWorker: ${name} must be a positive integer`);
+  return value;
+}
