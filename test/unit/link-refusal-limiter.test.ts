@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { clientKey, RefusalLimiter } from '../../src/channels/link/refusal-limiter';
-import { OffsetClock } from '../../src/kernel/clock';
+import type { Clock } from '../../src/kernel/clock';
+
+/** A clock that stands still until moved: the window edges are tested to the millisecond. */
+function manualClock() {
+  let t = Date.UTC(2026, 10, 27);
+  const clock: Clock & { advance(ms: number): void } = {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+  return clock;
+}
 
 function admitted(limiter: RefusalLimiter, ip: string, times: number): number {
   let n = 0;
@@ -10,14 +22,14 @@ function admitted(limiter: RefusalLimiter, ip: string, times: number): number {
 
 describe('refusal rate limit per client address', () => {
   it('answers 100 refusals a minute normally, then refuses more', () => {
-    const limiter = new RefusalLimiter({ clock: new OffsetClock() });
+    const limiter = new RefusalLimiter({ clock: manualClock() });
     expect(admitted(limiter, '203.0.113.9', 100)).toBe(100);
     expect(limiter.admit('203.0.113.9')).toBe(false);
     expect(limiter.admit('203.0.113.10')).toBe(true);
   });
 
   it('starts again when the minute is over', () => {
-    const clock = new OffsetClock();
+    const clock = manualClock();
     const limiter = new RefusalLimiter({ clock });
     expect(admitted(limiter, '203.0.113.9', 150)).toBe(100);
     clock.advance(59_999);
@@ -31,14 +43,14 @@ describe('refusal rate limit per client address', () => {
     expect(clientKey('2001:0db8:0001:0002:ffff:1:2:3')).toBe('2001:db8:1:2::/64');
     expect(clientKey('2001:db8::5')).toBe('2001:db8:0:0::/64');
     expect(clientKey('::ffff:192.0.2.1')).toBe('192.0.2.1');
-    const limiter = new RefusalLimiter({ limit: 2, clock: new OffsetClock() });
+    const limiter = new RefusalLimiter({ limit: 2, clock: manualClock() });
     expect(limiter.admit('2001:db8:1:2::1')).toBe(true);
     expect(limiter.admit('2001:db8:1:2::2')).toBe(true);
     expect(limiter.admit('2001:db8:1:2::3')).toBe(false);
   });
 
   it('keeps memory bounded by forgetting the oldest clients', () => {
-    const clock = new OffsetClock();
+    const clock = manualClock();
     const limiter = new RefusalLimiter({ limit: 1, maxClients: 1000, clock });
     for (let i = 0; i < 5000; i++) limiter.admit(`10.0.${i >> 8}.${i & 255}`);
     expect(limiter.size).toBe(1000);
