@@ -178,14 +178,14 @@ export class JobWorker {
   }
 
   private async execute(job: ClaimedJob): Promise<void> {
-    const outcome = await this.outcomeOf(job);
+    const result = await this.run(job);
+    const now = this.clock.now();
+    const outcome: JobOutcome =
+      result.type === 'failed'
+        ? { type: 'retry', at: new Date(now.getTime() + backoffDelayMs(job.attempt)), note: result.error }
+        : result;
     try {
-      const recorded = await finishJob(this.db, {
-        id: job.id,
-        workerId: this.workerId,
-        outcome,
-        now: this.clock.now(),
-      });
+      const recorded = await finishJob(this.db, { id: job.id, workerId: this.workerId, outcome, now });
       if (!recorded) {
         this.logger.warn(
           { jobId: job.id, kind: job.kind, outcome: outcome.type },
@@ -201,7 +201,7 @@ export class JobWorker {
     }
   }
 
-  private async outcomeOf(job: ClaimedJob): Promise<JobOutcome> {
+  private async run(job: ClaimedJob): Promise<JobOutcome | { type: 'failed'; error: string }> {
     // An own property only: a kind such as "constructor" must not find Object.prototype's.
     const handler = Object.hasOwn(this.handlers, job.kind) ? this.handlers[job.kind] : undefined;
     // A kind nobody handles is a bug (or a worker older than the code that queued it); retrying
@@ -219,11 +219,7 @@ export class JobWorker {
       // The message only: payloads and request bodies may carry what must not be stored or logged.
       const message = messageOf(error);
       this.logger.warn({ jobId: job.id, kind: job.kind, attempt: job.attempt, error: message }, 'job failed');
-      return {
-        type: 'retry',
-        at: new Date(this.clock.now().getTime() + backoffDelayMs(job.attempt)),
-        note: message,
-      };
+      return { type: 'failed', error: message };
     } finally {
       clearTimeout(leaseTimer);
     }

@@ -34,10 +34,14 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
 }
 
 /**
- * Takes up to `limit` due jobs for `workerId` until `now + leaseMs`. One statement: the conditional
- * `status = 'PENDING'` makes it correct on both databases (on SQLite the statement holds the single
- * write lock, so two connections to one file cannot both take a row); on PostgreSQL `FOR UPDATE SKIP
- * LOCKED` lets concurrent workers pass over each other's rows instead of queueing behind them.
+ * Takes up to `limit` due jobs for `workerId` until `now + leaseMs`, in one statement whose
+ * `status = 'PENDING'` condition decides who gets a row (RETURNING lists exactly what this worker
+ * got). SQLite runs the statement under its single write lock, so two connections to one file never
+ * take the same row. On PostgreSQL, `FOR UPDATE SKIP LOCKED` passes over rows another claim is taking
+ * right now, and a row it locks after a concurrent claim committed is re-checked against the
+ * condition on its latest version, so it drops out. (Repeating the condition outside the subquery
+ * would be redundant, and SQLite would then scan every pending row of a backlog instead of looking
+ * the chosen ids up.)
  */
 export async function claimDueJobs(
   db: Db,
@@ -63,7 +67,6 @@ export async function claimDueJobs(
       updated_at: now,
     }))
     .where('id', 'in', due)
-    .where('status', '=', 'PENDING')
     .returningAll()
     .execute();
   return rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id).map(toClaimedJob);

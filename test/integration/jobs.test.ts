@@ -1,0 +1,459 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connection';
+import type { Database, Db } from '../../src/db/database';
+import type { ClaimedJob, JobHandler, JobView } from '../../src/jobs/job';
+import { claimDueJobs, enqueueJob, listJobs } from '../../src/jobs/job.repository';
+import { backoffDelayMs, type JobLogger, JobWorker, type JobWorkerOptions } from '../../src/jobs/job-worker';
+import { OffsetClock } from '../../src/kernel/clock';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
+
+const MINUTE = 60_000;
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const done: JobHandler = async () => ({ type: 'done' });
+
+describe('backoffDelayMs', () => {
+  it('doubles from 5 s per failed run and stops at 15 minutes', () => {
+    expect([1, 2, 3, 4].map(backoffDelayMs)).toEqual([5_000, 10_000, 20_000, 40_000]);
+    expect(backoffDelayMs(9)).toBe(15 * MINUTE);
+    expect(backoffDelayMs(60)).toBe(15 * MINUTE);
+  });
+});
+
+for (const dialect of DIALECTS) {
+  describe(dialect, () => {
+    let store: TestDatabase;
+    let clock: OffsetClock;
+    const workers: JobWorker[] = [];
+    const closers: Array<() => Promise<void>> = [];
+
+    beforeEach(async () => {
+      store = await createTestDatabase(dialect);
+      clock = new OffsetClock();
+    });
+
+    afterEach(async () => {
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
+      for (const close of closers.splice(0)) await close();
+      await store.close();
+    });
+
+    function worker(
+      handlers: Record<string, JobHandler>,
+      options: Partial<JobWorkerOptions> = {},
+    ): JobWorker {
+      const w = new JobWorker({ db: store.db, dialect, clock, handlers, ...options });
+      workers.push(w);
+      return w;
+    }
+
+    /** A second pool or connection to the same store, as another worker process would have. */
+    function secondConnection(): Db {
+      const conn = openDatabase<Database>(
+        store.url,
+        store.searchPath ? { searchPath: store.searchPath } : {},
+      );
+      closers.push(conn.close);
+      return conn.db;
+    }
+
+    function enqueue(kind: string, payload: unknown, dueAt = clock.now(), dedupeKey?: string) {
+      return enqueueJob(store.db, { kind, payload, dueAt, ...(dedupeKey ? { dedupeKey } : {}) }, clock.now());
+    }
+
+    async function onlyJob(): Promise<JobView> {
+      const jobs = await listJobs(store.db);
+      expect(jobs).toHaveLength(1);
+      return jobs[0]!;
+    }
+
+    it('writes no job when the transaction that enqueued it rolls back', async () => {
+      await expect(
+        store.db.transaction().execute(async (tx) => {
+          await enqueueJob(
+            tx,
+            { kind: 'payment.deadline', payload: { trackingId: '1' }, dueAt: clock.now() },
+            clock.now(),
+          );
+          throw new Error('state change refused');
+        }),
+      ).rejects.toThrow('state change refused');
+      expect(await listJobs(store.db)).toEqual([]);
+
+      await store.db.transaction().execute(async (tx) => {
+        await enqueueJob(
+          tx,
+          { kind: 'payment.deadline', payload: { trackingId: '2' }, dueAt: clock.now() },
+          clock.now(),
+        );
+      });
+      expect((await onlyJob()).payload).toEqual({ trackingId: '2' });
+    });
+
+    it('ignores a second enqueue of a dedupe key that already has a job, even once it is done', async () => {
+      expect(await enqueue('payment.deadline', { n: 1 }, clock.now(), 'deadline:42')).toBe(true);
+      expect(await enqueue('payment.deadline', { n: 2 }, clock.now(), 'deadline:42')).toBe(false);
+      await store.db.transaction().execute(async (tx) => {
+        const again = await enqueueJob(
+          tx,
+          { kind: 'payment.deadline', payload: { n: 3 }, dueAt: clock.now(), dedupeKey: 'deadline:42' },
+          clock.now(),
+        );
+        expect(again).toBe(false);
+      });
+      expect(await worker({ 'payment.deadline': done }).runDue()).toBe(1);
+      expect(await enqueue('payment.deadline', { n: 4 }, clock.now(), 'deadline:42')).toBe(false);
+
+      const jobs = await listJobs(store.db, { dedupeKey: 'deadline:42' });
+      expect(jobs.map((j) => [j.payload, j.status])).toEqual([[{ n: 1 }, 'DONE']]);
+      // Without a key nothing is deduplicated.
+      expect(await enqueue('payment.deadline', { n: 5 })).toBe(true);
+      expect(await enqueue('payment.deadline', { n: 5 })).toBe(true);
+      expect(await listJobs(store.db, { kind: 'payment.deadline' })).toHaveLength(3);
+    });
+
+    it('runs a job only once its due time has come', async () => {
+      const seen: ClaimedJob[] = [];
+      const w = worker({
+        'payment.deadline': async (job) => {
+          seen.push(job);
+          return { type: 'done' };
+        },
+      });
+      const due = new Date(clock.now().getTime() + 10 * MINUTE);
+      await enqueue('payment.deadline', { trackingId: '12345678901234' }, due);
+
+      expect(await w.runDue()).toBe(0);
+      clock.advance(10 * MINUTE - 1_000);
+      expect(await w.runDue()).toBe(0);
+      clock.advance(1_000);
+      expect(await w.runDue()).toBe(1);
+      expect(await w.runDue()).toBe(0);
+
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({
+        kind: 'payment.deadline',
+        payload: { trackingId: '12345678901234' },
+        attempt: 1,
+        dueAt: due,
+      });
+      expect(await onlyJob()).toMatchObject({
+        status: 'DONE',
+        attempts: 1,
+        lockedBy: null,
+        lockedUntil: null,
+      });
+    });
+
+    it("re-runs a job at the time its handler asked for, with the handler's note", async () => {
+      const attempts: number[] = [];
+      const w = worker({
+        'notification.deliver': async (job, ctx) => {
+          attempts.push(job.attempt);
+          return job.attempt === 1
+            ? { type: 'retry', at: new Date(ctx.now.getTime() + 2 * MINUTE), note: 'merchant answered 500' }
+            : { type: 'done' };
+        },
+      });
+      await enqueue('notification.deliver', { notificationId: 7 });
+
+      expect(await w.runDue()).toBe(1);
+      const waiting = await onlyJob();
+      expect(waiting).toMatchObject({ status: 'PENDING', attempts: 1, lastError: 'merchant answered 500' });
+      expect(waiting.dueAt.getTime() - waiting.updatedAt.getTime()).toBeGreaterThanOrEqual(
+        2 * MINUTE - 1_000,
+      );
+      expect(waiting.dueAt.getTime()).toBeLessThanOrEqual(clock.now().getTime() + 2 * MINUTE);
+
+      clock.advance(MINUTE);
+      expect(await w.runDue()).toBe(0);
+      clock.advance(MINUTE);
+      expect(await w.runDue()).toBe(1);
+      expect(attempts).toEqual([1, 2]);
+      expect(await onlyJob()).toMatchObject({ status: 'DONE', attempts: 2 });
+    });
+
+    it('backs off exponentially after a handler throws and records only the error message', async () => {
+      const logged: object[] = [];
+      const logger: JobLogger = {
+        warn: (details) => logged.push(details),
+        error: (details) => logged.push(details),
+      };
+      const w = worker(
+        {
+          'refund.resend': async (job) => {
+            if (job.attempt < 3) throw new Error('merchant server refused');
+            return { type: 'done' };
+          },
+        },
+        { logger },
+      );
+      await enqueue('refund.resend', { refundId: 'R1', hashKey: 'do-not-store-this-secret' });
+
+      expect(await w.runDue()).toBe(1);
+      let job = await onlyJob();
+      expect(job).toMatchObject({ status: 'PENDING', attempts: 1, lastError: 'merchant server refused' });
+      expect(job.dueAt.getTime() - job.updatedAt.getTime()).toBe(5_000);
+
+      clock.advance(4_000);
+      expect(await w.runDue()).toBe(0);
+      clock.advance(1_000);
+      expect(await w.runDue()).toBe(1);
+      job = await onlyJob();
+      expect(job).toMatchObject({ status: 'PENDING', attempts: 2 });
+      expect(job.dueAt.getTime() - job.updatedAt.getTime()).toBe(10_000);
+
+      clock.advance(10_000);
+      expect(await w.runDue()).toBe(1);
+      expect(await onlyJob()).toMatchObject({ status: 'DONE', attempts: 3 });
+      expect(JSON.stringify(logged)).not.toContain('do-not-store-this-secret');
+      expect(logged).toContainEqual(
+        expect.objectContaining({ kind: 'refund.resend', error: 'merchant server refused' }),
+      );
+    });
+
+    it('keeps a job its handler gave up on as DEAD with the reason', async () => {
+      const w = worker({ 'payment.deadline': async () => ({ type: 'dead', error: 'payment 1 not found' }) });
+      await enqueue('payment.deadline', { trackingId: '1' });
+      expect(await w.runDue()).toBe(1);
+      clock.advance(60 * MINUTE);
+      expect(await w.runDue()).toBe(0);
+      expect(await onlyJob()).toMatchObject({
+        status: 'DEAD',
+        attempts: 1,
+        lastError: 'payment 1 not found',
+      });
+    });
+
+    it('marks a job of an unknown kind DEAD instead of retrying it', async () => {
+      const w = worker({ 'payment.deadline': done });
+      await enqueue('payment.unknown', {});
+      await enqueue('constructor', {});
+      expect(await w.runDue()).toBe(2);
+      clock.advance(60 * MINUTE);
+      expect(await w.runDue()).toBe(0);
+      const jobs = await listJobs(store.db);
+      expect(jobs.map((j) => [j.status, j.lastError])).toEqual([
+        ['DEAD', 'no handler for job kind "constructor"'],
+        ['DEAD', 'no handler for job kind "payment.unknown"'],
+      ]);
+    });
+
+    it('re-runs a job whose worker crashed once the lease has run out', async () => {
+      await enqueue('payment.deadline', { trackingId: '1' });
+      const crashed = await claimDueJobs(store.db, dialect, {
+        workerId: 'crashed-worker',
+        limit: 10,
+        now: clock.now(),
+        leaseMs: MINUTE,
+      });
+      expect(crashed).toHaveLength(1);
+      expect(await onlyJob()).toMatchObject({ status: 'RUNNING', lockedBy: 'crashed-worker' });
+
+      const runs: number[] = [];
+      const w = worker({
+        'payment.deadline': async (job) => {
+          runs.push(job.attempt);
+          return { type: 'done' };
+        },
+      });
+      expect(await w.runDue()).toBe(0);
+      clock.advance(MINUTE - 1_000);
+      expect(await w.runDue()).toBe(0);
+      clock.advance(1_000);
+      expect(await w.runDue()).toBe(1);
+      expect(runs).toEqual([2]);
+      expect(await onlyJob()).toMatchObject({
+        status: 'DONE',
+        attempts: 2,
+        lastError: 'lease of crashed-worker ran out before it finished',
+      });
+    });
+
+    it('refuses the outcome of a worker whose job was taken over after its lease ran out', async () => {
+      await enqueue('notification.deliver', { notificationId: 1 });
+      const entered = deferred();
+      const release = deferred();
+      const warnings: string[] = [];
+      const slow = worker(
+        {
+          'notification.deliver': async () => {
+            entered.resolve();
+            await release.promise;
+            return { type: 'dead', error: 'stale worker result' };
+          },
+        },
+        {
+          workerId: 'slow',
+          leaseMs: MINUTE,
+          logger: { warn: (_d, message) => warnings.push(message), error() {} },
+        },
+      );
+      const fast = worker({ 'notification.deliver': done }, { workerId: 'fast', leaseMs: MINUTE });
+
+      const slowRun = slow.runDue();
+      await entered.promise;
+      expect(await fast.runDue()).toBe(0);
+      clock.advance(MINUTE + 1);
+      expect(await fast.runDue()).toBe(1);
+      release.resolve();
+      expect(await slowRun).toBe(1);
+
+      expect(await onlyJob()).toMatchObject({ status: 'DONE', attempts: 2, lockedBy: null });
+      expect(warnings).toEqual(['job lease lost before its outcome was recorded; the job runs again']);
+    });
+
+    it("aborts a handler's signal when its lease runs out", async () => {
+      await enqueue('payment.deadline', {});
+      let aborted: unknown;
+      const w = worker(
+        {
+          'payment.deadline': async (_job, { signal }) => {
+            await new Promise((resolve) => signal.addEventListener('abort', resolve));
+            aborted = signal.reason;
+            return { type: 'done' };
+          },
+        },
+        { leaseMs: 50 },
+      );
+      expect(await w.runDue()).toBe(1);
+      expect(aborted).toEqual(new Error('job lease ran out'));
+    });
+
+    async function race(dbA: Db, dbB: Db, jobCount: number): Promise<void> {
+      for (let i = 0; i < jobCount; i++) await enqueue('race', { i });
+      const runs = new Map<number, number>();
+      const running = new Set<number>();
+      const overlaps: number[] = [];
+      const byWorker = { a: 0, b: 0 };
+      const handler =
+        (name: 'a' | 'b'): JobHandler =>
+        async (job) => {
+          if (running.has(job.id)) overlaps.push(job.id);
+          running.add(job.id);
+          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+          byWorker[name]++;
+          await new Promise((r) => setTimeout(r, Math.random() * 3));
+          running.delete(job.id);
+          return { type: 'done' };
+        };
+      const a = new JobWorker({ db: dbA, dialect, clock, handlers: { race: handler('a') }, concurrency: 8 });
+      const b = new JobWorker({ db: dbB, dialect, clock, handlers: { race: handler('b') }, concurrency: 8 });
+      let rounds = 0;
+      while ((await listJobs(store.db, { status: ['PENDING', 'RUNNING'] })).length > 0) {
+        expect(++rounds).toBeLessThan(20);
+        await Promise.all([a.runDue(), b.runDue()]);
+      }
+
+      expect(overlaps).toEqual([]);
+      expect(runs.size).toBe(jobCount);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+      expect(byWorker.a).toBeGreaterThan(0);
+      expect(byWorker.b).toBeGreaterThan(0);
+      const finished = await listJobs(store.db, { status: 'DONE', limit: 1000 });
+      expect(finished).toHaveLength(jobCount);
+      expect(finished.every((j) => j.attempts === 1)).toBe(true);
+    }
+
+    it('runs each of 200 jobs exactly once when two workers on separate connections race', async () => {
+      await race(store.db, secondConnection(), 200);
+    });
+
+    if (dialect === 'sqlite') {
+      it('runs each of 200 jobs exactly once when two workers share one connection', async () => {
+        await race(store.db, store.db, 200);
+      });
+    }
+
+    it('drains the queue with two polling workers, woken after a commit, and stops cleanly', async () => {
+      const runs = new Map<number, number>();
+      const handler: JobHandler = async (job) => {
+        runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 1));
+        return { type: 'done' };
+      };
+      const a = worker({ race: handler }, { pollIntervalMs: 60_000, concurrency: 4 });
+      const b = new JobWorker({
+        db: secondConnection(),
+        dialect,
+        clock,
+        handlers: { race: handler },
+        pollIntervalMs: 60_000,
+        concurrency: 4,
+      });
+      workers.push(b);
+      a.start();
+      b.start();
+      // Let the first polls find nothing, so only the wake-ups below can start the jobs.
+      await new Promise((r) => setTimeout(r, 100));
+      await store.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < 100; i++) {
+          await enqueueJob(tx, { kind: 'race', payload: { i }, dueAt: clock.now() }, clock.now());
+        }
+      });
+      a.wake();
+      b.wake();
+      await until(async () => (await listJobs(store.db, { status: 'DONE', limit: 1000 })).length === 100);
+      await Promise.all([a.stop(), b.stop()]);
+      expect(runs.size).toBe(100);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    });
+
+    it('waits for running handlers when stopped', async () => {
+      const entered = deferred();
+      const release = deferred();
+      const w = worker({
+        'payment.deadline': async () => {
+          entered.resolve();
+          await release.promise;
+          return { type: 'done' };
+        },
+      });
+      await enqueue('payment.deadline', {});
+      w.start();
+      await entered.promise;
+      let stopped = false;
+      const stopping = w.stop().then(() => {
+        stopped = true;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(stopped).toBe(false);
+      release.resolve();
+      await stopping;
+      expect(await onlyJob()).toMatchObject({ status: 'DONE' });
+    });
+
+    it('lists jobs newest first, filtered by status, kind and key, page by page', async () => {
+      await enqueue('a', { n: 1 });
+      await enqueue('b', { n: 2 }, clock.now(), 'b:2');
+      await enqueue('a', { n: 3 }, new Date(clock.now().getTime() + MINUTE));
+      await worker({ b: done }).runDue();
+
+      const all = await listJobs(store.db);
+      expect(all.map((j) => j.payload)).toEqual([{ n: 3 }, { n: 2 }, { n: 1 }]);
+      expect((await listJobs(store.db, { kind: 'a' })).map((j) => j.payload)).toEqual([{ n: 3 }, { n: 1 }]);
+      expect((await listJobs(store.db, { status: 'DONE' })).map((j) => j.dedupeKey)).toEqual(['b:2']);
+      expect((await listJobs(store.db, { status: 'DEAD' })).map((j) => j.payload)).toEqual([{ n: 1 }]);
+      expect(await listJobs(store.db, { status: [] })).toEqual([]);
+      const firstPage = await listJobs(store.db, { limit: 2 });
+      expect(firstPage.map((j) => j.payload)).toEqual([{ n: 3 }, { n: 2 }]);
+      const next = await listJobs(store.db, { limit: 2, beforeId: firstPage[1]!.id });
+      expect(next.map((j) => j.payload)).toEqual([{ n: 1 }]);
+    });
+  });
+}
