@@ -184,6 +184,9 @@ export class JobWorker {
       result.type === 'failed'
         ? { type: 'retry', at: new Date(now.getTime() + backoffDelayMs(job.attempt)), note: result.error }
         : result;
+    if (outcome.type === 'dead') {
+      this.logger.error({ jobId: job.id, kind: job.kind, error: outcome.error }, 'job is dead');
+    }
     try {
       const recorded = await finishJob(this.db, { id: job.id, workerId: this.workerId, outcome, now });
       if (!recorded) {
