@@ -17,7 +17,9 @@ export interface Config {
   shop: { port: number; publicUrl: string };
   alipayplus: {
     baseUrl: string;
+    baseUrlConfigured: boolean;
     clientId: string;
+    clientIdConfigured: boolean;
     /** PEM or bare base64; `undefined` means "generate in the data folder" (demo only). */
     privateKey: string | undefined;
     publicKey: string | undefined;
@@ -54,6 +56,18 @@ const KNOWN = [
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** The gateway talks to the real Alipay+ only with all of its connection settings given. */
+export function requireAlipayPlusSettings(config: Config): void {
+  if (config.mode !== 'production') return;
+  const missing = [
+    ['KESSAI_ALIPAYPLUS_BASE_URL', config.alipayplus.baseUrlConfigured],
+    ['KESSAI_ALIPAYPLUS_CLIENT_ID', config.alipayplus.clientIdConfigured],
+    ['KESSAI_ALIPAYPLUS_PRIVATE_KEY', config.alipayplus.privateKey !== undefined],
+    ['KESSAI_ALIPAYPLUS_PUBLIC_KEY', config.alipayplus.publicKey !== undefined],
+  ].filter(([, given]) => !given);
+  if (missing.length) throw new ConfigError(`required in production mode: ${missing.map(([n]) => n).join(', ')}`);
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -125,17 +139,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
   const clientId = get('KESSAI_ALIPAYPLUS_CLIENT_ID');
   const privateKey = get('KESSAI_ALIPAYPLUS_PRIVATE_KEY');
   const publicKey = get('KESSAI_ALIPAYPLUS_PUBLIC_KEY');
-  if (mode === 'production') {
-    for (const [name, value] of [
-      ['KESSAI_ALIPAYPLUS_BASE_URL', baseUrl],
-      ['KESSAI_ALIPAYPLUS_CLIENT_ID', clientId],
-      ['KESSAI_ALIPAYPLUS_PRIVATE_KEY', privateKey],
-      ['KESSAI_ALIPAYPLUS_PUBLIC_KEY', publicKey],
-    ] as const) {
-      if (!value) throw new ConfigError(`${name}: required in production mode`);
-    }
-  }
-
   return {
     mode,
     dataDir,
@@ -155,7 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
     shop: { port: shopPort, publicUrl: publicUrl('KESSAI_SHOP_PUBLIC_URL', shopPort) },
     alipayplus: {
       baseUrl: baseUrl ? parse(httpUrl, 'KESSAI_ALIPAYPLUS_BASE_URL', baseUrl) : sandboxPublicUrl,
+      baseUrlConfigured: baseUrl !== undefined,
       clientId: clientId ?? 'SANDBOX_KESSAI',
+      clientIdConfigured: clientId !== undefined,
       privateKey,
       publicKey,
       timeoutMs: parse(

@@ -1,0 +1,89 @@
+import { formatJstIso } from '../kernel/jst';
+import type {
+  CancelOutcome,
+  InquiryOutcome,
+  PayCommand,
+  PaymentProvider,
+  PayOutcome,
+  WithExchange,
+} from '../payments/payment-provider';
+import type { AlipayPlusClient } from './alipayplus-client';
+import { mapCancel, mapInquiry, mapPay } from './outcomes';
+
+/** API paths (alipayplus.md, Endpoints). */
+export const ALIPAYPLUS_PATHS = {
+  pay: '/aps/api/v1/payments/pay',
+  inquiryPayment: '/aps/api/v1/payments/inquiryPayment',
+  cancelPayment: '/aps/api/v1/payments/cancelPayment',
+  refund: '/aps/api/v1/payments/refund',
+} as const;
+
+export interface ConnectorTimeouts {
+  /** pay, cancel and refund (8 s by default). */
+  timeoutMs: number;
+  /** inquiry (5 s by default). */
+  inquiryTimeoutMs: number;
+}
+
+/** Translates the domain's commands into Alipay+ messages and the answers back into outcomes. */
+export class AlipayPlusConnector implements PaymentProvider {
+  constructor(
+    private readonly client: AlipayPlusClient,
+    private readonly timeouts: ConnectorTimeouts,
+  ) {}
+
+  async pay(command: PayCommand): Promise<WithExchange<PayOutcome>> {
+    const amount = { currency: 'JPY', value: String(command.amount) };
+    const env: Record<string, string> = {
+      terminalType: command.terminal,
+      userAgent: command.userAgent,
+      clientIp: command.clientIp,
+    };
+    if (command.terminal === 'WAP' && command.osType) env.osType = command.osType;
+    const request = {
+      paymentRequestId: command.paymentRequestId,
+      paymentAmount: amount,
+      paymentMethod: { paymentMethodType: 'CONNECT_WALLET' },
+      paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'true', presentmentMode: 'UNIFIED' },
+      paymentExpiryTime: formatJstIso(command.expiresAt),
+      paymentNotifyUrl: command.notifyUrl,
+      paymentRedirectUrl: command.redirectUrl,
+      settlementStrategy: { settlementCurrency: 'JPY' },
+      order: {
+        referenceOrderId: command.trackingId,
+        orderDescription: command.description,
+        orderAmount: amount,
+        merchant: {
+          referenceMerchantId: command.merchant.merchantId,
+          merchantMCC: command.merchant.mcc,
+          merchantName: command.merchant.name,
+          merchantDisplayName: command.merchant.displayName,
+          merchantAddress: { region: command.merchant.region, city: command.merchant.city },
+          merchantRegisterDate: command.merchant.registeredOn,
+        },
+        buyer: { referenceBuyerId: command.buyerId },
+        env,
+      },
+    };
+    const { body, exchange } = await this.client.call(ALIPAYPLUS_PATHS.pay, request, this.timeouts.timeoutMs);
+    return { outcome: mapPay(body), exchange };
+  }
+
+  async inquire(paymentRequestId: string): Promise<WithExchange<InquiryOutcome>> {
+    const { body, exchange } = await this.client.call(
+      ALIPAYPLUS_PATHS.inquiryPayment,
+      { paymentRequestId },
+      this.timeouts.inquiryTimeoutMs,
+    );
+    return { outcome: mapInquiry(body), exchange };
+  }
+
+  async cancel(paymentRequestId: string): Promise<WithExchange<CancelOutcome>> {
+    const { body, exchange } = await this.client.call(
+      ALIPAYPLUS_PATHS.cancelPayment,
+      { paymentRequestId },
+      this.timeouts.timeoutMs,
+    );
+    return { outcome: mapCancel(body), exchange };
+  }
+}

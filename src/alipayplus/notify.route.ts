@@ -1,0 +1,92 @@
+import type { KeyObject } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Clock } from '../kernel/clock';
+import { formatJstIso } from '../kernel/jst';
+import type { PaymentService } from '../payments/payment.service';
+import { mapNotification, readResult } from './outcomes';
+import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from './signing';
+
+export const NOTIFY_PATH = '/alipayplus/notifyPayment';
+
+export interface NotifyRouteOptions {
+  payments: PaymentService;
+  clock: Clock;
+  clientId: string;
+  privateKey: KeyObject;
+  alipayPublicKey: KeyObject;
+}
+
+/**
+ * notifyPayment (alipayplus.md): the signature is checked on the raw bytes before anything is
+ * parsed; a bad one changes nothing. Once the result is durably recorded the answer is a signed
+ * SUCCESS — for success and failure alike, and for repeats — so Alipay+ stops re-sending.
+ */
+export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOptions): Promise<void> {
+  const { payments, clock, clientId, privateKey, alipayPublicKey } = options;
+
+  // Keep the exact bytes: the signature covers them, not a re-serialization.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  function answer(reply: FastifyReply, status: number, resultCode: string, resultStatus: 'S' | 'F', message: string) {
+    const body = Buffer.from(JSON.stringify({ result: { resultCode, resultStatus, resultMessage: message } }), 'utf8');
+    const time = formatJstIso(clock.now());
+    return reply
+      .code(status)
+      .header('Content-Type', JSON_CONTENT_TYPE)
+      .header('Client-Id', clientId)
+      .header('Response-Time', time)
+      .header('Signature', signMessage(privateKey, NOTIFY_PATH, clientId, time, body))
+      .send(body);
+  }
+
+  app.post(NOTIFY_PATH, async (request, reply) => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : null;
+    const signature = request.headers.signature;
+    const time = request.headers['request-time'];
+    const sender = request.headers['client-id'];
+    if (
+      !raw ||
+      typeof signature !== 'string' ||
+      typeof time !== 'string' ||
+      typeof sender !== 'string' ||
+      !verifyMessage(alipayPublicKey, NOTIFY_PATH, sender, time, raw, signature)
+    ) {
+      request.log.warn('notifyPayment refused: missing or invalid signature');
+      return answer(reply, 401, 'INVALID_SIGNATURE', 'F', 'signature verification failed');
+    }
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw.toString('utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return answer(reply, 400, 'PARAM_ILLEGAL', 'F', 'body is not a JSON object');
+    }
+    const paymentRequestId = body.paymentRequestId;
+    if (typeof paymentRequestId !== 'string' || !readResult(body.paymentResult)) {
+      return answer(reply, 400, 'PARAM_ILLEGAL', 'F', 'paymentRequestId and paymentResult are required');
+    }
+    const amount = body.paymentAmount as { currency?: unknown; value?: unknown } | undefined;
+    const verdict = await payments.applyNotification({
+      paymentRequestId,
+      amount:
+        amount && typeof amount.currency === 'string' && typeof amount.value === 'string'
+          ? { currency: amount.currency, value: amount.value }
+          : null,
+      result: mapNotification(body),
+      exchange: {
+        api: 'notifyPayment',
+        requestBody: raw.toString('utf8'),
+        responseStatus: 200,
+        responseBody: null,
+        durationMs: 0,
+      },
+    });
+    if (verdict === 'unknownPayment') {
+      request.log.warn({ paymentRequestId }, 'notifyPayment for an unknown payment');
+      return answer(reply, 200, 'ORDER_NOT_EXIST', 'F', 'no such payment');
+    }
+    if (verdict === 'mismatch') return answer(reply, 200, 'PARAM_ILLEGAL', 'F', 'paymentAmount does not match');
+    return answer(reply, 200, 'SUCCESS', 'S', 'success');
+  });
+}

@@ -1,0 +1,118 @@
+import { subBrandOf } from '../merchants/sub-brands';
+import type {
+  CancelOutcome,
+  InquiryOutcome,
+  NotifiedResult,
+  PaidDetails,
+  PayOutcome,
+} from '../payments/payment-provider';
+import { parseAlipayTime } from './signing';
+
+/**
+ * One exhaustive mapping per Alipay+ API (alipayplus.md, Result codes used). The same code can
+ * mean different things in different APIs; anything not recognised here is `unknown` — inquire or
+ * re-send — never success or failure. The reader is tolerant: it accepts every known variant of a
+ * field and ignores fields it does not know.
+ */
+type Json = Record<string, unknown>;
+
+export interface ResultTriple {
+  resultCode: string;
+  resultStatus: 'S' | 'F' | 'U';
+}
+
+function asObject(value: unknown): Json | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function asString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Reads a `result`-shaped object; `undefined` when it is missing or malformed. */
+export function readResult(value: unknown): ResultTriple | undefined {
+  const result = asObject(value);
+  const code = asString(result?.resultCode);
+  const status = asString(result?.resultStatus);
+  if (!code || (status !== 'S' && status !== 'F' && status !== 'U')) return undefined;
+  return { resultCode: code, resultStatus: status };
+}
+
+function readPaidDetails(body: Json): PaidDetails {
+  const quote = asObject(body.settlementQuote);
+  const pspId = asString(body.pspId);
+  const brand = asString(body.walletBrandName);
+  const time = asString(body.paymentTime);
+  return {
+    providerPaymentId: asString(body.paymentId) ?? null,
+    paidAt: time ? parseAlipayTime(time) : null,
+    wallet: subBrandOf(pspId, brand)?.code ?? null,
+    quoteCurrencyPair: asString(quote?.quoteCurrencyPair) ?? null,
+    quotePrice: asString(quote?.quotePrice) ?? null,
+  };
+}
+
+export function mapPay(body: Json | undefined): PayOutcome {
+  const result = readResult(body?.result);
+  if (!body || !result) return { kind: 'unknown', reason: 'unreadable pay response' };
+  if (result.resultStatus === 'F') return { kind: 'failed', code: result.resultCode };
+  // `normalUrl` is the documented name; `paymentUrl` is accepted as a synonym (unconfirmed which
+  // one production uses).
+  const url = asString(body.normalUrl) ?? asString(body.paymentUrl);
+  const created =
+    result.resultStatus === 'S' || (result.resultStatus === 'U' && result.resultCode === 'PAYMENT_IN_PROCESS');
+  if (created && url && /^https?:\/\//.test(url)) {
+    return { kind: 'created', redirectUrl: url, providerPaymentId: asString(body.paymentId) ?? null };
+  }
+  return { kind: 'unknown', reason: `pay answered ${result.resultStatus}/${result.resultCode}` };
+}
+
+export function mapInquiry(body: Json | undefined): InquiryOutcome {
+  const result = readResult(body?.result);
+  if (!body || !result) return { kind: 'unknown', reason: 'unreadable inquiry response' };
+  if (result.resultStatus === 'F' && result.resultCode === 'ORDER_NOT_EXIST') return { kind: 'notCreated' };
+  if (result.resultStatus !== 'S') {
+    return { kind: 'unknown', reason: `inquiry answered ${result.resultStatus}/${result.resultCode}` };
+  }
+  const paymentResult = readResult(body.paymentResult);
+  if (!paymentResult) return { kind: 'unknown', reason: 'inquiry without paymentResult' };
+  switch (paymentResult.resultStatus) {
+    case 'S':
+      return { kind: 'paid', details: readPaidDetails(body) };
+    case 'F':
+      return paymentResult.resultCode === 'ORDER_IS_CLOSED'
+        ? { kind: 'closed', code: paymentResult.resultCode }
+        : { kind: 'failed', code: paymentResult.resultCode };
+    case 'U':
+      return { kind: 'open' };
+  }
+}
+
+export function mapCancel(body: Json | undefined): CancelOutcome {
+  const result = readResult(body?.result);
+  if (!body || !result) return { kind: 'unknown', reason: 'unreadable cancel response' };
+  if (result.resultStatus === 'S') return { kind: 'closed', code: result.resultCode };
+  if (result.resultStatus === 'F') {
+    return result.resultCode === 'ORDER_NOT_EXIST'
+      ? { kind: 'closed', code: result.resultCode }
+      : { kind: 'refused', code: result.resultCode };
+  }
+  return { kind: 'unknown', reason: `cancel answered U/${result.resultCode}` };
+}
+
+export function mapNotification(body: Json): NotifiedResult {
+  const paymentResult = readResult(body.paymentResult);
+  if (!paymentResult) return { kind: 'unknown', reason: 'notification without paymentResult' };
+  switch (paymentResult.resultStatus) {
+    case 'S':
+      return { kind: 'paid', details: readPaidDetails(body) };
+    case 'F':
+      return paymentResult.resultCode === 'ORDER_IS_CLOSED'
+        ? { kind: 'closed', code: paymentResult.resultCode }
+        : { kind: 'failed', code: paymentResult.resultCode };
+    case 'U':
+      return { kind: 'unknown', reason: 'notification with a U payment result' };
+  }
+}

@@ -1,0 +1,203 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { AlipayPlusClient } from '../alipayplus/alipayplus-client';
+import { AlipayPlusConnector } from '../alipayplus/alipayplus-connector';
+import { type Connection, openDatabase } from '../db/connection';
+import type { Database } from '../db/database';
+import { migrateToLatest } from '../db/migrate';
+import { buildShopApp } from '../demo-shop/shop-app';
+import { type Clock, systemClock } from '../kernel/clock';
+import { randomIds } from '../kernel/ids';
+import { JobWorker } from '../jobs/job-worker';
+import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, seedDemoData } from '../merchants/demo-seed';
+import { findServiceWithMerchant } from '../merchants/merchant.repository';
+import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
+import { JOB_CANCEL, JOB_DEADLINE, JOB_EXPIRE_SELECTION, PaymentService } from '../payments/payment.service';
+import { buildSandboxApp } from '../sandbox/sandbox-app';
+import { type Config, requireAlipayPlusSettings } from './config';
+import { buildGatewayApp } from './gateway-app';
+import { gatewayKeys, sandboxKeyPair } from './keys';
+import { createLogger, type Logger } from './logger';
+
+/**
+ * The composition root: builds and starts the parts a command asks for — gateway, job worker,
+ * sandbox, demo shop — on one configuration, and stops them in order.
+ */
+export interface Components {
+  gateway: boolean;
+  jobs: boolean;
+  sandbox: boolean;
+  shop: boolean;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  components: Components;
+  /** The gateway's clock (tests move it). */
+  clock?: Clock;
+  /** The sandbox's clock (tests move it independently, like the real Alipay+'s). */
+  sandboxClock?: Clock;
+  /** Tests: the PostgreSQL schema of this run. */
+  searchPath?: string;
+  logger?: Logger;
+  /** Seeds the demo merchant; default: in demo mode. */
+  seedDemo?: boolean;
+  jobPollIntervalMs?: number;
+  /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
+  notificationAnswerTimeoutMs?: number;
+}
+
+export interface Runtime {
+  config: Config;
+  db: Kysely<Database>;
+  payments: PaymentService | undefined;
+  notifications: NotificationService | undefined;
+  worker: JobWorker | undefined;
+  apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
+  demo: { hashKey: string } | undefined;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, components } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const started: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const stop of started.reverse()) await stop();
+  };
+
+  try {
+    let connection: Connection<Database> | undefined;
+    const needsDb = components.gateway || components.jobs || components.shop;
+    if (needsDb) {
+      connection = openDatabase<Database>(config.databaseUrl, { searchPath: options.searchPath });
+      started.push(() => connection!.close());
+      await migrateToLatest(connection.db, connection.dialect);
+    }
+    const db = connection?.db as Kysely<Database>;
+    const seed = options.seedDemo ?? config.mode === 'demo';
+    const demo = seed && db ? await seedDemoData(db, clock.now(), { hashKey: config.demo.hashKey }) : undefined;
+
+    let payments: PaymentService | undefined;
+    let notifications: NotificationService | undefined;
+    let worker: JobWorker | undefined;
+    const apps: Runtime['apps'] = {};
+
+    if (components.gateway || components.jobs) {
+      requireAlipayPlusSettings(config);
+      const keys = gatewayKeys(config);
+      const client = new AlipayPlusClient({
+        baseUrl: config.alipayplus.baseUrl,
+        clientId: config.alipayplus.clientId,
+        privateKey: keys.privateKey,
+        alipayPublicKey: keys.alipayPublicKey,
+        clock,
+      });
+      const provider = new AlipayPlusConnector(client, {
+        timeoutMs: config.alipayplus.timeoutMs,
+        inquiryTimeoutMs: config.alipayplus.inquiryTimeoutMs,
+      });
+      const wakeJobs = () => worker?.wake();
+      notifications = new NotificationService({
+        db,
+        clock,
+        mode: config.mode,
+        wakeJobs,
+        answerTimeoutMs: options.notificationAnswerTimeoutMs,
+      });
+      payments = new PaymentService({
+        db,
+        clock,
+        ids: randomIds,
+        provider,
+        notifications,
+        wakeJobs,
+        gatewayPublicUrl: config.gateway.publicUrl,
+        findService: (merchantId, serviceId) => findServiceWithMerchant(db, merchantId, serviceId),
+        logger,
+      });
+      if (components.jobs) {
+        const p = payments;
+        const n = notifications;
+        worker = new JobWorker({
+          db,
+          dialect: connection!.dialect,
+          clock,
+          logger,
+          pollIntervalMs: options.jobPollIntervalMs,
+          handlers: {
+            [DELIVER_NOTIFICATION]: (job) => n.deliver(job),
+            [JOB_EXPIRE_SELECTION]: (job) => p.handleExpireSelection(job),
+            [JOB_DEADLINE]: (job) => p.handleDeadline(job),
+            [JOB_CANCEL]: (job) => p.handleCancel(job),
+          },
+        });
+        worker.start();
+        const w = worker;
+        started.push(() => w.stop());
+      }
+      if (components.gateway) {
+        const gateway = await buildGatewayApp({
+          config,
+          db,
+          clock,
+          payments,
+          notifications,
+          keys,
+          logger,
+        });
+        await listen(gateway, config.host, config.gateway.port, started);
+        apps.gateway = gateway;
+      }
+    }
+
+    if (components.sandbox) {
+      const pair = sandboxKeyPair(config);
+      const clients: Record<string, string> = {};
+      // In the all-in-one demo the sandbox knows the gateway's public key from the start.
+      if (components.gateway) clients[config.alipayplus.clientId] = gatewayKeys(config).publicKeyPem;
+      const sandbox = await buildSandboxApp({
+        databaseUrl: config.sandbox.databaseUrl,
+        publicUrl: config.sandbox.publicUrl,
+        timeFactor: config.sandbox.timeFactor,
+        privateKeyPem: pair.privateKeyPem,
+        publicKeyPem: pair.publicKeyPem,
+        clients,
+        ...(options.sandboxClock ? { clock: options.sandboxClock } : {}),
+      });
+      await listen(sandbox, config.host, config.sandbox.port, started);
+      apps.sandbox = sandbox;
+    }
+
+    if (components.shop) {
+      if (!demo) throw new Error('the demo shop needs the demo merchant (demo mode)');
+      const shop = await buildShopApp({
+        publicUrl: config.shop.publicUrl,
+        gatewayUrl: config.gateway.publicUrl,
+        merchantId: DEMO_MERCHANT_ID,
+        serviceId: DEMO_SERVICE_ID,
+        hashKey: demo.hashKey,
+        encoding: 'Shift_JIS',
+        clock,
+      });
+      await listen(shop, config.host, config.shop.port, started);
+      apps.shop = shop;
+    }
+
+    return { config, db, payments, notifications, worker, apps, demo, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function listen(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  started: Array<() => Promise<void>>,
+): Promise<void> {
+  await app.listen({ host, port });
+  started.push(() => app.close());
+}

@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database, PaymentRow } from '../../db/database';
+import { encodeText } from '../../kernel/charset';
+import type { Clock } from '../../kernel/clock';
+import { findServiceWithMerchant, isGatewayInMaintenance } from '../../merchants/merchant.repository';
+import { recordPaymentError } from '../../merchants/payment-error.repository';
+import type { NotificationService } from '../../notifications/notification.service';
+import { orderIdExists } from '../../payments/payment.repository';
+import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
+import { chooseLanguage } from './i18n';
+import { checkPurchaseRequest, type LinkErrorCode, type PurchaseCheckDeps } from './purchase-request';
+import { RefusalLimiter } from './refusal-limiter';
+import { browserResultPairs, type LinkResult, resultCharset } from './result-form';
+import { renderAutoPostPage } from './views/auto-post-page';
+import { renderConfirmingPage } from './views/confirming-page';
+import { renderErrorPage } from './views/error-page';
+import { renderProviderUnavailablePage } from './views/provider-unavailable-page';
+import { renderSelectionPage } from './views/selection-page';
+
+export interface LinkRoutesOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  mode: 'demo' | 'production';
+  payments: PaymentService;
+  notifications: NotificationService;
+}
+
+/** The A02-1 first attempt is awaited this long before the browser is sent to the result URL. */
+const FIRST_NOTIFICATION_WAIT_MS = 5_000;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32}$/;
+
+/**
+ * The Link Type hosted pages (merchant-link-type.md): A01-1, the method-selection screen, the way
+ * to Alipay+ and back, and the A03-1 result post. The payment is identified by the unguessable
+ * token in the URL, never by a cookie or the tracking id.
+ */
+export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOptions): Promise<void> {
+  const { db, clock, mode, payments, notifications } = options;
+  const limiter = new RefusalLimiter({ clock });
+
+  // The A01-1 body is read as bytes: its charset is decided per request (Encoding).
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  // Pages: no framing, no referrer (the token must not leak to other sites), scripts only by nonce.
+  app.addHook('onRequest', async (request, reply) => {
+    const nonce = randomBytes(16).toString('base64');
+    (request as FastifyRequest & { cspNonce?: string }).cspNonce = nonce;
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('Cache-Control', 'no-store');
+    reply.header(
+      'Content-Security-Policy',
+      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`,
+    );
+  });
+
+  const nonceOf = (request: FastifyRequest) => (request as FastifyRequest & { cspNonce?: string }).cspNonce ?? '';
+
+  function sendHtml(reply: FastifyReply, status: number, html: string) {
+    return reply.code(status).type('text/html; charset=utf-8').send(html);
+  }
+
+  function refuse(request: FastifyRequest, reply: FastifyReply, code: LinkErrorCode, field: string | null, status: number) {
+    return sendHtml(reply, status, renderErrorPage({ code, field, nonce: nonceOf(request) }));
+  }
+
+  /** A refused A01-1: logged (unless this address is over its refusal budget) and shown. */
+  async function refusePurchase(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    refusal: { code: LinkErrorCode; field: string | null; httpStatus: number; authenticated: boolean; merchantId: string; serviceId: string; orderId: string },
+  ) {
+    if (!limiter.admit(request.ip)) return refuse(request, reply, '1102', null, 429);
+    await recordPaymentError(db, {
+      merchantId: refusal.merchantId,
+      serviceId: refusal.serviceId,
+      code: refusal.code,
+      field: refusal.field,
+      orderId: refusal.orderId,
+      userAgent: request.headers['user-agent'] ?? '',
+      clientIp: request.ip,
+      authenticated: refusal.authenticated,
+      at: clock.now(),
+    });
+    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus);
+  }
+
+  // Check 1: an oversized body never reaches the handler; it is refused as 5103 with HTTP 413.
+  app.setErrorHandler(async (error, request, reply) => {
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return refusePurchase(request, reply, {
+        code: '5103',
+        field: null,
+        httpStatus: 413,
+        authenticated: false,
+        merchantId: '',
+        serviceId: '',
+        orderId: '',
+      });
+    }
+    request.log.error({ err: error, reqId: request.id }, 'unhandled error on a hosted page');
+    return refuse(request, reply, '1101', null, 500);
+  });
+
+  const checkDeps = (): PurchaseCheckDeps => ({
+    now: clock.now(),
+    mode,
+    async findService(merchantId, serviceId) {
+      const found = await findServiceWithMerchant(db, merchantId, serviceId);
+      if (!found) return null;
+      return {
+        merchantId,
+        serviceId,
+        hashKey: found.service.hash_key,
+        encoding: found.service.encoding === 'UTF-8' ? 'UTF-8' : 'Shift_JIS',
+        urlHosts: found.urlHosts,
+        approvedWallets: found.approvedWallets,
+        active: found.service.active === 1,
+        maintenance: found.service.maintenance === 1,
+        merchantSuspended: found.merchant.suspended === 1,
+        merchantDisplayName: found.merchant.display_name,
+      };
+    },
+    isGatewayInMaintenance: () => isGatewayInMaintenance(db),
+    orderIdUsed: (merchantId, serviceId, orderId) => orderIdExists(db, merchantId, serviceId, orderId),
+  });
+
+  app.post('/f01/FepBuyInfoReceive.do', async (request, reply) => {
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const userAgent = request.headers['user-agent'] ?? '';
+    const check = await checkPurchaseRequest(
+      { body, contentType: request.headers['content-type'], userAgent, clientIp: request.ip },
+      checkDeps(),
+    );
+    if (!check.ok) {
+      return refusePurchase(request, reply, { ...check, ...check.partial });
+    }
+    const { request: purchase } = check;
+    const { fields } = purchase;
+    const created = await payments.createPayment({
+      merchantId: fields.merchant_id,
+      serviceId: fields.service_id,
+      orderId: fields.order_id,
+      amount: purchase.amount,
+      custCode: fields.cust_code,
+      itemId: fields.item_id,
+      itemName: fields.item_name,
+      requestFields: fields,
+      details: purchase.details,
+      freeCsv: fields.free_csv,
+      charset: purchase.charset,
+      terminal: purchase.device === 'SMARTPHONE' ? 'WAP' : 'WEB',
+      osType: purchase.osType,
+      userAgent,
+      clientIp: request.ip,
+    });
+    if (created.kind === 'duplicate') {
+      // Two identical requests raced past check 10: the database's unique key decided.
+      return refusePurchase(request, reply, {
+        code: '5107',
+        field: 'order_id',
+        httpStatus: 409,
+        authenticated: true,
+        merchantId: fields.merchant_id,
+        serviceId: fields.service_id,
+        orderId: fields.order_id,
+      });
+    }
+    if (purchase.directToAlipay) {
+      return respond(request, reply, await payments.startAlipay(created.payment.token));
+    }
+    return reply.redirect(`/f01/payments/${created.payment.token}`, 303);
+  });
+
+  app.get<{ Params: { token: string }; Querystring: { lang?: string } }>(
+    '/f01/payments/:token',
+    async (request, reply) => {
+      const payment = await findByToken(request.params.token);
+      if (!payment) return refuse(request, reply, '5108', null, 404);
+      if (payment.status !== 'REQUESTED') {
+        return respond(request, reply, await payments.settleOnReturn(payment.token));
+      }
+      const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
+      const language = chooseLanguage(request.headers['accept-language'], request.query.lang);
+      return sendHtml(
+        reply,
+        200,
+        renderSelectionPage({
+          token: payment.token,
+          language,
+          merchantName: found?.merchant.display_name ?? '',
+          itemName: payment.item_name || payment.item_id,
+          amount: payment.amount,
+          nonce: nonceOf(request),
+        }),
+      );
+    },
+  );
+
+  app.post<{ Params: { token: string } }>('/f01/payments/:token/alipayplus', async (request, reply) => {
+    if (!(await findByToken(request.params.token))) return refuse(request, reply, '5108', null, 404);
+    return respond(request, reply, await payments.startAlipay(request.params.token));
+  });
+
+  app.post<{ Params: { token: string } }>('/f01/payments/:token/cancel', async (request, reply) => {
+    if (!(await findByToken(request.params.token))) return refuse(request, reply, '5108', null, 404);
+    return respond(request, reply, await payments.cancelByShopper(request.params.token));
+  });
+
+  app.get<{ Params: { token: string } }>('/f01/payments/:token/return', async (request, reply) => {
+    if (!(await findByToken(request.params.token))) return refuse(request, reply, '5108', null, 404);
+    return respond(request, reply, await payments.settleOnReturn(request.params.token));
+  });
+
+  async function findByToken(token: string): Promise<PaymentRow | undefined> {
+    return TOKEN_PATTERN.test(token) ? payments.findByToken(token) : undefined;
+  }
+
+  async function respond(request: FastifyRequest, reply: FastifyReply, outcome: ShopperOutcome) {
+    const nonce = nonceOf(request);
+    switch (outcome.kind) {
+      case 'notFound':
+        return refuse(request, reply, '5108', null, 404);
+      case 'redirect':
+        return reply.redirect(outcome.url, 303);
+      case 'selection':
+        return reply.redirect(`/f01/payments/${outcome.payment.token}`, 303);
+      case 'pending':
+        return sendHtml(reply, 200, renderConfirmingPage({ token: outcome.payment.token, nonce }));
+      case 'unavailable':
+        return sendHtml(reply, 503, renderProviderUnavailablePage({ token: outcome.payment.token, nonce }));
+      case 'final':
+        return sendResultPage(request, reply, outcome.payment);
+    }
+  }
+
+  /** A03-1: an auto-submitting form to the merchant's result URL, in the service's encoding. */
+  async function sendResultPage(request: FastifyRequest, reply: FastifyReply, payment: PaymentRow) {
+    const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
+    if (!found) throw new Error(`service of payment ${payment.tracking_id} not found`);
+    await waitForFirstNotification(payment.tracking_id);
+    const echoed = JSON.parse(payment.request_fields) as Record<string, string>;
+    const { result, errCode, url } = resultOf(payment, echoed);
+    const charset = resultCharset(found.service.encoding, payment.charset);
+    const pairs = browserResultPairs(payment, { result, errCode, resDate: clock.now() }, found.service.hash_key, charset);
+    const label = charset === 'utf-8' ? 'UTF-8' : 'Shift_JIS';
+    const { html } = renderAutoPostPage({ action: url, pairs, acceptCharset: label, nonce: nonceOf(request) });
+    const bytes = encodeText(html, charset);
+    if (!bytes) throw new Error('result page cannot be encoded in the service encoding');
+    return reply.code(200).type(`text/html; charset=${label}`).send(bytes);
+  }
+
+  /** The merchant should know the result when the shopper lands (A02-1: first attempt first). */
+  async function waitForFirstNotification(trackingId: string): Promise<void> {
+    const until = Date.now() + FIRST_NOTIFICATION_WAIT_MS;
+    while (!(await notifications.firstAttemptsMade(trackingId)) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+function resultOf(
+  payment: PaymentRow,
+  echoed: Record<string, string>,
+): { result: LinkResult; errCode: string; url: string } {
+  switch (payment.status) {
+    case 'CAPTURED':
+    case 'PARTIALLY_REFUNDED':
+    case 'REFUNDED':
+      return { result: 'OK', errCode: '', url: echoed.success_url ?? '' };
+    case 'CANCELED':
+      return { result: 'CN', errCode: '6102', url: echoed.cancel_url ?? '' };
+    case 'EXPIRED':
+      return { result: 'CN', errCode: '6103', url: echoed.error_url ?? '' };
+    default:
+      return { result: 'NG', errCode: '6101', url: echoed.error_url ?? '' };
+  }
+}

@@ -1,0 +1,95 @@
+import { Command } from 'commander';
+import { ConfigError, type Config, loadConfig, type Mode } from './app/config';
+import { type Components, startRuntime } from './app/runtime';
+import { openDatabase, redactUrl } from './db/connection';
+import type { Database } from './db/database';
+import { migrateToLatest } from './db/migrate';
+import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID } from './merchants/demo-seed';
+
+/**
+ * The `kessai` command (configuration.md, Commands). `start` is the all-in-one demo; the others
+ * run one part each, for production layouts.
+ */
+function config(defaultMode: Mode): Config {
+  try {
+    return loadConfig(process.env, defaultMode);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`kessai: configuration error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function run(cfg: Config, components: Components): Promise<void> {
+  const runtime = await startRuntime({ config: cfg, components });
+  const lines = ['', 'Kessai is running.'];
+  if (components.gateway) lines.push(`  gateway       ${cfg.gateway.publicUrl}   (hosted pages, Alipay+ notify)`);
+  if (components.sandbox) lines.push(`  Alipay+ sandbox ${cfg.sandbox.publicUrl}/sandbox`);
+  if (components.shop) lines.push(`  demo shop     ${cfg.shop.publicUrl}/`);
+  if (components.jobs) lines.push('  job worker    running');
+  lines.push(`  database      ${redactUrl(cfg.databaseUrl)}`);
+  // Secrets are printed only in demo mode, only here at start (configuration.md).
+  if (cfg.mode === 'demo' && runtime.demo) {
+    lines.push(
+      '',
+      `Demo merchant: merchant_id ${DEMO_MERCHANT_ID}, service_id ${DEMO_SERVICE_ID}`,
+      `  hash key     ${runtime.demo.hashKey}`,
+      '  sandbox wallet users: alice (pays), nofunds, overlimit, risk, frozen — password "sandbox"',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping…\n`);
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+const program = new Command('kessai').description('Alipay+ payment gateway for Japanese merchants');
+
+program
+  .command('start')
+  .description('all in one: gateway, job worker, Alipay+ sandbox and demo shop, on SQLite by default')
+  .action(() => run(config('demo'), { gateway: true, jobs: true, sandbox: true, shop: true }));
+
+program
+  .command('serve')
+  .description('the gateway (with the job worker in-process unless --no-jobs)')
+  .option('--no-jobs', 'do not run jobs in this process (run `kessai worker` instead)')
+  .action((options: { jobs: boolean }) =>
+    run(config('production'), { gateway: true, jobs: options.jobs, sandbox: false, shop: false }),
+  );
+
+program
+  .command('worker')
+  .description('the job worker alone (notifications, deadlines, retries)')
+  .action(() => run(config('production'), { gateway: false, jobs: true, sandbox: false, shop: false }));
+
+program
+  .command('sandbox')
+  .description('the Alipay+ sandbox alone')
+  .action(() => run(config('production'), { gateway: false, jobs: false, sandbox: true, shop: false }));
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .action(async () => {
+    const cfg = config('production');
+    const connection = openDatabase<Database>(cfg.databaseUrl);
+    try {
+      const applied = await migrateToLatest(connection.db, connection.dialect);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    } finally {
+      await connection.close();
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,80 @@
+import type { Yen } from '../kernel/money';
+
+/**
+ * What the payment domain needs from Alipay+, in the domain's own words. The Alipay+ connector
+ * implements it (translating, signing, mapping codes); the domain never sees wire field names.
+ * Every answer carries the exchange as it happened, so the service can record it for the console.
+ */
+export interface ProviderExchange {
+  api: string;
+  requestBody: string;
+  responseStatus: number | null;
+  responseBody: string | null;
+  durationMs: number;
+}
+
+export interface PayCommand {
+  paymentRequestId: string;
+  amount: Yen;
+  expiresAt: Date;
+  notifyUrl: string;
+  redirectUrl: string;
+  trackingId: string;
+  description: string;
+  merchant: {
+    merchantId: string;
+    mcc: string;
+    name: string;
+    displayName: string;
+    city: string;
+    region: string;
+    registeredOn: string;
+  };
+  buyerId: string;
+  terminal: 'WEB' | 'WAP';
+  osType: 'IOS' | 'ANDROID' | null;
+  userAgent: string;
+  clientIp: string;
+}
+
+/** What Alipay+ says about a paid payment. */
+export interface PaidDetails {
+  providerPaymentId: string | null;
+  paidAt: Date | null;
+  wallet: string | null;
+  quoteCurrencyPair: string | null;
+  quotePrice: string | null;
+}
+
+export type PayOutcome =
+  | { kind: 'created'; redirectUrl: string; providerPaymentId: string | null }
+  | { kind: 'failed'; code: string }
+  | { kind: 'unknown'; reason: string };
+
+export type InquiryOutcome =
+  | { kind: 'paid'; details: PaidDetails }
+  | { kind: 'closed'; code: string }
+  | { kind: 'failed'; code: string }
+  | { kind: 'open' }
+  | { kind: 'notCreated' }
+  | { kind: 'unknown'; reason: string };
+
+export type CancelOutcome =
+  | { kind: 'closed'; code: string }
+  | { kind: 'refused'; code: string }
+  | { kind: 'unknown'; reason: string };
+
+/** A notification's meaning; `unknown` when it names no final result we recognise. */
+export type NotifiedResult =
+  | { kind: 'paid'; details: PaidDetails }
+  | { kind: 'closed'; code: string }
+  | { kind: 'failed'; code: string }
+  | { kind: 'unknown'; reason: string };
+
+export type WithExchange<T> = { outcome: T; exchange: ProviderExchange };
+
+export interface PaymentProvider {
+  pay(command: PayCommand): Promise<WithExchange<PayOutcome>>;
+  inquire(paymentRequestId: string): Promise<WithExchange<InquiryOutcome>>;
+  cancel(paymentRequestId: string): Promise<WithExchange<CancelOutcome>>;
+}

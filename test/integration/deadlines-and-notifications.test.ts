@@ -1,0 +1,236 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signMessage } from '../../src/alipayplus/signing';
+import { formatJstIso } from '../../src/kernel/jst';
+import { DIALECTS } from '../support/databases';
+import { type Stack, startStack } from '../support/stack';
+
+const MINUTE = 60_000;
+
+async function simulate(stack: Stack, body: Record<string, string>) {
+  const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/simulate/pay`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as Record<string, string>;
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+for (const dialect of DIALECTS) {
+  describe(`deadlines and merchant notifications (${dialect})`, () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack(dialect);
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    async function startPayment(overrides: Record<string, string> = {}) {
+      const fields = stack.purchaseFields(overrides);
+      const response = await stack.postPurchase(fields);
+      expect(response.status).toBe(303);
+      return { fields, cashierUrl: response.headers.get('location')! };
+    }
+
+    const worker = () => stack.runtime.worker!;
+    const noticesOf = (orderId: string) => stack.merchant.notifications.filter((n) => n.fields.order_id === orderId);
+
+    it('closes an unpaid payment at the deadline: inquire, cancel, EXPIRED, CN 6103', async () => {
+      const { fields } = await startPayment();
+      stack.clock.advance(10 * MINUTE + 31_000);
+      try {
+        await worker().runDue();
+        await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED');
+        const payment = await stack.payment({ orderId: fields.order_id! });
+        const apis = await stack.database.db
+          .selectFrom('alipay_messages')
+          .select('api')
+          .where('tracking_id', '=', payment.tracking_id)
+          .orderBy('id')
+          .execute();
+        expect(apis.map((a) => a.api)).toEqual(['pay', 'inquiryPayment', 'cancelPayment']);
+        await eventually(async () => noticesOf(fields.order_id!).length === 1);
+        expect(noticesOf(fields.order_id!)[0]!.fields.res_result).toBe('CN');
+        expect(noticesOf(fields.order_id!)[0]!.fields.res_err_code).toBe('6103');
+      } finally {
+        stack.clock.set(0);
+      }
+    });
+
+    it('lets exactly one of capture and cancel win when payment and deadline race', async () => {
+      for (let round = 0; round < 4; round++) {
+        const { fields, cashierUrl } = await startPayment();
+        stack.clock.advance(10 * MINUTE + 31_000);
+        try {
+          await Promise.all([
+            simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' }),
+            worker().runDue(),
+          ]);
+          await eventually(async () => {
+            const status = (await stack.payment({ orderId: fields.order_id! })).status;
+            return status === 'CAPTURED' || status === 'EXPIRED';
+          }, 10_000);
+          await worker().runDue();
+          const payment = await stack.payment({ orderId: fields.order_id! });
+          const finals = await stack.database.db
+            .selectFrom('payment_events')
+            .select('to_status')
+            .where('tracking_id', '=', payment.tracking_id)
+            .where('to_status', 'in', ['CAPTURED', 'EXPIRED', 'CANCELED', 'FAILED'])
+            .execute();
+          expect(finals).toHaveLength(1);
+          const results = await stack.database.db
+            .selectFrom('notifications')
+            .select('result')
+            .where('tracking_id', '=', payment.tracking_id)
+            .execute();
+          // No merchant is told OK for money that Alipay+ reverses.
+          expect(results.map((r) => r.result)).toEqual([payment.status === 'CAPTURED' ? 'OK' : 'CN']);
+        } finally {
+          stack.clock.set(0);
+        }
+      }
+    });
+
+    it('expires a selection screen left idle for 30 minutes, with no Alipay+ call', async () => {
+      const { fields } = await startPayment({ pay_method: '' });
+      stack.clock.advance(30 * MINUTE + 1000);
+      try {
+        await worker().runDue();
+        await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED');
+        const payment = await stack.payment({ orderId: fields.order_id! });
+        const calls = await stack.database.db
+          .selectFrom('alipay_messages')
+          .select('id')
+          .where('tracking_id', '=', payment.tracking_id)
+          .execute();
+        expect(calls).toHaveLength(0);
+        await eventually(async () => noticesOf(fields.order_id!).length === 1);
+        expect(noticesOf(fields.order_id!)[0]!.fields.res_err_code).toBe('6103');
+      } finally {
+        stack.clock.set(0);
+      }
+    });
+
+    it('refuses a notification with a bad signature and changes nothing', async () => {
+      await startPayment();
+      const payment = await stack.database.db
+        .selectFrom('payments')
+        .selectAll()
+        .where('status', '=', 'IN_PROGRESS')
+        .orderBy('received_at', 'desc')
+        .executeTakeFirstOrThrow();
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const body = Buffer.from(
+        JSON.stringify({
+          paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
+          paymentRequestId: payment.payment_request_id,
+          paymentId: 'forged',
+          paymentAmount: { currency: 'JPY', value: String(payment.amount) },
+          paymentTime: formatJstIso(new Date()),
+        }),
+      );
+      const time = formatJstIso(new Date());
+      const response = await fetch(`${stack.gatewayUrl}/alipayplus/notifyPayment`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json; charset=UTF-8',
+          'Client-Id': 'SANDBOX_KESSAI',
+          'Request-Time': time,
+          Signature: signMessage(privateKey, '/alipayplus/notifyPayment', 'SANDBOX_KESSAI', time, body),
+        },
+        body,
+      });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { result: { resultCode: string } }).result.resultCode).toBe(
+        'INVALID_SIGNATURE',
+      );
+      expect((await stack.payment({ orderId: payment.order_id })).status).toBe('IN_PROGRESS');
+    });
+
+    it('records a merchant NG answer and does not retry it', async () => {
+      stack.merchant.setAnswer('ng');
+      try {
+        const { fields, cashierUrl } = await startPayment();
+        await simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+        await eventually(async () => noticesOf(fields.order_id!).length === 1);
+        const payment = await stack.payment({ orderId: fields.order_id! });
+        await eventually(async () => {
+          const n = await stack.database.db
+            .selectFrom('notifications')
+            .selectAll()
+            .where('tracking_id', '=', payment.tracking_id)
+            .executeTakeFirst();
+          return n?.status === 'REFUSED';
+        });
+        stack.clock.advance(3 * 60 * MINUTE);
+        await worker().runDue();
+        expect(noticesOf(fields.order_id!)).toHaveLength(1);
+      } finally {
+        stack.clock.set(0);
+        stack.merchant.setAnswer('ok');
+      }
+    });
+
+    it('retries a merchant that does not answer on the schedule (2 min, 10 min, …)', async () => {
+      stack.merchant.setAnswer('timeout');
+      try {
+        const { fields, cashierUrl } = await startPayment();
+        await simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+        const payment = await (async () => {
+          await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'CAPTURED');
+          return stack.payment({ orderId: fields.order_id! });
+        })();
+        const attempts = async () =>
+          (
+            await stack.database.db
+              .selectFrom('notification_attempts')
+              .innerJoin('notifications', 'notifications.id', 'notification_attempts.notification_id')
+              .select('notification_attempts.id')
+              .where('notifications.tracking_id', '=', payment.tracking_id)
+              .execute()
+          ).length;
+        await eventually(async () => (await attempts()) === 1, 8000);
+        // Not yet due one minute later…
+        stack.clock.advance(MINUTE);
+        await worker().runDue();
+        expect(await attempts()).toBe(1);
+        // …due after 2 minutes.
+        stack.clock.advance(MINUTE + 1000);
+        await worker().runDue();
+        await eventually(async () => (await attempts()) === 2);
+        stack.merchant.setAnswer('ok');
+        stack.clock.advance(10 * MINUTE);
+        await worker().runDue();
+        await eventually(async () => (await attempts()) === 3);
+        await eventually(async () => {
+          const row = await stack.database.db
+            .selectFrom('notifications')
+            .select('status')
+            .where('tracking_id', '=', payment.tracking_id)
+            .executeTakeFirstOrThrow();
+          return row.status === 'DELIVERED';
+        });
+        const notification = await stack.database.db
+          .selectFrom('notifications')
+          .selectAll()
+          .where('tracking_id', '=', payment.tracking_id)
+          .executeTakeFirstOrThrow();
+        expect(notification.status).toBe('DELIVERED');
+        expect(notification.attempts).toBe(3);
+      } finally {
+        stack.clock.set(0);
+        stack.merchant.setAnswer('ok');
+      }
+    });
+  });
+}

@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/app/config';
+import { type Runtime, startRuntime } from '../../src/app/runtime';
+import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
+import type { DialectName } from '../../src/db/connection';
+import type { PaymentRow } from '../../src/db/database';
+import { OffsetClock } from '../../src/kernel/clock';
+import { formatJstCompact } from '../../src/kernel/jst';
+import { createTestDatabase, type TestDatabase } from './databases';
+import { type MerchantStub, startMerchantStub } from './merchant-stub';
+
+/**
+ * The whole system for an integration test: gateway + job worker + Alipay+ sandbox in this process
+ * on free loopback ports, a fresh database of the given dialect, a merchant stub as the shop's
+ * server, and clocks the test can move (the gateway's and the sandbox's, independently).
+ */
+export const TEST_HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
+export const PC_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+
+export interface Stack {
+  runtime: Runtime;
+  database: TestDatabase;
+  gatewayUrl: string;
+  sandboxUrl: string;
+  clock: OffsetClock;
+  sandboxClock: OffsetClock;
+  merchant: MerchantStub;
+  /** Posts an A01-1 form (Shift_JIS by default) as the shopper's browser would. */
+  postPurchase(fields?: Record<string, string>, options?: PurchaseOptions): Promise<Response>;
+  purchaseFields(overrides?: Record<string, string>): Record<string, string>;
+  payment(trackingIdOrOrder: { orderId: string }): Promise<PaymentRow>;
+  close(): Promise<void>;
+}
+
+export interface PurchaseOptions {
+  charset?: 'windows-31j' | 'utf-8';
+  userAgent?: string;
+  hashKey?: string;
+  contentType?: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+let orderCounter = 0;
+
+export async function startStack(
+  dialect: DialectName,
+  options: { timeoutMs?: number; inquiryTimeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Stack> {
+  const database = await createTestDatabase(dialect);
+  const dataDir = mkdtempSync(join(tmpdir(), 'kessai-stack-'));
+  const [gatewayPort, sandboxPort] = [await freePort(), await freePort()];
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const config = loadConfig(
+    {
+      KESSAI_MODE: 'demo',
+      KESSAI_DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      KESSAI_GATEWAY_PORT: String(gatewayPort),
+      KESSAI_SANDBOX_PORT: String(sandboxPort),
+      KESSAI_GATEWAY_PUBLIC_URL: gatewayUrl,
+      KESSAI_SANDBOX_PUBLIC_URL: sandboxUrl,
+      KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
+      KESSAI_SANDBOX_TIME_FACTOR: '0.001',
+      KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 3000),
+      KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 3000),
+      KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
+      KESSAI_LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+    'demo',
+  );
+  const clock = new OffsetClock();
+  const sandboxClock = new OffsetClock();
+  const merchant = await startMerchantStub({ hashKey: TEST_HASH_KEY });
+  const runtime = await startRuntime({
+    config,
+    components: { gateway: true, jobs: true, sandbox: true, shop: false },
+    clock,
+    sandboxClock,
+    searchPath: database.searchPath,
+    jobPollIntervalMs: 100,
+    notificationAnswerTimeoutMs: 1000,
+  });
+
+  const purchaseFields = (overrides: Record<string, string> = {}): Record<string, string> => ({
+    pay_method: 'alipay',
+    merchant_id: '30000',
+    service_id: '001',
+    cust_code: 'CUST-0001',
+    order_id: `ORDER-${process.pid}-${Date.now()}-${++orderCounter}`,
+    item_id: 'ITEM-01',
+    item_name: '抹茶セット',
+    amount: '1500',
+    pay_type: '0',
+    service_type: '0',
+    terminal_type: '0',
+    success_url: `${merchant.url}/success`,
+    cancel_url: `${merchant.url}/cancel`,
+    error_url: `${merchant.url}/error`,
+    pagecon_url: `${merchant.url}/pagecon`,
+    request_date: formatJstCompact(clock.now()),
+    limit_second: '600',
+    ...overrides,
+  });
+
+  return {
+    runtime,
+    database,
+    gatewayUrl,
+    sandboxUrl,
+    clock,
+    sandboxClock,
+    merchant,
+    purchaseFields,
+    async postPurchase(fields = purchaseFields(), purchase: PurchaseOptions = {}) {
+      const charset = purchase.charset ?? 'windows-31j';
+      const body = encodeForm(signedPurchaseForm(fields, purchase.hashKey ?? TEST_HASH_KEY), charset);
+      return fetch(`${gatewayUrl}/f01/FepBuyInfoReceive.do`, {
+        method: 'POST',
+        headers: {
+          'Content-Type':
+            purchase.contentType ??
+            `application/x-www-form-urlencoded${charset === 'utf-8' ? '; charset=UTF-8' : ''}`,
+          'User-Agent': purchase.userAgent ?? PC_UA,
+        },
+        body,
+        redirect: 'manual',
+      });
+    },
+    async payment({ orderId }) {
+      return database.db
+        .selectFrom('payments')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirstOrThrow();
+    },
+    async close() {
+      await runtime.close();
+      await merchant.close();
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
