@@ -47,7 +47,7 @@ export function Layout(props: LayoutProps): VNode {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
         {/* The page URLs carry the payment's token: keep them out of other sites' logs. */}
-        <meta name="referrer" content="same-origin" />
+        <meta name="referrer" content="no-referrer" />
         <title>{props.title}</title>
         {props.head}
         <style nonce={props.nonce} dangerouslySetInnerHTML={{ __html: CSS }} />
