@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError, type Config, loadConfig, type Mode } from './app/config';
+import { type Config, ConfigError, loadConfig, type Mode } from './app/config';
 import { type Components, startRuntime } from './app/runtime';
 import { openDatabase, redactUrl } from './db/connection';
 import type { Database } from './db/database';
@@ -25,7 +25,8 @@ function config(defaultMode: Mode): Config {
 async function run(cfg: Config, components: Components): Promise<void> {
   const runtime = await startRuntime({ config: cfg, components });
   const lines = ['', 'Kessai is running.'];
-  if (components.gateway) lines.push(`  gateway       ${cfg.gateway.publicUrl}   (hosted pages, Alipay+ notify)`);
+  if (components.gateway)
+    lines.push(`  gateway       ${cfg.gateway.publicUrl}   (hosted pages, Alipay+ notify)`);
   if (components.sandbox) lines.push(`  Alipay+ sandbox ${cfg.sandbox.publicUrl}/sandbox`);
   if (components.shop) lines.push(`  demo shop     ${cfg.shop.publicUrl}/`);
   if (components.jobs) lines.push('  job worker    running');

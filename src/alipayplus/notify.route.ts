@@ -27,8 +27,17 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
   // Keep the exact bytes: the signature covers them, not a re-serialization.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  function answer(reply: FastifyReply, status: number, resultCode: string, resultStatus: 'S' | 'F', message: string) {
-    const body = Buffer.from(JSON.stringify({ result: { resultCode, resultStatus, resultMessage: message } }), 'utf8');
+  function answer(
+    reply: FastifyReply,
+    status: number,
+    resultCode: string,
+    resultStatus: 'S' | 'F',
+    message: string,
+  ) {
+    const body = Buffer.from(
+      JSON.stringify({ result: { resultCode, resultStatus, resultMessage: message } }),
+      'utf8',
+    );
     const time = formatJstIso(clock.now());
     return reply
       .code(status)
@@ -57,7 +66,8 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(raw.toString('utf8'));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('not an object');
       body = parsed as Record<string, unknown>;
     } catch {
       return answer(reply, 400, 'PARAM_ILLEGAL', 'F', 'body is not a JSON object');
@@ -86,7 +96,8 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
       request.log.warn({ paymentRequestId }, 'notifyPayment for an unknown payment');
       return answer(reply, 200, 'ORDER_NOT_EXIST', 'F', 'no such payment');
     }
-    if (verdict === 'mismatch') return answer(reply, 200, 'PARAM_ILLEGAL', 'F', 'paymentAmount does not match');
+    if (verdict === 'mismatch')
+      return answer(reply, 200, 'PARAM_ILLEGAL', 'F', 'paymentAmount does not match');
     return answer(reply, 200, 'SUCCESS', 'S', 'success');
   });
 }

@@ -62,7 +62,8 @@ export function mapPay(body: Json | undefined): PayOutcome {
   // one production uses).
   const url = asString(body.normalUrl) ?? asString(body.paymentUrl);
   const created =
-    result.resultStatus === 'S' || (result.resultStatus === 'U' && result.resultCode === 'PAYMENT_IN_PROCESS');
+    result.resultStatus === 'S' ||
+    (result.resultStatus === 'U' && result.resultCode === 'PAYMENT_IN_PROCESS');
   if (created && url && /^https?:\/\//.test(url)) {
     return { kind: 'created', redirectUrl: url, providerPaymentId: asString(body.paymentId) ?? null };
   }

@@ -67,7 +67,8 @@ export function requireAlipayPlusSettings(config: Config): void {
     ['KESSAI_ALIPAYPLUS_PRIVATE_KEY', config.alipayplus.privateKey !== undefined],
     ['KESSAI_ALIPAYPLUS_PUBLIC_KEY', config.alipayplus.publicKey !== undefined],
   ].filter(([, given]) => !given);
-  if (missing.length) throw new ConfigError(`required in production mode: ${missing.map(([n]) => n).join(', ')}`);
+  if (missing.length)
+    throw new ConfigError(`required in production mode: ${missing.map(([n]) => n).join(', ')}`);
 }
 
 const port = z.coerce.number().int().min(0).max(65535);

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
 import type { Database } from '../db/database';
@@ -30,7 +30,6 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
-    disableRequestLogging: true,
   });
 
   const metrics = new Registry();
@@ -59,11 +58,13 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   // Anything unexpected is a logged 500 with a request id, never a stack trace.
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error, reqId: request.id }, 'unhandled error');
-    return reply.code(status).type('text/plain; charset=utf-8').send(
-      status === 500 ? `system error (request ${request.id})` : error.message,
-    );
+    return reply
+      .code(status)
+      .type('text/plain; charset=utf-8')
+      .send(status === 500 ? `system error (request ${request.id})` : error.message);
   });
   return app;
 }

@@ -20,7 +20,10 @@ export function loadOrCreatePair(dir: string, name: string): PemKeyPair {
   const privatePath = join(dir, `${name}-private.pem`);
   const publicPath = join(dir, `${name}-public.pem`);
   if (existsSync(privatePath) && existsSync(publicPath)) {
-    return { privateKeyPem: readFileSync(privatePath, 'utf8'), publicKeyPem: readFileSync(publicPath, 'utf8') };
+    return {
+      privateKeyPem: readFileSync(privatePath, 'utf8'),
+      publicKeyPem: readFileSync(publicPath, 'utf8'),
+    };
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pair = generateRsaKeyPair();

@@ -6,9 +6,9 @@ import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
+import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
-import { JobWorker } from '../jobs/job-worker';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, seedDemoData } from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
@@ -73,11 +73,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (needsDb) {
       connection = openDatabase<Database>(config.databaseUrl, { searchPath: options.searchPath });
       started.push(() => connection!.close());
-      await migrateToLatest(connection.db, connection.dialect);
+      await migrateToLatest(connection.db, connection.dialect, options.searchPath);
     }
     const db = connection?.db as Kysely<Database>;
     const seed = options.seedDemo ?? config.mode === 'demo';
-    const demo = seed && db ? await seedDemoData(db, clock.now(), { hashKey: config.demo.hashKey }) : undefined;
+    const demo =
+      seed && db ? await seedDemoData(db, clock.now(), { hashKey: config.demo.hashKey }) : undefined;
 
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;

@@ -22,8 +22,20 @@ function provider(dialect: DialectName): MigrationProvider {
   };
 }
 
-export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName): Promise<string[]> {
-  const migrator = new Migrator({ db: db as Kysely<unknown>, provider: provider(dialect) });
+/**
+ * `schema` names the PostgreSQL schema the tables live in (tests give each run its own): Kysely
+ * looks for its bookkeeping tables across all schemas unless told which one is ours.
+ */
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  dialect: DialectName,
+  schema?: string,
+): Promise<string[]> {
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider: provider(dialect),
+    ...(schema && dialect === 'postgres' ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -1,12 +1,12 @@
-import type { Db, Database } from '../db/database';
 import type { Kysely } from 'kysely';
 import { encodeForm } from '../channels/link/link-form';
 import { type LinkResult, notificationPairs, resultCharset } from '../channels/link/result-form';
 import { isRegisteredHost } from '../channels/link/url-hosts';
-import { charsetLabel } from '../kernel/charset';
-import type { Clock } from '../kernel/clock';
+import type { Database, Db } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
+import { charsetLabel } from '../kernel/charset';
+import type { Clock } from '../kernel/clock';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { findPaymentByTrackingId } from '../payments/payment.repository';
 import { MAX_ATTEMPTS, nextAttemptAt, readMerchantAnswer } from './notification-schedule';
@@ -70,7 +70,11 @@ export class NotificationService {
         .returning('id')
         .executeTakeFirst();
       if (!row) return;
-      await enqueueJob(tx, { kind: DELIVER_NOTIFICATION, payload: { notificationId, resend: true }, dueAt: now }, now);
+      await enqueueJob(
+        tx,
+        { kind: DELIVER_NOTIFICATION, payload: { notificationId, resend: true }, dueAt: now },
+        now,
+      );
     });
     this.deps.wakeJobs();
   }
@@ -107,7 +111,11 @@ export class NotificationService {
     } else {
       const pairs = notificationPairs(
         payment,
-        { result: notification.result as 'OK' | 'NG' | 'CN', errCode: notification.err_code, resDate: started },
+        {
+          result: notification.result as 'OK' | 'NG' | 'CN',
+          errCode: notification.err_code,
+          resDate: started,
+        },
         found.service.hash_key,
       );
       try {
@@ -128,9 +136,16 @@ export class NotificationService {
     const verdict = error ? 'failed' : readMerchantAnswer(status, answer);
     const attempts = notification.attempts + 1;
     // A console re-send makes one attempt; the automatic schedule is not restarted by it.
-    const next = verdict === 'failed' && !resend && attempts < MAX_ATTEMPTS ? nextAttemptAt(attempts, started) : null;
+    const next =
+      verdict === 'failed' && !resend && attempts < MAX_ATTEMPTS ? nextAttemptAt(attempts, started) : null;
     const finalStatus =
-      verdict === 'accepted' ? 'DELIVERED' : verdict === 'refused' ? 'REFUSED' : next ? 'PENDING' : 'UNDELIVERED';
+      verdict === 'accepted'
+        ? 'DELIVERED'
+        : verdict === 'refused'
+          ? 'REFUSED'
+          : next
+            ? 'PENDING'
+            : 'UNDELIVERED';
     const at = clock.now().getTime();
     await db.transaction().execute(async (tx) => {
       await tx
@@ -156,7 +171,9 @@ export class NotificationService {
         .where('id', '=', notificationId)
         .execute();
     });
-    return next ? { type: 'retry', at: next, note: error ?? `merchant answered ${status}` } : { type: 'done' };
+    return next
+      ? { type: 'retry', at: next, note: error ?? `merchant answered ${status}` }
+      : { type: 'done' };
   }
 
   /** Whether the first attempt of each notification of a payment has been made (for the return page). */
@@ -182,7 +199,9 @@ function readNotificationId(payload: unknown): number | null {
 function isAllowedTarget(url: string, hosts: readonly string[], mode: 'demo' | 'production'): boolean {
   try {
     const parsed = new URL(url);
-    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && isRegisteredHost(parsed, hosts, mode);
+    return (
+      (parsed.protocol === 'http:' || parsed.protocol === 'https:') && isRegisteredHost(parsed, hosts, mode)
+    );
   } catch {
     return false;
   }

@@ -19,11 +19,23 @@ export async function findPaymentByTrackingId(db: Db, trackingId: string): Promi
   return db.selectFrom('payments').selectAll().where('tracking_id', '=', trackingId).executeTakeFirst();
 }
 
-export async function findPaymentByRequestId(db: Db, paymentRequestId: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('payment_request_id', '=', paymentRequestId).executeTakeFirst();
+export async function findPaymentByRequestId(
+  db: Db,
+  paymentRequestId: string,
+): Promise<PaymentRow | undefined> {
+  return db
+    .selectFrom('payments')
+    .selectAll()
+    .where('payment_request_id', '=', paymentRequestId)
+    .executeTakeFirst();
 }
 
-export async function orderIdExists(db: Db, merchantId: string, serviceId: string, orderId: string): Promise<boolean> {
+export async function orderIdExists(
+  db: Db,
+  merchantId: string,
+  serviceId: string,
+  orderId: string,
+): Promise<boolean> {
   const row = await db
     .selectFrom('payments')
     .select('tracking_id')
@@ -99,7 +111,8 @@ export async function markCancelRequested(
 export async function recordPayOutcome(
   db: Db,
   trackingId: string,
-  values: Pick<PaymentTable, 'pay_outcome'> & Partial<Pick<PaymentTable, 'redirect_url' | 'alipay_payment_id'>>,
+  values: Pick<PaymentTable, 'pay_outcome'> &
+    Partial<Pick<PaymentTable, 'redirect_url' | 'alipay_payment_id'>>,
   now: Date,
 ): Promise<void> {
   await db

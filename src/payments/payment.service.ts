@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../db/database';
+import type { ClaimedJob, JobOutcome } from '../jobs/job';
+import { enqueueJob } from '../jobs/job.repository';
 import type { Charset } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
 import type { IdSource } from '../kernel/ids';
 import type { Yen } from '../kernel/money';
-import type { ClaimedJob, JobOutcome } from '../jobs/job';
-import { enqueueJob } from '../jobs/job.repository';
 import type { ServiceWithMerchant } from '../merchants/merchant.repository';
 import type { NotificationService } from '../notifications/notification.service';
 import {
@@ -110,7 +110,9 @@ interface Ending {
 function isUniqueViolation(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(error.message);
+  return (
+    code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(error.message)
+  );
 }
 
 /**
@@ -287,7 +289,11 @@ export class PaymentService {
         await recordPayOutcome(
           this.deps.db,
           payment.tracking_id,
-          { pay_outcome: 'CREATED', redirect_url: outcome.redirectUrl, alipay_payment_id: outcome.providerPaymentId },
+          {
+            pay_outcome: 'CREATED',
+            redirect_url: outcome.redirectUrl,
+            alipay_payment_id: outcome.providerPaymentId,
+          },
           this.deps.clock.now(),
         );
         return { kind: 'redirect', url: outcome.redirectUrl };
@@ -296,12 +302,20 @@ export class PaymentService {
         await this.end(payment, this.failedEnding('pay refused by Alipay+', outcome.code));
         return this.shopperView(await this.reload(payment));
       }
-      this.deps.logger.warn({ trackingId: payment.tracking_id, send, reason: outcome.reason }, 'pay outcome unknown');
+      this.deps.logger.warn(
+        { trackingId: payment.tracking_id, send, reason: outcome.reason },
+        'pay outcome unknown',
+      );
     }
     // Still unknown after the re-sends: ask Alipay+ what it knows.
     const settled = await this.inquireAndApply(payment, 'inquiry after unanswered pay');
     if (settled.kind === 'final') return settled;
-    await recordPayOutcome(this.deps.db, payment.tracking_id, { pay_outcome: 'UNKNOWN' }, this.deps.clock.now());
+    await recordPayOutcome(
+      this.deps.db,
+      payment.tracking_id,
+      { pay_outcome: 'UNKNOWN' },
+      this.deps.clock.now(),
+    );
     return { kind: 'unavailable', payment: await this.reload(payment) };
   }
 
@@ -359,7 +373,7 @@ export class PaymentService {
     const payment = await findPaymentByRequestId(this.deps.db, input.paymentRequestId);
     if (!payment) return 'unknownPayment';
     await this.record(payment.tracking_id, input.exchange, `notified ${input.result.kind}`);
-    if (!input.amount || input.amount.currency !== 'JPY' || input.amount.value !== String(payment.amount)) {
+    if (input.amount?.currency !== 'JPY' || input.amount.value !== String(payment.amount)) {
       this.deps.logger.error(
         { trackingId: payment.tracking_id, amount: input.amount },
         'notification amount differs from the payment',
@@ -447,7 +461,10 @@ export class PaymentService {
     );
     const inquiry = await this.inquire(payment);
     if (inquiry.kind === 'paid') {
-      const captured = await this.end(payment, this.capturedEnding('paid; cancel refused', inquiry.details, 'requested'));
+      const captured = await this.end(
+        payment,
+        this.capturedEnding('paid; cancel refused', inquiry.details, 'requested'),
+      );
       return captured ? 'captured' : 'final';
     }
     if (inquiry.kind === 'closed') {
@@ -483,7 +500,7 @@ export class PaymentService {
    */
   async handleDeadline(job: ClaimedJob): Promise<JobOutcome> {
     const payment = await this.jobPayment(job);
-    if (!payment || payment.status !== 'IN_PROGRESS') return { type: 'done' };
+    if (payment?.status !== 'IN_PROGRESS') return { type: 'done' };
     const now = this.deps.clock.now();
     if (payment.cancel_requested_at === null) {
       const outcome = await this.inquire(payment);
@@ -501,17 +518,29 @@ export class PaymentService {
   /** Re-sends a cancel whose outcome was unknown (or keeps inquiring after a refusal). */
   async handleCancel(job: ClaimedJob): Promise<JobOutcome> {
     const payment = await this.jobPayment(job);
-    if (!payment || payment.status !== 'IN_PROGRESS') return { type: 'done' };
-    return this.cancelStep(payment, (payment.cancel_target as 'CANCELED' | 'EXPIRED' | null) ?? 'CANCELED', job);
+    if (payment?.status !== 'IN_PROGRESS') return { type: 'done' };
+    return this.cancelStep(
+      payment,
+      (payment.cancel_target as 'CANCELED' | 'EXPIRED' | null) ?? 'CANCELED',
+      job,
+    );
   }
 
-  private async cancelStep(payment: PaymentRow, target: 'CANCELED' | 'EXPIRED', job: ClaimedJob): Promise<JobOutcome> {
+  private async cancelStep(
+    payment: PaymentRow,
+    target: 'CANCELED' | 'EXPIRED',
+    job: ClaimedJob,
+  ): Promise<JobOutcome> {
     if (payment.status !== 'IN_PROGRESS') return { type: 'done' };
     const step = await this.cancelAtAlipay(payment, target);
     if (step !== 'retry') return { type: 'done' };
     // Back off 5 s, 10 s, 20 s … up to 10 minutes; the job never gives up on money.
     const delay = Math.min(5_000 * 2 ** Math.min(job.attempt, 10), 10 * 60_000);
-    return { type: 'retry', at: new Date(this.deps.clock.now().getTime() + delay), note: 'cancel not confirmed' };
+    return {
+      type: 'retry',
+      at: new Date(this.deps.clock.now().getTime() + delay),
+      note: 'cancel not confirmed',
+    };
   }
 
   private async jobPayment(job: ClaimedJob): Promise<PaymentRow | undefined> {

@@ -42,14 +42,17 @@ for (const dialect of DIALECTS) {
     }
 
     const worker = () => stack.runtime.worker!;
-    const noticesOf = (orderId: string) => stack.merchant.notifications.filter((n) => n.fields.order_id === orderId);
+    const noticesOf = (orderId: string) =>
+      stack.merchant.notifications.filter((n) => n.fields.order_id === orderId);
 
     it('closes an unpaid payment at the deadline: inquire, cancel, EXPIRED, CN 6103', async () => {
       const { fields } = await startPayment();
       stack.clock.advance(10 * MINUTE + 31_000);
       try {
         await worker().runDue();
-        await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED');
+        await eventually(
+          async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED',
+        );
         const payment = await stack.payment({ orderId: fields.order_id! });
         const apis = await stack.database.db
           .selectFrom('alipay_messages')
@@ -106,7 +109,9 @@ for (const dialect of DIALECTS) {
       stack.clock.advance(30 * MINUTE + 1000);
       try {
         await worker().runDue();
-        await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED');
+        await eventually(
+          async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED',
+        );
         const payment = await stack.payment({ orderId: fields.order_id! });
         const calls = await stack.database.db
           .selectFrom('alipay_messages')
@@ -187,7 +192,9 @@ for (const dialect of DIALECTS) {
         const { fields, cashierUrl } = await startPayment();
         await simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
         const payment = await (async () => {
-          await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'CAPTURED');
+          await eventually(
+            async () => (await stack.payment({ orderId: fields.order_id! })).status === 'CAPTURED',
+          );
           return stack.payment({ orderId: fields.order_id! });
         })();
         const attempts = async () =>

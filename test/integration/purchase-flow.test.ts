@@ -67,7 +67,9 @@ for (const dialect of DIALECTS) {
       expect(page).toContain(`action="${fields.success_url}"`);
       expect(page).toContain('name="res_result" value="OK"');
 
-      const a02 = stack.merchant.notifications.slice(before).filter((n) => n.fields.order_id === fields.order_id);
+      const a02 = stack.merchant.notifications
+        .slice(before)
+        .filter((n) => n.fields.order_id === fields.order_id);
       expect(a02).toHaveLength(1);
       const notice = a02[0]!;
       expect(notice.hashValid).toBe(true);
@@ -125,7 +127,10 @@ for (const dialect of DIALECTS) {
       expect(html).not.toContain(fields.order_id);
       expect((await stack.payment({ orderId: fields.order_id! })).status).toBe('REQUESTED');
 
-      const chosen = await fetch(`${stack.gatewayUrl}${selection}/alipayplus`, { method: 'POST', redirect: 'manual' });
+      const chosen = await fetch(`${stack.gatewayUrl}${selection}/alipayplus`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
       expect(chosen.status).toBe(303);
       expect(chosen.headers.get('location')).toContain('/sandbox/cashier/');
       const payment = await stack.payment({ orderId: fields.order_id! });
@@ -177,7 +182,9 @@ for (const dialect of DIALECTS) {
         .where('alipay_messages.api', '=', 'pay')
         .execute();
       expect(messages).toHaveLength(2);
-      const ids = messages.map((m) => (JSON.parse(m.request_body) as { paymentRequestId: string }).paymentRequestId);
+      const ids = messages.map(
+        (m) => (JSON.parse(m.request_body) as { paymentRequestId: string }).paymentRequestId,
+      );
       expect(ids[0]).toBe(ids[1]);
       const payment = await waitFor(
         () => stack.payment({ orderId: fields.order_id! }),

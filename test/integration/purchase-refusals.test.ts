@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setGatewayMaintenance } from '../../src/merchants/merchant.repository';
 import { formatJstCompact } from '../../src/kernel/jst';
+import { setGatewayMaintenance } from '../../src/merchants/merchant.repository';
 import { DIALECTS } from '../support/databases';
 import { type PurchaseOptions, type Stack, startStack } from '../support/stack';
 
@@ -41,13 +41,17 @@ for (const dialect of DIALECTS) {
         .where('order_id', '=', (fields.order_id ?? '').slice(0, 38))
         .execute();
       expect(logged.length).toBeGreaterThanOrEqual(1);
-      if (options.authenticated !== undefined) expect(logged.at(-1)!.authenticated).toBe(options.authenticated ? 1 : 0);
+      if (options.authenticated !== undefined)
+        expect(logged.at(-1)!.authenticated).toBe(options.authenticated ? 1 : 0);
       if (options.field) expect(logged.at(-1)!.field).toBe(options.field);
       return response;
     }
 
     it('5101: a required field is missing', async () => {
-      await expectRefused('5101', stack.purchaseFields({ cust_code: '' }), { field: 'cust_code', authenticated: false });
+      await expectRefused('5101', stack.purchaseFields({ cust_code: '' }), {
+        field: 'cust_code',
+        authenticated: false,
+      });
     });
 
     it('5102: a field is too long', async () => {
@@ -66,7 +70,10 @@ for (const dialect of DIALECTS) {
     });
 
     it('5104: a recurring pay_type', async () => {
-      await expectRefused('5104', stack.purchaseFields({ pay_type: '1' }), { field: 'pay_type', authenticated: true });
+      await expectRefused('5104', stack.purchaseFields({ pay_type: '1' }), {
+        field: 'pay_type',
+        authenticated: true,
+      });
     });
 
     it('5105: the hash does not match', async () => {
@@ -84,9 +91,13 @@ for (const dialect of DIALECTS) {
     it('5107: the order id was used before', async () => {
       const fields = stack.purchaseFields();
       expect((await stack.postPurchase(fields)).status).toBe(303);
-      await expectRefused('5107', { ...fields, request_date: formatJstCompact(stack.clock.now()) }, {
-        authenticated: true,
-      });
+      await expectRefused(
+        '5107',
+        { ...fields, request_date: formatJstCompact(stack.clock.now()) },
+        {
+          authenticated: true,
+        },
+      );
     });
 
     it('5108: an unknown merchant', async () => {
@@ -94,19 +105,32 @@ for (const dialect of DIALECTS) {
     });
 
     it('5109: pay_method offers no method of this gateway', async () => {
-      await expectRefused('5109', stack.purchaseFields({ pay_method: 'credit,webcvs' }), { authenticated: true });
+      await expectRefused('5109', stack.purchaseFields({ pay_method: 'credit,webcvs' }), {
+        authenticated: true,
+      });
     });
 
     it('5110: a feature phone', async () => {
-      await expectRefused('5110', stack.purchaseFields(), { userAgent: FEATURE_PHONE_UA, authenticated: true });
+      await expectRefused('5110', stack.purchaseFields(), {
+        userAgent: FEATURE_PHONE_UA,
+        authenticated: true,
+      });
     });
 
     it('5111: a suspended merchant', async () => {
-      await stack.database.db.updateTable('merchants').set({ suspended: 1 }).where('merchant_id', '=', '30000').execute();
+      await stack.database.db
+        .updateTable('merchants')
+        .set({ suspended: 1 })
+        .where('merchant_id', '=', '30000')
+        .execute();
       try {
         await expectRefused('5111', stack.purchaseFields(), { authenticated: true });
       } finally {
-        await stack.database.db.updateTable('merchants').set({ suspended: 0 }).where('merchant_id', '=', '30000').execute();
+        await stack.database.db
+          .updateTable('merchants')
+          .set({ suspended: 0 })
+          .where('merchant_id', '=', '30000')
+          .execute();
       }
     });
 

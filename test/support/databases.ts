@@ -43,7 +43,7 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
   const conn = openDatabase<Database>(TEST_POSTGRES_URL, { searchPath: schema });
-  await migrateToLatest(conn.db, 'postgres');
+  await migrateToLatest(conn.db, 'postgres', schema);
   return {
     ...conn,
     url: TEST_POSTGRES_URL,

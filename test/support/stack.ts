@@ -18,7 +18,8 @@ import { type MerchantStub, startMerchantStub } from './merchant-stub';
  * server, and clocks the test can move (the gateway's and the sandbox's, independently).
  */
 export const TEST_HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
-export const PC_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
+export const PC_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
 export interface Stack {
   runtime: Runtime;

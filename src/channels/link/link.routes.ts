@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
+import type { Yen } from '../../kernel/money';
 import { findServiceWithMerchant, isGatewayInMaintenance } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
 import type { NotificationService } from '../../notifications/notification.service';
@@ -61,13 +62,26 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     );
   });
 
-  const nonceOf = (request: FastifyRequest) => (request as FastifyRequest & { cspNonce?: string }).cspNonce ?? '';
+  const languageOf = (request: FastifyRequest) =>
+    chooseLanguage(
+      request.headers['accept-language'],
+      (request.query as { lang?: string } | undefined)?.lang,
+    );
+
+  const nonceOf = (request: FastifyRequest) =>
+    (request as FastifyRequest & { cspNonce?: string }).cspNonce ?? '';
 
   function sendHtml(reply: FastifyReply, status: number, html: string) {
     return reply.code(status).type('text/html; charset=utf-8').send(html);
   }
 
-  function refuse(request: FastifyRequest, reply: FastifyReply, code: LinkErrorCode, field: string | null, status: number) {
+  function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    code: LinkErrorCode,
+    field: string | null,
+    status: number,
+  ) {
     return sendHtml(reply, status, renderErrorPage({ code, field, nonce: nonceOf(request) }));
   }
 
@@ -75,7 +89,15 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   async function refusePurchase(
     request: FastifyRequest,
     reply: FastifyReply,
-    refusal: { code: LinkErrorCode; field: string | null; httpStatus: number; authenticated: boolean; merchantId: string; serviceId: string; orderId: string },
+    refusal: {
+      code: LinkErrorCode;
+      field: string | null;
+      httpStatus: number;
+      authenticated: boolean;
+      merchantId: string;
+      serviceId: string;
+      orderId: string;
+    },
   ) {
     if (!limiter.admit(request.ip)) return refuse(request, reply, '1102', null, 429);
     await recordPaymentError(db, {
@@ -188,16 +210,15 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         return respond(request, reply, await payments.settleOnReturn(payment.token));
       }
       const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
-      const language = chooseLanguage(request.headers['accept-language'], request.query.lang);
       return sendHtml(
         reply,
         200,
         renderSelectionPage({
           token: payment.token,
-          language,
+          lang: languageOf(request),
           merchantName: found?.merchant.display_name ?? '',
           itemName: payment.item_name || payment.item_id,
-          amount: payment.amount,
+          amount: payment.amount as Yen,
           nonce: nonceOf(request),
         }),
       );
@@ -233,9 +254,17 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       case 'selection':
         return reply.redirect(`/f01/payments/${outcome.payment.token}`, 303);
       case 'pending':
-        return sendHtml(reply, 200, renderConfirmingPage({ token: outcome.payment.token, nonce }));
+        return sendHtml(
+          reply,
+          200,
+          renderConfirmingPage({ token: outcome.payment.token, lang: languageOf(request), nonce }),
+        );
       case 'unavailable':
-        return sendHtml(reply, 503, renderProviderUnavailablePage({ token: outcome.payment.token, nonce }));
+        return sendHtml(
+          reply,
+          503,
+          renderProviderUnavailablePage({ token: outcome.payment.token, lang: languageOf(request), nonce }),
+        );
       case 'final':
         return sendResultPage(request, reply, outcome.payment);
     }
@@ -249,9 +278,19 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     const echoed = JSON.parse(payment.request_fields) as Record<string, string>;
     const { result, errCode, url } = resultOf(payment, echoed);
     const charset = resultCharset(found.service.encoding, payment.charset);
-    const pairs = browserResultPairs(payment, { result, errCode, resDate: clock.now() }, found.service.hash_key, charset);
+    const pairs = browserResultPairs(
+      payment,
+      { result, errCode, resDate: clock.now() },
+      found.service.hash_key,
+      charset,
+    );
     const label = charset === 'utf-8' ? 'UTF-8' : 'Shift_JIS';
-    const { html } = renderAutoPostPage({ action: url, pairs, acceptCharset: label, nonce: nonceOf(request) });
+    const { html } = renderAutoPostPage({
+      action: url,
+      pairs,
+      acceptCharset: label,
+      nonce: nonceOf(request),
+    });
     const bytes = encodeText(html, charset);
     if (!bytes) throw new Error('result page cannot be encoded in the service encoding');
     return reply.code(200).type(`text/html; charset=${label}`).send(bytes);
