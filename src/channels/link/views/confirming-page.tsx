@@ -1,5 +1,5 @@
 import { type Language, TEXTS } from '../i18n';
-import { Layout, paymentPath, renderDocument } from './layout';
+import { Layout, PaymentAction, renderDocument } from './layout';
 
 /**
  * "Confirming your payment" (merchant-link-type.md, the way back from Alipay+): shown while the
@@ -25,11 +25,9 @@ export function renderConfirmingPage(props: ConfirmingPageProps): string {
     >
       <h1>{t.confirmingTitle}</h1>
       <p role="status">{t.confirmingBody}</p>
-      <form method="post" action={paymentPath(props.token, 'cancel')}>
-        <button type="submit" class="secondary">
-          {t.cancelAndReturn}
-        </button>
-      </form>
+      <PaymentAction token={props.token} action="cancel">
+        {t.cancelAndReturn}
+      </PaymentAction>
     </Layout>,
   );
 }

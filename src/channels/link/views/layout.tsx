@@ -66,8 +66,20 @@ export function renderDocument(page: VNode): string {
   return `<!doctype html>${render(page)}`;
 }
 
-/** The path of a payment's page or action (configuration.md, Fixed paths). */
-export function paymentPath(token: string, action?: 'alipayplus' | 'cancel'): string {
-  const base = `/f01/payments/${encodeURIComponent(token)}`;
-  return action === undefined ? base : `${base}/${action}`;
+/**
+ * A one-button POST form to a payment's action (configuration.md, Fixed paths): going on to Alipay+
+ * is the primary button, going back to the shop the secondary one.
+ */
+export function PaymentAction(props: {
+  token: string;
+  action: 'alipayplus' | 'cancel';
+  children: ComponentChildren;
+}): VNode {
+  return (
+    <form method="post" action={`/f01/payments/${encodeURIComponent(props.token)}/${props.action}`}>
+      <button type="submit" class={props.action === 'alipayplus' ? 'primary' : 'secondary'}>
+        {props.children}
+      </button>
+    </form>
+  );
 }

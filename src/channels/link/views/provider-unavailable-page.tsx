@@ -1,6 +1,6 @@
 import { type Language, TEXTS } from '../i18n';
 import { LINK_ERROR_CODES } from '../purchase-request';
-import { Layout, paymentPath, renderDocument } from './layout';
+import { Layout, PaymentAction, renderDocument } from './layout';
 
 /**
  * Error 4301, no answer from Alipay+ (merchant-link-type.md, Errors): the payment stays
@@ -28,16 +28,12 @@ export function renderProviderUnavailablePage(props: ProviderUnavailablePageProp
           </span>
         )}
       </p>
-      <form method="post" action={paymentPath(props.token, 'alipayplus')}>
-        <button type="submit" class="primary">
-          {t.tryAgain}
-        </button>
-      </form>
-      <form method="post" action={paymentPath(props.token, 'cancel')}>
-        <button type="submit" class="secondary">
-          {t.returnToShop}
-        </button>
-      </form>
+      <PaymentAction token={props.token} action="alipayplus">
+        {t.tryAgain}
+      </PaymentAction>
+      <PaymentAction token={props.token} action="cancel">
+        {t.returnToShop}
+      </PaymentAction>
     </Layout>,
   );
 }

@@ -1,6 +1,6 @@
 import { formatYen, type Yen } from '../../../kernel/money';
 import { LANGUAGE_NAMES, LANGUAGES, type Language, TEXTS } from '../i18n';
-import { Layout, paymentPath, renderDocument } from './layout';
+import { Layout, PaymentAction, renderDocument } from './layout';
 
 /**
  * The method-selection screen (merchant-link-type.md, Method-selection screen): the order, one
@@ -34,16 +34,12 @@ export function renderSelectionPage(props: SelectionPageProps): string {
       </dl>
       <h2>{t.paymentMethod}</h2>
       <p>{t.alipayHint}</p>
-      <form method="post" action={paymentPath(props.token, 'alipayplus')}>
-        <button type="submit" class="primary">
-          [Alipay+]
-        </button>
-      </form>
-      <form method="post" action={paymentPath(props.token, 'cancel')}>
-        <button type="submit" class="secondary">
-          {t.returnToShop}
-        </button>
-      </form>
+      <PaymentAction token={props.token} action="alipayplus">
+        [Alipay+]
+      </PaymentAction>
+      <PaymentAction token={props.token} action="cancel">
+        {t.returnToShop}
+      </PaymentAction>
       <nav class="lang" aria-label={t.language}>
         <ul>
           {LANGUAGES.map((language) => (
