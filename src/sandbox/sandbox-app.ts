@@ -1,0 +1,109 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type Clock, OffsetClock } from '../kernel/clock';
+import { loadPrivateKey, loadPublicKey } from '../kernel/rsa';
+import { apiRoutes } from './api-routes';
+import { controlRoutes } from './control-routes';
+import { FaultTable } from './faults';
+import { FxTable } from './fx';
+import { Notifier } from './notifier';
+import { consoleRoutes } from './pages/console-routes';
+import { pageRoutes } from './pages/page-routes';
+import { SandboxService } from './sandbox-service';
+import { SandboxSigner } from './signer';
+import { SandboxStore } from './store';
+import { SandboxUrls } from './urls';
+
+export interface SandboxOptions {
+  /** 'sqlite:<file>' | 'sqlite::memory:' | 'postgres://…' — the sandbox's own store. */
+  databaseUrl: string;
+  /** e.g. http://localhost:8081 — base of cashierUrl/normalUrl, QR contents, wallet links. */
+  publicUrl: string;
+  /** Scales notification retry intervals and magic delays (except 5002's 10 s). */
+  timeFactor: number;
+  /** The sandbox's own RSA private key (signs responses and notifications). */
+  privateKeyPem: string;
+  /** Published at GET /sandbox/v1/public-key. */
+  publicKeyPem: string;
+  /** clientId -> ACQP public key (PEM or bare base64), registered at start. */
+  clients?: Record<string, string>;
+  /** Default: an OffsetClock, which POST /sandbox/v1/clock moves. */
+  clock?: Clock;
+  /** Fastify logger on/off (default off). */
+  logger?: boolean;
+  /** Overrides of the reference rates JPY → wallet currency, e.g. { PHP: '0.3871' }. */
+  fxRates?: Partial<Record<string, string>>;
+}
+
+/**
+ * The Alipay+ sandbox (sandbox.md): API, shopper pages, console and control API on one Fastify
+ * app, over its own store. Returned not yet listening; closing it stops the notification timers
+ * and closes the store.
+ */
+export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyInstance> {
+  if (!Number.isFinite(options.timeFactor) || options.timeFactor <= 0) {
+    throw new Error(`sandbox timeFactor must be a positive number, got ${options.timeFactor}`);
+  }
+  const urls = new SandboxUrls(new URL(options.publicUrl).toString());
+  const fx = new FxTable(options.fxRates);
+  const privateKey = loadPrivateKey(options.privateKeyPem);
+  loadPublicKey(options.publicKeyPem);
+  const clients = Object.entries(options.clients ?? {});
+  for (const [clientId, key] of clients) {
+    try {
+      loadPublicKey(key);
+    } catch {
+      throw new Error(`sandbox client ${clientId}: the public key is neither PEM nor base64 SPKI`);
+    }
+  }
+
+  const store = await SandboxStore.open(options.databaseUrl);
+  try {
+    const clock = options.clock ?? new OffsetClock();
+    for (const [clientId, key] of clients) await store.putClient(clientId, key, clock.now().getTime());
+
+    const app = Fastify({ logger: options.logger ?? false });
+    const closing = new AbortController();
+    const signer = new SandboxSigner(privateKey, store, clock);
+    const faults = new FaultTable();
+    const notifier = new Notifier({
+      store,
+      signer,
+      clock,
+      faults,
+      timeFactor: options.timeFactor,
+      logError: (message, error) => app.log.error({ err: error }, message),
+    });
+    const service = new SandboxService({ store, clock, fx, urls, notifier, timeFactor: options.timeFactor });
+
+    app.addHook('onClose', async () => {
+      closing.abort();
+      await notifier.close();
+      await store.close();
+    });
+
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    await app.register(async (scope) =>
+      apiRoutes(scope, { service, signer, faults, store, clock, closing: closing.signal }),
+    );
+    await app.register(async (scope) => pageRoutes(scope, { service, urls }));
+    await app.register(async (scope) =>
+      controlRoutes(scope, {
+        service,
+        store,
+        faults,
+        clock,
+        notifier,
+        signer,
+        publicKeyPem: options.publicKeyPem,
+      }),
+    );
+    await app.register(async (scope) => consoleRoutes(scope, { service, store, faults, clock }));
+
+    // Notifications still pending from an earlier run carry on where they were.
+    await notifier.rearm();
+    return app;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,330 @@
+import { type Kysely, Migrator, type Selectable, sql } from 'kysely';
+import { type DialectName, openDatabase } from '../db/connection';
+import {
+  type ApiCallTable,
+  MIGRATION_LOCK_TABLE,
+  MIGRATION_TABLE,
+  type NotificationAttemptTable,
+  type NotificationStatus,
+  type NotificationTable,
+  type OrderStatus,
+  type OrderTable,
+  type RefundTable,
+  type SandboxDatabase,
+  sandboxMigrations,
+} from './store-schema';
+
+export type Order = Selectable<OrderTable>;
+export type Refund = Selectable<RefundTable>;
+export type Notification = Selectable<NotificationTable>;
+export type NotificationAttempt = Selectable<NotificationAttemptTable>;
+export type ApiCall = Selectable<ApiCallTable>;
+export type NewApiCall = Omit<ApiCall, 'id'>;
+
+/** The console keeps this many API calls; older ones are pruned so long benchmarks stay bounded. */
+const API_CALLS_KEPT = 5_000;
+const PRUNE_EVERY = 500;
+
+/**
+ * The sandbox's repository. State changes are conditional updates on the current status
+ * (`WHERE status = ?`), so a racing second writer finds nothing to change instead of overwriting.
+ */
+export class SandboxStore {
+  private callsSincePrune = 0;
+
+  private constructor(
+    readonly db: Kysely<SandboxDatabase>,
+    readonly dialect: DialectName,
+    private readonly closeConnection: () => Promise<void>,
+  ) {}
+
+  static async open(url: string): Promise<SandboxStore> {
+    const conn = openDatabase<SandboxDatabase>(url);
+    const migrator = new Migrator({
+      db: conn.db as Kysely<unknown>,
+      provider: sandboxMigrations(conn.dialect),
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) {
+      await conn.close();
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+    return new SandboxStore(conn.db, conn.dialect, conn.close);
+  }
+
+  close(): Promise<void> {
+    return this.closeConnection();
+  }
+
+  // Clients and merchants
+
+  async putClient(clientId: string, publicKey: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('sandbox_clients')
+      .values({ client_id: clientId, public_key: publicKey, updated_at: now })
+      .onConflict((oc) => oc.column('client_id').doUpdateSet({ public_key: publicKey, updated_at: now }))
+      .execute();
+  }
+
+  async clientKey(clientId: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('sandbox_clients')
+      .select('public_key')
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    return row?.public_key ?? null;
+  }
+
+  async putMerchantWallets(merchantId: string, wallets: readonly string[], now: number): Promise<void> {
+    const text = JSON.stringify(wallets);
+    await this.db
+      .insertInto('sandbox_merchant_wallets')
+      .values({ reference_merchant_id: merchantId, wallets: text, updated_at: now })
+      .onConflict((oc) => oc.column('reference_merchant_id').doUpdateSet({ wallets: text, updated_at: now }))
+      .execute();
+  }
+
+  /** The wallets set for a merchant, or `null` when none were set (then all ten apply). */
+  async merchantWallets(merchantId: string): Promise<string[] | null> {
+    const row = await this.db
+      .selectFrom('sandbox_merchant_wallets')
+      .select('wallets')
+      .where('reference_merchant_id', '=', merchantId)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.wallets) as string[]) : null;
+  }
+
+  // Idempotency helpers
+
+  async refusal(api: string, requestId: string) {
+    return this.db
+      .selectFrom('sandbox_refusals')
+      .selectAll()
+      .where('api', '=', api)
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+  }
+
+  async recordRefusal(
+    api: string,
+    requestId: string,
+    fingerprint: string,
+    resultCode: string,
+    resultMessage: string,
+    now: number,
+  ): Promise<void> {
+    await this.db
+      .insertInto('sandbox_refusals')
+      .values({
+        api,
+        request_id: requestId,
+        fingerprint,
+        result_code: resultCode,
+        result_message: resultMessage,
+        created_at: now,
+      })
+      .onConflict((oc) => oc.columns(['api', 'request_id']).doNothing())
+      .execute();
+  }
+
+  /** Counts the calls made with one request id (for the magic amounts that misbehave once). */
+  async countRequest(api: string, requestId: string): Promise<number> {
+    const row = await this.db
+      .insertInto('sandbox_request_counts')
+      .values({ api, request_id: requestId, count: 1 })
+      .onConflict((oc) =>
+        oc.columns(['api', 'request_id']).doUpdateSet({ count: sql`sandbox_request_counts.count + 1` }),
+      )
+      .returning('count')
+      .executeTakeFirstOrThrow();
+    return row.count;
+  }
+
+  // Orders
+
+  async insertOrder(order: Order): Promise<void> {
+    await this.db.insertInto('sandbox_orders').values(order).execute();
+  }
+
+  async orderById(paymentId: string): Promise<Order | null> {
+    const row = await this.db
+      .selectFrom('sandbox_orders')
+      .selectAll()
+      .where('payment_id', '=', paymentId)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  async orderByRequestId(paymentRequestId: string): Promise<Order | null> {
+    const row = await this.db
+      .selectFrom('sandbox_orders')
+      .selectAll()
+      .where('payment_request_id', '=', paymentRequestId)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /** Applies `changes` only if the order is still in `from`; true when it was. */
+  async updateOrder(
+    paymentId: string,
+    from: readonly OrderStatus[],
+    changes: Partial<Order>,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sandbox_orders')
+      .set(changes)
+      .where('payment_id', '=', paymentId)
+      .where('status', 'in', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Closes every unpaid order whose expiry time has passed (sandbox.md: the 10-minute close). */
+  async closeExpired(now: number): Promise<void> {
+    await this.db
+      .updateTable('sandbox_orders')
+      .set({ status: 'CLOSED', close_reason: 'EXPIRED', closed_at: sql`expires_at`, updated_at: now })
+      .where('status', '=', 'PROCESSING')
+      .where('expires_at', '<=', now)
+      .execute();
+  }
+
+  async recentOrders(limit: number): Promise<Order[]> {
+    return this.db
+      .selectFrom('sandbox_orders')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  // Refunds
+
+  async refundByRequestId(refundRequestId: string): Promise<Refund | null> {
+    const row = await this.db
+      .selectFrom('sandbox_refunds')
+      .selectAll()
+      .where('refund_request_id', '=', refundRequestId)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  async refundsOf(paymentId: string): Promise<Refund[]> {
+    return this.db
+      .selectFrom('sandbox_refunds')
+      .selectAll()
+      .where('payment_id', '=', paymentId)
+      .orderBy('created_at')
+      .orderBy('refund_id')
+      .execute();
+  }
+
+  async insertRefund(refund: Refund): Promise<void> {
+    await this.db.insertInto('sandbox_refunds').values(refund).execute();
+  }
+
+  async finishRefund(refundId: string, changes: Partial<Refund>): Promise<void> {
+    await this.db
+      .updateTable('sandbox_refunds')
+      .set(changes)
+      .where('refund_id', '=', refundId)
+      .where('status', '=', 'PROCESSING')
+      .execute();
+  }
+
+  // Notifications
+
+  async insertNotification(row: Omit<Notification, 'id'>): Promise<number> {
+    const inserted = await this.db
+      .insertInto('sandbox_notifications')
+      .values(row)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(inserted.id);
+  }
+
+  async notification(id: number): Promise<Notification | null> {
+    const row = await this.db
+      .selectFrom('sandbox_notifications')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  async notificationsOf(paymentId: string): Promise<Notification[]> {
+    return this.db
+      .selectFrom('sandbox_notifications')
+      .selectAll()
+      .where('payment_id', '=', paymentId)
+      .orderBy('id')
+      .execute();
+  }
+
+  async pendingNotifications(): Promise<Notification[]> {
+    return this.db.selectFrom('sandbox_notifications').selectAll().where('status', '=', 'PENDING').execute();
+  }
+
+  async updateNotification(id: number, changes: Partial<Omit<Notification, 'id'>>): Promise<void> {
+    await this.db.updateTable('sandbox_notifications').set(changes).where('id', '=', id).execute();
+  }
+
+  /** Stops the pending notifications of an order (cancel wins over a success not yet delivered). */
+  async stopNotifications(paymentId: string, note: string, now: number): Promise<number[]> {
+    const rows = await this.db
+      .updateTable('sandbox_notifications')
+      .set({ status: 'STOPPED' satisfies NotificationStatus, note, next_attempt_at: null, finished_at: now })
+      .where('payment_id', '=', paymentId)
+      .where('status', 'in', ['PENDING', 'WITHHELD'])
+      .returning('id')
+      .execute();
+    return rows.map((r) => Number(r.id));
+  }
+
+  async insertAttempt(row: Omit<NotificationAttempt, 'id'>): Promise<void> {
+    await this.db.insertInto('sandbox_notification_attempts').values(row).execute();
+  }
+
+  async attemptsOf(notificationIds: readonly number[]): Promise<NotificationAttempt[]> {
+    if (notificationIds.length === 0) return [];
+    return this.db
+      .selectFrom('sandbox_notification_attempts')
+      .selectAll()
+      .where('notification_id', 'in', notificationIds)
+      .orderBy('id')
+      .execute();
+  }
+
+  async recentNotifications(limit: number): Promise<Notification[]> {
+    return this.db
+      .selectFrom('sandbox_notifications')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  // API call log
+
+  async recordApiCall(call: NewApiCall): Promise<void> {
+    await this.db.insertInto('sandbox_api_calls').values(call).execute();
+    this.callsSincePrune += 1;
+    if (this.callsSincePrune >= PRUNE_EVERY) {
+      this.callsSincePrune = 0;
+      const newest = await this.db
+        .selectFrom('sandbox_api_calls')
+        .select('id')
+        .orderBy('id', 'desc')
+        .offset(API_CALLS_KEPT)
+        .limit(1)
+        .executeTakeFirst();
+      if (newest) await this.db.deleteFrom('sandbox_api_calls').where('id', '<=', newest.id).execute();
+    }
+  }
+
+  async recentApiCalls(limit: number): Promise<ApiCall[]> {
+    return this.db.selectFrom('sandbox_api_calls').selectAll().orderBy('id', 'desc').limit(limit).execute();
+  }
+}
