@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../support/databases';
+import { type Stack, startStack } from '../support/stack';
+
+/** `pay` without a clear answer: re-send the same request, then inquire; never guess. */
+async function sandboxControl(stack: Stack, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.sandboxUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(response.status).toBeLessThan(300);
+}
+
+for (const dialect of DIALECTS) {
+  describe(`pay with an unknown outcome (${dialect})`, () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack(dialect, { timeoutMs: 1000 });
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    it('re-sends the same pay after a client timeout and redirects the shopper (amount 5002)', async () => {
+      const fields = stack.purchaseFields({ amount: '5002' });
+      const response = await stack.postPurchase(fields);
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toContain('/sandbox/cashier/');
+      const payment = await stack.payment({ orderId: fields.order_id! });
+      const pays = await stack.database.db
+        .selectFrom('alipay_messages')
+        .select(['request_body', 'response_status'])
+        .where('tracking_id', '=', payment.tracking_id)
+        .where('api', '=', 'pay')
+        .orderBy('id')
+        .execute();
+      expect(pays).toHaveLength(2);
+      expect(pays[0]!.response_status).toBeNull();
+      expect(pays[0]!.request_body).toBe(pays[1]!.request_body);
+      expect(payment.pay_outcome).toBe('CREATED');
+    });
+
+    it('shows error 4301 while Alipay+ does not answer, and "try again" re-sends the same pay', async () => {
+      await sandboxControl(stack, 'POST', '/sandbox/v1/faults', { api: 'pay', mode: 'http500', count: 3 });
+      await sandboxControl(stack, 'POST', '/sandbox/v1/faults', {
+        api: 'inquiryPayment',
+        mode: 'http500',
+        count: 1,
+      });
+      try {
+        const fields = stack.purchaseFields();
+        const response = await stack.postPurchase(fields);
+        expect(response.status).toBe(503);
+        const html = await response.text();
+        expect(html).toContain('4301');
+        const payment = await stack.payment({ orderId: fields.order_id! });
+        expect(payment.status).toBe('IN_PROGRESS');
+        expect(payment.pay_outcome).toBe('UNKNOWN');
+
+        const retry = await fetch(`${stack.gatewayUrl}/f01/payments/${payment.token}/alipayplus`, {
+          method: 'POST',
+          redirect: 'manual',
+        });
+        expect(retry.status).toBe(303);
+        expect(retry.headers.get('location')).toContain('/sandbox/cashier/');
+        const after = await stack.payment({ orderId: fields.order_id! });
+        expect(after.payment_request_id).toBe(payment.payment_request_id);
+        expect(after.pay_outcome).toBe('CREATED');
+      } finally {
+        await sandboxControl(stack, 'DELETE', '/sandbox/v1/faults');
+      }
+    });
+  });
+}
