@@ -1,3 +1,4 @@
+import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Clock, OffsetClock } from '../kernel/clock';
@@ -64,6 +65,8 @@ function fromConsole(request: FastifyRequest): boolean {
 /** The sandbox's control API (sandbox.md, Control API), for tests, demos and benchmarks. */
 export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps): Promise<void> {
   const { service, store, faults, clock, notifier, signer } = deps;
+  // The console's buttons post forms to the routes below.
+  await app.register(formbody);
 
   app.post('/sandbox/v1/simulate/pay', async (request, reply) => {
     const body = parse(simulatePaySchema, request.body);
@@ -164,7 +167,7 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
       refunds: await store.refundsOf(order.payment_id),
       notifications: notifications.map((n) => ({
         ...n,
-        attempts: attempts.filter((a) => a.notification_id === n.id),
+        attemptLog: attempts.filter((a) => a.notification_id === n.id),
       })),
     };
   });

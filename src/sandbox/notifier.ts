@@ -14,6 +14,8 @@ export const RETRY_INTERVALS_MS = [2 * MINUTE, 10 * MINUTE, 10 * MINUTE, HOUR, 2
 /** alipayplus.md: the ACQP must answer notifyPayment within 5 s. */
 const ANSWER_TIMEOUT_MS = 5_000;
 const ANSWER_KEPT_CHARS = 2_000;
+/** setTimeout's ceiling (~24.8 days); a later due time is reached by re-arming on wake-up. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface NotificationTarget {
   paymentId: string;
@@ -131,7 +133,7 @@ export class Notifier {
         this.running.add(run);
         void run.finally(() => this.running.delete(run));
       },
-      Math.max(0, at - this.now()),
+      Math.min(MAX_TIMER_MS, Math.max(0, at - this.now())),
     );
     timer.unref();
     this.timers.set(id, timer);
@@ -144,6 +146,12 @@ export class Notifier {
       const { store, faults, timeFactor } = this.deps;
       const notification = await store.notification(id);
       if (notification?.status !== 'PENDING') return;
+      const due = notification.next_attempt_at ?? 0;
+      if (due > this.now()) {
+        // Woken early: the timer was capped, or the sandbox clock was moved back.
+        this.schedule(id, due);
+        return;
+      }
       const fault = faults.take('notify');
       if (fault?.mode === 'delay') await delay(fault.delayMs, undefined, { signal: this.stop.signal });
       let accepted = false;
