@@ -10,11 +10,12 @@ cd "$(dirname "$0")/.."
 echo "== npm packages (npm ci)"
 npm ci --no-audit --no-fund
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "== installing Debian's chromium"
+# Japanese glyphs for readable screenshots (the pages are Japanese by default).
+if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-ipafont-gothic >/dev/null 2>&1; then
+  echo "== installing Debian's chromium and a Japanese font"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null
 fi
 
 PGURL="${KESSAI_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"

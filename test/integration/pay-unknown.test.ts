@@ -51,7 +51,7 @@ for (const dialect of DIALECTS) {
       try {
         const fields = stack.purchaseFields();
         const response = await stack.postPurchase(fields);
-        expect(response.status).toBe(503);
+        expect(response.status).toBe(504);
         const html = await response.text();
         expect(html).toContain('4301');
         const payment = await stack.payment({ orderId: fields.order_id! });

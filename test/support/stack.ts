@@ -26,6 +26,8 @@ export interface Stack {
   database: TestDatabase;
   gatewayUrl: string;
   sandboxUrl: string;
+  /** The demo shop, when started with `shop: true`. */
+  shopUrl: string;
   clock: OffsetClock;
   sandboxClock: OffsetClock;
   merchant: MerchantStub;
@@ -59,13 +61,19 @@ let orderCounter = 0;
 
 export async function startStack(
   dialect: DialectName,
-  options: { timeoutMs?: number; inquiryTimeoutMs?: number; env?: Record<string, string> } = {},
+  options: {
+    timeoutMs?: number;
+    inquiryTimeoutMs?: number;
+    shop?: boolean;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Stack> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'kessai-stack-'));
-  const [gatewayPort, sandboxPort] = [await freePort(), await freePort()];
+  const [gatewayPort, sandboxPort, shopPort] = [await freePort(), await freePort(), await freePort()];
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const shopUrl = `http://127.0.0.1:${shopPort}`;
   const config = loadConfig(
     {
       KESSAI_MODE: 'demo',
@@ -73,6 +81,8 @@ export async function startStack(
       DATABASE_URL: database.url,
       KESSAI_GATEWAY_PORT: String(gatewayPort),
       KESSAI_SANDBOX_PORT: String(sandboxPort),
+      KESSAI_SHOP_PORT: String(shopPort),
+      KESSAI_SHOP_PUBLIC_URL: shopUrl,
       KESSAI_GATEWAY_PUBLIC_URL: gatewayUrl,
       KESSAI_SANDBOX_PUBLIC_URL: sandboxUrl,
       KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
@@ -90,7 +100,7 @@ export async function startStack(
   const merchant = await startMerchantStub({ hashKey: TEST_HASH_KEY });
   const runtime = await startRuntime({
     config,
-    components: { gateway: true, jobs: true, sandbox: true, shop: false },
+    components: { gateway: true, jobs: true, sandbox: true, shop: options.shop ?? false },
     clock,
     sandboxClock,
     searchPath: database.searchPath,
@@ -124,6 +134,7 @@ export async function startStack(
     database,
     gatewayUrl,
     sandboxUrl,
+    shopUrl,
     clock,
     sandboxClock,
     merchant,

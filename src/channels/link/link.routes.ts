@@ -11,7 +11,12 @@ import type { NotificationService } from '../../notifications/notification.servi
 import { orderIdExists } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
 import { chooseLanguage } from './i18n';
-import { checkPurchaseRequest, type LinkErrorCode, type PurchaseCheckDeps } from './purchase-request';
+import {
+  checkPurchaseRequest,
+  LINK_ERROR_CODES,
+  type LinkErrorCode,
+  type PurchaseCheckDeps,
+} from './purchase-request';
 import { RefusalLimiter } from './refusal-limiter';
 import { browserResultPairs, type LinkResult, resultCharset } from './result-form';
 import { renderAutoPostPage } from './views/auto-post-page';
@@ -58,7 +63,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     reply.header('Cache-Control', 'no-store');
     reply.header(
       'Content-Security-Policy',
-      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`,
+      `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`,
     );
   });
 
@@ -262,7 +267,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       case 'unavailable':
         return sendHtml(
           reply,
-          503,
+          LINK_ERROR_CODES['4301'].httpStatus,
           renderProviderUnavailablePage({ token: outcome.payment.token, lang: languageOf(request), nonce }),
         );
       case 'final':
