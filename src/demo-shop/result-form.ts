@@ -1,3 +1,4 @@
+import { parseFormBytes } from '../channels/link/form-body';
 import { RESULT_FIELDS } from '../channels/link/link-fields';
 import { linkHash } from '../channels/link/link-hash';
 import { type Charset, decodeText, encodeText } from '../kernel/charset';
@@ -16,55 +17,18 @@ export type ReadResult =
   | { ok: true; fields: Record<string, string>; hashValid: boolean }
   | { ok: false; reason: string };
 
-function hexValue(b: number): number {
-  if (b >= 0x30 && b <= 0x39) return b - 0x30;
-  if (b >= 0x41 && b <= 0x46) return b - 0x37;
-  if (b >= 0x61 && b <= 0x66) return b - 0x57;
-  return -1;
-}
-
-/** Percent-decodes one name or value to bytes; `null` on a broken `%` escape. */
-function percentDecode(part: Buffer): Buffer | null {
-  const out = Buffer.alloc(part.length);
-  let n = 0;
-  for (let i = 0; i < part.length; i++) {
-    const b = part[i]!;
-    if (b === 0x2b) {
-      out[n++] = 0x20;
-    } else if (b === 0x25) {
-      const hi = hexValue(part[i + 1] ?? -1);
-      const lo = hexValue(part[i + 2] ?? -1);
-      if (hi < 0 || lo < 0) return null;
-      out[n++] = (hi << 4) | lo;
-      i += 2;
-    } else {
-      out[n++] = b;
-    }
-  }
-  return out.subarray(0, n);
-}
-
 /**
  * Parses an `application/x-www-form-urlencoded` body whose escaped bytes are in `charset` (the
  * service's encoding). Decoding happens on bytes, after unescaping, because a Shift_JIS character
  * spans two escapes. `null` when an escape is broken or the bytes are not valid in `charset`.
  */
 export function parseFormBody(raw: Buffer, charset: Charset): Record<string, string> | null {
+  const pairs = parseFormBytes(raw);
+  if (pairs === null) return null;
   const fields: Record<string, string> = {};
-  let start = 0;
-  while (start <= raw.length) {
-    let end = raw.indexOf(0x26, start);
-    if (end < 0) end = raw.length;
-    const pair = raw.subarray(start, end);
-    start = end + 1;
-    if (pair.length === 0) continue;
-    const eq = pair.indexOf(0x3d);
-    const nameBytes = percentDecode(eq < 0 ? pair : pair.subarray(0, eq));
-    const valueBytes = percentDecode(eq < 0 ? Buffer.alloc(0) : pair.subarray(eq + 1));
-    if (nameBytes === null || valueBytes === null) return null;
-    const name = decodeText(nameBytes, charset);
-    const value = decodeText(valueBytes, charset);
-    if (name === null || value === null) return null;
+  for (const [name, bytes] of pairs) {
+    const value = decodeText(bytes, charset);
+    if (value === null) return null;
     fields[name] = value;
   }
   return fields;

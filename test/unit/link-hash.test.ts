@@ -42,3 +42,14 @@ describe('Link Type hash', () => {
     expect(linkHash(ideographic, HASH_KEY)).not.toBe('2c58b0307325f8efc21a9c7725624631dd448dcd');
   });
 });
+
+describe('XML API request hash (same rule, over the request’s own encoding)', () => {
+  it('matches the ST02-00306-510 test vector of the spec', () => {
+    // Leaf values in document order: merchant_id, service_id, sps_transaction_id, tracking_id,
+    // processing_datetime, pay_option_manage/amount, request_date, limit_second.
+    const leaves = ['30000', '001', '', '12345678901234', '', '500', '20261127103000', '600'];
+    expect(linkHash(leaves, HASH_KEY, (text) => iconv.encode(text, 'cp932'))).toBe(
+      '1e0dec144a56cbf47ef13c03f4585ae4ea2f7ef6',
+    );
+  });
+});
