@@ -74,10 +74,12 @@ for (const dialect of DIALECTS) {
         const { fields, cashierUrl } = await startPayment();
         stack.clock.advance(10 * MINUTE + 31_000);
         try {
-          await Promise.all([
-            simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' }),
-            worker().runDue(),
-          ]);
+          // Vary which side starts first, so both interleavings get exercised.
+          const payLater = async () => {
+            await new Promise((r) => setTimeout(r, round * 15));
+            return simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+          };
+          await Promise.all([payLater(), worker().runDue()]);
           await eventually(async () => {
             const status = (await stack.payment({ orderId: fields.order_id! })).status;
             return status === 'CAPTURED' || status === 'EXPIRED';
@@ -101,6 +103,52 @@ for (const dialect of DIALECTS) {
         } finally {
           stack.clock.set(0);
         }
+      }
+    });
+
+    it('does not capture money paid after the cancel was requested; the cancel reverses it', async () => {
+      const { fields, cashierUrl } = await startPayment();
+      const control = (method: string, body?: unknown) =>
+        fetch(`${stack.sandboxUrl}/sandbox/v1/faults`, {
+          method,
+          headers: body ? { 'Content-Type': 'application/json' } : {},
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      await control('POST', { api: 'cancelPayment', mode: 'unknown', count: 1 });
+      stack.clock.advance(10 * MINUTE + 31_000);
+      try {
+        await worker().runDue();
+        const marked = await stack.payment({ orderId: fields.order_id! });
+        expect(marked.status).toBe('IN_PROGRESS');
+        expect(marked.cancel_requested_at).not.toBeNull();
+
+        const paid = await simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+        expect(paid.status).toBe('SUCCESS');
+        await eventually(async () => {
+          const rows = await stack.database.db
+            .selectFrom('alipay_messages')
+            .select('id')
+            .where('tracking_id', '=', marked.tracking_id)
+            .where('api', '=', 'notifyPayment')
+            .execute();
+          return rows.length > 0;
+        });
+        expect((await stack.payment({ orderId: fields.order_id! })).status).toBe('IN_PROGRESS');
+
+        stack.clock.advance(MINUTE);
+        await worker().runDue();
+        await eventually(
+          async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED',
+        );
+        const results = await stack.database.db
+          .selectFrom('notifications')
+          .select('result')
+          .where('tracking_id', '=', marked.tracking_id)
+          .execute();
+        expect(results.map((r) => r.result)).toEqual(['CN']);
+      } finally {
+        await control('DELETE');
+        stack.clock.set(0);
       }
     });
 

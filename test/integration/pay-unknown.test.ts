@@ -39,6 +39,26 @@ for (const dialect of DIALECTS) {
       expect(pays[0]!.response_status).toBeNull();
       expect(pays[0]!.request_body).toBe(pays[1]!.request_body);
       expect(payment.pay_outcome).toBe('CREATED');
+
+      const paid = await fetch(`${stack.sandboxUrl}/sandbox/v1/simulate/pay`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          cashierUrl: response.headers.get('location'),
+          wallet: 'GCASH',
+          user: 'alice',
+          action: 'pay',
+        }),
+      });
+      expect(((await paid.json()) as { status: string }).status).toBe('SUCCESS');
+      const until = Date.now() + 5000;
+      while (
+        (await stack.payment({ orderId: fields.order_id! })).status !== 'CAPTURED' &&
+        Date.now() < until
+      ) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect((await stack.payment({ orderId: fields.order_id! })).status).toBe('CAPTURED');
     });
 
     it('shows error 4301 while Alipay+ does not answer, and "try again" re-sends the same pay', async () => {
