@@ -29,6 +29,7 @@ export interface ServiceTable {
   active: number;
   maintenance: number;
   created_at: number;
+  api_password_is_hash_key: Generated<number>;
 }
 
 export interface SystemFlagTable {
@@ -148,6 +149,32 @@ export interface PaymentErrorTable {
   at: number;
 }
 
+export interface RefundTable {
+  refund_id: string;
+  tracking_id: string;
+  merchant_id: string;
+  service_id: string;
+  amount: number;
+  status: string;
+  refund_request_id: string;
+  replay_key: string | null;
+  channel: string;
+  requested_by: string;
+  result_code: string | null;
+  processing_datetime: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export interface XmlInquiryHashTable {
+  id: Generated<number>;
+  merchant_id: string;
+  service_id: string;
+  hashcode: string;
+  expires_at: number;
+}
+
 export interface Database {
   merchants: MerchantTable;
   services: ServiceTable;
@@ -159,6 +186,8 @@ export interface Database {
   notification_attempts: NotificationAttemptTable;
   jobs: JobTable;
   payment_errors: PaymentErrorTable;
+  refunds: RefundTable;
+  xml_inquiry_hashes: XmlInquiryHashTable;
 }
 
 /** A connection or an open transaction: repositories accept either. */
@@ -170,3 +199,4 @@ export type ServiceRow = Selectable<ServiceTable>;
 export type MerchantRow = Selectable<MerchantTable>;
 export type JobRow = Selectable<JobTable>;
 export type NotificationRow = Selectable<NotificationTable>;
+export type RefundRow = Selectable<RefundTable>;
