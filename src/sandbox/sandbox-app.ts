@@ -43,7 +43,10 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
   if (!Number.isFinite(options.timeFactor) || options.timeFactor <= 0) {
     throw new Error(`sandbox timeFactor must be a positive number, got ${options.timeFactor}`);
   }
-  const urls = new SandboxUrls(new URL(options.publicUrl).toString());
+  if (!URL.canParse(options.publicUrl) || !/^https?:/.test(options.publicUrl)) {
+    throw new Error(`sandbox publicUrl must be an absolute http(s) URL, got "${options.publicUrl}"`);
+  }
+  const urls = new SandboxUrls(options.publicUrl);
   const fx = new FxTable(options.fxRates);
   const privateKey = loadPrivateKey(options.privateKeyPem);
   loadPublicKey(options.publicKeyPem);

@@ -313,14 +313,14 @@ export class SandboxStore {
     this.callsSincePrune += 1;
     if (this.callsSincePrune >= PRUNE_EVERY) {
       this.callsSincePrune = 0;
-      const newest = await this.db
+      const cutoff = await this.db
         .selectFrom('sandbox_api_calls')
         .select('id')
         .orderBy('id', 'desc')
         .offset(API_CALLS_KEPT)
         .limit(1)
         .executeTakeFirst();
-      if (newest) await this.db.deleteFrom('sandbox_api_calls').where('id', '<=', newest.id).execute();
+      if (cutoff) await this.db.deleteFrom('sandbox_api_calls').where('id', '<=', cutoff.id).execute();
     }
   }
 

@@ -154,6 +154,10 @@ describe('sandbox API: pay', () => {
       codeValue: `${PUBLIC_URL}/sandbox/wallets/app/${web.body.paymentId}`,
       displayType: 'TEXT',
     });
+    const connect = payBody(1500);
+    connect.order.env = { terminalType: 'WAP', osType: 'IOS', userAgent: 'Mobile', clientIp: '192.0.2.1' };
+    const anyApp = await sandbox.call('pay', connect);
+    expect(anyApp.body.applinkUrl).toBe(`${PUBLIC_URL}/sandbox/wallets/app/${anyApp.body.paymentId}`);
     const wapBody = payBody(1500, { paymentMethod: { paymentMethodType: 'GCASH' } });
     wapBody.order.env = {
       terminalType: 'WAP',
@@ -267,6 +271,26 @@ describe('sandbox control API', () => {
     await expect(sandbox.call('pay', payBody(1500))).rejects.toThrow();
     const cleared = await sandbox.control('DELETE', '/sandbox/v1/faults');
     expect(cleared.status).toBe(204);
+  });
+
+  it('injects faults: delay answers late, timeout processes the request but never answers', async () => {
+    await sandbox.control('POST', '/sandbox/v1/faults', { api: 'pay', mode: 'delay', delayMs: 300 });
+    const started = Date.now();
+    const late = await sandbox.call('pay', payBody(1500));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(late.body.result.resultCode).toBe('PAYMENT_IN_PROCESS');
+
+    await sandbox.control('POST', '/sandbox/v1/faults', { api: 'pay', mode: 'timeout', delayMs: 200 });
+    const body = payBody(1500);
+    await expect(sandbox.call('pay', body)).rejects.toThrow();
+    const inquiry = await sandbox.call('inquiryPayment', { paymentRequestId: body.paymentRequestId });
+    expect(inquiry.body.paymentResult.resultCode).toBe('PAYMENT_IN_PROCESS');
+  });
+
+  it('refuses a fault mode that does not apply to its target', async () => {
+    const refused = await sandbox.control('POST', '/sandbox/v1/faults', { api: 'notify', mode: 'http500' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toContain('mode');
   });
 
   it('answers /healthz', async () => {

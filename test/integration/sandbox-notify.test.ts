@@ -72,7 +72,11 @@ describe('sandbox notifyPayment', () => {
     await sleep(100);
     const state = await orderState(paymentId);
     expect(state.notifications[0]).toMatchObject({ status: 'DELIVERED', attempts: 1 });
-    expect(state.notifications[0].attemptLog[0]).toMatchObject({ http_status: 200, verified: 1, accepted: 1 });
+    expect(state.notifications[0].attemptLog[0]).toMatchObject({
+      http_status: 200,
+      verified: 1,
+      accepted: 1,
+    });
   });
 
   it('retries until the ACQP answers a signed S, recording every attempt', async () => {

@@ -156,7 +156,7 @@ export function payBody(
         merchantRegisterDate: '2026-01-01T00:00:00+09:00',
       },
       buyer: { referenceBuyerId: 'CUST1' },
-      env: { terminalType: 'WEB', userAgent: 'Mozilla/5.0', clientIp: '192.0.2.1' },
+      env: { terminalType: 'WEB', userAgent: 'Mozilla/5.0', clientIp: '192.0.2.1' } as Record<string, string>,
     },
     ...overrides,
   };
