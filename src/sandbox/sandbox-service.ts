@@ -493,7 +493,7 @@ function newId(now: number): string {
 }
 
 /** alipayplus.md, cancelPayment: allowed until 00:15 UTC+8 on the day after creation. */
-export function cancelDeadline(createdAt: number): number {
+function cancelDeadline(createdAt: number): number {
   const local = createdAt + UTC8_MS;
   return Math.floor(local / DAY) * DAY + DAY + 15 * MINUTE - UTC8_MS;
 }
