@@ -5,10 +5,12 @@ import type {
   PayCommand,
   PaymentProvider,
   PayOutcome,
+  RefundCommandToProvider,
+  RefundProviderOutcome,
   WithExchange,
 } from '../payments/payment-provider';
 import type { AlipayPlusClient } from './alipayplus-client';
-import { mapCancel, mapInquiry, mapPay } from './outcomes';
+import { mapCancel, mapInquiry, mapPay, mapRefund } from './outcomes';
 
 /** API paths (alipayplus.md, Endpoints). */
 export const ALIPAYPLUS_PATHS = {
@@ -85,5 +87,19 @@ export class AlipayPlusConnector implements PaymentProvider {
       this.timeouts.timeoutMs,
     );
     return { outcome: mapCancel(body), exchange };
+  }
+
+  async refund(command: RefundCommandToProvider): Promise<WithExchange<RefundProviderOutcome>> {
+    const { body, exchange } = await this.client.call(
+      ALIPAYPLUS_PATHS.refund,
+      {
+        refundRequestId: command.refundRequestId,
+        paymentRequestId: command.paymentRequestId,
+        refundAmount: { currency: 'JPY', value: String(command.amount) },
+        refundReason: command.reason,
+      },
+      this.timeouts.timeoutMs,
+    );
+    return { outcome: mapRefund(body), exchange };
   }
 }

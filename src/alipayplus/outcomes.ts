@@ -5,6 +5,7 @@ import type {
   NotifiedResult,
   PaidDetails,
   PayOutcome,
+  RefundProviderOutcome,
 } from '../payments/payment-provider';
 import { parseAlipayTime } from './signing';
 
@@ -101,6 +102,15 @@ export function mapCancel(body: Json | undefined): CancelOutcome {
       : { kind: 'refused', code: result.resultCode };
   }
   return { kind: 'unknown', reason: `cancel answered U/${result.resultCode}` };
+}
+
+export function mapRefund(body: Json | undefined): RefundProviderOutcome {
+  const result = readResult(body?.result);
+  if (!body || !result) return { kind: 'unknown', reason: 'unreadable refund response' };
+  if (result.resultStatus === 'S')
+    return { kind: 'succeeded', providerRefundId: asString(body.refundId) ?? null };
+  if (result.resultStatus === 'F') return { kind: 'failed', code: result.resultCode };
+  return { kind: 'unknown', reason: `refund answered U/${result.resultCode}` };
 }
 
 export function mapNotification(body: Json): NotifiedResult {

@@ -7,6 +7,7 @@ import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { NotificationService } from '../notifications/notification.service';
 import type { PaymentService } from '../payments/payment.service';
+import type { RefundService } from '../refunds/refund.service';
 import type { Config } from './config';
 import type { GatewayKeys } from './keys';
 import type { Logger } from './logger';
@@ -20,6 +21,7 @@ export interface GatewayAppDeps {
   clock: Clock;
   payments: PaymentService;
   notifications: NotificationService;
+  refunds: RefundService;
   keys: GatewayKeys;
   logger: Logger;
 }

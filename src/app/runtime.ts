@@ -13,6 +13,7 @@ import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, seedDemoData } from '../merchants/de
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
 import { JOB_CANCEL, JOB_DEADLINE, JOB_EXPIRE_SELECTION, PaymentService } from '../payments/payment.service';
+import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp } from '../sandbox/sandbox-app';
 import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
@@ -52,6 +53,7 @@ export interface Runtime {
   db: Kysely<Database>;
   payments: PaymentService | undefined;
   notifications: NotificationService | undefined;
+  refunds: RefundService | undefined;
   worker: JobWorker | undefined;
   apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
   demo: { hashKey: string } | undefined;
@@ -82,6 +84,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;
+    let refunds: RefundService | undefined;
     let worker: JobWorker | undefined;
     const apps: Runtime['apps'] = {};
 
@@ -118,9 +121,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         findService: (merchantId, serviceId) => findServiceWithMerchant(db, merchantId, serviceId),
         logger,
       });
+      refunds = new RefundService({ db, clock, ids: randomIds, provider, wakeJobs });
       if (components.jobs) {
         const p = payments;
         const n = notifications;
+        const r = refunds;
         worker = new JobWorker({
           db,
           dialect: connection!.dialect,
@@ -132,6 +137,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_EXPIRE_SELECTION]: (job) => p.handleExpireSelection(job),
             [JOB_DEADLINE]: (job) => p.handleDeadline(job),
             [JOB_CANCEL]: (job) => p.handleCancel(job),
+            [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
           },
         });
         worker.start();
@@ -145,6 +151,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           clock,
           payments,
           notifications,
+          refunds,
           keys,
           logger,
         });
@@ -186,7 +193,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       apps.shop = shop;
     }
 
-    return { config, db, payments, notifications, worker, apps, demo, close: closeAll };
+    return { config, db, payments, notifications, refunds, worker, apps, demo, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -64,6 +64,18 @@ export type CancelOutcome =
   | { kind: 'refused'; code: string }
   | { kind: 'unknown'; reason: string };
 
+export interface RefundCommandToProvider {
+  refundRequestId: string;
+  paymentRequestId: string;
+  amount: Yen;
+  reason: string;
+}
+
+export type RefundProviderOutcome =
+  | { kind: 'succeeded'; providerRefundId: string | null }
+  | { kind: 'failed'; code: string }
+  | { kind: 'unknown'; reason: string };
+
 /** A notification's meaning; `unknown` when it names no final result we recognise. */
 export type NotifiedResult =
   | { kind: 'paid'; details: PaidDetails }
@@ -77,4 +89,6 @@ export interface PaymentProvider {
   pay(command: PayCommand): Promise<WithExchange<PayOutcome>>;
   inquire(paymentRequestId: string): Promise<WithExchange<InquiryOutcome>>;
   cancel(paymentRequestId: string): Promise<WithExchange<CancelOutcome>>;
+  /** Idempotent on `refundRequestId`: re-sending the same refund never makes a second one. */
+  refund(command: RefundCommandToProvider): Promise<WithExchange<RefundProviderOutcome>>;
 }

@@ -169,3 +169,40 @@ export async function startStack(
     },
   };
 }
+
+/** Asks the sandbox to act as the shopper (sandbox.md, Control API). */
+export async function simulatePay(
+  stack: Stack,
+  body: { cashierUrl: string; wallet?: string; user?: string; action?: 'pay' | 'cancel' },
+): Promise<{ status: string; resultCode: string; redirectUrl: string }> {
+  const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/simulate/pay`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ wallet: 'GCASH', user: 'alice', action: 'pay', ...body }),
+  });
+  return (await response.json()) as { status: string; resultCode: string; redirectUrl: string };
+}
+
+/** Polls until `check` holds (or throws after `timeoutMs`). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A purchase paid with the sandbox and captured by the gateway. */
+export async function capturedPayment(
+  stack: Stack,
+  overrides: Record<string, string> = {},
+): Promise<PaymentRow> {
+  const fields = stack.purchaseFields(overrides);
+  const response = await stack.postPurchase(fields);
+  if (response.status !== 303) throw new Error(`purchase refused with HTTP ${response.status}`);
+  const paid = await simulatePay(stack, { cashierUrl: response.headers.get('location')! });
+  if (paid.status !== 'SUCCESS') throw new Error(`sandbox did not pay: ${paid.resultCode}`);
+  const orderId = fields.order_id!;
+  await eventually(async () => (await stack.payment({ orderId })).status === 'CAPTURED');
+  return stack.payment({ orderId });
+}

@@ -1,0 +1,122 @@
+import { sql } from 'kysely';
+import type { Db, RefundRow, RefundTable } from '../db/database';
+import type { PaymentStatus } from '../payments/payment-states';
+import { assertTransition } from '../payments/payment-states';
+
+/**
+ * Refund rows and the payment's refund totals. Reserving, completing and releasing change the
+ * totals with one conditional UPDATE each that re-checks `refunded + reserved + Δ ≤ amount`, so no
+ * interleaving of requests, on either database, can refund more than was captured
+ * (payment-lifecycle.md, Refund totals).
+ */
+const REFUNDABLE: readonly PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED'];
+
+export async function insertRefund(db: Db, row: RefundTable): Promise<void> {
+  await db.insertInto('refunds').values(row).execute();
+}
+
+export async function findRefundByReplayKey(db: Db, replayKey: string): Promise<RefundRow | undefined> {
+  return db.selectFrom('refunds').selectAll().where('replay_key', '=', replayKey).executeTakeFirst();
+}
+
+export async function findRefund(db: Db, refundId: string): Promise<RefundRow | undefined> {
+  return db.selectFrom('refunds').selectAll().where('refund_id', '=', refundId).executeTakeFirst();
+}
+
+export async function listRefundsOf(db: Db, trackingId: string): Promise<RefundRow[]> {
+  return db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('tracking_id', '=', trackingId)
+    .orderBy('created_at')
+    .orderBy('refund_id')
+    .execute();
+}
+
+/** Reserves `amount` for a new refund; false when it no longer fits (or the state changed). */
+export async function reserveRefundAmount(
+  db: Db,
+  trackingId: string,
+  amount: number,
+  now: Date,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('payments')
+    .set({
+      refund_reserved_amount: sql<number>`refund_reserved_amount + ${amount}`,
+      updated_at: now.getTime(),
+    })
+    .where('tracking_id', '=', trackingId)
+    .where('status', 'in', REFUNDABLE)
+    .where(sql<boolean>`refunded_amount + refund_reserved_amount + ${amount} <= amount`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Moves a PROCESSING refund to its final state and the reserved amount with it: into
+ * `refunded_amount` (and the payment's status from the new totals, in the same statement) when it
+ * succeeded, back to what remains when it failed. False when another path finished it first.
+ */
+export async function finishRefund(
+  db: Db,
+  refund: Pick<RefundRow, 'refund_id' | 'tracking_id' | 'amount'>,
+  outcome: { status: 'SUCCEEDED' } | { status: 'FAILED'; resultCode: string },
+  now: Date,
+): Promise<boolean> {
+  const at = now.getTime();
+  const claimed = await db
+    .updateTable('refunds')
+    .set({
+      status: outcome.status,
+      result_code: outcome.status === 'FAILED' ? outcome.resultCode : 'SUCCESS',
+      updated_at: at,
+      completed_at: at,
+    })
+    .where('refund_id', '=', refund.refund_id)
+    .where('status', '=', 'PROCESSING')
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) return false;
+
+  const x = refund.amount;
+  if (outcome.status === 'FAILED') {
+    await db
+      .updateTable('payments')
+      .set({ refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`, updated_at: at })
+      .where('tracking_id', '=', refund.tracking_id)
+      .where('refund_reserved_amount', '>=', x)
+      .executeTakeFirstOrThrow();
+    return true;
+  }
+  const updated = await db
+    .updateTable('payments')
+    .set({
+      refunded_amount: sql<number>`refunded_amount + ${x}`,
+      refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`,
+      status: sql<string>`CASE WHEN refunded_amount + ${x} = amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END`,
+      updated_at: at,
+    })
+    .where('tracking_id', '=', refund.tracking_id)
+    .where('status', 'in', REFUNDABLE)
+    .where('refund_reserved_amount', '>=', x)
+    .returning(['status', 'refunded_amount'])
+    .executeTakeFirst();
+  if (!updated) throw new Error(`refund ${refund.refund_id}: payment totals out of step`);
+  // The status before this statement follows from the totals: refunds leave CAPTURED only when
+  // the first one succeeds.
+  const from: PaymentStatus = updated.refunded_amount - x === 0 ? 'CAPTURED' : 'PARTIALLY_REFUNDED';
+  const to = updated.status as PaymentStatus;
+  assertTransition(from, to);
+  await db
+    .insertInto('payment_events')
+    .values({
+      tracking_id: refund.tracking_id,
+      from_status: from,
+      to_status: to,
+      cause: `refund ${refund.refund_id} succeeded`,
+      result_code: 'SUCCESS',
+      at,
+    })
+    .execute();
+  return true;
+}
