@@ -5,11 +5,28 @@
  */
 export type Procedure = 'QR' | 'LOGIN';
 
+export const SUB_BRAND_CODES = [
+  'ALIPAY_CN',
+  'ALIPAY_HK',
+  'TNG',
+  'BOOST',
+  'DANA',
+  'BPI',
+  'KAKAOPAY',
+  'GCASH',
+  'TRUEMONEY',
+  'RABBIT_LINE_PAY',
+] as const;
+
+export type SubBrandCode = (typeof SUB_BRAND_CODES)[number];
+
 export interface SubBrand {
   /** The Alipay+ enum, e.g. `GCASH`. */
-  code: string;
+  code: SubBrandCode;
   name: string;
   region: string;
+  /** ISO 3166 code of the region, for compact labels. */
+  country: string;
   procedure: Procedure;
   pspId: string;
   /** The wallet's currency, and its number of minor-unit digits. */
@@ -22,6 +39,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'ALIPAY_CN',
     name: 'Alipay',
     region: 'China',
+    country: 'CN',
     procedure: 'QR',
     pspId: '1022088000000000001',
     currency: 'CNY',
@@ -31,6 +49,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'ALIPAY_HK',
     name: 'AlipayHK',
     region: 'Hong Kong, China',
+    country: 'HK',
     procedure: 'QR',
     pspId: '1022160000000000000',
     currency: 'HKD',
@@ -40,6 +59,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'TNG',
     name: "Touch'n Go",
     region: 'Malaysia',
+    country: 'MY',
     procedure: 'QR',
     pspId: '1022171000000000001',
     currency: 'MYR',
@@ -49,6 +69,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'BOOST',
     name: 'Boost',
     region: 'Malaysia',
+    country: 'MY',
     procedure: 'LOGIN',
     pspId: '2021227800000000',
     currency: 'MYR',
@@ -58,6 +79,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'DANA',
     name: 'DANA',
     region: 'Indonesia',
+    country: 'ID',
     procedure: 'LOGIN',
     pspId: '1022166000000000001',
     currency: 'IDR',
@@ -67,6 +89,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'BPI',
     name: 'BPI',
     region: 'Philippines',
+    country: 'PH',
     procedure: 'LOGIN',
     pspId: '2010BOPI00000000',
     currency: 'PHP',
@@ -76,6 +99,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'KAKAOPAY',
     name: 'Kakao Pay',
     region: 'South Korea',
+    country: 'KR',
     procedure: 'QR',
     pspId: '1022172000000000001',
     currency: 'KRW',
@@ -85,6 +109,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'GCASH',
     name: 'GCash',
     region: 'Philippines',
+    country: 'PH',
     procedure: 'QR',
     pspId: '1022170000000000000',
     currency: 'PHP',
@@ -94,6 +119,7 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'TRUEMONEY',
     name: 'TrueMoney',
     region: 'Thailand',
+    country: 'TH',
     procedure: 'QR',
     pspId: '1022167000000000001',
     currency: 'THB',
@@ -103,14 +129,13 @@ export const SUB_BRANDS: readonly SubBrand[] = [
     code: 'RABBIT_LINE_PAY',
     name: 'Rabbit LINE Pay',
     region: 'Thailand',
+    country: 'TH',
     procedure: 'LOGIN',
     pspId: '2021226300000000',
     currency: 'THB',
     currencyDigits: 2,
   },
 ];
-
-export const SUB_BRAND_CODES: readonly string[] = SUB_BRANDS.map((b) => b.code);
 
 export function subBrandByCode(code: string): SubBrand | undefined {
   return SUB_BRANDS.find((b) => b.code === code);

@@ -1,56 +1,39 @@
+import { type Procedure, SUB_BRAND_CODES, SUB_BRANDS, type SubBrandCode } from '../merchants/sub-brands';
+
 /**
- * The ten Alipay+ wallets the sandbox simulates (payment-lifecycle.md, Sub-brands): enum, brand
- * name, purchase procedure, pspId and the currency the shopper pays in.
+ * The ten Alipay+ wallets the sandbox simulates, as the sandbox's pages and rules see them; the
+ * facts themselves (enum, brand name, procedure, pspId, currency) come from the one sub-brand table
+ * (payment-lifecycle.md, Sub-brands).
  */
-export type Procedure = 'QR' | 'LOGIN';
+export type { Procedure };
 
 export interface Wallet {
   id: WalletId;
   name: string;
+  /** ISO 3166 code of the wallet's region. */
   region: string;
   procedure: Procedure;
   pspId: string;
   currency: string;
 }
 
-export const WALLET_IDS = [
-  'ALIPAY_CN',
-  'ALIPAY_HK',
-  'TNG',
-  'BOOST',
-  'DANA',
-  'BPI',
-  'KAKAOPAY',
-  'GCASH',
-  'TRUEMONEY',
-  'RABBIT_LINE_PAY',
-] as const;
+export const WALLET_IDS = SUB_BRAND_CODES;
 
-export type WalletId = (typeof WALLET_IDS)[number];
+export type WalletId = SubBrandCode;
 
-export const WALLETS: Readonly<Record<WalletId, Wallet>> = {
-  ALIPAY_CN: w('ALIPAY_CN', 'Alipay', 'CN', 'QR', '1022088000000000001', 'CNY'),
-  ALIPAY_HK: w('ALIPAY_HK', 'AlipayHK', 'HK', 'QR', '1022160000000000000', 'HKD'),
-  TNG: w('TNG', "Touch'n Go", 'MY', 'QR', '1022171000000000001', 'MYR'),
-  BOOST: w('BOOST', 'Boost', 'MY', 'LOGIN', '2021227800000000', 'MYR'),
-  DANA: w('DANA', 'DANA', 'ID', 'LOGIN', '1022166000000000001', 'IDR'),
-  BPI: w('BPI', 'BPI', 'PH', 'LOGIN', '2010BOPI00000000', 'PHP'),
-  KAKAOPAY: w('KAKAOPAY', 'Kakao Pay', 'KR', 'QR', '1022172000000000001', 'KRW'),
-  GCASH: w('GCASH', 'GCash', 'PH', 'QR', '1022170000000000000', 'PHP'),
-  TRUEMONEY: w('TRUEMONEY', 'TrueMoney', 'TH', 'QR', '1022167000000000001', 'THB'),
-  RABBIT_LINE_PAY: w('RABBIT_LINE_PAY', 'Rabbit LINE Pay', 'TH', 'LOGIN', '2021226300000000', 'THB'),
-};
-
-function w(
-  id: WalletId,
-  name: string,
-  region: string,
-  procedure: Procedure,
-  pspId: string,
-  currency: string,
-) {
-  return { id, name, region, procedure, pspId, currency };
-}
+export const WALLETS = Object.fromEntries(
+  SUB_BRANDS.map((b) => [
+    b.code,
+    {
+      id: b.code,
+      name: b.name,
+      region: b.country,
+      procedure: b.procedure,
+      pspId: b.pspId,
+      currency: b.currency,
+    },
+  ]),
+) as Readonly<Record<WalletId, Wallet>>;
 
 export function isWalletId(text: string): text is WalletId {
   return (WALLET_IDS as readonly string[]).includes(text);
