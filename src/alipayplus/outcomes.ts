@@ -78,18 +78,24 @@ export function mapInquiry(body: Json | undefined): InquiryOutcome {
   if (result.resultStatus !== 'S') {
     return { kind: 'unknown', reason: `inquiry answered ${result.resultStatus}/${result.resultCode}` };
   }
+  const ending = mapPaymentResult(body);
+  if (ending) return ending;
+  return readResult(body.paymentResult)
+    ? { kind: 'open' }
+    : { kind: 'unknown', reason: 'inquiry without paymentResult' };
+}
+
+/**
+ * `paymentResult` says how the payment ended (notify and inquiry alike): S paid; F closed
+ * (`ORDER_IS_CLOSED`) or failed; `undefined` when it has not ended (U) or is unreadable.
+ */
+function mapPaymentResult(body: Json): Exclude<NotifiedResult, { kind: 'unknown' }> | undefined {
   const paymentResult = readResult(body.paymentResult);
-  if (!paymentResult) return { kind: 'unknown', reason: 'inquiry without paymentResult' };
-  switch (paymentResult.resultStatus) {
-    case 'S':
-      return { kind: 'paid', details: readPaidDetails(body) };
-    case 'F':
-      return paymentResult.resultCode === 'ORDER_IS_CLOSED'
-        ? { kind: 'closed', code: paymentResult.resultCode }
-        : { kind: 'failed', code: paymentResult.resultCode };
-    case 'U':
-      return { kind: 'open' };
-  }
+  if (paymentResult?.resultStatus === 'S') return { kind: 'paid', details: readPaidDetails(body) };
+  if (paymentResult?.resultStatus !== 'F') return undefined;
+  return paymentResult.resultCode === 'ORDER_IS_CLOSED'
+    ? { kind: 'closed', code: paymentResult.resultCode }
+    : { kind: 'failed', code: paymentResult.resultCode };
 }
 
 export function mapCancel(body: Json | undefined): CancelOutcome {
@@ -114,16 +120,5 @@ export function mapRefund(body: Json | undefined): RefundProviderOutcome {
 }
 
 export function mapNotification(body: Json): NotifiedResult {
-  const paymentResult = readResult(body.paymentResult);
-  if (!paymentResult) return { kind: 'unknown', reason: 'notification without paymentResult' };
-  switch (paymentResult.resultStatus) {
-    case 'S':
-      return { kind: 'paid', details: readPaidDetails(body) };
-    case 'F':
-      return paymentResult.resultCode === 'ORDER_IS_CLOSED'
-        ? { kind: 'closed', code: paymentResult.resultCode }
-        : { kind: 'failed', code: paymentResult.resultCode };
-    case 'U':
-      return { kind: 'unknown', reason: 'notification with a U payment result' };
-  }
+  return mapPaymentResult(body) ?? { kind: 'unknown', reason: 'notification without a final paymentResult' };
 }

@@ -3,26 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/alipayplus/signing';
 import { formatJstIso } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
-import { type Stack, startStack } from '../support/stack';
+import { eventually, type Stack, simulatePay, startStack } from '../support/stack';
 
 const MINUTE = 60_000;
-
-async function simulate(stack: Stack, body: Record<string, string>) {
-  const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/simulate/pay`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return (await response.json()) as Record<string, string>;
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 for (const dialect of DIALECTS) {
   describe(`deadlines and merchant notifications (${dialect})`, () => {
@@ -77,7 +60,7 @@ for (const dialect of DIALECTS) {
           // Vary which side starts first, so both interleavings get exercised.
           const payLater = async () => {
             await new Promise((r) => setTimeout(r, round * 15));
-            return simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+            return simulatePay(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
           };
           await Promise.all([payLater(), worker().runDue()]);
           await eventually(async () => {
@@ -122,7 +105,7 @@ for (const dialect of DIALECTS) {
         expect(marked.status).toBe('IN_PROGRESS');
         expect(marked.cancel_requested_at).not.toBeNull();
 
-        const paid = await simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+        const paid = await simulatePay(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
         expect(paid.status).toBe('SUCCESS');
         await eventually(async () => {
           const rows = await stack.database.db
@@ -214,7 +197,7 @@ for (const dialect of DIALECTS) {
       stack.merchant.setAnswer('ng');
       try {
         const { fields, cashierUrl } = await startPayment();
-        await simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+        await simulatePay(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
         await eventually(async () => noticesOf(fields.order_id!).length === 1);
         const payment = await stack.payment({ orderId: fields.order_id! });
         await eventually(async () => {
@@ -238,7 +221,7 @@ for (const dialect of DIALECTS) {
       stack.merchant.setAnswer('timeout');
       try {
         const { fields, cashierUrl } = await startPayment();
-        await simulate(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+        await simulatePay(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
         const payment = await (async () => {
           await eventually(
             async () => (await stack.payment({ orderId: fields.order_id! })).status === 'CAPTURED',

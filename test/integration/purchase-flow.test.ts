@@ -2,20 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_FIELDS } from '../../src/channels/link/link-fields';
 import { linkHash } from '../../src/channels/link/link-hash';
 import { DIALECTS } from '../support/databases';
-import { PC_UA, type Stack, startStack, TEST_HASH_KEY } from '../support/stack';
+import { PC_UA, type Stack, simulatePay, startStack, TEST_HASH_KEY } from '../support/stack';
 
 /**
  * One purchase end to end over real HTTP: merchant form → gateway → Alipay+ sandbox → wallet →
  * notifyPayment → capture → A02-1 to the merchant → A03-1 in the browser.
  */
-async function simulate(stack: Stack, body: Record<string, string>) {
-  const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/simulate/pay`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
-}
 
 async function waitFor<T>(what: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -42,15 +34,14 @@ for (const dialect of DIALECTS) {
       expect(response.status).toBe(303);
       const cashierUrl = response.headers.get('location')!;
       expect(cashierUrl.startsWith(`${stack.sandboxUrl}/sandbox/cashier/`)).toBe(true);
-      const paid = await simulate(stack, { cashierUrl, wallet, user, action: 'pay' });
+      const paid = await simulatePay(stack, { cashierUrl, wallet, user, action: 'pay' });
       return { fields, cashierUrl, paid };
     }
 
     it('captures a QR-wallet payment and tells the merchant before the shopper lands', async () => {
       const before = stack.merchant.notifications.length;
       const { fields, paid } = await buy('GCASH', 'alice');
-      expect(paid.status).toBe(200);
-      expect(paid.body.status).toBe('SUCCESS');
+      expect(paid.status).toBe('SUCCESS');
       const payment = await waitFor(
         () => stack.payment({ orderId: fields.order_id! }),
         (p) => p.status === 'CAPTURED',
@@ -60,7 +51,7 @@ for (const dialect of DIALECTS) {
       expect(payment.paid_at).not.toBeNull();
 
       // The shopper comes back: the A03-1 page auto-posts to success_url.
-      const back = await fetch(paid.body.redirectUrl!, { headers: { 'User-Agent': PC_UA } });
+      const back = await fetch(paid.redirectUrl!, { headers: { 'User-Agent': PC_UA } });
       expect(back.status).toBe(200);
       expect(back.headers.get('content-type')).toContain('Shift_JIS');
       const page = Buffer.from(await back.arrayBuffer()).toString('latin1');
@@ -102,7 +93,7 @@ for (const dialect of DIALECTS) {
 
     it('captures a login-wallet payment (DANA, alice)', async () => {
       const { fields, paid } = await buy('DANA', 'alice');
-      expect(paid.body.status).toBe('SUCCESS');
+      expect(paid.status).toBe('SUCCESS');
       const payment = await waitFor(
         () => stack.payment({ orderId: fields.order_id! }),
         (p) => p.status === 'CAPTURED',
@@ -155,8 +146,8 @@ for (const dialect of DIALECTS) {
       ['magic amount 4001', { user: 'alice', amount: '4001' }],
     ])('marks the payment FAILED and tells the merchant NG for %s', async (_name, { user, amount }) => {
       const { fields, paid } = await buy('GCASH', user, { amount });
-      expect(paid.body.status).toBe('FAIL');
-      expect(paid.body.resultCode).toBe('USER_BALANCE_NOT_ENOUGH');
+      expect(paid.status).toBe('FAIL');
+      expect(paid.resultCode).toBe('USER_BALANCE_NOT_ENOUGH');
       const payment = await waitFor(
         () => stack.payment({ orderId: fields.order_id! }),
         (p) => p.status === 'FAILED',
@@ -173,7 +164,7 @@ for (const dialect of DIALECTS) {
 
     it('re-sends the same pay after an unknown answer (amount 5001)', async () => {
       const { fields, paid } = await buy('GCASH', 'alice', { amount: '5001' });
-      expect(paid.body.status).toBe('SUCCESS');
+      expect(paid.status).toBe('SUCCESS');
       const messages = await stack.database.db
         .selectFrom('alipay_messages')
         .innerJoin('payments', 'payments.tracking_id', 'alipay_messages.tracking_id')
@@ -195,9 +186,9 @@ for (const dialect of DIALECTS) {
 
     it('finds a payment by inquiry when no notification comes (amount 5003)', async () => {
       const { fields, paid } = await buy('GCASH', 'alice', { amount: '5003' });
-      expect(paid.body.status).toBe('SUCCESS');
+      expect(paid.status).toBe('SUCCESS');
       expect((await stack.payment({ orderId: fields.order_id! })).status).toBe('IN_PROGRESS');
-      const back = await fetch(paid.body.redirectUrl!);
+      const back = await fetch(paid.redirectUrl!);
       expect(back.status).toBe(200);
       expect((await stack.payment({ orderId: fields.order_id! })).status).toBe('CAPTURED');
       const notices = stack.merchant.notifications.filter((n) => n.fields.order_id === fields.order_id);

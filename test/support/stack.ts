@@ -11,13 +11,14 @@ import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
+import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
 
 /**
  * The whole system for an integration test: gateway + job worker + Alipay+ sandbox in this process
  * on free loopback ports, a fresh database of the given dialect, a merchant stub as the shop's
  * server, and clocks the test can move (the gateway's and the sandbox's, independently).
  */
-export const TEST_HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
+export const TEST_HASH_KEY = SPEC_HASH_KEY;
 export const PC_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
@@ -109,23 +110,13 @@ export async function startStack(
   });
 
   const purchaseFields = (overrides: Record<string, string> = {}): Record<string, string> => ({
-    pay_method: 'alipay',
-    merchant_id: '30000',
-    service_id: '001',
-    cust_code: 'CUST-0001',
+    ...SPEC_PURCHASE_FIELDS,
     order_id: `ORDER-${process.pid}-${Date.now()}-${++orderCounter}`,
-    item_id: 'ITEM-01',
-    item_name: '抹茶セット',
-    amount: '1500',
-    pay_type: '0',
-    service_type: '0',
-    terminal_type: '0',
     success_url: `${merchant.url}/success`,
     cancel_url: `${merchant.url}/cancel`,
     error_url: `${merchant.url}/error`,
     pagecon_url: `${merchant.url}/pagecon`,
     request_date: formatJstCompact(clock.now()),
-    limit_second: '600',
     ...overrides,
   });
 

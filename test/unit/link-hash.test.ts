@@ -2,27 +2,10 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { PURCHASE_HEAD_FIELDS, PURCHASE_TAIL_FIELDS } from '../../src/channels/link/link-fields';
 import { linkHash } from '../../src/channels/link/link-hash';
+import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from '../support/spec-vectors';
 
-const HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
-const VECTOR: Record<string, string> = {
-  pay_method: 'alipay',
-  merchant_id: '30000',
-  service_id: '001',
-  cust_code: 'CUST-0001',
-  order_id: 'ORDER-20261127-0001',
-  item_id: 'ITEM-01',
-  item_name: '抹茶セット',
-  amount: '1500',
-  pay_type: '0',
-  service_type: '0',
-  terminal_type: '0',
-  success_url: 'http://localhost:8082/shop/success',
-  cancel_url: 'http://localhost:8082/shop/cancel',
-  error_url: 'http://localhost:8082/shop/error',
-  pagecon_url: 'http://localhost:8082/shop/pagecon',
-  request_date: '20261127103000',
-  limit_second: '600',
-};
+const HASH_KEY = SPEC_HASH_KEY;
+const VECTOR: Record<string, string> = { ...SPEC_PURCHASE_FIELDS };
 const values = [...PURCHASE_HEAD_FIELDS, ...PURCHASE_TAIL_FIELDS].map((name) => VECTOR[name] ?? '');
 
 describe('Link Type hash', () => {

@@ -14,27 +14,10 @@ import {
   type ServiceForCheck,
 } from '../../src/channels/link/purchase-request';
 import type { Charset } from '../../src/kernel/charset';
+import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from '../support/spec-vectors';
 
-const HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
-const VECTOR: Record<string, string> = {
-  pay_method: 'alipay',
-  merchant_id: '30000',
-  service_id: '001',
-  cust_code: 'CUST-0001',
-  order_id: 'ORDER-20261127-0001',
-  item_id: 'ITEM-01',
-  item_name: '抹茶セット',
-  amount: '1500',
-  pay_type: '0',
-  service_type: '0',
-  terminal_type: '0',
-  success_url: 'http://localhost:8082/shop/success',
-  cancel_url: 'http://localhost:8082/shop/cancel',
-  error_url: 'http://localhost:8082/shop/error',
-  pagecon_url: 'http://localhost:8082/shop/pagecon',
-  request_date: '20261127103000',
-  limit_second: '600',
-};
+const HASH_KEY = SPEC_HASH_KEY;
+const VECTOR: Record<string, string> = { ...SPEC_PURCHASE_FIELDS };
 // 2026-11-27 10:30:00 JST, the vector's request_date.
 const REQUESTED_AT = new Date('2026-11-27T01:30:00Z');
 const PC_UA =

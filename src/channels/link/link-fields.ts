@@ -51,31 +51,13 @@ export const DETAIL_FIELDS = [
 /** A01-1 fields after the detail rows (before `sps_hashcode`). */
 export const PURCHASE_TAIL_FIELDS = ['request_date', 'limit_second'] as const;
 
-/** The A01-1 fields echoed first in A02-1/A03-1 (the request as received). */
+/** A01-1 fields that A02-1/A03-1 do not echo. */
+const NOT_ECHOED = ['success_url', 'cancel_url', 'error_url', 'pagecon_url', 'free_csv'] as const;
+type EchoedHeadField = Exclude<(typeof PURCHASE_HEAD_FIELDS)[number], (typeof NOT_ECHOED)[number]>;
+
+/** The A01-1 fields echoed first in A02-1/A03-1 (the request as received), in order. */
 export const ECHOED_FIELDS = [
-  'pay_method',
-  'merchant_id',
-  'service_id',
-  'cust_code',
-  'sps_cust_no',
-  'sps_payment_no',
-  'order_id',
-  'item_id',
-  'pay_item_id',
-  'item_name',
-  'tax',
-  'amount',
-  'pay_type',
-  'auto_charge_type',
-  'service_type',
-  'div_settele',
-  'last_charge_month',
-  'camp_type',
-  'tracking_id',
-  'terminal_type',
-  'free1',
-  'free2',
-  'free3',
+  ...PURCHASE_HEAD_FIELDS.filter((f): f is EchoedHeadField => !(NOT_ECHOED as readonly string[]).includes(f)),
   'request_date',
 ] as const;
 
