@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig, type Mode } from './app/config';
 import { type Components, startRuntime } from './app/runtime';
-import { openDatabase, redactUrl } from './db/connection';
+import { type Connection, openDatabase, redactUrl } from './db/connection';
 import type { Database } from './db/database';
 import { migrateToLatest } from './db/migrate';
+import { issueApiPassword } from './merchants/api-password';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID } from './merchants/demo-seed';
 
 /**
@@ -37,6 +38,8 @@ async function run(cfg: Config, components: Components): Promise<void> {
       '',
       `Demo merchant: merchant_id ${DEMO_MERCHANT_ID}, service_id ${DEMO_SERVICE_ID}`,
       `  hash key     ${runtime.demo.hashKey}`,
+      `  API password ${runtime.demo.apiPassword ?? '(rotated since; reset it in the console to see a new one)'}`,
+      `  XML API      ${cfg.gateway.publicUrl}/api/xmlapi.do  (Basic auth user ${DEMO_MERCHANT_ID}${DEMO_SERVICE_ID})`,
       '  sandbox wallet users: alice (pays), nofunds, overlimit, risk, frozen — password "sandbox"',
     );
   }
@@ -52,6 +55,20 @@ async function run(cfg: Config, components: Components): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Runs `work` on the configured database, migrated first, and closes it. */
+async function withDatabase<T>(
+  work: (db: Connection<Database>['db'], appliedMigrations: string[]) => Promise<T>,
+): Promise<T> {
+  const cfg = config('production');
+  const connection = openDatabase<Database>(cfg.databaseUrl);
+  try {
+    const applied = await migrateToLatest(connection.db, connection.dialect);
+    return await work(connection.db, applied);
+  } finally {
+    await connection.close();
+  }
 }
 
 const program = new Command('kessai').description('Alipay+ payment gateway for Japanese merchants');
@@ -83,14 +100,26 @@ program
   .command('migrate')
   .description('apply database migrations and exit')
   .action(async () => {
-    const cfg = config('production');
-    const connection = openDatabase<Database>(cfg.databaseUrl);
-    try {
-      const applied = await migrateToLatest(connection.db, connection.dialect);
-      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
-    } finally {
-      await connection.close();
-    }
+    const applied = await withDatabase(async (_db, appliedMigrations) => appliedMigrations);
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
   });
 
-await program.parseAsync(process.argv);
+program
+  .command('api-password')
+  .description("issue (or rotate) a service's XML API password; it is shown once")
+  .requiredOption('--merchant <merchant_id>', 'merchant id (5 digits)')
+  .requiredOption('--service <service_id>', 'service id (3 digits)')
+  .action(async (options: { merchant: string; service: string }) => {
+    const password = await withDatabase((db) => issueApiPassword(db, options.merchant, options.service));
+    process.stdout.write(
+      `New XML API password for ${options.merchant}${options.service} (shown once, store it now):\n${password}\n`,
+    );
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A command that cannot do its work says why in one line; the stack is for bugs in the log.
+  process.stderr.write(`kessai: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

@@ -9,7 +9,13 @@ import { buildShopApp } from '../demo-shop/shop-app';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
-import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, seedDemoData } from '../merchants/demo-seed';
+import {
+  DEMO_MERCHANT_ID,
+  DEMO_SERVICE_ID,
+  type DemoCredentials,
+  demoApiPassword,
+  seedDemoData,
+} from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
 import { JOB_CANCEL, JOB_DEADLINE, JOB_EXPIRE_SELECTION, PaymentService } from '../payments/payment.service';
@@ -56,7 +62,7 @@ export interface Runtime {
   refunds: RefundService | undefined;
   worker: JobWorker | undefined;
   apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
-  demo: { hashKey: string } | undefined;
+  demo: DemoCredentials | undefined;
   close(): Promise<void>;
 }
 
@@ -79,8 +85,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     const db = connection?.db as Kysely<Database>;
     const seed = options.seedDemo ?? config.mode === 'demo';
-    const demo =
-      seed && db ? await seedDemoData(db, clock.now(), { hashKey: config.demo.hashKey }) : undefined;
+    const demo: DemoCredentials | undefined =
+      seed && db
+        ? {
+            ...(await seedDemoData(db, clock.now(), { hashKey: config.demo.hashKey })),
+            apiPassword: await demoApiPassword(db, config.dataDir, config.demo.apiPassword),
+          }
+        : undefined;
 
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Db } from '../db/database';
+import { apiPasswordDigest, issueApiPassword, setApiPassword } from './api-password';
 import { SUB_BRAND_CODES } from './sub-brands';
 
 /**
@@ -13,6 +16,11 @@ export const DEMO_SERVICE_ID = '001';
 
 export interface DemoSecrets {
   hashKey: string;
+}
+
+/** What `kessai start` prints for the demo service. */
+export interface DemoCredentials extends DemoSecrets {
+  apiPassword: string | null;
 }
 
 export async function seedDemoData(
@@ -67,4 +75,39 @@ export async function seedDemoData(
     .where('service_id', '=', DEMO_SERVICE_ID)
     .executeTakeFirstOrThrow();
   return { hashKey: service.hash_key };
+}
+
+/**
+ * The demo service's XML API password, so the start-up banner can print it: from
+ * `KESSAI_DEMO_API_PASSWORD` when set (replacing the stored one at each start), otherwise generated
+ * once and kept in `<data dir>/demo-api-password` (mode 0600) beside the generated keys. `null`
+ * when someone has since rotated it (the console shows the new one once).
+ */
+export async function demoApiPassword(
+  db: Db,
+  dataDir: string,
+  configured: string | undefined,
+): Promise<string | null> {
+  if (configured) {
+    await setApiPassword(db, DEMO_MERCHANT_ID, DEMO_SERVICE_ID, configured);
+    return configured;
+  }
+  const file = join(dataDir, 'demo-api-password');
+  const service = await db
+    .selectFrom('services')
+    .select('api_password_digest')
+    .where('merchant_id', '=', DEMO_MERCHANT_ID)
+    .where('service_id', '=', DEMO_SERVICE_ID)
+    .executeTakeFirstOrThrow();
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (service.api_password_digest === apiPasswordDigest(kept)) return kept;
+    if (service.api_password_digest !== null) return null;
+  } else if (service.api_password_digest !== null) {
+    return null;
+  }
+  const password = await issueApiPassword(db, DEMO_MERCHANT_ID, DEMO_SERVICE_ID);
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
 }
