@@ -73,3 +73,25 @@ export function readXmlApiResponse(bytes: Uint8Array): XmlApiResponse {
   }
   return { id: read.document.id, fields, refunds };
 }
+
+export interface XmlApiCall {
+  httpStatus: number;
+  headers: Headers;
+  response: XmlApiResponse;
+}
+
+/** Posts a request to `<gateway>/api/xmlapi.do` with Basic credentials (user = merchant_id + service_id). */
+export async function postXmlApi(
+  endpoint: string,
+  body: Uint8Array,
+  credentials: { user: string; password: string } | null,
+): Promise<XmlApiCall> {
+  const headers: Record<string, string> = { 'Content-Type': 'text/xml' };
+  if (credentials) {
+    const token = Buffer.from(`${credentials.user}:${credentials.password}`, 'utf8').toString('base64');
+    headers.Authorization = `Basic ${token}`;
+  }
+  const answer = await fetch(endpoint, { method: 'POST', headers, body: Uint8Array.from(body) });
+  const bytes = new Uint8Array(await answer.arrayBuffer());
+  return { httpStatus: answer.status, headers: answer.headers, response: readXmlApiResponse(bytes) };
+}
