@@ -231,6 +231,17 @@ for (const dialect of DIALECTS) {
       expect(await refundRows(payment)).toHaveLength(1);
     });
 
+    it('answers the replay of a refund even after an inquiry with the same hash', async () => {
+      const payment = await capturedPayment(stack);
+      const fields = input(payment, { limitSecond: '300' });
+      const first = await send(buildXmlApiRequest(REFUND_FUNCTION, fields, TEST_HASH_KEY));
+      expect(first.res_result).toBe('OK');
+      const asked = buildXmlApiRequest(INQUIRY_FUNCTION, fields, TEST_HASH_KEY);
+      expect((await postXmlApi(endpoint, asked, credentials)).response.fields.res_result).toBe('OK');
+      const again = await send(buildXmlApiRequest(REFUND_FUNCTION, fields, TEST_HASH_KEY));
+      expect(again).toMatchObject({ res_result: 'OK', res_sps_transaction_id: first.res_sps_transaction_id });
+    });
+
     it('makes one refund of identical requests sent at the same time', async () => {
       const payment = await capturedPayment(stack);
       const body = buildXmlApiRequest(REFUND_FUNCTION, input(payment, { amount: '250' }), TEST_HASH_KEY);

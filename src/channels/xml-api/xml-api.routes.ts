@@ -4,6 +4,7 @@ import type { Database, ServiceRow } from '../../db/database';
 import type { Clock } from '../../kernel/clock';
 import { DomainError } from '../../kernel/errors';
 import { findPaymentByTrackingId } from '../../payments/payment.repository';
+import { findRefundByReplayKey } from '../../refunds/refund.repository';
 import type { RefundService } from '../../refunds/refund.service';
 import { authenticateService } from './basic-auth';
 import { isInquiryHash, rememberInquiryHash } from './inquiry-hash.repository';
@@ -35,7 +36,7 @@ export interface XmlApiRoutesOptions {
 export const XML_API_PATH = '/api/xmlapi.do';
 
 /** A refusal found while handling a request: answered NG with this code, HTTP 200. */
-class XmlRefusal extends Error {
+class RequestRefused extends Error {
   constructor(readonly code: string) {
     super(code);
   }
@@ -46,7 +47,8 @@ class XmlRefusal extends Error {
  * MG01-00101-510 (payment inquiry). Order of checks: credentials (401, nothing else done), a
  * well-formed document, the function id, the fields, the credentials' service = the document's,
  * the hash, the validity window, then the function. Every business answer — OK or NG — is HTTP 200
- * with an XML body; so is every failure, as client libraries crash on anything else.
+ * with an XML body; 401, 413 and an unexpected fault (500) carry an XML body too, as client
+ * libraries crash on anything else.
  */
 export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOptions): Promise<void> {
   const { db, clock, refunds } = options;
@@ -81,16 +83,16 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
     const parsed = readXmlRequest(read.document);
     const functionId = parsed.functionId;
     try {
-      if (!parsed.ok) throw new XmlRefusal(parsed.code);
+      if (!parsed.ok) throw new RequestRefused(parsed.code);
       const { fields } = parsed;
       if (fields.merchantId !== service.merchant_id || fields.serviceId !== service.service_id) {
-        throw new XmlRefusal(xmlErrorCode('merchant', 'merchant_id'));
+        throw new RequestRefused(xmlErrorCode('merchant', 'merchant_id'));
       }
       if (!xmlHashMatches(read.document, service.hash_key, fields.spsHashcode)) {
-        throw new XmlRefusal(xmlErrorCode('hashMismatch', 'sps_hashcode'));
+        throw new RequestRefused(xmlErrorCode('hashMismatch', 'sps_hashcode'));
       }
       const now = clock.now();
-      if (!isWithinValidity(fields, now)) throw new XmlRefusal(xmlErrorCode('expired', 'request_date'));
+      if (!isWithinValidity(fields, now)) throw new RequestRefused(xmlErrorCode('expired', 'request_date'));
       const answer =
         parsed.functionId === REFUND_FUNCTION
           ? await refund(service, fields, now)
@@ -98,7 +100,7 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
       return sendXml(reply, 200, answer);
     } catch (error) {
       const code =
-        error instanceof XmlRefusal
+        error instanceof RequestRefused
           ? error.code
           : error instanceof DomainError
             ? domainErrorXmlCode(error.code)
@@ -113,17 +115,23 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
   async function ownedPayment(fields: XmlRequestFields) {
     const payment = await findPaymentByTrackingId(db, fields.trackingId);
     if (!payment || payment.merchant_id !== fields.merchantId || payment.service_id !== fields.serviceId) {
-      throw new XmlRefusal(xmlErrorCode('unknownTracking', 'tracking_id'));
+      throw new RequestRefused(xmlErrorCode('unknownTracking', 'tracking_id'));
     }
     if (fields.spsTransactionId !== null && fields.spsTransactionId !== payment.transaction_id) {
-      throw new XmlRefusal(xmlErrorCode('transactionMismatch', 'sps_transaction_id'));
+      throw new RequestRefused(xmlErrorCode('transactionMismatch', 'sps_transaction_id'));
     }
     return payment;
   }
 
   async function refund(service: ServiceRow, fields: XmlRequestFields, now: Date): Promise<Buffer> {
-    if (await isInquiryHash(db, service.merchant_id, service.service_id, fields.spsHashcode, now)) {
-      throw new XmlRefusal(xmlErrorCode('duplicateHash', 'sps_hashcode'));
+    const replayKey = refundReplayKey(fields);
+    // A replay of an existing refund makes nothing new, so it is answered even when an inquiry
+    // carried the same hash since; only a new refund with an inquiry's hash is refused.
+    if (
+      (await isInquiryHash(db, service.merchant_id, service.service_id, fields.spsHashcode, now)) &&
+      !(await findRefundByReplayKey(db, replayKey))
+    ) {
+      throw new RequestRefused(xmlErrorCode('duplicateHash', 'sps_hashcode'));
     }
     await ownedPayment(fields);
     const outcome = await refunds.refund({
@@ -133,7 +141,7 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
       amount: fields.amount,
       channel: 'XML_API',
       requestedBy: `xml-api:${fields.merchantId}${fields.serviceId}`,
-      replayKey: refundReplayKey(fields),
+      replayKey,
       processingDatetime: fields.processingDatetime,
     });
     return refundResponse(outcome, clock.now());
