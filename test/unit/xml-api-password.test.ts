@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseBasicAuth } from '../../src/channels/xml-api/basic-auth';
 import { apiPasswordDigest, generateApiPassword, verifyApiPassword } from '../../src/merchants/api-password';
+import { SPEC_HASH_KEY } from '../support/spec-vectors';
 
-const HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
+const HASH_KEY = SPEC_HASH_KEY;
 const service = (password: string | null, isHashKey = 0) => ({
   api_password_digest: password === null ? null : apiPasswordDigest(password),
   api_password_is_hash_key: isHashKey,

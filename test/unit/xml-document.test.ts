@@ -5,8 +5,9 @@ import { buildXmlApiRequest } from '../../src/channels/xml-api/xml-client';
 import { readXmlDocument, type XmlDocument } from '../../src/channels/xml-api/xml-document';
 import { hashedValues, xmlHashMatches, xmlRequestHash } from '../../src/channels/xml-api/xml-hash';
 import { readXmlRequest } from '../../src/channels/xml-api/xml-request';
+import { SPEC_HASH_KEY } from '../support/spec-vectors';
 
-const HASH_KEY = '0123456789abcdef0123456789abcdef01234567';
+const HASH_KEY = SPEC_HASH_KEY;
 const VECTOR_HASH = '1e0dec144a56cbf47ef13c03f4585ae4ea2f7ef6';
 
 /** The refund request of merchant-xml-api.md, comments and all, with the test vector's values. */
