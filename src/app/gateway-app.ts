@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { adminRoutes } from '../admin/admin.routes';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
 import type { Database } from '../db/database';
@@ -56,6 +57,12 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     mode: deps.config.mode,
     payments: deps.payments,
     notifications: deps.notifications,
+  });
+  await app.register(adminRoutes, {
+    db: deps.db,
+    clock: deps.clock,
+    notifications: deps.notifications,
+    refunds: deps.refunds,
   });
 
   // Anything unexpected is a logged 500 with a request id, never a stack trace.

@@ -175,6 +175,56 @@ export interface XmlInquiryHashTable {
   expires_at: number;
 }
 
+export interface AdminUserTable {
+  user_id: string;
+  email: string;
+  role: string;
+  merchant_id: string | null;
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+  last_sign_in_at: number | null;
+}
+
+export interface AdminSessionTable {
+  session_id: string;
+  user_id: string;
+  csrf_token: string;
+  ip: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
+export interface AdminSignInThrottleTable {
+  throttle_key: string;
+  failures: number;
+  window_started_at: number;
+  locked_until: number | null;
+}
+
+export interface AdminAuditTable {
+  id: Generated<number>;
+  at: number;
+  actor_user_id: string | null;
+  actor_email: string;
+  merchant_id: string | null;
+  action: string;
+  target: string;
+  detail: string;
+  ip: string;
+}
+
+export interface PaymentRollupTable {
+  merchant_id: string;
+  service_id: string;
+  day: string;
+  sub_brand: string;
+  status: string;
+  count: number;
+  amount: number;
+}
+
 export interface Database {
   merchants: MerchantTable;
   services: ServiceTable;
@@ -188,6 +238,11 @@ export interface Database {
   payment_errors: PaymentErrorTable;
   refunds: RefundTable;
   xml_inquiry_hashes: XmlInquiryHashTable;
+  admin_users: AdminUserTable;
+  admin_sessions: AdminSessionTable;
+  admin_sign_in_throttle: AdminSignInThrottleTable;
+  admin_audit: AdminAuditTable;
+  payment_rollups: PaymentRollupTable;
 }
 
 /** A connection or an open transaction: repositories accept either. */
@@ -200,3 +255,5 @@ export type MerchantRow = Selectable<MerchantTable>;
 export type JobRow = Selectable<JobTable>;
 export type NotificationRow = Selectable<NotificationTable>;
 export type RefundRow = Selectable<RefundTable>;
+export type AdminUserRow = Selectable<AdminUserTable>;
+export type AdminSessionRow = Selectable<AdminSessionTable>;

@@ -1,3 +1,4 @@
+import { applyPaymentRollup } from '../admin/rollup.repository';
 import type { Db, NewPayment, PaymentRow, PaymentTable } from '../db/database';
 import type { ProviderExchange } from './payment-provider';
 import { assertTransition, type PaymentStatus } from './payment-states';
@@ -87,6 +88,7 @@ export async function transitionPayment(db: Db, command: TransitionCommand): Pro
       at,
     })
     .execute();
+  await applyPaymentRollup(db, { trackingId: command.trackingId, to: command.to, at: command.now });
   return true;
 }
 

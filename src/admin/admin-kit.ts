@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { VNode } from 'preact';
+import type { Database } from '../db/database';
+import type { Clock } from '../kernel/clock';
+import type { NotificationService } from '../notifications/notification.service';
+import type { SignedIn } from './auth.service';
+import type { Action, Actor } from './permissions';
+import type { RefundPort } from './refund-port';
+import type { PageContext } from './views/layout';
+
+/** What the console's route modules share: dependencies and the per-request helpers. */
+export interface AdminKit {
+  db: Kysely<Database>;
+  clock: Clock;
+  notifications: NotificationService;
+  refunds: RefundPort | undefined;
+  /** The page context; `path` is the GET address to switch language on (default: this URL). */
+  page(request: FastifyRequest, path?: string): PageContext;
+  html(reply: FastifyReply, status: number, page: VNode): FastifyReply;
+  /** The signed-in session (set by the console's auth hook on every non-public route). */
+  signedIn(request: FastifyRequest): SignedIn;
+  actor(request: FastifyRequest): Actor;
+  /** The actor when allowed to do `action`; otherwise answers 403 and returns null. */
+  allow(request: FastifyRequest, reply: FastifyReply, action: Action): Actor | null;
+  forbidden(request: FastifyRequest, reply: FastifyReply): FastifyReply;
+  notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply;
+  audit(
+    request: FastifyRequest,
+    entry: { action: string; target: string; merchantId: string | null; detail?: Record<string, unknown> },
+  ): Promise<void>;
+}
+
+/** A form field as a string ('' when absent or not a string). */
+export function formField(body: unknown, name: string): string {
+  if (typeof body !== 'object' || body === null) return '';
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : '';
+}

@@ -1,0 +1,217 @@
+import type { ComponentChildren, VNode } from 'preact';
+import { render } from 'preact-render-to-string';
+import type { AdminLanguage, AdminTexts } from '../i18n';
+import { type Actor, can } from '../permissions';
+
+/**
+ * The console's page shell: header with the menu, the signed-in person, sign-out and the language
+ * switch; one stylesheet and one small script, both inline under the CSP nonce. Nothing external,
+ * no inline event handlers or style attributes (the CSP allows neither).
+ */
+export type NavKey = 'dashboard' | 'payments' | 'errors' | 'settings' | 'users' | 'audit';
+
+export interface PageContext {
+  lang: AdminLanguage;
+  t: AdminTexts;
+  nonce: string;
+  actor: Actor | null;
+  /** The session's CSRF token ('' without a session). */
+  csrf: string;
+  /** The current URL with the other language selected. */
+  switchLanguageHref: string;
+}
+
+const CSS = `*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:#f4f5f7;color:#1b1d21;font:15px/1.6 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans JP","IPAGothic",sans-serif}
+a{color:#0a58ca}
+:focus-visible{outline:3px solid #f0a000;outline-offset:2px}
+.skip{position:absolute;left:-999px;top:0;background:#fff;padding:.5rem 1rem;z-index:10}
+.skip:focus{left:.5rem}
+header{background:#12263f;color:#fff}
+header a{color:#fff}
+.bar{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1.5rem;max-width:80rem;margin:0 auto;padding:.5rem 1rem}
+.brand{font-weight:700;text-decoration:none;margin-right:auto}
+nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem;margin:0;padding:0}
+nav a{display:block;padding:.35rem .7rem;border-radius:.35rem;text-decoration:none}
+nav a[aria-current=page]{background:#2d4d75;font-weight:700}
+nav a:hover{background:#23405f}
+.who{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;font-size:.875rem}
+.who form{margin:0}
+.who button{background:transparent;color:#fff;border:1px solid #9fb3c8;border-radius:.35rem;padding:.2rem .7rem;font:inherit;cursor:pointer}
+main{max-width:80rem;margin:0 auto;padding:1.25rem 1rem 3rem}
+h1{font-size:1.5rem;margin:.25rem 0 1rem}
+h2{font-size:1.15rem;margin:1.5rem 0 .6rem}
+h3{font-size:1rem;margin:1rem 0 .4rem}
+.card{background:#fff;border:1px solid #d5d8de;border-radius:.5rem;padding:1rem 1.25rem;margin:0 0 1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem}
+.kpi{margin:0}
+.kpi dt{color:#50555e;font-size:.875rem}
+.kpi dd{margin:0 0 .5rem;font-size:1.35rem;font-weight:700}
+.kpi dd small{display:block;font-size:.8rem;font-weight:400;color:#50555e}
+.note{color:#50555e;font-size:.875rem}
+.notice{border-left:4px solid #0a58ca;background:#eef4ff;padding:.6rem 1rem;margin:0 0 1rem;border-radius:.25rem}
+.notice.ok{border-color:#1a7f37;background:#eaf7ee}
+.notice.warn{border-color:#b35900;background:#fff4e5}
+.notice.error{border-color:#c62828;background:#fdecec}
+.secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1rem;background:#fff;border:1px dashed #7b818c;padding:.4rem .6rem;display:inline-block;overflow-wrap:anywhere;user-select:all}
+.scroll{overflow-x:auto;background:#fff;border:1px solid #d5d8de;border-radius:.5rem}
+table{border-collapse:collapse;width:100%;font-size:.875rem}
+th,td{padding:.45rem .6rem;border-bottom:1px solid #e4e6ea;text-align:left;vertical-align:top;white-space:nowrap}
+td.wrap,th.wrap{white-space:normal;overflow-wrap:anywhere;min-width:12rem}
+th{background:#f0f2f5;font-weight:600}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+caption{text-align:left;font-weight:600;padding:.5rem .6rem}
+dl.fields{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.35rem 1.25rem;margin:0}
+dl.fields dt{color:#50555e}
+dl.fields dd{margin:0;overflow-wrap:anywhere}
+form.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(13rem,1fr));gap:.75rem 1rem;align-items:end}
+label{display:block;font-size:.875rem;font-weight:600;margin-bottom:.2rem}
+input,select,textarea{width:100%;font:inherit;padding:.4rem .5rem;border:1px solid #7b818c;border-radius:.35rem;background:#fff;color:inherit}
+textarea{min-height:6rem}
+fieldset{border:1px solid #d5d8de;border-radius:.35rem;padding:.5rem .75rem;margin:0 0 .75rem}
+legend{font-weight:600;font-size:.875rem}
+fieldset label{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin-right:1rem}
+fieldset input{width:auto}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.field{margin:0 0 .75rem}
+button,.button{display:inline-block;font:inherit;min-height:2.5rem;padding:.4rem 1rem;border-radius:.35rem;border:1px solid #0a58ca;background:#0a58ca;color:#fff;font-weight:600;cursor:pointer;text-decoration:none}
+button.secondary,.button.secondary{background:#fff;color:#0a58ca}
+button.danger{background:#b42318;border-color:#b42318}
+button:disabled{opacity:.6;cursor:default}
+.tabs{display:flex;gap:.25rem;border-bottom:2px solid #d5d8de;margin:0 0 1rem;padding:0;list-style:none}
+.tabs a{display:block;padding:.5rem 1rem;text-decoration:none;border:1px solid transparent;border-bottom:0;border-radius:.35rem .35rem 0 0}
+.tabs a[aria-current=page]{background:#fff;border-color:#d5d8de;font-weight:700;margin-bottom:-2px;border-bottom:2px solid #fff}
+.badge{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#e4e6ea;font-size:.8rem}
+.badge.CAPTURED,.badge.DELIVERED,.badge.SUCCEEDED{background:#d7f0de}
+.badge.PARTIALLY_REFUNDED,.badge.REFUNDED,.badge.PROCESSING,.badge.PENDING{background:#fdeccc}
+.badge.FAILED,.badge.UNDELIVERED,.badge.REFUSED{background:#fbd5d5}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f8fa;border:1px solid #e4e6ea;border-radius:.35rem;padding:.5rem;font-size:.8rem;max-height:24rem;overflow:auto;margin:.25rem 0}
+details{margin:.25rem 0}
+.pager{display:flex;gap:1rem;margin:.75rem 0}
+.chart{width:100%;height:auto;display:block}
+.legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;padding:0;margin:.5rem 0 0;font-size:.8rem}
+.legend svg{vertical-align:middle;margin-right:.3rem}
+.login{max-width:24rem;margin:3rem auto}
+@media (max-width:40rem){main{padding:1rem .75rem 2rem}h1{font-size:1.25rem}dl.fields{grid-template-columns:1fr}dl.fields dd{margin-bottom:.4rem}.brand{width:100%}}`;
+
+/**
+ * A form (or its submit button) with `data-confirm` asks first; `{amount}` in the question is the
+ * form's amount field as yen. `data-confirm-changed` asks only when a radio or checkbox marked
+ * `data-initial` differs from how the page showed it. A submitted form's buttons are disabled so
+ * a double click sends it once (and enabled again when the page is shown from the history).
+ */
+const SCRIPT = `document.addEventListener('submit',function(e){var f=e.target,b=e.submitter;
+var q=(b&&b.getAttribute('data-confirm'))||f.getAttribute('data-confirm');var c=f.getAttribute('data-confirm-changed');
+if(!q&&c){f.querySelectorAll('[data-initial]').forEach(function(i){if(i.checked!==(i.getAttribute('data-initial')==='checked'))q=c;});}
+if(q){var a=f.querySelector('[name=amount]');if(a){var n=Number(String(a.value).replace(/[,\\s¥￥]/g,''));
+q=q.split('{amount}').join(isFinite(n)&&a.value!==''?'¥'+n.toLocaleString('en-US'):a.value);}
+if(!window.confirm(q)){e.preventDefault();return;}}
+setTimeout(function(){f.querySelectorAll('button').forEach(function(x){x.disabled=true;});},0);});
+window.addEventListener('pageshow',function(){document.querySelectorAll('button:disabled').forEach(function(x){x.disabled=false;});});`;
+
+export function Layout(props: {
+  page: PageContext;
+  title: string;
+  current?: NavKey;
+  children: ComponentChildren;
+}): VNode {
+  const { page } = props;
+  const { t, actor } = page;
+  const items: Array<[NavKey, string, string, boolean]> = actor
+    ? [
+        ['dashboard', '/admin', t.nav.dashboard, true],
+        ['payments', '/admin/payments', t.nav.payments, can(actor, 'payments.read')],
+        ['errors', '/admin/errors', t.nav.errors, can(actor, 'payments.read')],
+        ['settings', '/admin/settings', t.nav.settings, can(actor, 'settings.read')],
+        ['users', '/admin/users', t.nav.users, can(actor, 'users.manage')],
+        ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],
+      ]
+    : [];
+  return (
+    <html lang={page.lang}>
+      <head>
+        <meta charSet="UTF-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <meta name="referrer" content="no-referrer" />
+        <title>{`${props.title} | ${t.product}`}</title>
+        <style nonce={page.nonce} dangerouslySetInnerHTML={{ __html: CSS }} />
+        <script nonce={page.nonce} dangerouslySetInnerHTML={{ __html: SCRIPT }} />
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          {t.skipToContent}
+        </a>
+        <header>
+          <div class="bar">
+            <a class="brand" href="/admin">
+              {t.product}
+            </a>
+            {items.length > 0 && (
+              <nav aria-label={t.nav.label}>
+                <ul>
+                  {items
+                    .filter(([, , , shown]) => shown)
+                    .map(([key, href, label]) => (
+                      <li>
+                        <a href={href} aria-current={props.current === key ? 'page' : undefined}>
+                          {label}
+                        </a>
+                      </li>
+                    ))}
+                </ul>
+              </nav>
+            )}
+            <div class="who">
+              {actor && <span>{t.signedInAs(actor.email, t.roles[actor.role])}</span>}
+              <a
+                href={page.switchLanguageHref}
+                lang={page.lang === 'ja' ? 'en' : 'ja'}
+                hrefLang={page.lang === 'ja' ? 'en' : 'ja'}
+              >
+                {t.otherLanguage}
+              </a>
+              {actor && (
+                <form method="post" action="/admin/logout">
+                  <CsrfField page={page} />
+                  <button type="submit">{t.signOut}</button>
+                </form>
+              )}
+            </div>
+          </div>
+        </header>
+        <main id="main" tabIndex={-1}>
+          <h1>{props.title}</h1>
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function CsrfField(props: { page: PageContext }): VNode {
+  return <input type="hidden" name="_csrf" value={props.page.csrf} />;
+}
+
+export function Notice(props: { kind?: 'ok' | 'warn' | 'error'; children: ComponentChildren }): VNode {
+  return (
+    <div class={`notice ${props.kind ?? ''}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+      {props.children}
+    </div>
+  );
+}
+
+/** A horizontally scrollable table container that keyboard users can reach. */
+export function Scroll(props: { label: string; children: ComponentChildren }): VNode {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable to scroll by keyboard
+    <section class="scroll" aria-label={props.label} tabIndex={0}>
+      {props.children}
+    </section>
+  );
+}
+
+export function renderPage(page: VNode): string {
+  return `<!doctype html>${render(page)}`;
+}

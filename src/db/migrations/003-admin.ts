@@ -1,0 +1,108 @@
+import type { Kysely } from 'kysely';
+import type { ColumnKit } from './columns';
+
+/**
+ * The payment management tool (admin.md): console users, sessions, sign-in throttling, the audit
+ * log, the dashboard's rollups, and the indexes that keep search and the CSV range-bounded.
+ */
+export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
+  await db.schema
+    .createTable('admin_users')
+    .addColumn('user_id', 'text', (c) => c.primaryKey())
+    .addColumn('email', 'text', (c) => c.notNull().unique())
+    .addColumn('role', 'text', (c) => c.notNull())
+    .addColumn('merchant_id', 'text', (c) => c.references('merchants.merchant_id'))
+    .addColumn('password_hash', 'text', (c) => c.notNull())
+    .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_sign_in_at', 'bigint')
+    .execute();
+  await db.schema.createIndex('admin_users_merchant').on('admin_users').column('merchant_id').execute();
+
+  // The session id is the SHA-256 of the cookie's token: reading the table does not give live sessions.
+  await db.schema
+    .createTable('admin_sessions')
+    .addColumn('session_id', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'text', (c) => c.notNull().references('admin_users.user_id'))
+    .addColumn('csrf_token', 'text', (c) => c.notNull())
+    .addColumn('ip', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('admin_sessions_user').on('admin_sessions').column('user_id').execute();
+
+  // Failed sign-ins per account and per address (`account:<email>`, `ip:<address>`).
+  await db.schema
+    .createTable('admin_sign_in_throttle')
+    .addColumn('throttle_key', 'text', (c) => c.primaryKey())
+    .addColumn('failures', 'integer', (c) => c.notNull())
+    .addColumn('window_started_at', 'bigint', (c) => c.notNull())
+    .addColumn('locked_until', 'bigint')
+    .execute();
+
+  await db.schema
+    .createTable('admin_audit')
+    .addColumn('id', col.id, (c) => col.idConstraints(c))
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('actor_user_id', 'text')
+    .addColumn('actor_email', 'text', (c) => c.notNull())
+    .addColumn('merchant_id', 'text')
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('target', 'text', (c) => c.notNull())
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .addColumn('ip', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('admin_audit_merchant')
+    .on('admin_audit')
+    .columns(['merchant_id', 'id'])
+    .execute();
+
+  // One row per merchant, service, JST day, sub-brand ('' before one is known) and the status a
+  // payment entered (plus REFUND for succeeded refunds): the dashboard never scans payments.
+  await db.schema
+    .createTable('payment_rollups')
+    .addColumn('merchant_id', 'text', (c) => c.notNull())
+    .addColumn('service_id', 'text', (c) => c.notNull())
+    .addColumn('day', 'text', (c) => c.notNull())
+    .addColumn('sub_brand', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('count', 'bigint', (c) => c.notNull())
+    .addColumn('amount', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('payment_rollups_pk', [
+      'merchant_id',
+      'service_id',
+      'day',
+      'sub_brand',
+      'status',
+    ])
+    .execute();
+  await db.schema.createIndex('payment_rollups_day').on('payment_rollups').column('day').execute();
+
+  // Search walks (received_at desc, tracking_id desc) inside a bounded range; these indexes give
+  // that order for a merchant, for the operators' all-merchant view, and for a status filter.
+  await db.schema
+    .createIndex('payments_merchant_received')
+    .on('payments')
+    .columns(['merchant_id', 'received_at', 'tracking_id'])
+    .execute();
+  await db.schema
+    .createIndex('payments_received')
+    .on('payments')
+    .columns(['received_at', 'tracking_id'])
+    .execute();
+  await db.schema
+    .createIndex('payments_merchant_status_received')
+    .on('payments')
+    .columns(['merchant_id', 'status', 'received_at', 'tracking_id'])
+    .execute();
+  await db.schema.createIndex('payments_order').on('payments').column('order_id').execute();
+  await db.schema.createIndex('payments_customer').on('payments').column('cust_code').execute();
+
+  await db.schema
+    .createIndex('payment_errors_merchant_at')
+    .on('payment_errors')
+    .columns(['merchant_id', 'at', 'id'])
+    .execute();
+}
