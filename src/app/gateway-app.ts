@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { adminRoutes } from '../admin/admin.routes';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
+import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { NotificationService } from '../notifications/notification.service';
@@ -64,6 +65,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     notifications: deps.notifications,
     refunds: deps.refunds,
   });
+
+  await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
 
   // Anything unexpected is a logged 500 with a request id, never a stack trace.
   app.setErrorHandler((error: FastifyError, request, reply) => {
