@@ -5,31 +5,10 @@ import { DomainError } from '../../src/kernel/errors';
 import type { Yen } from '../../src/kernel/money';
 import type { RefundCommand, RefundService } from '../../src/refunds/refund.service';
 import { DIALECTS } from '../support/databases';
-import { capturedPayment, eventually, type Stack, startStack } from '../support/stack';
+import { capturedPayment, eventually, type Stack, sandboxRefundTotal, startStack } from '../support/stack';
 
 /** The refund domain service over a real gateway, sandbox and database. */
 const jst = (text: string) => new Date(`${text}+09:00`);
-
-async function sandboxOrder(stack: Stack, payment: PaymentRow) {
-  const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/orders/${payment.alipay_payment_id}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as {
-    refunds?: Array<{ status: string; amount?: number; refund_amount?: number }>;
-  } & Record<string, unknown>;
-}
-
-async function sandboxRefundTotal(stack: Stack, payment: PaymentRow): Promise<number> {
-  // The sandbox's own view: its inquiry lists refunds as transactions.
-  const order = await sandboxOrder(stack, payment);
-  const text = JSON.stringify(order);
-  const refunds = (order.refunds ?? []) as Array<Record<string, unknown>>;
-  if (refunds.length > 0) {
-    return refunds
-      .filter((r) => r.status === 'SUCCESS')
-      .reduce((sum, r) => sum + Number(r.amount ?? r.refund_amount ?? 0), 0);
-  }
-  throw new Error(`cannot read refunds from the sandbox order: ${text.slice(0, 500)}`);
-}
 
 for (const dialect of DIALECTS) {
   describe(`refunds (${dialect})`, () => {

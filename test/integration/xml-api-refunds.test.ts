@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,7 +13,14 @@ import type { PaymentRow } from '../../src/db/database';
 import { formatJstCompact } from '../../src/kernel/jst';
 import { setApiPassword } from '../../src/merchants/api-password';
 import { DIALECTS } from '../support/databases';
-import { capturedPayment, eventually, type Stack, startStack, TEST_HASH_KEY } from '../support/stack';
+import {
+  capturedPayment,
+  eventually,
+  type Stack,
+  sandboxRefundTotal,
+  startStack,
+  TEST_HASH_KEY,
+} from '../support/stack';
 
 /**
  * ST02-00306-510 refunds through the XML API against the running gateway and the Alipay+ sandbox
@@ -358,5 +366,37 @@ for (const dialect of DIALECTS) {
         stack.sandboxClock.set(0);
       }
     });
+
+    it('never refunds more than was captured under 20–50 concurrent partial refunds over HTTP', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 600 }), { minLength: 20, maxLength: 50 }),
+          async (amounts) => {
+            const payment = await capturedPayment(stack, { amount: '5000' });
+            const now = stack.clock.now().getTime();
+            // Each request has its own request_date, so none is a replay of another.
+            const answers = await Promise.all(
+              amounts.map((amount, i) =>
+                refund(payment, {
+                  amount: String(amount),
+                  requestDate: formatJstCompact(new Date(now - i * 1000)),
+                }),
+              ),
+            );
+            let succeeded = 0;
+            answers.forEach((fields, i) => {
+              if (fields.res_result === 'OK') succeeded += amounts[i]!;
+              else expect(fields).toMatchObject({ res_result: 'NG', res_err_code: '510K1008' });
+            });
+            const after = await stack.payment({ orderId: payment.order_id });
+            expect(succeeded).toBeLessThanOrEqual(5000);
+            expect(after.refunded_amount).toBe(succeeded);
+            expect(after.refund_reserved_amount).toBe(0);
+            expect(await sandboxRefundTotal(stack, payment)).toBe(succeeded);
+          },
+        ),
+        { numRuns: 3 },
+      );
+    }, 120_000);
   });
 }

@@ -197,3 +197,11 @@ export async function capturedPayment(
   await eventually(async () => (await stack.payment({ orderId })).status === 'CAPTURED');
   return stack.payment({ orderId });
 }
+
+/** The sandbox's own total of successful refunds of a payment (its control API's order view). */
+export async function sandboxRefundTotal(stack: Stack, payment: PaymentRow): Promise<number> {
+  const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/orders/${payment.alipay_payment_id}`);
+  if (response.status !== 200) throw new Error(`sandbox has no order ${payment.alipay_payment_id}`);
+  const { refunds } = (await response.json()) as { refunds: Array<{ status: string; amount: number }> };
+  return refunds.filter((r) => r.status === 'SUCCESS').reduce((sum, r) => sum + r.amount, 0);
+}
