@@ -197,6 +197,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         merchantId: DEMO_MERCHANT_ID,
         serviceId: DEMO_SERVICE_ID,
         hashKey: demo.hashKey,
+        apiPassword: demo.apiPassword,
         encoding: 'Shift_JIS',
         clock,
       });

@@ -19,6 +19,25 @@ export interface ReceivedNotification {
   at: Date;
 }
 
+/**
+ * One refund the shop asked for through the XML API (ST02-00306-510). The request is kept as sent,
+ * so that after `AC` or no answer the shop repeats the identical request (same `request_date`) —
+ * never a re-stamped one, which would be a second refund (merchant-xml-api.md, Replays).
+ */
+export interface RefundAttempt {
+  /** Empty = full refund. */
+  amount: string;
+  requestDate: string;
+  /** `OK`, `AC` or `NG` from the gateway; `null` when no answer came. */
+  result: string | null;
+  errCode: string;
+  transactionId: string;
+  refundAmount: string;
+  remaining: string;
+  problem: string | null;
+  at: Date;
+}
+
 /** What the shop knows of an order's outcome, from the latest A02-1 (`res_result`). */
 export type OrderState = 'awaiting' | 'paid' | 'failed' | 'not-paid';
 
@@ -31,11 +50,13 @@ export interface OrderView {
   notifications: readonly ReceivedNotification[];
   state: OrderState;
   trackingId: string | undefined;
+  refunds: readonly RefundAttempt[];
 }
 
 export class OrderBook {
   private readonly orders = new Map<string, ShopOrder>();
   private readonly notifications = new Map<string, ReceivedNotification[]>();
+  private readonly refunds = new Map<string, RefundAttempt[]>();
 
   place(order: ShopOrder): void {
     this.orders.set(order.orderId, order);
@@ -52,6 +73,14 @@ export class OrderBook {
     else this.notifications.set(orderId, [notification]);
   }
 
+  /** Records a new refund request, or the latest answer to the same one (index `replaces`). */
+  recordRefund(orderId: string, attempt: RefundAttempt, replaces?: number): void {
+    const list = this.refunds.get(orderId) ?? [];
+    if (replaces !== undefined && list[replaces]) list[replaces] = attempt;
+    else list.push(attempt);
+    this.refunds.set(orderId, list);
+  }
+
   view(orderId: string): OrderView {
     const notifications = this.notifications.get(orderId) ?? [];
     const latest = notifications.at(-1)?.fields;
@@ -61,6 +90,7 @@ export class OrderBook {
       notifications,
       state: (latest && STATE_BY_RESULT[latest.res_result ?? '']) ?? 'awaiting',
       trackingId: latest?.res_tracking_id || undefined,
+      refunds: this.refunds.get(orderId) ?? [],
     };
   }
 

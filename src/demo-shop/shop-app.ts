@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Charset, charsetLabel, encodeText } from '../kernel/charset';
 import { type Clock, systemClock } from '../kernel/clock';
+import { hexDigestsEqual } from '../kernel/hashing';
+import { formatJstCompact } from '../kernel/jst';
 import { chooseOrder, purchaseForm } from './checkout';
 import { OrderBook } from './order-book';
+import { requestRefund } from './refunds';
 import { parseFormBody, readResultForm } from './result-form';
 import {
   CheckoutRedirectPage,
@@ -28,6 +32,8 @@ export interface ShopOptions {
   hashKey: string;
   /** The service's encoding: of the A01-1 post, and of the A02-1/A03-1 the gateway sends back. */
   encoding: 'Shift_JIS' | 'UTF-8';
+  /** The service's XML API password, for the refund buttons; without it they are not offered. */
+  apiPassword?: string | null;
   clock?: Clock;
   logger?: boolean;
 }
@@ -126,9 +132,56 @@ export async function buildShopApp(options: ShopOptions): Promise<FastifyInstanc
     });
   }
 
+  // The orders page acts for the merchant: its forms carry a token, so another site cannot make
+  // this shop refund by posting to it.
+  const formToken = randomBytes(16).toString('hex');
+  const refundClient = options.apiPassword
+    ? {
+        gatewayUrl: options.gatewayUrl.replace(/\/+$/, ''),
+        merchantId: options.merchantId,
+        serviceId: options.serviceId,
+        hashKey: options.hashKey,
+        apiPassword: options.apiPassword,
+      }
+    : null;
+
   app.get('/orders', (_request, reply) =>
-    sendHtml(reply, 200, renderPage(OrdersPage({ views: orders.list() }))),
+    sendHtml(
+      reply,
+      200,
+      renderPage(OrdersPage({ views: orders.list(), refundsEnabled: refundClient !== null, formToken })),
+    ),
   );
+
+  // A refund of a paid order: full (no amount) or partial; `repeat` re-sends an earlier request as is.
+  app.post<{ Params: { orderId: string } }>('/orders/:orderId/refund', async (request, reply) => {
+    const body = parseFormBody(rawBody(request), 'utf-8') ?? {};
+    const view = orders.view(request.params.orderId);
+    if (!refundClient || !hexDigestsEqual(body.token ?? '', formToken)) {
+      return sendHtml(reply, 403, renderPage(MessagePage({ ja: '操作できません', en: 'Not allowed' })));
+    }
+    if (view.state !== 'paid' || !view.trackingId) {
+      return sendHtml(reply, 409, renderPage(MessagePage({ ja: '返金できません', en: 'Not refundable' })));
+    }
+    const repeat = body.repeat === undefined ? undefined : Number(body.repeat);
+    const earlier = repeat === undefined ? undefined : view.refunds[repeat];
+    const amount = earlier ? earlier.amount : (body.amount ?? '').trim();
+    if (!earlier && amount !== '' && !/^[0-9]{1,7}$/.test(amount)) {
+      return sendHtml(
+        reply,
+        400,
+        renderPage(MessagePage({ ja: '金額が正しくありません', en: 'Invalid amount' })),
+      );
+    }
+    const now = clock.now();
+    const attempt = await requestRefund(
+      refundClient,
+      { trackingId: view.trackingId, amount, requestDate: earlier?.requestDate ?? formatJstCompact(now) },
+      now,
+    );
+    orders.recordRefund(view.orderId, attempt, earlier ? repeat : undefined);
+    return reply.redirect('/orders', 303);
+  });
 
   return app;
 }

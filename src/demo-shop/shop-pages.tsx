@@ -31,6 +31,8 @@ input[type=text],input[type=number]{padding:6px 8px;border:1px solid #cfc8b6;bor
 .buy{background:#1677ff;color:#fff;border:0;border-radius:8px;padding:12px 22px;font-size:1.05rem;cursor:pointer}
 .buy:hover{background:#0958d9}
 .small{font-size:.85rem;color:#6b7565}
+.refund-actions form.inline{display:inline-block;margin:2px 4px 2px 0}.refund-actions .refund{margin-bottom:4px}
+.refund-amount{width:7em}
 .magic button{background:#fff;border:1px solid #3f5a36;color:#3f5a36;border-radius:6px;padding:3px 10px;cursor:pointer}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border-bottom:1px solid #ece6d8;padding:6px 8px;text-align:left;vertical-align:top}
@@ -291,7 +293,65 @@ function ResultFieldsTable(props: { fields: Record<string, string> }) {
   );
 }
 
-export function OrdersPage(props: { views: readonly OrderView[] }) {
+const REFUND_RESULT_LABELS: Record<string, string> = {
+  OK: '返金済 Refunded',
+  AC: '受付済・結果待ち Accepted, pending at Alipay+',
+  NG: '拒否 Refused',
+};
+
+/** Nothing remains once a refund succeeded with a remaining amount of 0. */
+function fullyRefunded(view: OrderView): boolean {
+  return view.refunds.some((r) => r.result === 'OK' && r.remaining === '0');
+}
+
+/** The refund forms and the refunds asked for so far, for one paid order. */
+function RefundCell(props: { view: OrderView; formToken: string }) {
+  const action = `/orders/${encodeURIComponent(props.view.orderId)}/refund`;
+  return (
+    <td class="refund-actions small">
+      {props.view.refunds.map((r, i) => (
+        <div class="refund" data-refund-result={r.result ?? 'none'}>
+          {r.amount === '' ? '全額 Full' : `${r.amount} 円`} ·{' '}
+          {r.result ? REFUND_RESULT_LABELS[r.result] : r.problem}
+          {r.errCode && ` (${r.errCode})`}
+          {(r.result === 'AC' || r.result === null) && (
+            <form method="post" action={action} class="inline">
+              <input type="hidden" name="token" value={props.formToken} />
+              <input type="hidden" name="repeat" value={String(i)} />
+              <button type="submit">再確認 Check again</button>
+            </form>
+          )}
+        </div>
+      ))}
+      {props.view.state === 'paid' && props.view.trackingId && !fullyRefunded(props.view) && (
+        <>
+          <form method="post" action={action} class="inline">
+            <input type="hidden" name="token" value={props.formToken} />
+            <button type="submit" class="refund-full">
+              返金 Refund
+            </button>
+          </form>
+          <form method="post" action={action} class="inline">
+            <input type="hidden" name="token" value={props.formToken} />
+            <label>
+              <span class="en">Amount</span>
+              <input type="number" name="amount" min="1" max="9999999" required class="refund-amount" />
+            </label>
+            <button type="submit" class="refund-partial">
+              一部返金 Partial refund
+            </button>
+          </form>
+        </>
+      )}
+    </td>
+  );
+}
+
+export function OrdersPage(props: {
+  views: readonly OrderView[];
+  refundsEnabled: boolean;
+  formToken: string;
+}) {
   return (
     <Layout title="注文一覧" charset="UTF-8">
       <Heading ja="注文一覧" en="Orders" />
@@ -335,8 +395,11 @@ export function OrdersPage(props: { views: readonly OrderView[] }) {
                   </td>
                   <td class="mono">{v.trackingId ?? ''}</td>
                   <td>{v.notifications.length}</td>
-                  {/* Refund and partial-refund buttons (through the XML API) belong in this cell. */}
-                  <td class="refund-actions small">準備中 Not yet available</td>
+                  {props.refundsEnabled ? (
+                    <RefundCell view={v} formToken={props.formToken} />
+                  ) : (
+                    <td class="refund-actions small">XML API password not configured</td>
+                  )}
                 </tr>
               ))}
             </tbody>

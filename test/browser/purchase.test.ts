@@ -53,6 +53,24 @@ describe('purchase in a browser', () => {
       .orderBy('received_at', 'desc')
       .executeTakeFirstOrThrow();
     expect(captured).toEqual({ status: 'CAPTURED', wallet: 'DANA' });
+
+    // The shop's orders page refunds through the XML API: part, then the rest.
+    await page.goto(`${stack.shopUrl}/orders`);
+    await page.fill('.refund-amount', '500');
+    await page.click('button.refund-partial');
+    await page.waitForSelector('.refund[data-refund-result="OK"]');
+    await page.click('button.refund-full');
+    await page.waitForFunction(
+      () => document.querySelectorAll('.refund[data-refund-result="OK"]').length === 2,
+    );
+    await expect(page.locator('button.refund-full').count()).resolves.toBe(0);
+    await screenshot(page, '08-shop-orders-refunded');
+    const refunded = await stack.database.db
+      .selectFrom('payments')
+      .select(['status', 'refunded_amount'])
+      .orderBy('received_at', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(refunded).toEqual({ status: 'REFUNDED', refunded_amount: 1500 });
   });
 
   it('shows a real QR code for a QR wallet, with a link to the wallet-app simulator', async () => {

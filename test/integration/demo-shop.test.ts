@@ -326,6 +326,15 @@ describe('demo shop result handling', () => {
     expect(response.body).toContain('memory');
     expect(response.body).toContain('class="refund-actions');
   });
+
+  it('refuses a refund post without the orders page token, and says so when no API password is set', async () => {
+    const body = resultBody(paidResult(orderId), 'A02-1', 'windows-31j');
+    expect((await post('/pagecon', body)).body).toBe('OK,');
+    const refused = await post(`/orders/${orderId}/refund`, 'amount=100');
+    expect(refused.statusCode).toBe(403);
+    const orders = await app.inject({ method: 'GET', url: '/orders' });
+    expect(orders.body).toContain('XML API password not configured');
+  });
 });
 
 describe('merchant stub', () => {

@@ -85,13 +85,14 @@ export async function postXmlApi(
   endpoint: string,
   body: Uint8Array,
   credentials: { user: string; password: string } | null,
+  signal?: AbortSignal,
 ): Promise<XmlApiCall> {
   const headers: Record<string, string> = { 'Content-Type': 'text/xml' };
   if (credentials) {
     const token = Buffer.from(`${credentials.user}:${credentials.password}`, 'utf8').toString('base64');
     headers.Authorization = `Basic ${token}`;
   }
-  const answer = await fetch(endpoint, { method: 'POST', headers, body: Uint8Array.from(body) });
+  const answer = await fetch(endpoint, { method: 'POST', headers, body: Uint8Array.from(body), signal });
   const bytes = new Uint8Array(await answer.arrayBuffer());
   return { httpStatus: answer.status, headers: answer.headers, response: readXmlApiResponse(bytes) };
 }
