@@ -225,5 +225,60 @@ for (const dialect of DIALECTS) {
         .execute();
       expect(notices.map((n) => n.result)).toEqual(['OK']);
     });
+
+    it('sends WAP with osType for a smartphone and WEB for a PC, from the User-Agent', async () => {
+      const iphone =
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+      const phone = stack.purchaseFields({ terminal_type: '1' });
+      expect((await stack.postPurchase(phone, { userAgent: iphone })).status).toBe(303);
+      const pc = stack.purchaseFields();
+      expect((await stack.postPurchase(pc)).status).toBe(303);
+      const envOf = async (orderId: string) => {
+        const payment = await stack.payment({ orderId });
+        const pay = await stack.database.db
+          .selectFrom('alipay_messages')
+          .select('request_body')
+          .where('tracking_id', '=', payment.tracking_id)
+          .where('api', '=', 'pay')
+          .executeTakeFirstOrThrow();
+        return (JSON.parse(pay.request_body) as { order: { env: Record<string, string> } }).order.env;
+      };
+      expect(await envOf(phone.order_id!)).toMatchObject({
+        terminalType: 'WAP',
+        osType: 'IOS',
+        userAgent: iphone,
+      });
+      const web = await envOf(pc.order_id!);
+      expect(web.terminalType).toBe('WEB');
+      expect(web.osType).toBeUndefined();
+    });
+
+    it('shows a self-refreshing confirming page while undecided; "cancel and return" cancels at Alipay+ first', async () => {
+      const fields = stack.purchaseFields();
+      expect((await stack.postPurchase(fields)).status).toBe(303);
+      const payment = await stack.payment({ orderId: fields.order_id! });
+      const confirming = await fetch(`${stack.gatewayUrl}/f01/payments/${payment.token}/return`);
+      expect(confirming.status).toBe(200);
+      const html = await confirming.text();
+      expect(html).toMatch(/http-equiv="refresh"/);
+      expect(html).toContain(`/f01/payments/${payment.token}/cancel`);
+
+      const cancelled = await fetch(`${stack.gatewayUrl}/f01/payments/${payment.token}/cancel`, {
+        method: 'POST',
+      });
+      expect(cancelled.status).toBe(200);
+      expect(await cancelled.text()).toContain(`action="${fields.cancel_url}"`);
+      const after = await stack.payment({ orderId: fields.order_id! });
+      expect(after.status).toBe('CANCELED');
+      const apis = await stack.database.db
+        .selectFrom('alipay_messages')
+        .select('api')
+        .where('tracking_id', '=', payment.tracking_id)
+        .orderBy('id')
+        .execute();
+      expect(apis.map((a) => a.api)).toEqual(['pay', 'inquiryPayment', 'cancelPayment']);
+      const notice = stack.merchant.notifications.find((n) => n.fields.order_id === fields.order_id);
+      expect(notice?.fields).toMatchObject({ res_result: 'CN', res_err_code: '6102' });
+    });
   });
 }

@@ -324,6 +324,8 @@ for (const dialect of DIALECTS) {
         'res_pay_method_info/refunded_total': '1000',
       });
       expect(await refundRows(payment)).toHaveLength(1);
+      // Alipay+ holds exactly one refund of 1000 yen, whatever the re-sends.
+      expect(await sandboxRefundTotal(stack, payment)).toBe(1000);
     });
 
     it('answers NG 510K2999 when Alipay+ refuses, the same for the same request, and releases the amount (6002)', async () => {
