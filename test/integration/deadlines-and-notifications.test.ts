@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/alipayplus/signing';
 import { formatJstIso } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
-import { eventually, type Stack, simulatePay, startStack } from '../support/stack';
+import { alipayMessages, eventually, type Stack, simulatePay, startStack } from '../support/stack';
 
 const MINUTE = 60_000;
 
@@ -37,12 +37,7 @@ for (const dialect of DIALECTS) {
           async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED',
         );
         const payment = await stack.payment({ orderId: fields.order_id! });
-        const apis = await stack.database.db
-          .selectFrom('alipay_messages')
-          .select('api')
-          .where('tracking_id', '=', payment.tracking_id)
-          .orderBy('id')
-          .execute();
+        const apis = await alipayMessages(stack, payment.tracking_id);
         expect(apis.map((a) => a.api)).toEqual(['pay', 'inquiryPayment', 'cancelPayment']);
         await eventually(async () => noticesOf(fields.order_id!).length === 1);
         expect(noticesOf(fields.order_id!)[0]!.fields.res_result).toBe('CN');
@@ -108,13 +103,7 @@ for (const dialect of DIALECTS) {
         const paid = await simulatePay(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
         expect(paid.status).toBe('SUCCESS');
         await eventually(async () => {
-          const rows = await stack.database.db
-            .selectFrom('alipay_messages')
-            .select('id')
-            .where('tracking_id', '=', marked.tracking_id)
-            .where('api', '=', 'notifyPayment')
-            .execute();
-          return rows.length > 0;
+          return (await alipayMessages(stack, marked.tracking_id, 'notifyPayment')).length > 0;
         });
         expect((await stack.payment({ orderId: fields.order_id! })).status).toBe('IN_PROGRESS');
 
@@ -144,12 +133,7 @@ for (const dialect of DIALECTS) {
           async () => (await stack.payment({ orderId: fields.order_id! })).status === 'EXPIRED',
         );
         const payment = await stack.payment({ orderId: fields.order_id! });
-        const calls = await stack.database.db
-          .selectFrom('alipay_messages')
-          .select('id')
-          .where('tracking_id', '=', payment.tracking_id)
-          .execute();
-        expect(calls).toHaveLength(0);
+        expect(await alipayMessages(stack, payment.tracking_id)).toHaveLength(0);
         await eventually(async () => noticesOf(fields.order_id!).length === 1);
         expect(noticesOf(fields.order_id!)[0]!.fields.res_err_code).toBe('6103');
       } finally {

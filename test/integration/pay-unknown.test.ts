@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases';
-import { type Stack, startStack } from '../support/stack';
+import { alipayMessages, type Stack, startStack } from '../support/stack';
 
 /** `pay` without a clear answer: re-send the same request, then inquire; never guess. */
 async function sandboxControl(stack: Stack, method: string, path: string, body?: unknown) {
@@ -28,13 +28,7 @@ for (const dialect of DIALECTS) {
       expect(response.status).toBe(303);
       expect(response.headers.get('location')).toContain('/sandbox/cashier/');
       const payment = await stack.payment({ orderId: fields.order_id! });
-      const pays = await stack.database.db
-        .selectFrom('alipay_messages')
-        .select(['request_body', 'response_status'])
-        .where('tracking_id', '=', payment.tracking_id)
-        .where('api', '=', 'pay')
-        .orderBy('id')
-        .execute();
+      const pays = await alipayMessages(stack, payment.tracking_id, 'pay');
       expect(pays).toHaveLength(2);
       expect(pays[0]!.response_status).toBeNull();
       expect(pays[0]!.request_body).toBe(pays[1]!.request_body);

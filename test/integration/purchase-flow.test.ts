@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULT_FIELDS } from '../../src/channels/link/link-fields';
 import { linkHash } from '../../src/channels/link/link-hash';
 import { DIALECTS } from '../support/databases';
-import { PC_UA, type Stack, simulatePay, startStack, TEST_HASH_KEY } from '../support/stack';
+import { alipayMessages, PC_UA, type Stack, simulatePay, startStack, TEST_HASH_KEY } from '../support/stack';
 
 /**
  * One purchase end to end over real HTTP: merchant form → gateway → Alipay+ sandbox → wallet →
@@ -202,13 +202,7 @@ for (const dialect of DIALECTS) {
         (p) => p.status === 'CAPTURED',
       );
       await waitFor(
-        () =>
-          stack.database.db
-            .selectFrom('alipay_messages')
-            .select('id')
-            .where('tracking_id', '=', payment.tracking_id)
-            .where('api', '=', 'notifyPayment')
-            .execute(),
+        () => alipayMessages(stack, payment.tracking_id, 'notifyPayment'),
         (rows) => rows.length >= 3,
       );
       const captures = await stack.database.db
@@ -235,13 +229,8 @@ for (const dialect of DIALECTS) {
       expect((await stack.postPurchase(pc)).status).toBe(303);
       const envOf = async (orderId: string) => {
         const payment = await stack.payment({ orderId });
-        const pay = await stack.database.db
-          .selectFrom('alipay_messages')
-          .select('request_body')
-          .where('tracking_id', '=', payment.tracking_id)
-          .where('api', '=', 'pay')
-          .executeTakeFirstOrThrow();
-        return (JSON.parse(pay.request_body) as { order: { env: Record<string, string> } }).order.env;
+        const [pay] = await alipayMessages(stack, payment.tracking_id, 'pay');
+        return (JSON.parse(pay!.request_body) as { order: { env: Record<string, string> } }).order.env;
       };
       expect(await envOf(phone.order_id!)).toMatchObject({
         terminalType: 'WAP',
@@ -270,12 +259,7 @@ for (const dialect of DIALECTS) {
       expect(await cancelled.text()).toContain(`action="${fields.cancel_url}"`);
       const after = await stack.payment({ orderId: fields.order_id! });
       expect(after.status).toBe('CANCELED');
-      const apis = await stack.database.db
-        .selectFrom('alipay_messages')
-        .select('api')
-        .where('tracking_id', '=', payment.tracking_id)
-        .orderBy('id')
-        .execute();
+      const apis = await alipayMessages(stack, payment.tracking_id);
       expect(apis.map((a) => a.api)).toEqual(['pay', 'inquiryPayment', 'cancelPayment']);
       const notice = stack.merchant.notifications.find((n) => n.fields.order_id === fields.order_id);
       expect(notice?.fields).toMatchObject({ res_result: 'CN', res_err_code: '6102' });

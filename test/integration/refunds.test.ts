@@ -5,7 +5,14 @@ import { DomainError } from '../../src/kernel/errors';
 import type { Yen } from '../../src/kernel/money';
 import type { RefundCommand, RefundService } from '../../src/refunds/refund.service';
 import { DIALECTS } from '../support/databases';
-import { capturedPayment, eventually, type Stack, sandboxRefundTotal, startStack } from '../support/stack';
+import {
+  alipayMessages,
+  capturedPayment,
+  eventually,
+  type Stack,
+  sandboxRefundTotal,
+  startStack,
+} from '../support/stack';
 
 /** The refund domain service over a real gateway, sandbox and database. */
 const jst = (text: string) => new Date(`${text}+09:00`);
@@ -160,12 +167,7 @@ for (const dialect of DIALECTS) {
       expect(replay.refund.status).toBe('SUCCEEDED');
       expect(replay.totals).toMatchObject({ refunded: 1000, reserved: 0, remaining: 5001 });
       expect(await sandboxRefundTotal(stack, payment)).toBe(1000);
-      const sent = await stack.database.db
-        .selectFrom('alipay_messages')
-        .select('request_body')
-        .where('tracking_id', '=', payment.tracking_id)
-        .where('api', '=', 'refund')
-        .execute();
+      const sent = await alipayMessages(stack, payment.tracking_id, 'refund');
       expect(
         new Set(sent.map((m) => (JSON.parse(m.request_body) as { refundRequestId: string }).refundRequestId))
           .size,

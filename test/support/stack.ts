@@ -205,3 +205,17 @@ export async function sandboxRefundTotal(stack: Stack, payment: PaymentRow): Pro
   const { refunds } = (await response.json()) as { refunds: Array<{ status: string; amount: number }> };
   return refunds.filter((r) => r.status === 'SUCCESS').reduce((sum, r) => sum + r.amount, 0);
 }
+
+/** The Alipay+ messages the gateway recorded for a payment, oldest first (optionally of one API). */
+export async function alipayMessages(
+  stack: Stack,
+  trackingId: string,
+  api?: string,
+): Promise<Array<{ api: string; request_body: string; response_status: number | null }>> {
+  let query = stack.database.db
+    .selectFrom('alipay_messages')
+    .select(['api', 'request_body', 'response_status'])
+    .where('tracking_id', '=', trackingId);
+  if (api) query = query.where('api', '=', api);
+  return query.orderBy('id').execute();
+}
