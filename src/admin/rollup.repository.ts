@@ -58,27 +58,28 @@ export async function addRollups(db: Db, deltas: readonly RollupDelta[]): Promis
       merged.set(key, { ...d });
     }
   }
-  if (merged.size === 0) return;
-  await db
-    .insertInto('payment_rollups')
-    .values(
-      [...merged.values()].map((d) => ({
-        merchant_id: d.merchantId,
-        service_id: d.serviceId,
-        day: d.day,
-        sub_brand: d.subBrand,
-        status: d.status,
-        count: d.count,
-        amount: d.amount,
-      })),
-    )
-    .onConflict((oc) =>
-      oc.columns(['merchant_id', 'service_id', 'day', 'sub_brand', 'status']).doUpdateSet((eb) => ({
-        count: eb('payment_rollups.count', '+', eb.ref('excluded.count')),
-        amount: eb('payment_rollups.amount', '+', eb.ref('excluded.amount')),
-      })),
-    )
-    .execute();
+  const rows = [...merged.values()].map((d) => ({
+    merchant_id: d.merchantId,
+    service_id: d.serviceId,
+    day: d.day,
+    sub_brand: d.subBrand,
+    status: d.status,
+    count: d.count,
+    amount: d.amount,
+  }));
+  // 7 parameters a row: 500 rows stay far below SQLite's limit of bound parameters.
+  for (let i = 0; i < rows.length; i += 500) {
+    await db
+      .insertInto('payment_rollups')
+      .values(rows.slice(i, i + 500))
+      .onConflict((oc) =>
+        oc.columns(['merchant_id', 'service_id', 'day', 'sub_brand', 'status']).doUpdateSet((eb) => ({
+          count: eb('payment_rollups.count', '+', eb.ref('excluded.count')),
+          amount: eb('payment_rollups.amount', '+', eb.ref('excluded.amount')),
+        })),
+      )
+      .execute();
+  }
 }
 
 async function paymentFacts(db: Db, trackingId: string) {

@@ -82,23 +82,23 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
 
   // Search walks (received_at desc, tracking_id desc) inside a bounded range; these indexes give
   // that order for a merchant, for the operators' all-merchant view, and for a status filter.
-  await db.schema
-    .createIndex('payments_merchant_received')
-    .on('payments')
-    .columns(['merchant_id', 'received_at', 'tracking_id'])
-    .execute();
-  await db.schema
-    .createIndex('payments_received')
-    .on('payments')
-    .columns(['received_at', 'tracking_id'])
-    .execute();
-  await db.schema
-    .createIndex('payments_merchant_status_received')
-    .on('payments')
-    .columns(['merchant_id', 'status', 'received_at', 'tracking_id'])
-    .execute();
-  await db.schema.createIndex('payments_order').on('payments').column('order_id').execute();
-  await db.schema.createIndex('payments_customer').on('payments').column('cust_code').execute();
+  // Order id and customer code have their own, led by the merchant so that SQLite picks them
+  // even before it has statistics (it prefers the index with more equality columns).
+  for (const [name, columns] of [
+    ['payments_merchant_received', ['merchant_id', 'received_at', 'tracking_id']],
+    ['payments_received', ['received_at', 'tracking_id']],
+    ['payments_merchant_status_received', ['merchant_id', 'status', 'received_at', 'tracking_id']],
+    ['payments_merchant_order', ['merchant_id', 'order_id']],
+    ['payments_order', ['order_id']],
+    ['payments_merchant_customer', ['merchant_id', 'cust_code', 'received_at', 'tracking_id']],
+    ['payments_customer', ['cust_code', 'received_at', 'tracking_id']],
+  ] as const) {
+    await db.schema
+      .createIndex(name)
+      .on('payments')
+      .columns([...columns])
+      .execute();
+  }
 
   await db.schema
     .createIndex('payment_errors_merchant_at')
