@@ -11,26 +11,34 @@ function Period(props: { page: PageContext; title: string; figures: PeriodFigure
     <section class="card" aria-labelledby={`period-${props.title}`}>
       <h2 id={`period-${props.title}`}>{props.title}</h2>
       <dl class="kpi">
-        <dt>{t.dashboard.captured}</dt>
-        <dd>
-          {yenText(f.captured.amount)}
-          <small>{t.dashboard.count(countText(f.captured.count))}</small>
-        </dd>
-        <dt>{t.dashboard.refunds}</dt>
-        <dd>
-          {yenText(f.refunds.amount)}
-          <small>{t.dashboard.count(countText(f.refunds.count))}</small>
-        </dd>
-        <dt>{t.dashboard.conversion}</dt>
-        <dd>
-          {percentText(f.captured.count, f.sent) ?? t.dashboard.noData}
-          <small>{t.dashboard.conversionHint}</small>
-        </dd>
-        <dt>{t.dashboard.expiredShare}</dt>
-        <dd>
-          {percentText(f.expiredOrCancelled, f.ended) ?? t.dashboard.noData}
-          <small>{t.dashboard.expiredShareHint}</small>
-        </dd>
+        <div>
+          <dt>{t.dashboard.captured}</dt>
+          <dd>
+            {yenText(f.captured.amount)}
+            <small>{t.dashboard.count(countText(f.captured.count))}</small>
+          </dd>
+        </div>
+        <div>
+          <dt>{t.dashboard.refunds}</dt>
+          <dd>
+            {yenText(f.refunds.amount)}
+            <small>{t.dashboard.count(countText(f.refunds.count))}</small>
+          </dd>
+        </div>
+        <div>
+          <dt>{t.dashboard.conversion}</dt>
+          <dd>
+            {percentText(f.captured.count, f.sent) ?? t.dashboard.noData}
+            <small>{t.dashboard.conversionHint}</small>
+          </dd>
+        </div>
+        <div>
+          <dt>{t.dashboard.expiredShare}</dt>
+          <dd>
+            {percentText(f.expiredOrCancelled, f.ended) ?? t.dashboard.noData}
+            <small>{t.dashboard.expiredShareHint}</small>
+          </dd>
+        </div>
       </dl>
     </section>
   );

@@ -45,9 +45,10 @@ h2{font-size:1.15rem;margin:1.5rem 0 .6rem}
 h3{font-size:1rem;margin:1rem 0 .4rem}
 .card{background:#fff;border:1px solid #d5d8de;border-radius:.5rem;padding:1rem 1.25rem;margin:0 0 1rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem}
-.kpi{margin:0}
+.card>h2:first-child,.card>h3:first-child{margin-top:0}
+.kpi{margin:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem 1rem}
 .kpi dt{color:#50555e;font-size:.875rem}
-.kpi dd{margin:0 0 .5rem;font-size:1.35rem;font-weight:700}
+.kpi dd{margin:0;font-size:1.35rem;font-weight:700}
 .kpi dd small{display:block;font-size:.8rem;font-weight:400;color:#50555e}
 .note{color:#50555e;font-size:.875rem}
 .notice{border-left:4px solid #0a58ca;background:#eef4ff;padding:.6rem 1rem;margin:0 0 1rem;border-radius:.25rem}
@@ -74,6 +75,8 @@ legend{font-weight:600;font-size:.875rem}
 fieldset label{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin-right:1rem}
 fieldset input{width:auto}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.actions label{margin:0}
+.actions input{width:auto;max-width:12rem}
 .field{margin:0 0 .75rem}
 button,.button{display:inline-block;font:inherit;min-height:2.5rem;padding:.4rem 1rem;border-radius:.35rem;border:1px solid #0a58ca;background:#0a58ca;color:#fff;font-weight:600;cursor:pointer;text-decoration:none}
 button.secondary,.button.secondary{background:#fff;color:#0a58ca}
@@ -135,6 +138,8 @@ export function Layout(props: {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
         <meta name="referrer" content="no-referrer" />
+        {/* No favicon request: nothing outside the console's own paths. */}
+        <link rel="icon" href="data:," />
         <title>{`${props.title} | ${t.product}`}</title>
         <style nonce={page.nonce} dangerouslySetInnerHTML={{ __html: CSS }} />
         <script nonce={page.nonce} dangerouslySetInnerHTML={{ __html: SCRIPT }} />

@@ -33,7 +33,7 @@ function Input(props: {
   values: SearchValues;
   type?: string;
   inputMode?: 'numeric';
-  hint?: string;
+  describedBy?: string;
 }): VNode {
   const id = `f-${props.name}`;
   return (
@@ -45,14 +45,9 @@ function Input(props: {
         type={props.type ?? 'text'}
         value={props.values[props.name]}
         inputMode={props.inputMode}
-        aria-describedby={props.hint ? `${id}-hint` : undefined}
+        aria-describedby={props.describedBy}
         maxLength={100}
       />
-      {props.hint && (
-        <span id={`${id}-hint`} class="note">
-          {props.hint}
-        </span>
-      )}
     </div>
   );
 }
@@ -75,9 +70,18 @@ export function SearchPage(props: SearchPageProps): VNode {
             </ul>
           </Notice>
         )}
+        <p id="range-hint" class="note">
+          {s.rangeHint}
+        </p>
         <form class="filters" method="get" action="/admin/payments">
-          <Input name="from" label={`${s.from} *`} values={values} type="datetime-local" hint={s.rangeHint} />
-          <Input name="to" label={s.to} values={values} type="datetime-local" />
+          <Input
+            name="from"
+            label={`${s.from} *`}
+            values={values}
+            type="datetime-local"
+            describedBy="range-hint"
+          />
+          <Input name="to" label={s.to} values={values} type="datetime-local" describedBy="range-hint" />
           {operator && <Input name="merchant" label={s.merchant} values={values} />}
           <Input name="service" label={s.service} values={values} />
           <Input name="order_id" label={s.orderId} values={values} />
