@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
 import { encodeForm } from '../channels/link/link-form';
 import { type LinkResult, notificationPairs, resultCharset } from '../channels/link/result-form';
-import { isRegisteredHost } from '../channels/link/url-hosts';
 import type { Database, Db } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
-import { charsetLabel } from '../kernel/charset';
+import { charsetLabel, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { findPaymentByTrackingId } from '../payments/payment.repository';
+import { postToMerchant } from './merchant-endpoint';
 import { MAX_ATTEMPTS, nextAttemptAt, readMerchantAnswer } from './notification-schedule';
 
 /**
@@ -52,92 +52,75 @@ export class NotificationService {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await enqueueJob(
-      tx,
-      { kind: DELIVER_NOTIFICATION, payload: { notificationId: Number(inserted.id) }, dueAt: now },
-      now,
-    );
+    await enqueueAttempt(tx, { notificationId: Number(inserted.id), attempt: 0, resend: false }, now, now);
   }
 
-  /** Re-sends a notification on request (console), as a new series of attempts. */
-  async resend(notificationId: number): Promise<void> {
+  /**
+   * A re-send asked for in the console. While the schedule is still running it brings the next
+   * attempt forward (the scheduled one then finds its attempt made and stops); a finished
+   * notification gets one more attempt, and the rest of the schedule if any attempts remain.
+   */
+  async resend(notificationId: number): Promise<boolean> {
     const now = this.deps.clock.now();
-    await this.deps.db.transaction().execute(async (tx) => {
-      const row = await tx
-        .updateTable('notifications')
-        .set({ status: 'PENDING', next_attempt_at: now.getTime(), finished_at: null })
-        .where('id', '=', notificationId)
-        .returning('id')
-        .executeTakeFirst();
-      if (!row) return;
-      await enqueueJob(
-        tx,
-        { kind: DELIVER_NOTIFICATION, payload: { notificationId, resend: true }, dueAt: now },
-        now,
-      );
-    });
+    const notification = await this.deps.db
+      .selectFrom('notifications')
+      .select(['id', 'attempts', 'status'])
+      .where('id', '=', notificationId)
+      .executeTakeFirst();
+    if (!notification) return false;
+    const resend = notification.status !== 'PENDING';
+    await enqueueAttempt(this.deps.db, { notificationId, attempt: notification.attempts, resend }, now, now);
     this.deps.wakeJobs();
+    return true;
   }
 
-  /** The job handler: one delivery attempt, recorded, then the next step of the schedule. */
+  /**
+   * The job handler: attempt number `attempt + 1` of one notification. Each job carries the
+   * attempt it is for, so a job whose attempt another job already made (a re-send, a worker that
+   * lost its lease) stops without posting again.
+   */
   async deliver(job: ClaimedJob): Promise<JobOutcome> {
     const { db, clock } = this.deps;
-    const payload = job.payload;
-    const notificationId = readNotificationId(payload);
-    if (notificationId === null) return { type: 'dead', error: 'payload without a notification id' };
-    const resend = typeof payload === 'object' && payload !== null && 'resend' in payload;
+    const task = readTask(job.payload);
+    if (!task) return { type: 'dead', error: 'payload without a notification id and attempt' };
     const notification = await db
       .selectFrom('notifications')
       .selectAll()
-      .where('id', '=', notificationId)
+      .where('id', '=', task.notificationId)
       .executeTakeFirst();
-    if (!notification) return { type: 'dead', error: `notification ${notificationId} not found` };
-    if (notification.status !== 'PENDING') return { type: 'done' };
+    if (!notification) return { type: 'dead', error: `notification ${task.notificationId} not found` };
+    if (notification.attempts !== task.attempt) return { type: 'done' };
+    if (notification.status !== 'PENDING' && !task.resend) return { type: 'done' };
     const payment = await findPaymentByTrackingId(db, notification.tracking_id);
     if (!payment) return { type: 'dead', error: `payment ${notification.tracking_id} not found` };
     const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
     if (!found) return { type: 'dead', error: `service of payment ${payment.tracking_id} not found` };
 
     const echoed = JSON.parse(payment.request_fields) as Record<string, string>;
-    const url = echoed.pagecon_url ?? '';
     const started = clock.now();
     const charset = resultCharset(found.service.encoding, payment.charset);
-    let status: number | null = null;
-    let answer = '';
-    let error: string | null = null;
+    const pairs = notificationPairs(
+      payment,
+      { result: notification.result as LinkResult, errCode: notification.err_code, resDate: started },
+      found.service.hash_key,
+    );
     const began = performance.now();
-    if (!isAllowedTarget(url, found.urlHosts, this.deps.mode)) {
-      error = 'pagecon_url host is no longer registered for the service';
-    } else {
-      const pairs = notificationPairs(
-        payment,
-        {
-          result: notification.result as 'OK' | 'NG' | 'CN',
-          errCode: notification.err_code,
-          resDate: started,
-        },
-        found.service.hash_key,
-      );
-      try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'Content-Type': `application/x-www-form-urlencoded; charset=${charsetLabel(charset)}` },
-          body: encodeForm(pairs, charset),
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.deps.answerTimeoutMs ?? ANSWER_TIMEOUT_MS),
-        });
-        status = response.status;
-        answer = (await response.text()).slice(0, ANSWER_KEEP_CHARS);
-      } catch (e) {
-        error = e instanceof Error && e.name === 'TimeoutError' ? 'no answer in time' : 'connection failed';
-      }
-    }
+    const answer = await postToMerchant({
+      url: echoed.pagecon_url ?? '',
+      body: encodeForm(pairs, charset),
+      contentType: `application/x-www-form-urlencoded; charset=${charsetLabel(charset)}`,
+      registeredHosts: found.urlHosts,
+      mode: this.deps.mode,
+      timeoutMs: this.deps.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
+    });
     const durationMs = Math.round(performance.now() - began);
-    const verdict = error ? 'failed' : readMerchantAnswer(status, answer);
+    const text =
+      'error' in answer
+        ? null
+        : (decodeText(answer.body, charset) ?? answer.body.toString('latin1')).slice(0, ANSWER_KEEP_CHARS);
+    const verdict = 'error' in answer ? 'failed' : readMerchantAnswer(answer.status, text ?? '');
     const attempts = notification.attempts + 1;
-    // A console re-send makes one attempt; the automatic schedule is not restarted by it.
-    const next =
-      verdict === 'failed' && !resend && attempts < MAX_ATTEMPTS ? nextAttemptAt(attempts, started) : null;
+    const next = verdict === 'failed' && attempts < MAX_ATTEMPTS ? nextAttemptAt(attempts, started) : null;
     const finalStatus =
       verdict === 'accepted'
         ? 'DELIVERED'
@@ -151,29 +134,37 @@ export class NotificationService {
       await tx
         .insertInto('notification_attempts')
         .values({
-          notification_id: notificationId,
+          notification_id: notification.id,
           at: started.getTime(),
-          http_status: status,
-          answer: error ? null : answer,
-          error,
+          http_status: 'error' in answer ? null : answer.status,
+          answer: text,
+          error: 'error' in answer ? answer.error : null,
           duration_ms: durationMs,
         })
         .execute();
-      await tx
+      // Conditional on the attempt count: of two jobs racing for one attempt, one records it.
+      const updated = await tx
         .updateTable('notifications')
         .set({
           attempts,
           status: finalStatus,
           next_attempt_at: next ? next.getTime() : null,
           finished_at: next ? null : at,
-          last_answer: error ?? answer,
+          last_answer: 'error' in answer ? answer.error : text,
         })
-        .where('id', '=', notificationId)
-        .execute();
+        .where('id', '=', notification.id)
+        .where('attempts', '=', notification.attempts)
+        .executeTakeFirst();
+      if (next && Number(updated.numUpdatedRows) === 1) {
+        await enqueueAttempt(
+          tx,
+          { notificationId: notification.id, attempt: attempts, resend: false },
+          next,
+          started,
+        );
+      }
     });
-    return next
-      ? { type: 'retry', at: next, note: error ?? `merchant answered ${status}` }
-      : { type: 'done' };
+    return { type: 'done' };
   }
 
   /** Whether the first attempt of each notification of a payment has been made (for the return page). */
@@ -189,20 +180,21 @@ export class NotificationService {
   }
 }
 
-function readNotificationId(payload: unknown): number | null {
-  if (typeof payload !== 'object' || payload === null) return null;
-  const id = (payload as { notificationId?: unknown }).notificationId;
-  return typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
+interface DeliveryTask {
+  notificationId: number;
+  /** Attempts already made when this job was queued: it makes attempt `attempt + 1`. */
+  attempt: number;
+  resend: boolean;
 }
 
-/** Outgoing calls go only to hosts registered for the service (the URL allow-list). */
-function isAllowedTarget(url: string, hosts: readonly string[], mode: 'demo' | 'production'): boolean {
-  try {
-    const parsed = new URL(url);
-    return (
-      (parsed.protocol === 'http:' || parsed.protocol === 'https:') && isRegisteredHost(parsed, hosts, mode)
-    );
-  } catch {
-    return false;
-  }
+function readTask(payload: unknown): DeliveryTask | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const { notificationId, attempt, resend } = payload as Record<string, unknown>;
+  if (typeof notificationId !== 'number' || !Number.isSafeInteger(notificationId)) return null;
+  if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt)) return null;
+  return { notificationId, attempt, resend: resend === true };
+}
+
+function enqueueAttempt(db: Db, task: DeliveryTask, dueAt: Date, now: Date) {
+  return enqueueJob(db, { kind: DELIVER_NOTIFICATION, payload: task, dueAt }, now);
 }

@@ -254,5 +254,41 @@ for (const dialect of DIALECTS) {
         stack.merchant.setAnswer('ok');
       }
     });
+
+    it('re-sends from the console while retries run without cutting the schedule short', async () => {
+      stack.merchant.setAnswer('http500');
+      try {
+        const { fields, cashierUrl } = await startPayment();
+        await simulatePay(stack, { cashierUrl });
+        await eventually(async () => noticesOf(fields.order_id!).length === 1);
+        const payment = await stack.payment({ orderId: fields.order_id! });
+        const notification = async () =>
+          stack.database.db
+            .selectFrom('notifications')
+            .selectAll()
+            .where('tracking_id', '=', payment.tracking_id)
+            .executeTakeFirstOrThrow();
+        await eventually(async () => (await notification()).attempts === 1);
+
+        expect(await stack.runtime.notifications!.resend((await notification()).id)).toBe(true);
+        await eventually(async () => (await notification()).attempts === 2);
+        expect(await notification()).toMatchObject({ status: 'PENDING' });
+
+        // The job scheduled for the second attempt finds it made and posts nothing.
+        stack.clock.advance(3 * MINUTE);
+        await worker().runDue();
+        expect(noticesOf(fields.order_id!)).toHaveLength(2);
+
+        stack.merchant.setAnswer('ok');
+        stack.clock.advance(10 * MINUTE);
+        await worker().runDue();
+        await eventually(async () => (await notification()).status === 'DELIVERED');
+        expect((await notification()).attempts).toBe(3);
+        expect(noticesOf(fields.order_id!)).toHaveLength(3);
+      } finally {
+        stack.clock.set(0);
+        stack.merchant.setAnswer('ok');
+      }
+    });
   });
 }
