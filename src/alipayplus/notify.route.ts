@@ -31,7 +31,7 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     reply: FastifyReply,
     status: number,
     resultCode: string,
-    resultStatus: 'S' | 'F',
+    resultStatus: 'S' | 'F' | 'U',
     message: string,
   ) {
     const body = Buffer.from(
@@ -47,6 +47,12 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
       .header('Signature', signMessage(privateKey, NOTIFY_PATH, clientId, time, body))
       .send(body);
   }
+
+  // Even a failure is answered in the protocol: signed, U, so Alipay+ re-sends; no internal text.
+  app.setErrorHandler((error, request, reply) => {
+    request.log.error({ err: error, reqId: request.id }, 'notifyPayment failed');
+    return answer(reply, 500, 'UNKNOWN_EXCEPTION', 'U', 'temporary failure, please retry');
+  });
 
   app.post(NOTIFY_PATH, async (request, reply) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : null;
@@ -76,13 +82,8 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     if (typeof paymentRequestId !== 'string' || !readResult(body.paymentResult)) {
       return answer(reply, 400, 'PARAM_ILLEGAL', 'F', 'paymentRequestId and paymentResult are required');
     }
-    const amount = body.paymentAmount as { currency?: unknown; value?: unknown } | undefined;
     const verdict = await payments.applyNotification({
       paymentRequestId,
-      amount:
-        amount && typeof amount.currency === 'string' && typeof amount.value === 'string'
-          ? { currency: amount.currency, value: amount.value }
-          : null,
       result: mapNotification(body),
       exchange: {
         api: 'notifyPayment',

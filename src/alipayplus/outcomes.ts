@@ -46,7 +46,11 @@ function readPaidDetails(body: Json): PaidDetails {
   const pspId = asString(body.pspId);
   const brand = asString(body.walletBrandName);
   const time = asString(body.paymentTime);
+  const amount = asObject(body.paymentAmount);
+  const currency = asString(amount?.currency);
+  const value = asString(amount?.value);
   return {
+    amount: currency !== undefined && value !== undefined ? { currency, value } : null,
     providerPaymentId: asString(body.paymentId) ?? null,
     paidAt: time ? parseAlipayTime(time) : null,
     wallet: subBrandOf(pspId, brand)?.code ?? null,

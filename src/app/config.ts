@@ -72,7 +72,8 @@ export function requireAlipayPlusSettings(config: Config): void {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
-const positiveMs = z.coerce.number().int().min(1).max(600_000);
+// Capped well below the job lease (120 s): a deadline run makes several calls in a row.
+const positiveMs = z.coerce.number().int().min(1).max(60_000);
 const httpUrl = z
   .string()
   .url()

@@ -39,6 +39,18 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
 
+  // Set before the plugins are registered, so that they inherit it. Anything unexpected is a
+  // logged 500 with a request id, never a stack trace.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error, reqId: request.id }, 'unhandled error');
+    return reply
+      .code(status)
+      .type('text/plain; charset=utf-8')
+      .send(status === 500 ? `system error (request ${request.id})` : error.message);
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_request, reply) => {
     reply.header('Content-Type', metrics.contentType);
@@ -68,15 +80,5 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
 
-  // Anything unexpected is a logged 500 with a request id, never a stack trace.
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status =
-      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error, reqId: request.id }, 'unhandled error');
-    return reply
-      .code(status)
-      .type('text/plain; charset=utf-8')
-      .send(status === 500 ? `system error (request ${request.id})` : error.message);
-  });
   return app;
 }

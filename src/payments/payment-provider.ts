@@ -39,6 +39,8 @@ export interface PayCommand {
 
 /** What Alipay+ says about a paid payment. */
 export interface PaidDetails {
+  /** The amount Alipay+ says was paid, as it said it; `null` when the message did not carry one. */
+  amount: { currency: string; value: string } | null;
   providerPaymentId: string | null;
   paidAt: Date | null;
   wallet: string | null;

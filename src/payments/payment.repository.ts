@@ -109,7 +109,10 @@ export async function markCancelRequested(
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Records what `pay` answered, for the attempt still current (same request id). */
+/**
+ * Records what `pay` answered for a payment still IN_PROGRESS. A later "unknown" never replaces
+ * "created": a concurrent click may have got the cashier URL meanwhile.
+ */
 export async function recordPayOutcome(
   db: Db,
   trackingId: string,
@@ -117,12 +120,15 @@ export async function recordPayOutcome(
     Partial<Pick<PaymentTable, 'redirect_url' | 'alipay_payment_id'>>,
   now: Date,
 ): Promise<void> {
-  await db
+  let update = db
     .updateTable('payments')
     .set({ ...values, updated_at: now.getTime() })
     .where('tracking_id', '=', trackingId)
-    .where('status', '=', 'IN_PROGRESS')
-    .execute();
+    .where('status', '=', 'IN_PROGRESS');
+  if (values.pay_outcome !== 'CREATED') {
+    update = update.where((eb) => eb.or([eb('pay_outcome', 'is', null), eb('pay_outcome', '!=', 'CREATED')]));
+  }
+  await update.execute();
 }
 
 export async function recordExchange(

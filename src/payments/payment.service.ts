@@ -37,6 +37,8 @@ const PAY_SENDS = 3;
 /** The deadline's bounded inquiry: up to 3 tries a few seconds apart. */
 const DEADLINE_INQUIRIES = 3;
 const DEADLINE_INQUIRY_GAP_MS = 3_000;
+/** The shopper's cancel job runs if the synchronous attempt did not settle it. */
+const CANCEL_JOB_DELAY_MS = 60_000;
 
 export const JOB_EXPIRE_SELECTION = 'payment.expire-selection';
 export const JOB_DEADLINE = 'payment.deadline';
@@ -240,12 +242,13 @@ export class PaymentService {
       payment = await this.reload(payment);
     }
     if (payment.status !== 'IN_PROGRESS') return this.shopperView(payment);
-    if (payment.pay_outcome === 'CREATED' && payment.redirect_url) {
-      return { kind: 'redirect', url: payment.redirect_url };
-    }
-    // After the deadline `pay` is never re-sent (payment-lifecycle.md, Clocks).
+    // Never back to a cashier that is being closed; after the deadline `pay` is never re-sent
+    // (payment-lifecycle.md, Clocks).
     if (payment.cancel_requested_at !== null || this.pastDeadline(payment)) {
       return { kind: 'pending', payment };
+    }
+    if (payment.pay_outcome === 'CREATED' && payment.redirect_url) {
+      return { kind: 'redirect', url: payment.redirect_url };
     }
     return this.sendPay(payment);
   }
@@ -299,7 +302,13 @@ export class PaymentService {
         return { kind: 'redirect', url: outcome.redirectUrl };
       }
       if (outcome.kind === 'failed') {
-        await this.end(payment, this.failedEnding('pay refused by Alipay+', outcome.code));
+        // ORDER_IS_CLOSED at any time means closed unpaid (payment-lifecycle.md, Clocks).
+        await this.end(
+          payment,
+          outcome.code === 'ORDER_IS_CLOSED'
+            ? this.closedEnding(payment, 'pay: order closed at Alipay+', outcome.code)
+            : this.failedEnding('pay refused by Alipay+', outcome.code),
+        );
         return this.shopperView(await this.reload(payment));
       }
       this.deps.logger.warn(
@@ -316,7 +325,10 @@ export class PaymentService {
       { pay_outcome: 'UNKNOWN' },
       this.deps.clock.now(),
     );
-    return { kind: 'unavailable', payment: await this.reload(payment) };
+    const latest = await this.reload(payment);
+    if (latest.pay_outcome === 'CREATED' && latest.redirect_url)
+      return { kind: 'redirect', url: latest.redirect_url };
+    return { kind: 'unavailable', payment: latest };
   }
 
   /**
@@ -346,42 +358,55 @@ export class PaymentService {
       return this.shopperView(await this.reload(payment));
     }
     if (payment.status !== 'IN_PROGRESS') return this.shopperView(payment);
-    const step = await this.cancelAtAlipay(payment, 'CANCELED');
-    if (step === 'retry') {
-      const now = this.deps.clock.now();
+    // The mark and the job that owns this cancel until Alipay+ confirms it commit together; the
+    // job is due after the longest synchronous attempt below (cancel, then inquiry) can take.
+    const now = this.deps.clock.now();
+    const marked = await this.deps.db.transaction().execute(async (tx) => {
+      if (!(await markCancelRequested(tx, payment.tracking_id, 'CANCELED', now))) return false;
       await enqueueJob(
-        this.deps.db,
+        tx,
         {
           kind: JOB_CANCEL,
           payload: { trackingId: payment.tracking_id },
-          dueAt: new Date(now.getTime() + 5_000),
+          dueAt: new Date(now.getTime() + CANCEL_JOB_DELAY_MS),
           dedupeKey: `cancel:${payment.tracking_id}`,
         },
         now,
       );
-    }
+      return true;
+    });
+    // Not marked: captured meanwhile, or the deadline's cancel is already under way.
+    if (marked) await this.cancelAtAlipay(await this.reload(payment), 'CANCELED');
     return this.shopperView(await this.reload(payment));
   }
 
   /** A verified notifyPayment from Alipay+. Idempotent: repeats and late arrivals change nothing. */
   async applyNotification(input: {
     paymentRequestId: string;
-    amount: { currency: string; value: string } | null;
     result: NotifiedResult;
     exchange: ProviderExchange;
   }): Promise<NotificationVerdict> {
     const payment = await findPaymentByRequestId(this.deps.db, input.paymentRequestId);
     if (!payment) return 'unknownPayment';
     await this.record(payment.tracking_id, input.exchange, `notified ${input.result.kind}`);
-    if (input.amount?.currency !== 'JPY' || input.amount.value !== String(payment.amount)) {
-      this.deps.logger.error(
-        { trackingId: payment.tracking_id, amount: input.amount },
-        'notification amount differs from the payment',
-      );
+    if (input.result.kind === 'paid' && !this.paidAmountMatches(payment, input.result.details))
       return 'mismatch';
-    }
     await this.applyProviderResult(payment, input.result, 'notification from Alipay+');
     return 'recorded';
+  }
+
+  /**
+   * Money is captured only for the amount the merchant asked: a "paid" answer for another amount
+   * or currency is not taken as paid (the deadline then cancels, and Alipay+ reverses it).
+   */
+  private paidAmountMatches(payment: PaymentRow, details: PaidDetails): boolean {
+    const amount = details.amount;
+    if (amount?.currency === 'JPY' && amount.value === String(payment.amount)) return true;
+    this.deps.logger.error(
+      { trackingId: payment.tracking_id, amount },
+      'Alipay+ reports a paid amount that differs from the payment: not captured',
+    );
+    return false;
   }
 
   private async applyProviderResult(
@@ -410,7 +435,8 @@ export class PaymentService {
         return;
       }
       case 'closed':
-        await this.end(payment, this.closedEnding(payment, cause, result.code));
+        // The shopper may have asked to cancel meanwhile: that decides CANCELED vs EXPIRED.
+        await this.end(payment, this.closedEnding(await this.reload(payment), cause, result.code));
         return;
       case 'failed':
         await this.end(payment, this.failedEnding(cause, result.code));
@@ -429,6 +455,9 @@ export class PaymentService {
   private async inquire(payment: PaymentRow): Promise<InquiryOutcome> {
     const { outcome, exchange } = await this.deps.provider.inquire(payment.payment_request_id!);
     await this.record(payment.tracking_id, exchange, outcome.kind);
+    if (outcome.kind === 'paid' && !this.paidAmountMatches(payment, outcome.details)) {
+      return { kind: 'unknown', reason: 'paid amount differs from the payment' };
+    }
     return outcome;
   }
 
@@ -444,10 +473,12 @@ export class PaymentService {
   ): Promise<'closed' | 'captured' | 'final' | 'retry'> {
     const { db, clock, provider } = this.deps;
     if (payment.cancel_requested_at === null) {
-      const marked = await markCancelRequested(db, payment.tracking_id, target, clock.now());
-      payment = await this.reload(payment);
-      if (!marked && payment.status !== 'IN_PROGRESS') return 'final';
+      await markCancelRequested(db, payment.tracking_id, target, clock.now());
     }
+    // Read again right before calling out: a capture that followed a refused cancel clears the
+    // mark, and a cancel sent after it would make Alipay+ reverse money the merchant was told of.
+    payment = await this.reload(payment);
+    if (payment.status !== 'IN_PROGRESS' || payment.cancel_requested_at === null) return 'final';
     const { outcome, exchange } = await provider.cancel(payment.payment_request_id!);
     await this.record(payment.tracking_id, exchange, outcome.kind);
     if (outcome.kind === 'closed') {
@@ -501,6 +532,8 @@ export class PaymentService {
   async handleDeadline(job: ClaimedJob): Promise<JobOutcome> {
     const payment = await this.jobPayment(job);
     if (payment?.status !== 'IN_PROGRESS') return { type: 'done' };
+    // The shopper's cancel has its own job; one path at a time talks to Alipay+ about a cancel.
+    if (payment.cancel_target === 'CANCELED') return { type: 'done' };
     const now = this.deps.clock.now();
     if (payment.cancel_requested_at === null) {
       const outcome = await this.inquire(payment);
@@ -562,7 +595,7 @@ export class PaymentService {
       set: {
         paid_at: (details.paidAt ?? now).getTime(),
         wallet: details.wallet,
-        alipay_payment_id: details.providerPaymentId,
+        ...(details.providerPaymentId ? { alipay_payment_id: details.providerPaymentId } : {}),
         quote_currency_pair: details.quoteCurrencyPair,
         quote_price: details.quotePrice,
         result_code: 'SUCCESS',

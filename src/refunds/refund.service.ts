@@ -127,6 +127,10 @@ export class RefundService {
       if (existing) return this.replay(existing, command);
     }
     const payment = await this.ownedPayment(command);
+    // Every captured payment went through `pay`; one without a request id has nothing to refund at Alipay+.
+    if (payment.payment_request_id === null) {
+      throw new DomainError('NOT_REFUNDABLE_STATE', 'the payment was never sent to Alipay+');
+    }
     if (command.amount !== null && command.amount < 1) {
       throw new DomainError('INVALID_AMOUNT', 'a refund amount must be at least 1 yen');
     }
@@ -158,6 +162,9 @@ export class RefundService {
     const refund = await findRefund(this.deps.db, refundId);
     if (!refund) return { type: 'dead', error: `refund ${refundId} not found` };
     if (refund.status !== 'PROCESSING') return { type: 'done' };
+    const payment = await findPaymentByTrackingId(this.deps.db, refund.tracking_id);
+    if (!payment?.payment_request_id)
+      return { type: 'dead', error: `refund ${refundId}: payment has no request id` };
     const outcome = await this.send(refund);
     if (outcome.kind !== 'unknown') return { type: 'done' };
     return {

@@ -53,6 +53,7 @@ describe('Alipay+ outcome mapping (one per API)', () => {
     expect(paid).toEqual({
       kind: 'paid',
       details: {
+        amount: null,
         providerPaymentId: 'P1',
         paidAt: new Date('2026-11-27T01:33:10Z'),
         wallet: 'GCASH',

@@ -259,6 +259,9 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       case 'selection':
         return reply.redirect(`/f01/payments/${outcome.payment.token}`, 303);
       case 'pending':
+        // The confirming page refreshes itself by GET: after a POST it must live at the return URL.
+        if (request.method !== 'GET')
+          return reply.redirect(`/f01/payments/${outcome.payment.token}/return`, 303);
         return sendHtml(
           reply,
           200,
