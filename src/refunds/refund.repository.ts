@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { applyPaymentRollup, applyRefundRollup } from '../admin/rollup.repository';
 import type { Db, RefundRow, RefundTable } from '../db/database';
 import type { PaymentStatus } from '../payments/payment-states';
 import { assertTransition } from '../payments/payment-states';
@@ -107,6 +108,9 @@ export async function finishRefund(
   const from: PaymentStatus = updated.refunded_amount - x === 0 ? 'CAPTURED' : 'PARTIALLY_REFUNDED';
   const to = updated.status as PaymentStatus;
   assertTransition(from, to);
+  // The console's dashboard reads rollups kept in step with every change, in the same transaction.
+  await applyRefundRollup(db, { trackingId: refund.tracking_id, amount: x, at: now });
+  await applyPaymentRollup(db, { trackingId: refund.tracking_id, to, at: now });
   await db
     .insertInto('payment_events')
     .values({
