@@ -28,6 +28,11 @@ export interface Config {
   };
   demo: { hashKey: string | undefined; apiPassword: string | undefined };
   logLevel: string;
+  /**
+   * Addresses or CIDRs of the load balancers in front of the gateway, whose X-Forwarded-For is
+   * believed (the shopper's address feeds the refusal limit and Alipay+'s `clientIp`); empty: none.
+   */
+  trustProxy: string[];
 }
 
 const KNOWN = [
@@ -51,6 +56,7 @@ const KNOWN = [
   'KESSAI_DEMO_HASH_KEY',
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
+  'KESSAI_TRUST_PROXY',
   'KESSAI_TEST_DATABASE_URL',
 ] as const;
 
@@ -183,6 +189,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
         get('KESSAI_DEMO_API_PASSWORD') &&
         parse(demoSecret, 'KESSAI_DEMO_API_PASSWORD', get('KESSAI_DEMO_API_PASSWORD')),
     },
+    trustProxy: parse(
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((e) => e.trim())
+            .filter((e) => e !== ''),
+        )
+        .refine(
+          (list) => list.every((e) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e)),
+          'expected IP addresses or CIDRs, comma-separated',
+        ),
+      'KESSAI_TRUST_PROXY',
+      get('KESSAI_TRUST_PROXY') ?? '',
+    ),
     logLevel: parse(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
       'KESSAI_LOG_LEVEL',

@@ -33,7 +33,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: false,
+    trustProxy: deps.config.trustProxy.length > 0 ? deps.config.trustProxy.join(',') : false,
   });
 
   const metrics = new Registry();

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, requireAlipayPlusSettings } from '../../src/app/config';
+
+describe('configuration from the environment', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({}, 'demo');
+    expect(config).toMatchObject({
+      mode: 'demo',
+      host: '127.0.0.1',
+      gateway: { port: 8080, publicUrl: 'http://localhost:8080' },
+      sandbox: { port: 8081, publicUrl: 'http://localhost:8081', timeFactor: 1 },
+      shop: { port: 8082, publicUrl: 'http://localhost:8082' },
+      alipayplus: {
+        baseUrl: 'http://localhost:8081',
+        clientId: 'SANDBOX_KESSAI',
+        timeoutMs: 8000,
+        inquiryTimeoutMs: 5000,
+      },
+      logLevel: 'info',
+      trustProxy: [],
+    });
+    expect(config.databaseUrl).toMatch(/^sqlite:.*\/data\/kessai\.sqlite$/);
+    expect(loadConfig({}, 'production').mode).toBe('production');
+  });
+
+  it('stops at an unknown KESSAI_ variable, suggesting the near one', () => {
+    expect(() => loadConfig({ KESSAI_GATEWAY_PROT: '1' }, 'demo')).toThrow(
+      /KESSAI_GATEWAY_PROT \(did you mean KESSAI_GATEWAY_PORT\?\)/,
+    );
+    expect(() => loadConfig({ KESSAI_NOTHING_LIKE_IT: '1' }, 'demo')).toThrow(ConfigError);
+  });
+
+  it.each([
+    ['KESSAI_GATEWAY_PORT', '70000'],
+    ['KESSAI_MODE', 'staging'],
+    ['KESSAI_GATEWAY_PUBLIC_URL', 'ftp://x'],
+    ['KESSAI_ALIPAYPLUS_TIMEOUT_MS', '0'],
+    ['KESSAI_ALIPAYPLUS_TIMEOUT_MS', '600000'],
+    ['KESSAI_DEMO_HASH_KEY', 'short'],
+    ['KESSAI_TRUST_PROXY', 'everyone'],
+    ['KESSAI_LOG_LEVEL', 'loud'],
+  ])('names %s when its value (%s) is invalid', (name, value) => {
+    expect(() => loadConfig({ [name]: value }, 'demo')).toThrow(new RegExp(`^${name}:`));
+  });
+
+  it('reads a database URL, trusted proxies and a shorter timeout', () => {
+    const config = loadConfig(
+      {
+        DATABASE_URL: 'postgres://kessai@db:5432/kessai',
+        KESSAI_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+        KESSAI_ALIPAYPLUS_TIMEOUT_MS: '1000',
+      },
+      'demo',
+    );
+    expect(config.databaseUrl).toBe('postgres://kessai@db:5432/kessai');
+    expect(config.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(config.alipayplus.timeoutMs).toBe(1000);
+  });
+
+  it('requires every Alipay+ connection setting in production', () => {
+    expect(() => requireAlipayPlusSettings(loadConfig({}, 'production'))).toThrow(
+      /KESSAI_ALIPAYPLUS_BASE_URL, KESSAI_ALIPAYPLUS_CLIENT_ID, KESSAI_ALIPAYPLUS_PRIVATE_KEY, KESSAI_ALIPAYPLUS_PUBLIC_KEY/,
+    );
+    expect(() => requireAlipayPlusSettings(loadConfig({}, 'demo'))).not.toThrow();
+  });
+});
