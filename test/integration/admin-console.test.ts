@@ -381,6 +381,39 @@ for (const dialect of DIALECTS) {
       expect((await other.page('/admin/audit')).html).not.toContain(users.admin);
     });
 
+    it('lists refused purchase requests of the own merchant only; operators choose the merchant', async () => {
+      const { recordPaymentError } = await import('../../src/merchants/payment-error.repository');
+      const base = {
+        serviceId: '001',
+        field: 'amount',
+        userAgent: 'test',
+        clientIp: '198.51.100.7',
+        authenticated: true,
+        at: new Date(),
+      };
+      await recordPaymentError(stack.database.db, {
+        ...base,
+        merchantId: '30000',
+        code: '5103',
+        orderId: `ERR-OWN-${dialect}`,
+      });
+      await recordPaymentError(stack.database.db, {
+        ...base,
+        merchantId: OTHER_MERCHANT,
+        code: '5105',
+        orderId: `ERR-OTHER-${dialect}`,
+      });
+      const admin = await signedIn(users.viewer);
+      const page = await admin.page(`/admin/errors?merchant=${OTHER_MERCHANT}`);
+      expect(page.html).toContain(`ERR-OWN-${dialect}`);
+      expect(page.html).toContain('項目の形式が正しくないか');
+      expect(page.html).not.toContain(`ERR-OTHER-${dialect}`);
+      const operator = await signedIn(users.operator);
+      const theirs = await operator.page(`/admin/errors?merchant=${OTHER_MERCHANT}`);
+      expect(theirs.html).toContain(`ERR-OTHER-${dialect}`);
+      expect(theirs.html).not.toContain(`ERR-OWN-${dialect}`);
+    });
+
     it('switches to English and remembers it', async () => {
       const c = await signedIn(users.viewer);
       const en = await c.page('/admin/payments?lang=en');

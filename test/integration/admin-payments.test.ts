@@ -371,6 +371,28 @@ for (const dialect of DIALECTS) {
         /<rect [^>]*fill="#[0-9a-f]{6}"><title>\d{4}-\d{2}-\d{2} GCash ¥[\d,]+<\/title>/,
       );
 
+      // An A02-1 that never got through is listed for attention, with a link to the payment.
+      const undelivered = await stack.database.db
+        .insertInto('notifications')
+        .values({
+          tracking_id: payment.tracking_id,
+          result: 'OK',
+          err_code: '',
+          status: 'UNDELIVERED',
+          attempts: 8,
+          created_at: Date.now(),
+          next_attempt_at: null,
+          finished_at: Date.now(),
+          last_answer: 'no answer in time',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const attention = await admin.page('/admin');
+      expect(attention.html).toContain('1 件の結果通知が加盟店に届いていません。');
+      expect(attention.html).toContain(`href="/admin/payments/${payment.tracking_id}?tab=details"`);
+      expect(attention.html).toContain('no answer in time');
+      await stack.database.db.deleteFrom('notifications').where('id', '=', undelivered.id).execute();
+
       const other = new ConsoleClient(stack.gatewayUrl);
       await other.signIn(users.otherAdmin, TEST_PASSWORD);
       expect((await other.page('/admin')).html).not.toContain(`¥${captured.amount.toLocaleString('en-US')}`);
