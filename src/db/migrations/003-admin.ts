@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { jstDate } from '../../kernel/jst';
 import type { ColumnKit } from './columns';
 
 /**
@@ -105,4 +106,80 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
     .on('payment_errors')
     .columns(['merchant_id', 'at', 'id'])
     .execute();
+
+  await backfillRollups(db);
+}
+
+/**
+ * Payments recorded before this migration are counted here, once, from their state history and
+ * succeeded refunds; from now on each change adds to the rollups in its own transaction. Refund
+ * transitions are left out: refunds are counted as REFUND, by the refund.
+ */
+export async function backfillRollups(db: Kysely<unknown>): Promise<void> {
+  const totals = new Map<string, { key: string[]; count: number; amount: number }>();
+  const add = (key: string[], amount: number) => {
+    const id = key.join('\u0000');
+    const total = totals.get(id) ?? { key, count: 0, amount: 0 };
+    total.count += 1;
+    total.amount += amount;
+    totals.set(id, total);
+  };
+  for (let after = 0; ; ) {
+    const { rows } = await sql<{
+      id: number;
+      at: number;
+      to_status: string;
+      merchant_id: string;
+      service_id: string;
+      amount: number;
+      wallet: string | null;
+    }>`SELECT e.id, e.at, e.to_status, p.merchant_id, p.service_id, p.amount, p.wallet
+       FROM payment_events e JOIN payments p ON p.tracking_id = e.tracking_id
+       WHERE e.id > ${after} AND e.to_status NOT IN ('PARTIALLY_REFUNDED', 'REFUNDED')
+       ORDER BY e.id LIMIT 10000`.execute(db);
+    const last = rows[rows.length - 1];
+    if (!last) break;
+    for (const r of rows) {
+      // Nobody knows the wallet when a payment is sent to Alipay+.
+      const brand = r.to_status === 'IN_PROGRESS' ? '' : (r.wallet ?? '');
+      add(
+        [r.merchant_id, r.service_id, jstDate(new Date(Number(r.at))), brand, r.to_status],
+        Number(r.amount),
+      );
+    }
+    after = Number(last.id);
+  }
+  for (let after = ''; ; ) {
+    const { rows } = await sql<{
+      refund_id: string;
+      amount: number;
+      completed_at: number;
+      merchant_id: string;
+      service_id: string;
+      wallet: string | null;
+    }>`SELECT r.refund_id, r.amount, r.completed_at, p.merchant_id, p.service_id, p.wallet
+       FROM refunds r JOIN payments p ON p.tracking_id = r.tracking_id
+       WHERE r.refund_id > ${after} AND r.status = 'SUCCEEDED' AND r.completed_at IS NOT NULL
+       ORDER BY r.refund_id LIMIT 10000`.execute(db);
+    const last = rows[rows.length - 1];
+    if (!last) break;
+    for (const r of rows) {
+      add(
+        [r.merchant_id, r.service_id, jstDate(new Date(Number(r.completed_at))), r.wallet ?? '', 'REFUND'],
+        Number(r.amount),
+      );
+    }
+    after = last.refund_id;
+  }
+  const all = [...totals.values()];
+  for (let i = 0; i < all.length; i += 500) {
+    const values = all
+      .slice(i, i + 500)
+      .map(
+        ({ key: [m, s, day, brand, status], count, amount }) =>
+          sql`(${m}, ${s}, ${day}, ${brand}, ${status}, ${count}, ${amount})`,
+      );
+    await sql`INSERT INTO payment_rollups (merchant_id, service_id, day, sub_brand, status, count, amount)
+              VALUES ${sql.join(values)}`.execute(db);
+  }
 }
