@@ -283,6 +283,7 @@ export async function seedPayments(
         result_code: 'SUCCESS',
         at: refundAt,
       });
+      roll(finalStatus as RollupDelta['status'], refundAt, wallet, amount);
       roll(REFUND_ROLLUP, refundAt, wallet, refunded);
     }
     return { payment, events, refund, rollups };

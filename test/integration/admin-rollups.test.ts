@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRefundRollup } from '../../src/admin/rollup.repository';
 import { backfillRollups } from '../../src/db/migrations/003-admin';
 import { insertPayment, transitionPayment } from '../../src/payments/payment.repository';
+import { finishRefund, insertRefund, reserveRefundAmount } from '../../src/refunds/refund.repository';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
 import { paymentRow } from './admin-client';
 
@@ -89,36 +89,37 @@ for (const dialect of DIALECTS) {
           now: captured,
         });
       });
+      // A partial refund through the refund domain's own statements.
       const refundedAt = new Date(Date.UTC(2026, 3, 2, 1));
-      await db
-        .insertInto('refunds')
-        .values({
-          refund_id: `R${a.tracking_id}`,
-          tracking_id: a.tracking_id,
-          merchant_id: '30000',
-          service_id: '001',
-          amount: 300,
-          status: 'SUCCEEDED',
-          refund_request_id: `KSR${a.tracking_id}`,
-          replay_key: null,
-          channel: 'CONSOLE',
-          requested_by: 'test',
-          result_code: 'SUCCESS',
-          processing_datetime: null,
-          created_at: refundedAt.getTime(),
-          updated_at: refundedAt.getTime(),
-          completed_at: refundedAt.getTime(),
-        })
-        .execute();
-      await db
-        .transaction()
-        .execute((tx) => applyRefundRollup(tx, { trackingId: a.tracking_id, amount: 300, at: refundedAt }));
+      const refund = {
+        refund_id: `R${a.tracking_id}`,
+        tracking_id: a.tracking_id,
+        merchant_id: '30000',
+        service_id: '001',
+        amount: 300,
+        status: 'PROCESSING',
+        refund_request_id: `KSR${a.tracking_id}`,
+        replay_key: null,
+        channel: 'CONSOLE',
+        requested_by: 'test',
+        result_code: null,
+        processing_datetime: null,
+        created_at: refundedAt.getTime(),
+        updated_at: refundedAt.getTime(),
+        completed_at: null,
+      };
+      await db.transaction().execute(async (tx) => {
+        expect(await reserveRefundAmount(tx, a.tracking_id, 300, refundedAt)).toBe(true);
+        await insertRefund(tx, refund);
+      });
+      await db.transaction().execute((tx) => finishRefund(tx, refund, { status: 'SUCCEEDED' }, refundedAt));
 
       const live = await rollups();
       expect(live.map((r) => [r.day, r.sub_brand, r.status, r.count, r.amount])).toEqual([
         ['2026-03-31', '', 'IN_PROGRESS', 2, 2000],
         ['2026-04-01', '', 'EXPIRED', 1, 800],
         ['2026-04-01', 'GCASH', 'CAPTURED', 1, 1200],
+        ['2026-04-02', 'GCASH', 'PARTIALLY_REFUNDED', 1, 1200],
         ['2026-04-02', 'GCASH', 'REFUND', 1, 300],
       ]);
 

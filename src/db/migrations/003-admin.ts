@@ -112,8 +112,7 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
 
 /**
  * Payments recorded before this migration are counted here, once, from their state history and
- * succeeded refunds; from now on each change adds to the rollups in its own transaction. Refund
- * transitions are left out: refunds are counted as REFUND, by the refund.
+ * succeeded refunds; from now on each change adds to the rollups in its own transaction.
  */
 export async function backfillRollups(db: Kysely<unknown>): Promise<void> {
   const totals = new Map<string, { key: string[]; count: number; amount: number }>();
@@ -135,7 +134,7 @@ export async function backfillRollups(db: Kysely<unknown>): Promise<void> {
       wallet: string | null;
     }>`SELECT e.id, e.at, e.to_status, p.merchant_id, p.service_id, p.amount, p.wallet
        FROM payment_events e JOIN payments p ON p.tracking_id = e.tracking_id
-       WHERE e.id > ${after} AND e.to_status NOT IN ('PARTIALLY_REFUNDED', 'REFUNDED')
+       WHERE e.id > ${after}
        ORDER BY e.id LIMIT 10000`.execute(db);
     const last = rows[rows.length - 1];
     if (!last) break;
