@@ -14,7 +14,6 @@ export function isAdminLanguage(value: unknown): value is AdminLanguage {
 }
 
 const ja = {
-  langName: '日本語',
   otherLanguage: 'English',
   product: 'Kessai 決済管理ツール',
   skipToContent: '本文へ移動',
@@ -114,7 +113,6 @@ const ja = {
     rangeReversed: '受付日時の開始が終了より後になっています。',
     badAmount: (field: string) => `${field}は0以上の整数で入力してください。`,
     badField: (field: string) => `${field}の値が正しくありません。`,
-    showing: (n: string) => `${n} 件を表示`,
   },
   csv: {
     trackingId: 'トラッキングID',
@@ -160,7 +158,6 @@ const ja = {
     remaining: '返金可能残額',
     refundDeadline: '返金期限',
     actions: '操作',
-    refund: '返金',
     refundAll: (amount: string) => `全額返金（${amount}）`,
     refundConfirm: (amount: string) => `${amount} を返金します。よろしいですか？`,
     partialRefund: '一部返金',
@@ -321,8 +318,6 @@ const ja = {
     older: '古い記録',
     newest: '最新の記録',
   },
-  yes: 'はい',
-  no: 'いいえ',
   statusLabel: (status: string) => STATUS_LABELS_JA[status as PaymentStatus] ?? status,
 };
 
@@ -340,7 +335,6 @@ const STATUS_LABELS_EN: Readonly<Record<PaymentStatus, string>> = {
 };
 
 const en: AdminTexts = {
-  langName: 'English',
   otherLanguage: '日本語',
   product: 'Kessai payment management',
   skipToContent: 'Skip to content',
@@ -436,7 +430,6 @@ const en: AdminTexts = {
     rangeReversed: 'The range starts after it ends.',
     badAmount: (field) => `${field}: enter a whole number of yen.`,
     badField: (field) => `${field}: invalid value.`,
-    showing: (n) => `Showing ${n}`,
   },
   csv: {
     trackingId: 'tracking_id',
@@ -482,7 +475,6 @@ const en: AdminTexts = {
     remaining: 'Remaining refundable',
     refundDeadline: 'Refund deadline',
     actions: 'Actions',
-    refund: 'Refund',
     refundAll: (amount) => `Refund all (${amount})`,
     refundConfirm: (amount) => `Refund ${amount}?`,
     partialRefund: 'Partial refund',
@@ -642,8 +634,6 @@ const en: AdminTexts = {
     older: 'Older',
     newest: 'Newest',
   },
-  yes: 'yes',
-  no: 'no',
   statusLabel: (status) => STATUS_LABELS_EN[status as PaymentStatus] ?? status,
 };
 

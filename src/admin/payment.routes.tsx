@@ -6,7 +6,7 @@ import { formatJstCompact, jstDate } from '../kernel/jst';
 import { type Yen, yen } from '../kernel/money';
 import { type AdminKit, formField } from './admin-kit';
 import { findScopedPayment, latestNotificationId, loadBillingDetails } from './billing.repository';
-import { yenText } from './format';
+import { jstText, yenText } from './format';
 import { csvLines, csvStream, PAGE_SIZE, parseCursor, parseSearch, searchPayments } from './payment-search';
 import { can, scopeOf } from './permissions';
 import { BillingPage, type BillingPageProps, type BillingTab } from './views/billing-page';
@@ -67,7 +67,12 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
       action: 'payments.csv',
       target: 'payments',
       merchantId: scopeOf(actor).merchantId,
-      detail: { ...search.filters, encoding },
+      detail: {
+        ...search.filters,
+        from: jstText(search.filters.from),
+        to: jstText(search.filters.to),
+        encoding,
+      },
     });
     const name = `payments-${formatJstCompact(clock.now())}.csv`;
     return reply

@@ -150,6 +150,15 @@ describe('payment management tool in a browser', () => {
     await expect(page.locator('h1').textContent()).resolves.toContain('Billing information');
     await page.click('nav a:has-text("Payments")');
     await expect(page.locator('h1').textContent()).resolves.toBe('Payment search');
+    await page.click('a[hreflang=ja]');
+    await page.click('nav a:has-text("サービス設定")');
+    await expect(page.locator('#encoding_warning').textContent()).resolves.toContain('A02-1');
+    await screenshot(page, 'admin-09-settings');
+    await page.click('nav a:has-text("ユーザー")');
+    await screenshot(page, 'admin-10-users');
+    await page.click('nav a:has-text("監査ログ")');
+    await expect(page.locator('#audit').textContent()).resolves.toContain('refund');
+    await screenshot(page, 'admin-11-audit');
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -38,7 +38,13 @@ export function AuditPage(props: {
                   <td>{jstText(r.at)}</td>
                   <td>{r.actorEmail}</td>
                   <td>{r.action}</td>
-                  <td>{r.target}</td>
+                  <td>
+                    {/^\d{14}$/.test(r.target) ? (
+                      <a href={`/admin/payments/${r.target}`}>{r.target}</a>
+                    ) : (
+                      r.target
+                    )}
+                  </td>
                   {operator && <td>{r.merchantId ?? ''}</td>}
                   <td class="wrap">
                     {Object.entries(r.detail)
