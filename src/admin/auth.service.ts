@@ -62,6 +62,11 @@ export async function createSession(
     last_seen_at: now.getTime(),
   };
   await db.insertInto('admin_sessions').values(session).execute();
+  // Sessions nobody came back to are removed here rather than by a job: the table stays small.
+  await db
+    .deleteFrom('admin_sessions')
+    .where('last_seen_at', '<', now.getTime() - IDLE_TIMEOUT_MS)
+    .execute();
   return { token, session };
 }
 
@@ -202,6 +207,12 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
   }
 
   await db.deleteFrom('admin_sign_in_throttle').where('throttle_key', '=', keys[0]!).execute();
+  // Counters whose window and lock are over no longer matter (guessed e-mails leave many).
+  await db
+    .deleteFrom('admin_sign_in_throttle')
+    .where('window_started_at', '<', now.getTime() - FAILURE_WINDOW_MS)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now.getTime())]))
+    .execute();
   await db
     .updateTable('admin_users')
     .set({ last_sign_in_at: now.getTime() })
