@@ -5,19 +5,23 @@ import type { Database, PaymentRow } from '../../src/db/database';
 import type { Stack } from '../support/stack';
 
 /**
- * A console user agent for integration tests: real HTTP, cookies kept like a browser's (per
- * path, deleted when expired), forms posted as application/x-www-form-urlencoded.
+ * A console user agent for integration tests: real HTTP, cookies kept like a browser's (replaced
+ * when set again, dropped when expired), forms posted as application/x-www-form-urlencoded.
  */
 export class ConsoleClient {
   private readonly cookies = new Map<string, string>();
 
-  constructor(readonly baseUrl: string) {}
+  /** `headers` go with every request (e.g. what a load balancer adds). */
+  constructor(
+    readonly baseUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   async fetch(
     path: string,
     init: { method?: string; form?: Record<string, string> } = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.headers };
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (cookie) headers.Cookie = cookie;
     if (init.form) headers['Content-Type'] = 'application/x-www-form-urlencoded';

@@ -425,3 +425,36 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('console behind a trusted load balancer', () => {
+  let stack: Stack;
+  let users: TestUsers;
+  beforeAll(async () => {
+    stack = await startStack('sqlite', { env: { KESSAI_TRUST_PROXY: '127.0.0.1' } });
+    users = await seedConsole(stack.database.db, 'proxy');
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('marks cookies Secure and sends HSTS when the request came over https, and audits the client address', async () => {
+    const c = new ConsoleClient(stack.gatewayUrl, {
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-For': '203.0.113.9',
+    });
+    const form = await c.fetch('/admin/login');
+    expect(form.headers.get('strict-transport-security')).toBe('max-age=31536000');
+    expect(form.headers.getSetCookie().every((line) => /; Secure/i.test(line))).toBe(true);
+    await form.text();
+    const signedIn = await c.signIn(users.viewer, TEST_PASSWORD);
+    const session = signedIn.headers.getSetCookie().find((line) => line.startsWith('kessai_admin='))!;
+    expect(session).toMatch(/; Secure/i);
+    const row = await stack.database.db
+      .selectFrom('admin_audit')
+      .select('ip')
+      .where('action', '=', 'sign-in')
+      .where('actor_email', '=', users.viewer)
+      .executeTakeFirstOrThrow();
+    expect(row.ip).toBe('203.0.113.9');
+  });
+});
