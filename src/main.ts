@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAdminCommands } from './admin/admin-cli';
 import { type Config, ConfigError, loadConfig, type Mode } from './app/config';
 import { type Components, startRuntime } from './app/runtime';
 import { type Connection, openDatabase, redactUrl } from './db/connection';
@@ -42,6 +43,12 @@ async function run(cfg: Config, components: Components): Promise<void> {
       `  XML API      ${cfg.gateway.publicUrl}/api/xmlapi.do  (Basic auth user ${DEMO_MERCHANT_ID}${DEMO_SERVICE_ID})`,
       '  sandbox wallet users: alice (pays), nofunds, overlimit, risk, frozen — password "sandbox"',
     );
+    if (components.gateway && runtime.demo.consoleUsers.length > 0) {
+      lines.push('', `Console: ${cfg.gateway.publicUrl}/admin`);
+      for (const user of runtime.demo.consoleUsers) {
+        lines.push(`  ${user.role.padEnd(16)} ${user.email}  ${user.password}`);
+      }
+    }
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
 
@@ -57,15 +64,25 @@ async function run(cfg: Config, components: Components): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** Opens the configured database and brings its schema up to date (the admin commands' way in). */
+async function openMigrated(): Promise<Connection<Database> & { applied: string[] }> {
+  const cfg = config('production');
+  const connection = openDatabase<Database>(cfg.databaseUrl);
+  try {
+    return { ...connection, applied: await migrateToLatest(connection.db, connection.dialect) };
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+}
+
 /** Runs `work` on the configured database, migrated first, and closes it. */
 async function withDatabase<T>(
   work: (db: Connection<Database>['db'], appliedMigrations: string[]) => Promise<T>,
 ): Promise<T> {
-  const cfg = config('production');
-  const connection = openDatabase<Database>(cfg.databaseUrl);
+  const connection = await openMigrated();
   try {
-    const applied = await migrateToLatest(connection.db, connection.dialect);
-    return await work(connection.db, applied);
+    return await work(connection.db, connection.applied);
   } finally {
     await connection.close();
   }
@@ -115,6 +132,8 @@ program
       `New XML API password for ${options.merchant}${options.service} (shown once, store it now):\n${password}\n`,
     );
   });
+
+registerAdminCommands(program, { open: openMigrated });
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { seedDemoUsers } from '../admin/user.service';
 import { AlipayPlusClient } from '../alipayplus/alipayplus-client';
 import { AlipayPlusConnector } from '../alipayplus/alipayplus-connector';
 import { type Connection, openDatabase } from '../db/connection';
@@ -90,6 +91,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         ? {
             ...(await seedDemoData(db, clock.now(), { hashKey: config.demo.hashKey })),
             apiPassword: await demoApiPassword(db, config.dataDir, config.demo.apiPassword),
+            consoleUsers: await seedDemoUsers(db, clock.now(), { dataDir: config.dataDir }),
           }
         : undefined;
 

@@ -21,6 +21,8 @@ export interface DemoSecrets {
 /** What `kessai start` prints for the demo service. */
 export interface DemoCredentials extends DemoSecrets {
   apiPassword: string | null;
+  /** The demo console users (operator, merchant admin, merchant viewer) and their passwords. */
+  consoleUsers: Array<{ role: string; email: string; password: string }>;
 }
 
 export async function seedDemoData(
