@@ -200,8 +200,18 @@ export class RefundService {
     // A full refund takes "what remains", which a concurrent refund may change: re-read and retry.
     for (let attempt = 0; attempt < 20; attempt++) {
       const now = clock.now();
+      // An identical request may have reserved what remained since we last looked: then this
+      // request is that refund, not a refusal (the XML API's replay rule under concurrency).
+      if (attempt > 0 && command.replayKey) {
+        const existing = await findRefundByReplayKey(db, command.replayKey);
+        if (existing) return { kind: 'replay', refund: existing };
+      }
       const current = attempt === 0 ? payment : await this.ownedPayment(command);
       const rules = refundability(current, now);
+      if (!rules.refundable || (command.amount ?? rules.remaining) > rules.remaining) {
+        const existing = command.replayKey ? await findRefundByReplayKey(db, command.replayKey) : undefined;
+        if (existing) return { kind: 'replay', refund: existing };
+      }
       if (!rules.refundable) {
         if (rules.reason === 'STATE') {
           throw new DomainError('NOT_REFUNDABLE_STATE', `a ${current.status} payment cannot be refunded`);
