@@ -261,6 +261,16 @@ for (const dialect of DIALECTS) {
       expect(await refundRows(payment)).toHaveLength(1);
     });
 
+    it('makes one full refund of identical full-refund requests sent at the same time', async () => {
+      const payment = await capturedPayment(stack);
+      const body = buildXmlApiRequest(REFUND_FUNCTION, input(payment), TEST_HASH_KEY);
+      const answers = await Promise.all(Array.from({ length: 6 }, () => send(body)));
+      expect(new Set(answers.map((a) => a.res_sps_transaction_id)).size).toBe(1);
+      for (const answer of answers) expect(['OK', 'AC']).toContain(answer.res_result);
+      expect(await refundRows(payment)).toHaveLength(1);
+      expect(await sandboxRefundTotal(stack, payment)).toBe(1500);
+    });
+
     it('makes two refunds of two different requests, even of the same amount', async () => {
       const payment = await capturedPayment(stack);
       const first = await refund(payment, { amount: '200' });
