@@ -155,6 +155,19 @@ async function countFailure(
   };
 }
 
+/** Takes back one counted attempt that turned out to succeed (and the lock it alone caused). */
+async function uncountFailure(db: Db, key: string, limit: number): Promise<void> {
+  await db
+    .updateTable('admin_sign_in_throttle')
+    .set({
+      failures: sql<number>`failures - 1`,
+      locked_until: sql<number | null>`CASE WHEN failures - 1 >= ${limit} THEN locked_until ELSE NULL END`,
+    })
+    .where('throttle_key', '=', key)
+    .where('failures', '>', 0)
+    .execute();
+}
+
 // --- sign-in -------------------------------------------------------------------------------------
 
 export type SignInResult =
@@ -176,6 +189,14 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
   const locked = await lockedUntil(db, keys, now);
   if (locked) return { kind: 'locked', until: locked };
 
+  // Every attempt is counted before the (slow) password check and un-counted if it succeeds, so
+  // guesses sent all at once cannot slip past the limit while the first ones are being checked.
+  const account = await countFailure(db, keys[0]!, ACCOUNT_FAILURE_LIMIT, now);
+  const address = await countFailure(db, keys[1]!, ADDRESS_FAILURE_LIMIT, now);
+  if (account.failures > ACCOUNT_FAILURE_LIMIT || address.failures > ADDRESS_FAILURE_LIMIT) {
+    return { kind: 'locked', until: new Date(now.getTime() + LOCK_MS) };
+  }
+
   const user = email ? await findUserByEmail(db, email) : undefined;
   const matches = await verifyPassword(
     attempt.password.slice(0, 1024),
@@ -183,8 +204,6 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
   );
   const actor = user && matches ? actorOf(user) : null;
   if (!user || !actor) {
-    const account = await countFailure(db, keys[0]!, ACCOUNT_FAILURE_LIMIT, now);
-    const address = await countFailure(db, keys[1]!, ADDRESS_FAILURE_LIMIT, now);
     const audit = {
       at: now,
       actorUserId: null,
@@ -207,6 +226,7 @@ export async function signIn(db: Db, attempt: SignInAttempt): Promise<SignInResu
   }
 
   await db.deleteFrom('admin_sign_in_throttle').where('throttle_key', '=', keys[0]!).execute();
+  await uncountFailure(db, keys[1]!, ADDRESS_FAILURE_LIMIT);
   // Counters whose window and lock are over no longer matter (guessed e-mails leave many).
   await db
     .deleteFrom('admin_sign_in_throttle')
@@ -243,8 +263,13 @@ export async function reauthenticate(
 ): Promise<'ok' | 'failed' | 'locked'> {
   const key = accountKey(actor.email);
   if (await lockedUntil(db, [key], now)) return 'locked';
-  const user = await findUser(db, actor.userId);
-  if (user && (await verifyPassword(password.slice(0, 1024), user.password_hash))) return 'ok';
+  // Counted first, as at sign-in, so parallel guesses cannot pass the limit.
   const counted = await countFailure(db, key, ACCOUNT_FAILURE_LIMIT, now);
+  if (counted.failures > ACCOUNT_FAILURE_LIMIT) return 'locked';
+  const user = await findUser(db, actor.userId);
+  if (user && (await verifyPassword(password.slice(0, 1024), user.password_hash))) {
+    await uncountFailure(db, key, ACCOUNT_FAILURE_LIMIT);
+    return 'ok';
+  }
   return counted.locked ? 'locked' : 'failed';
 }

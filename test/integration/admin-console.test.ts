@@ -164,6 +164,35 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('checks at most five guesses of one account even when they arrive all at once', async () => {
+      const email = `parallel-${dialect}@example.jp`;
+      const { createUser } = await import('../../src/admin/user.service');
+      await createUser(stack.database.db, {
+        email,
+        role: 'merchant_viewer',
+        merchantId: '30000',
+        password: TEST_PASSWORD,
+        now: stack.clock.now(),
+      });
+      // Each guess from its own browser (its own sign-in form), all sent before any is answered.
+      const forms = await Promise.all(
+        Array.from({ length: 13 }, async () => {
+          const c = client();
+          return { c, token: csrfOf((await c.page('/admin/login')).html) };
+        }),
+      );
+      const post = ({ c, token }: (typeof forms)[number], password: string) =>
+        c.fetch('/admin/login', { form: { _csrf: token, email, password, next: '/admin' } });
+      const guesses = forms.slice(0, 12).map((f) => post(f, 'wrong password!'));
+      await new Promise((r) => setTimeout(r, 100));
+      const right = await post(forms[12]!, TEST_PASSWORD);
+      const statuses = (await Promise.all(guesses)).map((r) => r.status);
+      expect(right.status).toBe(429);
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(4);
+      const failures = (await auditRows('sign-in.failed')).filter((r) => r.target === email);
+      expect(failures.length).toBeLessThanOrEqual(5);
+    });
+
     it('locks an address after twenty failures across accounts', async () => {
       const c = client();
       try {
