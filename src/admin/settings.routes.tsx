@@ -91,7 +91,10 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
       urlHosts: formField(request.body, 'url_hosts'),
       encoding: formField(request.body, 'encoding'),
     };
-    const checked = checkGeneralSettings(form);
+    const checked = checkGeneralSettings(form, {
+      allowed: actor.role === 'operator',
+      existing: JSON.parse(current.service.url_hosts) as string[],
+    });
     if (!checked.ok) {
       const text = (p: SettingsProblem) =>
         p.kind === 'DISPLAY_NAME'
@@ -100,7 +103,9 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
             ? t.noHosts
             : p.kind === 'HOST'
               ? t.badHost(p.host)
-              : t.badEncoding;
+              : p.kind === 'INTERNAL_HOST'
+                ? t.internalHost(p.host)
+                : t.badEncoding;
       return render(request, reply, 422, current, {
         form,
         notices: checked.problems.map((p) => ({ kind: 'error' as const, text: text(p) })),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { canonicalHost, isValidHostEntry } from '../channels/link/url-hosts';
+import { canonicalHost, isInternalHost, isValidHostEntry } from '../channels/link/url-hosts';
 import type { Db } from '../db/database';
 import type { ServiceWithMerchant } from '../merchants/merchant.repository';
 import type { ServiceKey } from './merchant-list';
@@ -24,14 +24,22 @@ export type SettingsProblem =
   | { kind: 'DISPLAY_NAME' }
   | { kind: 'NO_HOSTS' }
   | { kind: 'HOST'; host: string }
+  | { kind: 'INTERNAL_HOST'; host: string }
   | { kind: 'ENCODING' };
 
 /** Reads the general form: hosts one per line (or comma-separated), canonical and without repeats. */
-export function checkGeneralSettings(input: {
-  displayName: string;
-  urlHosts: string;
-  encoding: string;
-}): { ok: true; value: GeneralSettings } | { ok: false; problems: SettingsProblem[] } {
+export function checkGeneralSettings(
+  input: {
+    displayName: string;
+    urlHosts: string;
+    encoding: string;
+  },
+  /**
+   * Hosts on the gateway's own machine or network (loopback, private, link-local) reach it from
+   * inside: only an operator may add one (configuration.md, KESSAI_MODE); entries already there stay.
+   */
+  internalHosts: { allowed: boolean; existing: readonly string[] },
+): { ok: true; value: GeneralSettings } | { ok: false; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
   const displayName = input.displayName.trim();
   if (displayName === '' || [...displayName].length > MAX_DISPLAY_NAME || /\p{Cc}/u.test(displayName)) {
@@ -45,7 +53,9 @@ export function checkGeneralSettings(input: {
   for (const entry of entries.slice(0, MAX_HOSTS + 1)) {
     const host = isValidHostEntry(entry) ? canonicalHost(entry) : null;
     if (host === null) problems.push({ kind: 'HOST', host: entry.slice(0, 100) });
-    else if (!hosts.includes(host)) hosts.push(host);
+    else if (!internalHosts.allowed && isInternalHost(host) && !internalHosts.existing.includes(host)) {
+      problems.push({ kind: 'INTERNAL_HOST', host });
+    } else if (!hosts.includes(host)) hosts.push(host);
   }
   if (hosts.length === 0 && !problems.some((p) => p.kind === 'HOST')) problems.push({ kind: 'NO_HOSTS' });
   if (entries.length > MAX_HOSTS) problems.push({ kind: 'HOST', host: entries[MAX_HOSTS]!.slice(0, 100) });

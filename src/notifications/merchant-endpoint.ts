@@ -6,10 +6,11 @@ import { canonicalHost, isInternalHost, isRegisteredHost } from '../channels/lin
 
 /**
  * Posts to a merchant's server (A02-1) — the gateway's one outgoing call to an address a merchant
- * chose. The URL's host must be registered for the service; in production, a name that resolves
- * to a loopback, private or link-local address is refused unless that exact host was registered
- * (merchant-link-type.md, fields 21–24), and the connection goes to the address that was checked,
- * so a DNS answer that changes between check and connect cannot redirect it.
+ * chose. The URL's host must be registered for the service. In production an internal (loopback,
+ * private, link-local) address is reached only through an IP literal registered exactly — which
+ * only an operator can register (merchant-link-type.md, fields 21–24) — and a host name that
+ * resolves to one is refused. The connection goes to the address that was checked, so a DNS answer
+ * that changes between check and connect cannot redirect it.
  */
 export type MerchantAnswer = { status: number; body: Buffer } | { error: string };
 
@@ -44,8 +45,7 @@ async function checkedAddress(
   }
   const first = addresses[0];
   if (!first) return 'host name does not resolve';
-  const exactlyRegistered = post.registeredHosts.some((entry) => canonicalHost(entry) === host);
-  if (post.mode === 'production' && !exactlyRegistered && addresses.some((a) => isInternalHost(a.address))) {
+  if (post.mode === 'production' && addresses.some((a) => isInternalHost(a.address))) {
     return 'host resolves to an internal address';
   }
   return first;

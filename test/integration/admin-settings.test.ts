@@ -81,6 +81,40 @@ for (const dialect of DIALECTS) {
       expect((await admin.page(saved.headers.get('location')!)).html).toContain('設定を保存しました。');
     });
 
+    it('lets only an operator add a host on an internal network; existing ones stay', async () => {
+      const refused = await admin.post('/admin/settings/general', {
+        service: '30000/001',
+        display_name: 'Kessai Demo Shop',
+        url_hosts: 'localhost\n127.0.0.1\n10.0.0.5\n169.254.169.254',
+        encoding: 'Shift_JIS',
+      });
+      expect(refused.status).toBe(422);
+      const html = await refused.text();
+      expect(html).toContain('内部ネットワークのホストは運用者のみが登録できます：10.0.0.5');
+      expect(html).toContain('169.254.169.254');
+      expect(JSON.parse((await service()).url_hosts)).not.toContain('10.0.0.5');
+
+      const operator = new ConsoleClient(stack.gatewayUrl);
+      expect((await operator.signIn(users.operator, TEST_PASSWORD)).status).toBe(303);
+      const byOperator = await operator.post('/admin/settings/general', {
+        service: '30000/001',
+        display_name: 'Kessai Demo Shop',
+        url_hosts: 'localhost\n127.0.0.1\n10.0.0.5',
+        encoding: 'Shift_JIS',
+      });
+      expect(byOperator.status).toBe(303);
+      expect(JSON.parse((await service()).url_hosts)).toContain('10.0.0.5');
+
+      // The merchant admin can still save the list the operator made.
+      const kept = await admin.post('/admin/settings/general', {
+        service: '30000/001',
+        display_name: 'Kessai Demo Shop',
+        url_hosts: 'localhost\n127.0.0.1\n10.0.0.5',
+        encoding: 'Shift_JIS',
+      });
+      expect(kept.status).toBe(303);
+    });
+
     it('reveals the hash key only after re-authentication and never writes it to the audit log', async () => {
       const wrong = await admin.post('/admin/settings/hash-key', {
         service: '30000/001',

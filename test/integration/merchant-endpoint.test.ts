@@ -63,12 +63,33 @@ describe('posting to a merchant', () => {
     expect(received.length).toBe(before);
   });
 
-  it('in production, allows an internal address an operator registered exactly, and connects to the address it checked', async () => {
+  it('in production, refuses even an exactly registered name that resolves to an internal address', async () => {
     const answer = await postToMerchant({
       ...base,
       url: `http://callback.shop.example.jp:${port}/pagecon`,
       registeredHosts: ['callback.shop.example.jp'],
       mode: 'production',
+      resolve: toLoopback,
+    });
+    expect(answer).toEqual({ error: 'host resolves to an internal address' });
+  });
+
+  it('in production, reaches an internal address registered exactly as an IP literal (an operator’s entry)', async () => {
+    const answer = await postToMerchant({
+      ...base,
+      url: `http://127.0.0.1:${port}/pagecon`,
+      registeredHosts: ['127.0.0.1'],
+      mode: 'production',
+    });
+    expect(answer).toMatchObject({ status: 200 });
+  });
+
+  it('connects to the address it checked, whatever the name', async () => {
+    const answer = await postToMerchant({
+      ...base,
+      url: `http://callback.shop.example.jp:${port}/pagecon`,
+      registeredHosts: ['callback.shop.example.jp'],
+      mode: 'demo',
       resolve: toLoopback,
     });
     expect(answer).toMatchObject({ status: 200 });
