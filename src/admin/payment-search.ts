@@ -203,6 +203,14 @@ export interface PaymentListRow {
   paidAt: number | null;
 }
 
+/**
+ * Filters that no index serves (status, sub-brand, amount) are applied to at most this many rows
+ * of the date range per request, newest first; the page then ends with a cursor at the last row
+ * examined. A filter that matches almost nothing over a year thus costs a bounded slice per request
+ * instead of a scan that would hold the database (and, on SQLite, the process) for half a second.
+ */
+export const SCAN_LIMIT = 5000;
+
 /** One page after `cursor` (exclusive), and the cursor of the next page when there is one. */
 export async function searchPayments(
   db: Db,
@@ -234,15 +242,45 @@ export async function searchPayments(
   if (filters.orderId !== undefined) q = q.where('order_id', '=', filters.orderId);
   if (filters.trackingId !== undefined) q = q.where('tracking_id', '=', filters.trackingId);
   if (filters.custCode !== undefined) q = q.where('cust_code', '=', filters.custCode);
-  if (filters.status !== undefined) q = q.where('status', '=', filters.status);
-  if (filters.subBrand !== undefined) q = q.where('wallet', '=', filters.subBrand);
-  if (filters.amountMin !== undefined) q = q.where('amount', '>=', filters.amountMin);
-  if (filters.amountMax !== undefined) q = q.where('amount', '<=', filters.amountMax);
   if (cursor) {
     q = q.where((eb) =>
       eb(eb.refTuple('received_at', 'tracking_id'), '<', eb.tuple(cursor.receivedAt, cursor.trackingId)),
     );
   }
+  const unindexed =
+    filters.status !== undefined ||
+    filters.subBrand !== undefined ||
+    filters.amountMin !== undefined ||
+    filters.amountMax !== undefined;
+  const exactKey =
+    filters.orderId !== undefined || filters.trackingId !== undefined || filters.custCode !== undefined;
+  // The last row of the bounded slice, when the range holds more than the slice.
+  let sliceEnd: Cursor | null = null;
+  if (unindexed && !exactKey) {
+    const slice = q
+      .clearSelect()
+      .select(['received_at', 'tracking_id'])
+      .orderBy('received_at', 'desc')
+      .orderBy('tracking_id', 'desc');
+    const end = await slice
+      .offset(SCAN_LIMIT - 1)
+      .limit(1)
+      .executeTakeFirst();
+    if (end) {
+      sliceEnd = { receivedAt: Number(end.received_at), trackingId: end.tracking_id };
+      q = q.where((eb) =>
+        eb(
+          eb.refTuple('received_at', 'tracking_id'),
+          '>=',
+          eb.tuple(sliceEnd!.receivedAt, sliceEnd!.trackingId),
+        ),
+      );
+    }
+  }
+  if (filters.status !== undefined) q = q.where('status', '=', filters.status);
+  if (filters.subBrand !== undefined) q = q.where('wallet', '=', filters.subBrand);
+  if (filters.amountMin !== undefined) q = q.where('amount', '>=', filters.amountMin);
+  if (filters.amountMax !== undefined) q = q.where('amount', '<=', filters.amountMax);
   const found = await q
     .orderBy('received_at', 'desc')
     .orderBy('tracking_id', 'desc')
@@ -264,10 +302,9 @@ export async function searchPayments(
     paidAt: r.paid_at === null ? null : Number(r.paid_at),
   }));
   const last = rows[rows.length - 1];
-  return {
-    rows,
-    next: found.length > limit && last ? { receivedAt: last.receivedAt, trackingId: last.trackingId } : null,
-  };
+  if (found.length > limit && last)
+    return { rows, next: { receivedAt: last.receivedAt, trackingId: last.trackingId } };
+  return { rows, next: sliceEnd };
 }
 
 // --- CSV ------------------------------------------------------------------------------------------
