@@ -203,7 +203,16 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
         if (outcome.replayed) params.set('replayed', '1');
         return reply.redirect(`/admin/payments/${encodeURIComponent(payment.tracking_id)}?${params}`, 303);
       } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
+        if (!(error instanceof DomainError)) {
+          // The refund may exist (reserved, to be re-sent by its job): the attempt is audited anyway.
+          await kit.audit(request, {
+            action: 'refund.error',
+            target: payment.tracking_id,
+            merchantId: payment.merchant_id,
+            detail: { kind, amount: typed },
+          });
+          throw error;
+        }
         // The payment as it is now: another refund may have changed what remains.
         const current = (await findScopedPayment(db, scopeOf(actor), payment.tracking_id)) ?? payment;
         switch (error.code) {
