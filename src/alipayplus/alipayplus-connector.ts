@@ -20,6 +20,9 @@ export const ALIPAYPLUS_PATHS = {
   refund: '/aps/api/v1/payments/refund',
 } as const;
 
+/** The longest `env.userAgent` the Alipay+ sandbox accepts (and the gateway sends). */
+const MAX_USER_AGENT_CHARS = 1024;
+
 export interface ConnectorTimeouts {
   /** pay, cancel and refund (8 s by default). */
   timeoutMs: number;
@@ -36,11 +39,10 @@ export class AlipayPlusConnector implements PaymentProvider {
 
   async pay(command: PayCommand): Promise<WithExchange<PayOutcome>> {
     const amount = { currency: 'JPY', value: String(command.amount) };
-    const env: Record<string, string> = {
-      terminalType: command.terminal,
-      userAgent: command.userAgent,
-      clientIp: command.clientIp,
-    };
+    // Optional fields are omitted rather than empty, and a User-Agent is cut to what Alipay+ takes.
+    const env: Record<string, string> = { terminalType: command.terminal };
+    if (command.userAgent !== '') env.userAgent = command.userAgent.slice(0, MAX_USER_AGENT_CHARS);
+    if (command.clientIp !== '') env.clientIp = command.clientIp;
     if (command.terminal === 'WAP' && command.osType) env.osType = command.osType;
     const request = {
       paymentRequestId: command.paymentRequestId,

@@ -24,8 +24,10 @@ export interface NotifyRouteOptions {
 export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOptions): Promise<void> {
   const { payments, clock, clientId, privateKey, alipayPublicKey } = options;
 
-  // Keep the exact bytes: the signature covers them, not a re-serialization.
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Keep the exact bytes: the signature covers them, not a re-serialization. Other media types
+  // are refused by name (MEDIA_TYPE_NOT_ACCEPTABLE), not left to a framework error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   function answer(
     reply: FastifyReply,
@@ -49,12 +51,27 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
   }
 
   // Even a failure is answered in the protocol: signed, U, so Alipay+ re-sends; no internal text.
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const status = error.statusCode;
+    // A request the HTTP layer refuses (too large, malformed) is final: F, and nothing to re-send.
+    if (status !== undefined && status >= 400 && status < 500) {
+      return answer(
+        reply,
+        status,
+        'PARAM_ILLEGAL',
+        'F',
+        status === 413 ? 'body too large' : 'malformed request',
+      );
+    }
     request.log.error({ err: error, reqId: request.id }, 'notifyPayment failed');
     return answer(reply, 500, 'UNKNOWN_EXCEPTION', 'U', 'temporary failure, please retry');
   });
 
   app.post(NOTIFY_PATH, async (request, reply) => {
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType !== 'application/json') {
+      return answer(reply, 415, 'MEDIA_TYPE_NOT_ACCEPTABLE', 'F', 'expected application/json');
+    }
     const raw = Buffer.isBuffer(request.body) ? request.body : null;
     const signature = request.headers.signature;
     const time = request.headers['request-time'];
@@ -71,7 +88,11 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     }
     let body: Record<string, unknown>;
     try {
-      const parsed: unknown = JSON.parse(raw.toString('utf8'));
+      // No value may hold NUL: no Alipay+ field does, and PostgreSQL text cannot store it.
+      const parsed: unknown = JSON.parse(raw.toString('utf8'), (_key, value: unknown) => {
+        if (typeof value === 'string' && value.includes('\u0000')) throw new Error('NUL in a value');
+        return value;
+      });
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
         throw new Error('not an object');
       body = parsed as Record<string, unknown>;

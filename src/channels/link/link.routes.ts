@@ -47,11 +47,9 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   const limiter = new RefusalLimiter({ clock });
 
   // The A01-1 body is read as bytes: its charset is decided per request (Encoding).
+  // Every body, whatever its Content-Type says, is bytes here: the protocol decides how to read it.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.removeContentTypeParser('application/x-www-form-urlencoded');
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
-  );
 
   // Pages: no framing, no referrer (the token must not leak to other sites), scripts only by nonce.
   app.addHook('onRequest', async (request, reply) => {
@@ -132,6 +130,10 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         orderId: '',
       });
     }
+    const status = (error as { statusCode?: number }).statusCode;
+    // Anything else the HTTP layer refuses (a malformed header, a broken body) is bad input, not ours.
+    if (status !== undefined && status >= 400 && status < 500)
+      return refuse(request, reply, '5103', null, status);
     request.log.error({ err: error, reqId: request.id }, 'unhandled error on a hosted page');
     return refuse(request, reply, '1101', null, 500);
   });
