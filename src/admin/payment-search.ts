@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import type { Db } from '../db/database';
-import { formatJstCompact } from '../kernel/jst';
+import { formatJstCompact, parseJstCompact } from '../kernel/jst';
 import { SUB_BRAND_CODES } from '../merchants/sub-brands';
 import { isPaymentStatus, type PaymentStatus } from '../payments/payment-states';
 import { jstText } from './format';
@@ -63,23 +63,11 @@ export interface ParsedSearch {
 function parseJstLocal(text: string): { start: number; span: number } | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text.trim());
   if (!m) return null;
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) =>
-    v === undefined ? 0 : Number(v),
-  ) as [number, number, number, number, number, number];
-  const utc = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(utc);
-  if (
-    back.getUTCFullYear() !== y ||
-    back.getUTCMonth() !== mo - 1 ||
-    back.getUTCDate() !== d ||
-    h > 23 ||
-    mi > 59 ||
-    s > 59
-  ) {
-    return null;
-  }
-  const span = m[6] !== undefined ? 1000 : m[4] !== undefined ? 60_000 : 86_400_000;
-  return { start: utc - JST_OFFSET_MS, span };
+  const [, y, mo, d, h = '00', mi = '00', s] = m;
+  const start = parseJstCompact(`${y}${mo}${d}${h}${mi}${s ?? '00'}`);
+  if (!start) return null;
+  const span = s !== undefined ? 1000 : m[4] !== undefined ? 60_000 : 86_400_000;
+  return { start: start.getTime(), span };
 }
 
 /** The same JST wall time one calendar year later (29 Feb → 1 Mar). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createUser } from '../../src/admin/user.service';
 import type { Database, PaymentRow } from '../../src/db/database';
-import type { Stack } from '../support/stack';
+import { capturedPayment } from '../support/stack';
 
 /**
  * A console user agent for integration tests: real HTTP, cookies kept like a browser's (replaced
@@ -208,26 +208,4 @@ export function paymentRow(overrides: Partial<PaymentRow> = {}): PaymentRow {
 }
 
 /** A real purchase through the gateway and the sandbox wallet, waited for until captured. */
-export async function buyCaptured(stack: Stack, overrides: Record<string, string> = {}): Promise<PaymentRow> {
-  const fields = stack.purchaseFields(overrides);
-  const response = await stack.postPurchase(fields);
-  if (response.status !== 303) throw new Error(`purchase refused: ${response.status}`);
-  const paid = await fetch(`${stack.sandboxUrl}/sandbox/v1/simulate/pay`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      cashierUrl: response.headers.get('location'),
-      wallet: 'GCASH',
-      user: 'alice',
-      action: 'pay',
-    }),
-  });
-  if (paid.status !== 200) throw new Error(`sandbox refused to pay: ${paid.status}`);
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const payment = await stack.payment({ orderId: fields.order_id! });
-    if (payment.status === 'CAPTURED') return payment;
-    if (Date.now() > until) throw new Error(`payment ${payment.tracking_id} stayed ${payment.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export const buyCaptured = capturedPayment;
