@@ -207,6 +207,25 @@ export function Notice(props: { kind?: 'ok' | 'warn' | 'error'; children: Compon
   );
 }
 
+/** A secret (a new password, the hash key) shown this once, with the note that it will not be again. */
+export function SecretOnce(props: {
+  secret: { label: string; value: string } | null | undefined;
+  note: string;
+}) {
+  if (!props.secret) return null;
+  return (
+    <section class="card" aria-labelledby="secret">
+      <h2 id="secret">{props.secret.label}</h2>
+      <p>
+        <output class="secret" id="secret-value">
+          {props.secret.value}
+        </output>
+      </p>
+      <p class="note">{props.note}</p>
+    </section>
+  );
+}
+
 /** A horizontally scrollable table container that keyboard users can reach. */
 export function Scroll(props: { label: string; children: ComponentChildren }): VNode {
   return (

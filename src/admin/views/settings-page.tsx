@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import type { ServiceWithMerchant } from '../../merchants/merchant.repository';
 import type { ServiceKey } from '../merchant-list';
 import { maskedSecret, SERVICE_ENCODINGS } from '../settings.service';
-import { CsrfField, Layout, Notice, type PageContext } from './layout';
+import { CsrfField, Layout, Notice, type PageContext, SecretOnce } from './layout';
 
 export interface SettingsForm {
   displayName: string;
@@ -57,17 +57,7 @@ export function SettingsPage(props: SettingsPageProps): VNode {
       {props.notices.map((n) => (
         <Notice kind={n.kind}>{n.text}</Notice>
       ))}
-      {props.secret && (
-        <section class="card" aria-labelledby="secret">
-          <h2 id="secret">{props.secret.label}</h2>
-          <p>
-            <output class="secret" id="secret-value">
-              {props.secret.value}
-            </output>
-          </p>
-          <p class="note">{s.shownOnce}</p>
-        </section>
-      )}
+      <SecretOnce secret={props.secret} note={s.shownOnce} />
       {props.services.length === 0 || !selected ? (
         <p>{s.noService}</p>
       ) : (

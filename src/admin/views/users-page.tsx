@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import type { AdminUserRow } from '../../db/database';
 import { jstText } from '../format';
 import { isRole, type Role } from '../permissions';
-import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
+import { CsrfField, Layout, Notice, type PageContext, Scroll, SecretOnce } from './layout';
 
 export interface UsersPageProps {
   page: PageContext;
@@ -23,17 +23,7 @@ export function UsersPage(props: UsersPageProps): VNode {
       {props.notices.map((n) => (
         <Notice kind={n.kind}>{n.text}</Notice>
       ))}
-      {props.secret && (
-        <section class="card" aria-labelledby="secret">
-          <h2 id="secret">{props.secret.label}</h2>
-          <p>
-            <output class="secret" id="secret-value">
-              {props.secret.value}
-            </output>
-          </p>
-          <p class="note">{t.settings.shownOnce}</p>
-        </section>
-      )}
+      <SecretOnce secret={props.secret} note={t.settings.shownOnce} />
       <Scroll label={u.title}>
         <table id="users">
           <thead>
