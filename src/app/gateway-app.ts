@@ -33,6 +33,9 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // A client that sends its headers and then dribbles (or never finishes) its body loses the
+    // connection after this long; bodies are at most 64 KiB.
+    requestTimeout: 30_000,
     trustProxy: deps.config.trustProxy.length > 0 ? deps.config.trustProxy.join(',') : false,
   });
 
