@@ -4,9 +4,13 @@ import type { DialectName } from '../db/connection';
 import type { Db } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { ClaimedJob, JobHandler, JobOutcome } from './job';
-import { claimDueJobs, finishJob, releaseExpiredLeases } from './job.repository';
+import { claimDueJobs, deleteFinishedJobs, finishJob, releaseExpiredLeases } from './job.repository';
 
 const BACKOFF_BASE_MS = 5_000;
+/** Finished jobs are kept this long (for looking into recent work), then deleted in batches. */
+const RETENTION_MS = 7 * 24 * 60 * 60_000;
+const PURGE_INTERVAL_MS = 60 * 60_000;
+const PURGE_BATCH = 1_000;
 const BACKOFF_CAP_MS = 15 * 60_000;
 
 /** The subset of pino's logger the worker uses. */
@@ -62,6 +66,7 @@ export class JobWorker {
   /** The last claim filled every free slot, so more jobs may be waiting. */
   private backlog = false;
   private nextReleaseAt = 0;
+  private nextPurgeAt = 0;
 
   constructor(options: JobWorkerOptions) {
     this.db = options.db;
@@ -142,6 +147,11 @@ export class JobWorker {
         this.nextReleaseAt = performance.now() + this.pollIntervalMs;
         const released = await releaseExpiredLeases(this.db, this.clock.now());
         if (released > 0) this.logger.warn({ released }, 'released jobs whose worker lease ran out');
+      }
+      if (performance.now() >= this.nextPurgeAt) {
+        this.nextPurgeAt = performance.now() + PURGE_INTERVAL_MS;
+        const finishedBefore = new Date(this.clock.now().getTime() - RETENTION_MS);
+        await deleteFinishedJobs(this.db, { finishedBefore, limit: PURGE_BATCH });
       }
       do {
         this.pollAgain = false;

@@ -180,3 +180,22 @@ function toClaimedJob(row: JobRow): ClaimedJob {
 function bounded(text: string): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
+
+/**
+ * Deletes up to `limit` jobs that finished (DONE) before `finishedBefore`, oldest first; their work
+ * is over and their history lives with the payment. DEAD jobs stay for operators. Returns how many.
+ */
+export async function deleteFinishedJobs(
+  db: Db,
+  options: { finishedBefore: Date; limit: number },
+): Promise<number> {
+  const batch = db
+    .selectFrom('jobs')
+    .select('id')
+    .where('status', '=', 'DONE')
+    .where('updated_at', '<', options.finishedBefore.getTime())
+    .orderBy('id')
+    .limit(options.limit);
+  const result = await db.deleteFrom('jobs').where('id', 'in', batch).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection';
 import type { Database, Db } from '../../src/db/database';
 import type { ClaimedJob, JobHandler, JobView } from '../../src/jobs/job';
-import { claimDueJobs, enqueueJob, listJobs } from '../../src/jobs/job.repository';
+import { claimDueJobs, deleteFinishedJobs, enqueueJob, listJobs } from '../../src/jobs/job.repository';
 import { backoffDelayMs, type JobLogger, JobWorker, type JobWorkerOptions } from '../../src/jobs/job-worker';
 import { OffsetClock } from '../../src/kernel/clock';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
@@ -436,6 +436,24 @@ for (const dialect of DIALECTS) {
       release.resolve();
       await stopping;
       expect(await onlyJob()).toMatchObject({ status: 'DONE' });
+    });
+
+    it('deletes jobs finished before the retention time, keeping dead, pending and recent ones', async () => {
+      await enqueue('old', {});
+      await enqueue('doomed', {});
+      await worker({ old: done, doomed: async () => ({ type: 'dead', error: 'gave up' }) }).runDue();
+      clock.advance(8 * 24 * 60 * MINUTE);
+      await enqueue('recent', {});
+      await worker({ recent: done }).runDue();
+      await enqueue('later', {}, new Date(clock.now().getTime() + MINUTE));
+
+      const deleted = await deleteFinishedJobs(store.db, {
+        finishedBefore: new Date(clock.now().getTime() - 7 * 24 * 60 * MINUTE),
+        limit: 100,
+      });
+      expect(deleted).toBe(1);
+      const left = (await listJobs(store.db)).map((j) => `${j.kind}:${j.status}`).sort();
+      expect(left).toEqual(['doomed:DEAD', 'later:PENDING', 'recent:DONE']);
     });
 
     it('lists jobs newest first, filtered by status, kind and key, page by page', async () => {
