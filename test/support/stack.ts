@@ -71,43 +71,21 @@ export async function startStack(
 ): Promise<Stack> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'kessai-stack-'));
-  const [gatewayPort, sandboxPort, shopPort] = [await freePort(), await freePort(), await freePort()];
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-  const shopUrl = `http://127.0.0.1:${shopPort}`;
-  const config = loadConfig(
-    {
-      KESSAI_MODE: 'demo',
-      KESSAI_DATA_DIR: dataDir,
-      DATABASE_URL: database.url,
-      KESSAI_GATEWAY_PORT: String(gatewayPort),
-      KESSAI_SANDBOX_PORT: String(sandboxPort),
-      KESSAI_SHOP_PORT: String(shopPort),
-      KESSAI_SHOP_PUBLIC_URL: shopUrl,
-      KESSAI_GATEWAY_PUBLIC_URL: gatewayUrl,
-      KESSAI_SANDBOX_PUBLIC_URL: sandboxUrl,
-      KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
-      KESSAI_SANDBOX_TIME_FACTOR: '0.001',
-      KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
-      KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
-      KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
-      KESSAI_LOG_LEVEL: 'silent',
-      ...options.env,
-    },
-    'demo',
-  );
   const clock = new OffsetClock();
   const sandboxClock = new OffsetClock();
   const merchant = await startMerchantStub({ hashKey: TEST_HASH_KEY });
-  const runtime = await startRuntime({
-    config,
-    components: { gateway: true, jobs: true, sandbox: true, shop: options.shop ?? false },
-    clock,
-    sandboxClock,
-    searchPath: database.searchPath,
-    jobPollIntervalMs: 100,
-    notificationAnswerTimeoutMs: 1000,
-  });
+  // A free port can be taken by a test file running alongside before we listen on it: try again
+  // with new ones.
+  let started: { runtime: Runtime; urls: { gateway: string; sandbox: string; shop: string } } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    try {
+      started = await startOnFreePorts(database, dataDir, options, clock, sandboxClock);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+    }
+  }
+  const { runtime } = started;
+  const { gateway: gatewayUrl, sandbox: sandboxUrl, shop: shopUrl } = started.urls;
 
   const purchaseFields = (overrides: Record<string, string> = {}): Record<string, string> => ({
     ...SPEC_PURCHASE_FIELDS,
@@ -218,4 +196,50 @@ export async function alipayMessages(
     .where('tracking_id', '=', trackingId);
   if (api) query = query.where('api', '=', api);
   return query.orderBy('id').execute();
+}
+
+async function startOnFreePorts(
+  database: TestDatabase,
+  dataDir: string,
+  options: { timeoutMs?: number; inquiryTimeoutMs?: number; shop?: boolean; env?: Record<string, string> },
+  clock: OffsetClock,
+  sandboxClock: OffsetClock,
+): Promise<{ runtime: Runtime; urls: { gateway: string; sandbox: string; shop: string } }> {
+  const [gatewayPort, sandboxPort, shopPort] = [await freePort(), await freePort(), await freePort()];
+  const urls = {
+    gateway: `http://127.0.0.1:${gatewayPort}`,
+    sandbox: `http://127.0.0.1:${sandboxPort}`,
+    shop: `http://127.0.0.1:${shopPort}`,
+  };
+  const config = loadConfig(
+    {
+      KESSAI_MODE: 'demo',
+      KESSAI_DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      KESSAI_GATEWAY_PORT: String(gatewayPort),
+      KESSAI_SANDBOX_PORT: String(sandboxPort),
+      KESSAI_SHOP_PORT: String(shopPort),
+      KESSAI_SHOP_PUBLIC_URL: urls.shop,
+      KESSAI_GATEWAY_PUBLIC_URL: urls.gateway,
+      KESSAI_SANDBOX_PUBLIC_URL: urls.sandbox,
+      KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
+      KESSAI_SANDBOX_TIME_FACTOR: '0.001',
+      KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
+      KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
+      KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
+      KESSAI_LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+    'demo',
+  );
+  const runtime = await startRuntime({
+    config,
+    components: { gateway: true, jobs: true, sandbox: true, shop: options.shop ?? false },
+    clock,
+    sandboxClock,
+    searchPath: database.searchPath,
+    jobPollIntervalMs: 100,
+    notificationAnswerTimeoutMs: 1000,
+  });
+  return { runtime, urls };
 }
