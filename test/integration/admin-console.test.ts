@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../../src/admin/user.service';
 import { DIALECTS } from '../support/databases';
 import { type Stack, startStack } from '../support/stack';
 import {
@@ -129,16 +130,19 @@ for (const dialect of DIALECTS) {
       expect(c.cookie('kessai_admin')).toBeUndefined();
     });
 
-    it('slows and then locks an account after five wrong passwords, even for the right one, for 15 minutes', async () => {
-      const email = `locked-${dialect}@example.jp`;
-      const { createUser } = await import('../../src/admin/user.service');
-      await createUser(stack.database.db, {
+    /** A merchant viewer of the demo merchant with the test password, for the lockout tests. */
+    const createViewer = (email: string) =>
+      createUser(stack.database.db, {
         email,
         role: 'merchant_viewer',
         merchantId: '30000',
         password: TEST_PASSWORD,
         now: stack.clock.now(),
       });
+
+    it('slows and then locks an account after five wrong passwords, even for the right one, for 15 minutes', async () => {
+      const email = `locked-${dialect}@example.jp`;
+      await createViewer(email);
       const c = client();
       const started = Date.now();
       for (let i = 1; i <= 4; i++) {
@@ -166,14 +170,7 @@ for (const dialect of DIALECTS) {
 
     it('checks at most five guesses of one account even when they arrive all at once', async () => {
       const email = `parallel-${dialect}@example.jp`;
-      const { createUser } = await import('../../src/admin/user.service');
-      await createUser(stack.database.db, {
-        email,
-        role: 'merchant_viewer',
-        merchantId: '30000',
-        password: TEST_PASSWORD,
-        now: stack.clock.now(),
-      });
+      await createViewer(email);
       // Each guess from its own browser (its own sign-in form), all sent before any is answered.
       const forms = await Promise.all(
         Array.from({ length: 13 }, async () => {
