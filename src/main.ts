@@ -1,12 +1,17 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin/admin-cli';
-import { type Config, ConfigError, loadConfig, type Mode } from './app/config';
+import { createAlipayPlusConnector } from './app/alipayplus-provider';
+import { type Config, ConfigError, loadConfig, type Mode, requireAlipayPlusSettings } from './app/config';
+import { gatewayKeys } from './app/keys';
 import { type Components, startRuntime } from './app/runtime';
+import { backupSqlite } from './db/backup';
 import { type Connection, openDatabase, redactUrl } from './db/connection';
 import type { Database } from './db/database';
 import { migrateToLatest } from './db/migrate';
+import { systemClock } from './kernel/clock';
 import { issueApiPassword } from './merchants/api-password';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID } from './merchants/demo-seed';
+import { registerReconcileCommand } from './reconcile/reconcile-cli';
 
 /**
  * The `kessai` command (configuration.md, Commands). `start` is the all-in-one demo; the others
@@ -133,7 +138,26 @@ program
     );
   });
 
+program
+  .command('backup')
+  .description('copy the SQLite database to <file> while the gateway keeps running (PostgreSQL: pg_dump)')
+  .argument('<file>', 'the new file to write')
+  .action(async (file: string) => {
+    const { file: written, pages } = await backupSqlite(config('production').databaseUrl, file);
+    process.stdout.write(`backed up ${pages} pages to ${written} (integrity check ok)\n`);
+  });
+
 registerAdminCommands(program, { open: openMigrated });
+
+registerReconcileCommand(program, {
+  open: openMigrated,
+  ledger: () => {
+    const cfg = config('production');
+    requireAlipayPlusSettings(cfg);
+    return createAlipayPlusConnector(cfg, gatewayKeys(cfg), systemClock);
+  },
+  progress: process.stderr,
+});
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ import { formatJstIso } from '../kernel/jst';
 import type {
   CancelOutcome,
   InquiryOutcome,
+  InquiryWithTransactions,
   PayCommand,
   PaymentProvider,
   PayOutcome,
@@ -10,7 +11,7 @@ import type {
   WithExchange,
 } from '../payments/payment-provider';
 import type { AlipayPlusClient } from './alipayplus-client';
-import { mapCancel, mapInquiry, mapPay, mapRefund } from './outcomes';
+import { mapCancel, mapInquiry, mapPay, mapRefund, mapTransactions } from './outcomes';
 
 /** API paths (alipayplus.md, Endpoints). */
 export const ALIPAYPLUS_PATHS = {
@@ -74,12 +75,22 @@ export class AlipayPlusConnector implements PaymentProvider {
   }
 
   async inquire(paymentRequestId: string): Promise<WithExchange<InquiryOutcome>> {
-    const { body, exchange } = await this.client.call(
+    const { body, exchange } = await this.callInquiry(paymentRequestId);
+    return { outcome: mapInquiry(body), exchange };
+  }
+
+  /** The same inquiry, also reading Alipay+'s ledger of the payment (for reconciliation). */
+  async inquireWithTransactions(paymentRequestId: string): Promise<WithExchange<InquiryWithTransactions>> {
+    const { body, exchange } = await this.callInquiry(paymentRequestId);
+    return { outcome: { outcome: mapInquiry(body), transactions: mapTransactions(body) }, exchange };
+  }
+
+  private callInquiry(paymentRequestId: string) {
+    return this.client.call(
       ALIPAYPLUS_PATHS.inquiryPayment,
       { paymentRequestId },
       this.timeouts.inquiryTimeoutMs,
     );
-    return { outcome: mapInquiry(body), exchange };
   }
 
   async cancel(paymentRequestId: string): Promise<WithExchange<CancelOutcome>> {

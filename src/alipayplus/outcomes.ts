@@ -5,6 +5,7 @@ import type {
   NotifiedResult,
   PaidDetails,
   PayOutcome,
+  ProviderTransaction,
   RefundProviderOutcome,
 } from '../payments/payment-provider';
 import { parseAlipayTime } from './signing';
@@ -41,16 +42,20 @@ export function readResult(value: unknown): ResultTriple | undefined {
   return { resultCode: code, resultStatus: status };
 }
 
+function readAmount(value: unknown): { currency: string; value: string } | null {
+  const amount = asObject(value);
+  const currency = asString(amount?.currency);
+  const minor = asString(amount?.value);
+  return currency !== undefined && minor !== undefined ? { currency, value: minor } : null;
+}
+
 function readPaidDetails(body: Json): PaidDetails {
   const quote = asObject(body.settlementQuote);
   const pspId = asString(body.pspId);
   const brand = asString(body.walletBrandName);
   const time = asString(body.paymentTime);
-  const amount = asObject(body.paymentAmount);
-  const currency = asString(amount?.currency);
-  const value = asString(amount?.value);
   return {
-    amount: currency !== undefined && value !== undefined ? { currency, value } : null,
+    amount: readAmount(body.paymentAmount),
     providerPaymentId: asString(body.paymentId) ?? null,
     paidAt: time ? parseAlipayTime(time) : null,
     wallet: subBrandOf(pspId, brand)?.code ?? null,
@@ -100,6 +105,28 @@ function mapPaymentResult(body: Json): Exclude<NotifiedResult, { kind: 'unknown'
   return paymentResult.resultCode === 'ORDER_IS_CLOSED'
     ? { kind: 'closed', code: paymentResult.resultCode }
     : { kind: 'failed', code: paymentResult.resultCode };
+}
+
+/**
+ * The `transactions[]` of an inquiry answered `S`; entries without a type or status are left out
+ * (the reader is tolerant), and an answer that is not `S` has no ledger to read.
+ */
+export function mapTransactions(body: Json | undefined): ProviderTransaction[] {
+  if (readResult(body?.result)?.resultStatus !== 'S' || !Array.isArray(body?.transactions)) return [];
+  return body.transactions.flatMap((entry): ProviderTransaction[] => {
+    const transaction = asObject(entry);
+    const type = asString(transaction?.transactionType);
+    const status = asString(transaction?.transactionStatus);
+    if (!transaction || !type || !status) return [];
+    return [
+      {
+        type,
+        status,
+        requestId: asString(transaction.transactionRequestId) ?? null,
+        amount: readAmount(transaction.transactionAmount),
+      },
+    ];
+  });
 }
 
 export function mapCancel(body: Json | undefined): CancelOutcome {

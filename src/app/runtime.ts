@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { seedDemoUsers } from '../admin/user.service';
-import { AlipayPlusClient } from '../alipayplus/alipayplus-client';
-import { AlipayPlusConnector } from '../alipayplus/alipayplus-connector';
 import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -22,6 +20,7 @@ import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/noti
 import { JOB_CANCEL, JOB_DEADLINE, JOB_EXPIRE_SELECTION, PaymentService } from '../payments/payment.service';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp } from '../sandbox/sandbox-app';
+import { createAlipayPlusConnector } from './alipayplus-provider';
 import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
 import { gatewayKeys, sandboxKeyPair } from './keys';
@@ -104,17 +103,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (components.gateway || components.jobs) {
       requireAlipayPlusSettings(config);
       const keys = gatewayKeys(config);
-      const client = new AlipayPlusClient({
-        baseUrl: config.alipayplus.baseUrl,
-        clientId: config.alipayplus.clientId,
-        privateKey: keys.privateKey,
-        alipayPublicKey: keys.alipayPublicKey,
-        clock,
-      });
-      const provider = new AlipayPlusConnector(client, {
-        timeoutMs: config.alipayplus.timeoutMs,
-        inquiryTimeoutMs: config.alipayplus.inquiryTimeoutMs,
-      });
+      const provider = createAlipayPlusConnector(config, keys, clock);
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,

@@ -61,6 +61,23 @@ export type InquiryOutcome =
   | { kind: 'notCreated' }
   | { kind: 'unknown'; reason: string };
 
+/**
+ * One entry of Alipay+'s ledger of a payment (alipayplus.md, inquiryPayment `transactions[]`), as
+ * it said it: the payment itself, its refunds and a cancel.
+ */
+export interface ProviderTransaction {
+  type: string;
+  status: string;
+  requestId: string | null;
+  amount: { currency: string; value: string } | null;
+}
+
+/** An inquiry's outcome with the ledger that came with it (empty when there was none). */
+export interface InquiryWithTransactions {
+  outcome: InquiryOutcome;
+  transactions: ProviderTransaction[];
+}
+
 export type CancelOutcome =
   | { kind: 'closed'; code: string }
   | { kind: 'refused'; code: string }

@@ -32,6 +32,8 @@ export interface Stack {
   clock: OffsetClock;
   sandboxClock: OffsetClock;
   merchant: MerchantStub;
+  /** The environment under which a `kessai` command works on this stack's database and sandbox. */
+  cliEnv: Record<string, string>;
   /** Posts an A01-1 form (Shift_JIS by default) as the shopper's browser would. */
   postPurchase(fields?: Record<string, string>, options?: PurchaseOptions): Promise<Response>;
   purchaseFields(overrides?: Record<string, string>): Record<string, string>;
@@ -76,7 +78,7 @@ export async function startStack(
   const merchant = await startMerchantStub({ hashKey: TEST_HASH_KEY });
   // A free port can be taken by a test file running alongside before we listen on it: try again
   // with new ones.
-  let started: { runtime: Runtime; urls: { gateway: string; sandbox: string; shop: string } } | undefined;
+  let started: Awaited<ReturnType<typeof startOnFreePorts>> | undefined;
   for (let attempt = 1; !started; attempt++) {
     try {
       started = await startOnFreePorts(database, dataDir, options, clock, sandboxClock);
@@ -107,6 +109,7 @@ export async function startStack(
     clock,
     sandboxClock,
     merchant,
+    cliEnv: started.env,
     purchaseFields,
     async postPurchase(fields = purchaseFields(), purchase: PurchaseOptions = {}) {
       const charset = purchase.charset ?? 'windows-31j';
@@ -204,34 +207,36 @@ async function startOnFreePorts(
   options: { timeoutMs?: number; inquiryTimeoutMs?: number; shop?: boolean; env?: Record<string, string> },
   clock: OffsetClock,
   sandboxClock: OffsetClock,
-): Promise<{ runtime: Runtime; urls: { gateway: string; sandbox: string; shop: string } }> {
+): Promise<{
+  runtime: Runtime;
+  urls: { gateway: string; sandbox: string; shop: string };
+  env: Record<string, string>;
+}> {
   const [gatewayPort, sandboxPort, shopPort] = [await freePort(), await freePort(), await freePort()];
   const urls = {
     gateway: `http://127.0.0.1:${gatewayPort}`,
     sandbox: `http://127.0.0.1:${sandboxPort}`,
     shop: `http://127.0.0.1:${shopPort}`,
   };
-  const config = loadConfig(
-    {
-      KESSAI_MODE: 'demo',
-      KESSAI_DATA_DIR: dataDir,
-      DATABASE_URL: database.url,
-      KESSAI_GATEWAY_PORT: String(gatewayPort),
-      KESSAI_SANDBOX_PORT: String(sandboxPort),
-      KESSAI_SHOP_PORT: String(shopPort),
-      KESSAI_SHOP_PUBLIC_URL: urls.shop,
-      KESSAI_GATEWAY_PUBLIC_URL: urls.gateway,
-      KESSAI_SANDBOX_PUBLIC_URL: urls.sandbox,
-      KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
-      KESSAI_SANDBOX_TIME_FACTOR: '0.001',
-      KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
-      KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
-      KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
-      KESSAI_LOG_LEVEL: 'silent',
-      ...options.env,
-    },
-    'demo',
-  );
+  const env = {
+    KESSAI_MODE: 'demo',
+    KESSAI_DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    KESSAI_GATEWAY_PORT: String(gatewayPort),
+    KESSAI_SANDBOX_PORT: String(sandboxPort),
+    KESSAI_SHOP_PORT: String(shopPort),
+    KESSAI_SHOP_PUBLIC_URL: urls.shop,
+    KESSAI_GATEWAY_PUBLIC_URL: urls.gateway,
+    KESSAI_SANDBOX_PUBLIC_URL: urls.sandbox,
+    KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
+    KESSAI_SANDBOX_TIME_FACTOR: '0.001',
+    KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
+    KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
+    KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
+    KESSAI_LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env, 'demo');
   const runtime = await startRuntime({
     config,
     components: { gateway: true, jobs: true, sandbox: true, shop: options.shop ?? false },
@@ -241,5 +246,9 @@ async function startOnFreePorts(
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
   });
-  return { runtime, urls };
+  // A process of its own reaches this test's PostgreSQL schema through the URL's options.
+  const databaseUrl = database.searchPath
+    ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
+    : database.url;
+  return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
 }
