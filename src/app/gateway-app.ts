@@ -37,6 +37,10 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     // connection after this long; bodies are at most 64 KiB.
     requestTimeout: 30_000,
     trustProxy: deps.config.trustProxy.length > 0 ? deps.config.trustProxy.join(',') : false,
+    // Stopping (SIGTERM) lets the requests already on their way be served, rather than answering
+    // them 503: a shopper's purchase or Alipay+'s notification must not fail because of a deploy.
+    // New connections are refused meanwhile, so the load balancer sends them elsewhere.
+    return503OnClosing: false,
   });
 
   const metrics = new Registry();
