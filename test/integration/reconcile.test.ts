@@ -1,5 +1,6 @@
+import type { Updateable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentRow } from '../../src/db/database';
+import type { PaymentRow, PaymentTable } from '../../src/db/database';
 import type { DiscrepancyKind } from '../../src/reconcile/reconcile-rules';
 import { runKessai } from '../support/cli';
 import { DIALECTS } from '../support/databases';
@@ -111,18 +112,12 @@ for (const dialect of DIALECTS) {
 
     it("reports each way the gateway's database can disagree with Alipay+, and exits 1", async () => {
       const db = stack.database.db;
+      const alter = (payment: PaymentRow, values: Updateable<PaymentTable>) =>
+        db.updateTable('payments').set(values).where('tracking_id', '=', payment.tracking_id).execute();
       const failed = await capturedPayment(stack);
-      await db
-        .updateTable('payments')
-        .set({ status: 'FAILED' })
-        .where('tracking_id', '=', failed.tracking_id)
-        .execute();
+      await alter(failed, { status: 'FAILED' });
       const repriced = await capturedPayment(stack);
-      await db
-        .updateTable('payments')
-        .set({ amount: 1501 })
-        .where('tracking_id', '=', repriced.tracking_id)
-        .execute();
+      await alter(repriced, { amount: 1501 });
       const forgotten = await capturedPayment(stack);
       await refundOverXmlApi(stack, forgotten.tracking_id, 500);
       await db
@@ -130,11 +125,7 @@ for (const dialect of DIALECTS) {
         .set({ status: 'FAILED' })
         .where('tracking_id', '=', forgotten.tracking_id)
         .execute();
-      await db
-        .updateTable('payments')
-        .set({ status: 'CAPTURED', refunded_amount: 0 })
-        .where('tracking_id', '=', forgotten.tracking_id)
-        .execute();
+      await alter(forgotten, { status: 'CAPTURED', refunded_amount: 0 });
       const invented = await capturedPayment(stack);
       const now = Date.now();
       await db
@@ -157,11 +148,7 @@ for (const dialect of DIALECTS) {
           completed_at: now,
         })
         .execute();
-      await db
-        .updateTable('payments')
-        .set({ status: 'PARTIALLY_REFUNDED', refunded_amount: 200 })
-        .where('tracking_id', '=', invented.tracking_id)
-        .execute();
+      await alter(invented, { status: 'PARTIALLY_REFUNDED', refunded_amount: 200 });
 
       const { code, report } = await reconcile();
       expect(code).toBe(1);

@@ -72,17 +72,18 @@ describe('comparing a payment with Alipay+', () => {
   });
   const kinds = (c: ReturnType<typeof comparePayment>) =>
     c.kind === 'differs' ? c.discrepancies.map((d) => d.kind) : c.kind;
+  /** A payment partly refunded by R1 (500 yen), against Alipay+ refunding R1 by `theirs` yen. */
+  const partlyRefunded = (theirs: number) =>
+    kinds(
+      comparePayment(
+        payment('PARTIALLY_REFUNDED', 500),
+        [refund('SUCCEEDED', 500)],
+        paid([['R1', 'SUCCESS', theirs]]),
+      ),
+    );
 
   it('agrees when both say paid and the refunds match one by one', () => {
-    expect(
-      kinds(
-        comparePayment(
-          payment('PARTIALLY_REFUNDED', 500),
-          [refund('SUCCEEDED', 500)],
-          paid([['R1', 'SUCCESS', 500]]),
-        ),
-      ),
-    ).toBe('agrees');
+    expect(partlyRefunded(500)).toBe('agrees');
   });
 
   it('takes failed, closed and never created alike as "not charged"', () => {
@@ -106,15 +107,7 @@ describe('comparing a payment with Alipay+', () => {
   });
 
   it('reports a refund made for another amount than the gateway recorded', () => {
-    expect(
-      kinds(
-        comparePayment(
-          payment('PARTIALLY_REFUNDED', 500),
-          [refund('SUCCEEDED', 500)],
-          paid([['R1', 'SUCCESS', 400]]),
-        ),
-      ),
-    ).toEqual(['REFUND_NOT_AT_ALIPAYPLUS', 'REFUND_TOTAL']);
+    expect(partlyRefunded(400)).toEqual(['REFUND_NOT_AT_ALIPAYPLUS', 'REFUND_TOTAL']);
   });
 
   it('reports an unreadable answer as unverified, whatever the gateway holds', () => {
