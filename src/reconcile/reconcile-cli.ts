@@ -17,7 +17,9 @@ export interface ReconcileCliDeps {
   now?: () => Date;
   out?: (text: string) => void;
   /** Where the progress bar is drawn; none when it is not a terminal. */
-  progress?: NodeJS.WriteStream;
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Sets the exit status (the process's, unless a test watches). */
+  exitWith?: (code: number) => void;
 }
 
 const DEFAULT_WINDOW = '24h';
@@ -70,6 +72,11 @@ function summary(report: ReconcileReport): string {
 export function registerReconcileCommand(program: Command, deps: ReconcileCliDeps): void {
   const out = deps.out ?? ((text: string) => process.stdout.write(text));
   const now = deps.now ?? (() => new Date());
+  const exitWith =
+    deps.exitWith ??
+    ((code: number) => {
+      process.exitCode = code;
+    });
   program
     .command('reconcile')
     .description("compare the payments and refunds of a window with Alipay+'s view (inquiryPayment)")
@@ -111,6 +118,6 @@ export function registerReconcileCommand(program: Command, deps: ReconcileCliDep
         for (const discrepancy of report.discrepancies) out(describe(discrepancy));
         out(summary(report));
       }
-      if (report.discrepancies.length) process.exitCode = 1;
+      if (report.discrepancies.length) exitWith(1);
     });
 }

@@ -1,6 +1,14 @@
+import { Writable } from 'node:stream';
+import { Command } from 'commander';
 import type { Updateable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentRow, PaymentTable } from '../../src/db/database';
+import { createAlipayPlusConnector } from '../../src/app/alipayplus-provider';
+import { loadConfig } from '../../src/app/config';
+import { gatewayKeys } from '../../src/app/keys';
+import { openDatabase } from '../../src/db/connection';
+import type { Database, PaymentRow, PaymentTable } from '../../src/db/database';
+import { systemClock } from '../../src/kernel/clock';
+import { registerReconcileCommand } from '../../src/reconcile/reconcile-cli';
 import type { DiscrepancyKind } from '../../src/reconcile/reconcile-rules';
 import { runKessai } from '../support/cli';
 import { DIALECTS } from '../support/databases';
@@ -76,6 +84,42 @@ for (const dialect of DIALECTS) {
         discrepancies: [],
       });
       expect(code).toBe(0);
+    });
+
+    it('draws a progress bar on a terminal only, and none with --json', async () => {
+      const run = async (args: string[], terminal: boolean) => {
+        const config = loadConfig(stack.cliEnv, 'demo');
+        const drawn: string[] = [];
+        const printed: string[] = [];
+        const progress = Object.assign(
+          new Writable({
+            write(chunk, _encoding, done) {
+              drawn.push(String(chunk));
+              done();
+            },
+          }),
+          { isTTY: terminal },
+        );
+        const program = new Command('kessai').exitOverride();
+        registerReconcileCommand(program, {
+          open: async () =>
+            openDatabase<Database>(stack.database.url, { searchPath: stack.database.searchPath }),
+          ledger: () => createAlipayPlusConnector(config, gatewayKeys(config), systemClock),
+          out: (text) => printed.push(text),
+          progress,
+          exitWith: (code) => printed.push(`exit ${code}`),
+        });
+        await program.parseAsync(['node', 'kessai', 'reconcile', ...args]);
+        return { drawn: drawn.join(''), printed: printed.join('') };
+      };
+      const onTerminal = await run([], true);
+      expect(onTerminal.drawn).toContain('reconcile [');
+      expect(onTerminal.drawn).toMatch(/ 6\/6/);
+      expect(onTerminal.printed).toMatch(
+        /^6 payment\(s\) since .*: 5 checked with Alipay\+, 0 still in progress, 0 discrepancies\n$/,
+      );
+      expect((await run(['--json'], true)).drawn).toBe('');
+      expect((await run([], false)).drawn).toBe('');
     });
 
     it('asks again after an unreadable answer, and reports UNVERIFIED while Alipay+ keeps failing', async () => {
