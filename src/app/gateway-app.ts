@@ -11,7 +11,9 @@ import type { NotificationService } from '../notifications/notification.service'
 import type { PaymentService } from '../payments/payment.service';
 import type { RefundService } from '../refunds/refund.service';
 import type { Config } from './config';
+import { registerFavicon } from './favicon';
 import type { GatewayKeys } from './keys';
+import { renderLandingPage } from './landing-page';
 import type { Logger } from './logger';
 
 /** The largest request body the gateway reads (merchant-link-type.md, check 1). */
@@ -37,7 +39,16 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     // connection after this long; bodies are at most 64 KiB.
     requestTimeout: 30_000,
     trustProxy: deps.config.trustProxy.length > 0 ? deps.config.trustProxy.join(',') : false,
+    // The demo's terminal gets one line per request, at debug level (configuration.md, logs).
+    disableRequestLogging: deps.config.mode === 'demo',
   });
+  if (deps.config.mode === 'demo') {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug(
+        `${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)} ms`,
+      );
+    });
+  }
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -55,6 +66,10 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  registerFavicon(app, [10, 88, 202]);
+  app.get('/', (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderLandingPage(gatewayLanding(deps.config))),
+  );
   app.get('/metrics', async (_request, reply) => {
     reply.header('Content-Type', metrics.contentType);
     return metrics.metrics();
@@ -84,4 +99,48 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
 
   return app;
+}
+
+function gatewayLanding(config: Config) {
+  const demo =
+    config.mode === 'demo'
+      ? [
+          {
+            href: `${config.shop.publicUrl}/`,
+            label: 'Demo shop',
+            note: 'buy something with Alipay+ (demo)',
+          },
+          {
+            href: `${config.sandbox.publicUrl}/sandbox`,
+            label: 'Alipay+ sandbox console',
+            note: 'payments, notifications and faults of the sandbox (demo)',
+          },
+        ]
+      : [];
+  return {
+    title: 'Kessai payment gateway',
+    lead: "Alipay+ for Japanese merchants. Shoppers arrive here from a merchant's checkout form.",
+    links: [
+      {
+        href: '/admin',
+        label: 'Payment management tool',
+        note: 'search, refunds, settings, users, audit log',
+      },
+      ...demo,
+      {
+        href: 'POST /f01/FepBuyInfoReceive.do',
+        label: 'Purchase request (A01-1)',
+        note: "the merchant's checkout form posts here",
+        endpoint: true,
+      },
+      {
+        href: 'POST /api/xmlapi.do',
+        label: 'XML API',
+        note: "refunds and payment inquiries from the merchant's server (Basic auth)",
+        endpoint: true,
+      },
+      { href: '/healthz', label: 'Health check', note: 'answers {"status":"ok"}' },
+      { href: '/metrics', label: 'Metrics', note: 'Prometheus text format' },
+    ],
+  };
 }
