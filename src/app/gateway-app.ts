@@ -14,7 +14,7 @@ import type { Config } from './config';
 import { registerFavicon } from './favicon';
 import type { GatewayKeys } from './keys';
 import { renderLandingPage } from './landing-page';
-import type { Logger } from './logger';
+import { type Logger, QuietRequestLogs } from './logger';
 
 /** The largest request body the gateway reads (merchant-link-type.md, check 1). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -39,16 +39,9 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     // connection after this long; bodies are at most 64 KiB.
     requestTimeout: 30_000,
     trustProxy: deps.config.trustProxy.length > 0 ? deps.config.trustProxy.join(',') : false,
-    // The demo's terminal gets one line per request, at debug level (configuration.md, logs).
-    disableRequestLogging: deps.config.mode === 'demo',
+    // The demo's terminal gets one readable line per request, at debug level (configuration.md).
+    ...(deps.config.mode === 'demo' ? { logController: new QuietRequestLogs() } : {}),
   });
-  if (deps.config.mode === 'demo') {
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.debug(
-        `${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)} ms`,
-      );
-    });
-  }
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });

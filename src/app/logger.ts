@@ -1,3 +1,4 @@
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import pino from 'pino';
 import pretty from 'pino-pretty';
 
@@ -5,7 +6,7 @@ import pretty from 'pino-pretty';
  * The process logger (pino, Fastify's own). Secrets never reach it: request bodies and the
  * headers that carry credentials are not logged, and are redacted should anyone try.
  * In production it writes JSON lines for the log pipeline; in the demo it writes readable lines
- * to the terminal of `kessai start` (and the gateway logs requests at debug level only).
+ * to the terminal of `kessai start`, one line per request at debug level (`QuietRequestLogs`).
  */
 export type Logger = pino.Logger;
 
@@ -22,4 +23,29 @@ export function createLogger(level: string, readable = false): Logger {
     options,
     pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }),
   );
+}
+
+/**
+ * Request logs for the demo's terminal: Fastify's two lines per request become one, at debug level
+ * (`KESSAI_LOG_LEVEL=debug` shows them); failed requests stay errors.
+ */
+export class QuietRequestLogs extends LogController {
+  override incomingRequest(): void {}
+
+  /** The request's own line says 404. */
+  override routeNotFound(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) {
+      super.requestCompleted(error, request, reply);
+      return;
+    }
+    request.log.debug(
+      `${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)} ms`,
+    );
+  }
 }
