@@ -41,10 +41,13 @@ export function readResult(value: unknown): ResultTriple | undefined {
   return { resultCode: code, resultStatus: status };
 }
 
+/** The sub-brand the shopper paid (or tried to pay) with, from `pspId` / `walletBrandName`. */
+function walletOf(body: Json): string | null {
+  return subBrandOf(asString(body.pspId), asString(body.walletBrandName))?.code ?? null;
+}
+
 function readPaidDetails(body: Json): PaidDetails {
   const quote = asObject(body.settlementQuote);
-  const pspId = asString(body.pspId);
-  const brand = asString(body.walletBrandName);
   const time = asString(body.paymentTime);
   const amount = asObject(body.paymentAmount);
   const currency = asString(amount?.currency);
@@ -53,7 +56,7 @@ function readPaidDetails(body: Json): PaidDetails {
     amount: currency !== undefined && value !== undefined ? { currency, value } : null,
     providerPaymentId: asString(body.paymentId) ?? null,
     paidAt: time ? parseAlipayTime(time) : null,
-    wallet: subBrandOf(pspId, brand)?.code ?? null,
+    wallet: walletOf(body),
     quoteCurrencyPair: asString(quote?.quoteCurrencyPair) ?? null,
     quotePrice: asString(quote?.quotePrice) ?? null,
   };
@@ -99,7 +102,7 @@ function mapPaymentResult(body: Json): Exclude<NotifiedResult, { kind: 'unknown'
   if (paymentResult?.resultStatus !== 'F') return undefined;
   return paymentResult.resultCode === 'ORDER_IS_CLOSED'
     ? { kind: 'closed', code: paymentResult.resultCode }
-    : { kind: 'failed', code: paymentResult.resultCode };
+    : { kind: 'failed', code: paymentResult.resultCode, wallet: walletOf(body) };
 }
 
 export function mapCancel(body: Json | undefined): CancelOutcome {
