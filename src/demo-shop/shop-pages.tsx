@@ -42,6 +42,7 @@ button.primary:hover{background:#2f4628}
 .refund-amount{width:7em}
 .magic td{overflow-wrap:anywhere}
 .scroll{overflow-x:auto}
+#orders td{word-break:keep-all}#orders td.mono{white-space:nowrap}
 .reason{margin:12px 0 0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border-bottom:1px solid #ece6d8;padding:6px 8px;text-align:left;vertical-align:top}

@@ -31,6 +31,7 @@ button.primary:has(.method){background:#fff;color:#1b1d21;border:2px solid #1677
 button.primary:has(.method):hover{background:#f0f6ff}
 .provided{font-size:.8125rem;color:#50555e;margin:1rem 0 0;padding-top:.75rem;border-top:1px solid #e6e8ec}
 .lang ul{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:1.5rem 0 0;padding:0;font-size:.875rem}
+.lang a{white-space:nowrap}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 .en{color:#3d4149}`;
 
