@@ -83,6 +83,20 @@ describe('first contact in a browser', () => {
     await page.waitForURL(new RegExp(`^${stack.shopUrl}/(success|error|cancel)$`), { timeout: 20_000 });
   }
 
+  /** A paid order of the shop, bought in the browser, once the gateway has captured it. */
+  async function buyCaptured(page: Page): Promise<{ orderId: string; trackingId: string }> {
+    await buy(page, 1280, { user: 'alice', shots: false });
+    const orderId = (await page.locator('table td.mono').first().textContent())!;
+    const captured = () =>
+      stack.database.db
+        .selectFrom('payments')
+        .select(['status', 'tracking_id'])
+        .where('order_id', '=', orderId)
+        .executeTakeFirst();
+    await eventually(async () => (await captured())?.status === 'CAPTURED');
+    return { orderId, trackingId: (await captured())!.tracking_id };
+  }
+
   for (const width of WIDTHS) {
     it(`shows landing pages and icons on every port, and the shop fits the screen (${width} px)`, async () => {
       const page = await newPage(width);
@@ -154,21 +168,7 @@ describe('first contact in a browser', () => {
 
   it("lists refunds made in the console on the shop's orders page, and says why one was refused", async () => {
     const page = await newPage(1280);
-    await buy(page, 1280, { user: 'alice', shots: false });
-    const orderId = (await page.locator('table td.mono').first().textContent())!;
-    await eventually(async () => {
-      const row = await stack.database.db
-        .selectFrom('payments')
-        .select('status')
-        .where('order_id', '=', orderId)
-        .executeTakeFirst();
-      return row?.status === 'CAPTURED';
-    });
-    const { tracking_id: trackingId } = await stack.database.db
-      .selectFrom('payments')
-      .select('tracking_id')
-      .where('order_id', '=', orderId)
-      .executeTakeFirstOrThrow();
+    const { orderId, trackingId } = await buyCaptured(page);
 
     const console = new ConsoleClient(stack.gatewayUrl);
     expect((await console.signIn(users.admin, TEST_PASSWORD)).status).toBe(303);
@@ -200,21 +200,7 @@ describe('first contact in a browser', () => {
 
   it('asks the console user about the amount the server will read, and marks one it cannot', async () => {
     const page = await newPage(1280);
-    await buy(page, 1280, { user: 'alice', shots: false });
-    const orderId = (await page.locator('table td.mono').first().textContent())!;
-    await eventually(async () => {
-      const row = await stack.database.db
-        .selectFrom('payments')
-        .select('status')
-        .where('order_id', '=', orderId)
-        .executeTakeFirst();
-      return row?.status === 'CAPTURED';
-    });
-    const { tracking_id: trackingId } = await stack.database.db
-      .selectFrom('payments')
-      .select('tracking_id')
-      .where('order_id', '=', orderId)
-      .executeTakeFirstOrThrow();
+    const { trackingId } = await buyCaptured(page);
     for (const width of WIDTHS) {
       const admin = await newPage(width);
       await admin.goto(`${stack.gatewayUrl}/admin/login`);
