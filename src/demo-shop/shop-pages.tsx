@@ -10,7 +10,8 @@ import { describeXmlError } from './xml-errors';
 
 /**
  * The demo shop's pages. Everything here must also be representable in Windows-31J, because the
- * page that posts A01-1 is served in Shift_JIS: no `¥` (it becomes a backslash), no em dashes.
+ * page that posts A01-1 is served in Shift_JIS: no `¥` (it becomes a backslash; `yenJa` writes
+ * `￥`), no em dashes.
  */
 const STYLE = `
 *{box-sizing:border-box}
@@ -151,9 +152,12 @@ export function ShopPage(props: { error?: string }) {
   );
 }
 
-/** Amounts on the Shift_JIS page: `¥` has no Windows-31J form, so the yen sign is written as 円. */
+/**
+ * Amounts on the Shift_JIS page: `¥` (U+00A5) has no Windows-31J form (it would become a
+ * backslash), so the full-width `￥` (0x818F) stands in for it, as `￥1,500`.
+ */
 function yenJa(amount: Yen): string {
-  return `${amount.toLocaleString('en-US')}円`;
+  return `￥${amount.toLocaleString('en-US')}`;
 }
 
 /**
