@@ -7,6 +7,7 @@ import { linkRoutes } from '../channels/link/link.routes';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
+import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
 import type { NotificationService } from '../notifications/notification.service';
 import type { PaymentService } from '../payments/payment.service';
 import type { RefundService } from '../refunds/refund.service';
@@ -87,6 +88,16 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     clock: deps.clock,
     notifications: deps.notifications,
     refunds: deps.refunds,
+    // The demo shop signs its refunds with the demo service's password kept in the data folder:
+    // a reset in the console replaces it there too, so the shop keeps working.
+    apiPasswordIssued:
+      deps.config.mode === 'demo'
+        ? (service: { merchantId: string; serviceId: string }, password: string) => {
+            if (service.merchantId === DEMO_MERCHANT_ID && service.serviceId === DEMO_SERVICE_ID) {
+              keepDemoApiPassword(deps.config.dataDir, password);
+            }
+          }
+        : undefined,
   });
 
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
