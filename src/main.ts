@@ -1,16 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin/admin-cli';
+import { writeAudit } from './admin/audit.repository';
 import { createAlipayPlusConnector } from './app/alipayplus-provider';
 import { type Config, ConfigError, loadConfig, type Mode, requireAlipayPlusSettings } from './app/config';
 import { gatewayKeys } from './app/keys';
+import { stopWithParent } from './app/parent-watch';
 import { type Components, startRuntime } from './app/runtime';
+import { rejectUnknownOptions } from './cli-options';
 import { backupSqlite } from './db/backup';
 import { type Connection, openDatabase, redactUrl } from './db/connection';
 import type { Database } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { systemClock } from './kernel/clock';
 import { issueApiPassword } from './merchants/api-password';
-import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID } from './merchants/demo-seed';
+import {
+  currentDemoApiPassword,
+  DEMO_MERCHANT_ID,
+  DEMO_SERVICE_ID,
+  keepDemoApiPassword,
+} from './merchants/demo-seed';
 import { registerReconcileCommand } from './reconcile/reconcile-cli';
 
 /**
@@ -65,8 +74,8 @@ async function run(cfg: Config, components: Components): Promise<void> {
     await runtime.close();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+  stopWithParent((reason) => void stop(reason));
 }
 
 /** Opens the configured database and brings its schema up to date (the admin commands' way in). */
@@ -93,7 +102,13 @@ async function withDatabase<T>(
   }
 }
 
-const program = new Command('kessai').description('Alipay+ payment gateway for Japanese merchants');
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command('kessai')
+  .description('Alipay+ payment gateway for Japanese merchants')
+  .version(version, '-V, --version', 'print the version');
 
 program
   .command('start')
@@ -123,7 +138,10 @@ program
   .description('apply database migrations and exit')
   .action(async () => {
     const applied = await withDatabase(async (_db, appliedMigrations) => appliedMigrations);
-    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    const database = redactUrl(config('production').databaseUrl);
+    process.stdout.write(
+      applied.length ? `${database}: applied ${applied.join(', ')}\n` : `${database}: up to date\n`,
+    );
   });
 
 program
@@ -132,10 +150,41 @@ program
   .requiredOption('--merchant <merchant_id>', 'merchant id (5 digits)')
   .requiredOption('--service <service_id>', 'service id (3 digits)')
   .action(async (options: { merchant: string; service: string }) => {
-    const password = await withDatabase((db) => issueApiPassword(db, options.merchant, options.service));
-    process.stdout.write(
-      `New XML API password for ${options.merchant}${options.service} (shown once, store it now):\n${password}\n`,
-    );
+    const cfg = config('production');
+    const notes = await withDatabase(async (db) => {
+      const isDemo = options.merchant === DEMO_MERCHANT_ID && options.service === DEMO_SERVICE_ID;
+      // The demo shop signs its refunds with the password kept in the data folder: when this
+      // database is the demo's, the new password replaces it there, so the shop keeps working.
+      const demoRunsHere = isDemo && (await currentDemoApiPassword(db, cfg.dataDir, undefined)) !== null;
+      const password = await issueApiPassword(db, options.merchant, options.service);
+      await writeAudit(db, {
+        at: new Date(),
+        actorUserId: null,
+        actorEmail: 'cli',
+        ip: 'local',
+        merchantId: options.merchant,
+        action: 'api-password.reset',
+        target: `${options.merchant}/${options.service}`,
+      });
+      process.stdout.write(
+        `New XML API password for ${options.merchant}${options.service} (shown once, store it now):\n${password}\n`,
+      );
+      if (!isDemo) return [];
+      if (cfg.demo.apiPassword) {
+        return [
+          'This is the demo service: `kessai start` sets KESSAI_DEMO_API_PASSWORD again at each start;',
+          'change that variable to keep the new password.',
+        ];
+      }
+      if (demoRunsHere) {
+        keepDemoApiPassword(cfg.dataDir, password);
+        return [
+          `This is the demo service: the demo shop uses the new password from now on (${cfg.dataDir}).`,
+        ];
+      }
+      return ['This is the demo service: give the demo shop the new password with KESSAI_DEMO_API_PASSWORD.'];
+    });
+    for (const note of notes) process.stderr.write(`${note}\n`);
   });
 
 program
@@ -160,6 +209,7 @@ registerReconcileCommand(program, {
 });
 
 try {
+  rejectUnknownOptions(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
   // A command that cannot do its work says why in one line; the stack is for bugs in the log.

@@ -9,12 +9,18 @@ import type { Action, Actor } from './permissions';
 import type { RefundPort } from './refund-port';
 import type { PageContext } from './views/layout';
 
+export type ApiPasswordIssued = (
+  service: { merchantId: string; serviceId: string },
+  password: string,
+) => void;
+
 /** What the console's route modules share: dependencies and the per-request helpers. */
 export interface AdminKit {
   db: Kysely<Database>;
   clock: Clock;
   notifications: NotificationService;
   refunds: RefundPort | undefined;
+  apiPasswordIssued: ApiPasswordIssued;
   /** The page context; `path` is the GET address to switch language on (default: this URL). */
   page(request: FastifyRequest, path?: string): PageContext;
   html(reply: FastifyReply, status: number, page: VNode): FastifyReply;

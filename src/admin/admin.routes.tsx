@@ -8,7 +8,7 @@ import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import { listPaymentErrors } from '../merchants/payment-error.repository';
 import type { NotificationService } from '../notifications/notification.service';
-import { type AdminKit, formField } from './admin-kit';
+import { type AdminKit, type ApiPasswordIssued, formField } from './admin-kit';
 import { listAudit, writeAudit } from './audit.repository';
 import { endSession, loadSession, newToken, type SignedIn, signIn, tokensEqual } from './auth.service';
 import { loadDashboard } from './dashboard.service';
@@ -38,6 +38,8 @@ export interface AdminRoutesOptions {
   notifications: NotificationService;
   /** The refund domain service; without it the refund buttons are not offered. */
   refunds?: RefundPort | undefined;
+  /** Told of each API password issued here (the demo keeps its service's for the demo shop). */
+  apiPasswordIssued?: ApiPasswordIssued | undefined;
 }
 
 const SESSION_COOKIE = 'kessai_admin';
@@ -120,6 +122,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     clock,
     notifications: options.notifications,
     refunds: options.refunds,
+    apiPasswordIssued: options.apiPasswordIssued ?? (() => {}),
     page(request, path) {
       const state = stateOf(request);
       const url = new URL(path ?? (request.method === 'GET' ? request.url : '/admin'), 'http://console');

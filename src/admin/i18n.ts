@@ -1,3 +1,4 @@
+import type { DetailField } from '../channels/link/link-fields';
 import { type PaymentStatus, STATUS_LABELS_JA } from '../payments/payment-states';
 import type { Role } from './permissions';
 
@@ -147,6 +148,17 @@ const ja = {
     freeFields: '自由欄',
     details: '明細',
     detailsNone: '明細はありません。',
+    detailColumns: {
+      dtl_rowno: '行',
+      dtl_item_id: '商品ID',
+      dtl_item_name: '商品名',
+      dtl_item_count: '数量',
+      dtl_tax: '税額',
+      dtl_amount: '金額',
+      dtl_free1: '自由欄1',
+      dtl_free2: '自由欄2',
+      dtl_free3: '自由欄3',
+    } as Record<DetailField, string>,
     status: 'ステータス',
     subBrand: 'サブブランド',
     alipayPaymentId: 'Alipay+ 決済ID',
@@ -465,6 +477,17 @@ const en: AdminTexts = {
     freeFields: 'Free fields',
     details: 'Detail rows',
     detailsNone: 'No detail rows.',
+    detailColumns: {
+      dtl_rowno: 'Row',
+      dtl_item_id: 'Item ID',
+      dtl_item_name: 'Item name',
+      dtl_item_count: 'Quantity',
+      dtl_tax: 'Tax',
+      dtl_amount: 'Amount',
+      dtl_free1: 'Free 1',
+      dtl_free2: 'Free 2',
+      dtl_free3: 'Free 3',
+    },
     status: 'Status',
     subBrand: 'Sub-brand',
     alipayPaymentId: 'Alipay+ payment ID',

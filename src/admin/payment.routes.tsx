@@ -74,7 +74,8 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
         encoding,
       },
     });
-    const name = `payments-${formatJstCompact(clock.now())}.csv`;
+    // The two encodings download under different names, so one does not replace the other.
+    const name = `payments-${formatJstCompact(clock.now())}-${encoding === 'utf-8' ? 'utf8' : 'sjis'}.csv`;
     return reply
       .code(200)
       .header('Content-Type', `text/csv; charset=${encoding === 'utf-8' ? 'UTF-8' : 'Shift_JIS'}`)

@@ -180,6 +180,7 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
       const t = kit.page(request).t.settings;
       const { merchant_id: merchantId, service_id: serviceId } = current.service;
       const password = await issueApiPassword(db, merchantId, serviceId);
+      kit.apiPasswordIssued({ merchantId, serviceId }, password);
       await kit.audit(request, { action: 'api-password.reset', target: key, merchantId });
       const updated = (await findServiceWithMerchant(db, merchantId, serviceId)) ?? current;
       return render(request, reply, 200, updated, { secret: { label: t.newApiPassword, value: password } });

@@ -49,16 +49,19 @@ function readAmount(value: unknown): { currency: string; value: string } | null 
   return currency !== undefined && minor !== undefined ? { currency, value: minor } : null;
 }
 
+/** The sub-brand the shopper paid (or tried to pay) with, from `pspId` / `walletBrandName`. */
+function walletOf(body: Json): string | null {
+  return subBrandOf(asString(body.pspId), asString(body.walletBrandName))?.code ?? null;
+}
+
 function readPaidDetails(body: Json): PaidDetails {
   const quote = asObject(body.settlementQuote);
-  const pspId = asString(body.pspId);
-  const brand = asString(body.walletBrandName);
   const time = asString(body.paymentTime);
   return {
     amount: readAmount(body.paymentAmount),
     providerPaymentId: asString(body.paymentId) ?? null,
     paidAt: time ? parseAlipayTime(time) : null,
-    wallet: subBrandOf(pspId, brand)?.code ?? null,
+    wallet: walletOf(body),
     quoteCurrencyPair: asString(quote?.quoteCurrencyPair) ?? null,
     quotePrice: asString(quote?.quotePrice) ?? null,
   };
@@ -104,7 +107,7 @@ function mapPaymentResult(body: Json): Exclude<NotifiedResult, { kind: 'unknown'
   if (paymentResult?.resultStatus !== 'F') return undefined;
   return paymentResult.resultCode === 'ORDER_IS_CLOSED'
     ? { kind: 'closed', code: paymentResult.resultCode }
-    : { kind: 'failed', code: paymentResult.resultCode };
+    : { kind: 'failed', code: paymentResult.resultCode, wallet: walletOf(body) };
 }
 
 /**

@@ -7,12 +7,15 @@ import { linkRoutes } from '../channels/link/link.routes';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
+import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
 import type { NotificationService } from '../notifications/notification.service';
 import type { PaymentService } from '../payments/payment.service';
 import type { RefundService } from '../refunds/refund.service';
 import type { Config } from './config';
+import { registerFavicon } from './favicon';
 import type { GatewayKeys } from './keys';
-import type { Logger } from './logger';
+import { renderLandingPage } from './landing-page';
+import { type Logger, QuietRequestLogs } from './logger';
 
 /** The largest request body the gateway reads (merchant-link-type.md, check 1). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -41,6 +44,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     // them 503: a shopper's purchase or Alipay+'s notification must not fail because of a deploy.
     // New connections are refused meanwhile, so the load balancer sends them elsewhere.
     return503OnClosing: false,
+    // The demo's terminal gets one readable line per request, at debug level (configuration.md).
+    ...(deps.config.mode === 'demo' ? { logController: new QuietRequestLogs() } : {}),
   });
 
   const metrics = new Registry();
@@ -59,6 +64,10 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  registerFavicon(app, [10, 88, 202]);
+  app.get('/', (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderLandingPage(gatewayLanding(deps.config))),
+  );
   app.get('/metrics', async (_request, reply) => {
     reply.header('Content-Type', metrics.contentType);
     return metrics.metrics();
@@ -83,9 +92,63 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     clock: deps.clock,
     notifications: deps.notifications,
     refunds: deps.refunds,
+    // The demo shop signs its refunds with the demo service's password kept in the data folder:
+    // a reset in the console replaces it there too, so the shop keeps working.
+    apiPasswordIssued:
+      deps.config.mode === 'demo'
+        ? (service: { merchantId: string; serviceId: string }, password: string) => {
+            if (service.merchantId === DEMO_MERCHANT_ID && service.serviceId === DEMO_SERVICE_ID) {
+              keepDemoApiPassword(deps.config.dataDir, password);
+            }
+          }
+        : undefined,
   });
 
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
 
   return app;
+}
+
+function gatewayLanding(config: Config) {
+  const demo =
+    config.mode === 'demo'
+      ? [
+          {
+            href: `${config.shop.publicUrl}/`,
+            label: 'Demo shop',
+            note: 'buy something with Alipay+ (demo)',
+          },
+          {
+            href: `${config.sandbox.publicUrl}/sandbox`,
+            label: 'Alipay+ sandbox console',
+            note: 'payments, notifications and faults of the sandbox (demo)',
+          },
+        ]
+      : [];
+  return {
+    title: 'Kessai payment gateway',
+    lead: "Alipay+ for Japanese merchants. Shoppers arrive here from a merchant's checkout form.",
+    links: [
+      {
+        href: '/admin',
+        label: 'Payment management tool',
+        note: 'search, refunds, settings, users, audit log',
+      },
+      ...demo,
+      {
+        href: 'POST /f01/FepBuyInfoReceive.do',
+        label: 'Purchase request (A01-1)',
+        note: "the merchant's checkout form posts here",
+        endpoint: true,
+      },
+      {
+        href: 'POST /api/xmlapi.do',
+        label: 'XML API',
+        note: "refunds and payment inquiries from the merchant's server (Basic auth)",
+        endpoint: true,
+      },
+      { href: '/healthz', label: 'Health check', note: 'answers {"status":"ok"}' },
+      { href: '/metrics', label: 'Metrics', note: 'Prometheus text format' },
+    ],
+  };
 }

@@ -9,6 +9,7 @@ import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
 import {
+  currentDemoApiPassword,
   DEMO_MERCHANT_ID,
   DEMO_SERVICE_ID,
   type DemoCredentials,
@@ -69,7 +70,7 @@ export interface Runtime {
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, components } = options;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, config.mode === 'demo');
   const started: Array<() => Promise<void>> = [];
   const closeAll = async () => {
     for (const stop of started.reverse()) await stop();
@@ -157,7 +158,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           keys,
           logger,
         });
-        await listen(gateway, config.host, config.gateway.port, started);
+        await listen(gateway, config.host, config.gateway.port, 'KESSAI_GATEWAY_PORT', started);
         apps.gateway = gateway;
       }
     }
@@ -176,7 +177,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         clients,
         ...(options.sandboxClock ? { clock: options.sandboxClock } : {}),
       });
-      await listen(sandbox, config.host, config.sandbox.port, started);
+      await listen(sandbox, config.host, config.sandbox.port, 'KESSAI_SANDBOX_PORT', started);
       apps.sandbox = sandbox;
     }
 
@@ -188,11 +189,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         merchantId: DEMO_MERCHANT_ID,
         serviceId: DEMO_SERVICE_ID,
         hashKey: demo.hashKey,
-        apiPassword: demo.apiPassword,
+        apiPassword: () => currentDemoApiPassword(db, config.dataDir, config.demo.apiPassword),
         encoding: 'Shift_JIS',
         clock,
       });
-      await listen(shop, config.host, config.shop.port, started);
+      await listen(shop, config.host, config.shop.port, 'KESSAI_SHOP_PORT', started);
       apps.shop = shop;
     }
 
@@ -203,12 +204,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 }
 
+/** A port another process holds; keeps the `EADDRINUSE` code for callers that retry on it. */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+}
+
 async function listen(
   app: FastifyInstance,
   host: string,
   port: number,
+  setting: string,
   started: Array<() => Promise<void>>,
 ): Promise<void> {
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await app.close();
+    if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+    throw new PortInUseError(
+      `port ${port} on ${host} (${setting}) is already in use — is another Kessai still running? ` +
+        'Stop it, or choose free ports with KESSAI_GATEWAY_PORT, KESSAI_SANDBOX_PORT and KESSAI_SHOP_PORT.',
+    );
+  }
   started.push(() => app.close());
 }

@@ -32,6 +32,8 @@ export const MAGIC_AMOUNTS: ReadonlyArray<{ amount: Yen; scenario: string }> = [
   { amount: yen(5003), scenario: 'No notification from Alipay+; only an inquiry reveals the result' },
   { amount: yen(5004), scenario: 'The Alipay+ notification is sent three times' },
   { amount: yen(5005), scenario: 'The Alipay+ notification arrives 2 minutes late' },
+  { amount: yen(6001), scenario: 'Refunds (on the Orders page) stay pending twice, then succeed' },
+  { amount: yen(6002), scenario: 'Refunds (on the Orders page) are refused by Alipay+ (PROCESS_FAIL)' },
 ];
 
 /** The Link Type limit for `limit_second`: the form stays valid this long after `request_date`. */

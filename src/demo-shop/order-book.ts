@@ -38,6 +38,15 @@ export interface RefundAttempt {
   at: Date;
 }
 
+/** An order's payment as the gateway reports it to an inquiry (MG01-00101-510). */
+export interface PaymentAtGateway {
+  /** `payment_status`: `2` captured, `4` refunded, `5` partially refunded, … */
+  paymentStatus: string;
+  refundedAmount: number;
+  /** Every refund, from any channel (the shop's buttons, the console). */
+  refunds: ReadonlyArray<{ amount: number; status: string; processDate: string }>;
+}
+
 /** What the shop knows of an order's outcome, from the latest A02-1 (`res_result`). */
 export type OrderState = 'awaiting' | 'paid' | 'failed' | 'not-paid';
 

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerFavicon } from '../app/favicon';
 import { type Charset, charsetLabel, encodeText } from '../kernel/charset';
 import { type Clock, systemClock } from '../kernel/clock';
 import { hexDigestsEqual } from '../kernel/hashing';
 import { formatJstCompact } from '../kernel/jst';
 import { chooseOrder, purchaseForm } from './checkout';
-import { OrderBook } from './order-book';
-import { requestRefund } from './refunds';
+import { OrderBook, type PaymentAtGateway } from './order-book';
+import { inquirePayment, type RefundClient, requestRefund } from './refunds';
 import { parseFormBody, readResultForm } from './result-form';
 import {
   CheckoutRedirectPage,
@@ -32,11 +33,17 @@ export interface ShopOptions {
   hashKey: string;
   /** The service's encoding: of the A01-1 post, and of the A02-1/A03-1 the gateway sends back. */
   encoding: 'Shift_JIS' | 'UTF-8';
-  /** The service's XML API password, for the refund buttons; without it they are not offered. */
-  apiPassword?: string | null;
+  /**
+   * The service's XML API password, for the refund buttons and the orders page's inquiries;
+   * without it they are not offered. A function is asked each time (the demo follows a rotation).
+   */
+  apiPassword?: string | null | (() => Promise<string | null>);
   clock?: Clock;
   logger?: boolean;
 }
+
+/** The orders page asks the gateway about this many of the newest orders at most. */
+const INQUIRED_ORDERS = 50;
 
 /** The Link Type's own body limit (A01-1, check 1) is ample for every form the shop receives. */
 const BODY_LIMIT = 64 * 1024;
@@ -75,6 +82,7 @@ export async function buildShopApp(options: ShopOptions): Promise<FastifyInstanc
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  registerFavicon(app, [63, 90, 54]);
 
   app.get('/', (_request, reply) => sendHtml(reply, 200, renderPage(ShopPage({}))));
 
@@ -135,29 +143,50 @@ export async function buildShopApp(options: ShopOptions): Promise<FastifyInstanc
   // The orders page acts for the merchant: its forms carry a token, so another site cannot make
   // this shop refund by posting to it.
   const formToken = randomBytes(16).toString('hex');
-  const refundClient = options.apiPassword
-    ? {
-        gatewayUrl: options.gatewayUrl.replace(/\/+$/, ''),
-        merchantId: options.merchantId,
-        serviceId: options.serviceId,
-        hashKey: options.hashKey,
-        apiPassword: options.apiPassword,
-      }
-    : null;
+  const configured = options.apiPassword ?? null;
+  const apiPassword = typeof configured === 'function' ? configured : async () => configured;
+  const refundClient = async (): Promise<RefundClient | null> => {
+    const password = await apiPassword();
+    return password
+      ? {
+          gatewayUrl: options.gatewayUrl.replace(/\/+$/, ''),
+          merchantId: options.merchantId,
+          serviceId: options.serviceId,
+          hashKey: options.hashKey,
+          apiPassword: password,
+        }
+      : null;
+  };
 
-  app.get('/orders', (_request, reply) =>
-    sendHtml(
+  // The state of each paid order at the gateway — refunds from the console included — comes from
+  // an inquiry (MG01-00101-510), as a merchant's back office would do it.
+  app.get('/orders', async (_request, reply) => {
+    const client = await refundClient();
+    const views = orders.list();
+    const atGateway = new Map<string, PaymentAtGateway>();
+    if (client) {
+      const now = clock.now();
+      const known = views.filter((v) => v.trackingId !== undefined).slice(0, INQUIRED_ORDERS);
+      await Promise.all(
+        known.map(async (v) => {
+          const payment = await inquirePayment(client, v.trackingId!, now);
+          if (payment) atGateway.set(v.orderId, payment);
+        }),
+      );
+    }
+    return sendHtml(
       reply,
       200,
-      renderPage(OrdersPage({ views: orders.list(), refundsEnabled: refundClient !== null, formToken })),
-    ),
-  );
+      renderPage(OrdersPage({ views, atGateway, refundsEnabled: client !== null, formToken })),
+    );
+  });
 
   // A refund of a paid order: full (no amount) or partial; `repeat` re-sends an earlier request as is.
   app.post<{ Params: { orderId: string } }>('/orders/:orderId/refund', async (request, reply) => {
     const body = parseFormBody(rawBody(request), 'utf-8') ?? {};
     const view = orders.view(request.params.orderId);
-    if (!refundClient || !hexDigestsEqual(body.token ?? '', formToken)) {
+    const client = await refundClient();
+    if (!client || !hexDigestsEqual(body.token ?? '', formToken)) {
       return sendHtml(reply, 403, renderPage(MessagePage({ ja: '操作できません', en: 'Not allowed' })));
     }
     if (view.state !== 'paid' || !view.trackingId) {
@@ -175,7 +204,7 @@ export async function buildShopApp(options: ShopOptions): Promise<FastifyInstanc
     }
     const now = clock.now();
     const attempt = await requestRefund(
-      refundClient,
+      client,
       { trackingId: view.trackingId, amount, requestDate: earlier?.requestDate ?? formatJstCompact(now) },
       now,
     );

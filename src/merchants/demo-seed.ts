@@ -83,7 +83,7 @@ export async function seedDemoData(
  * The demo service's XML API password, so the start-up banner can print it: from
  * `KESSAI_DEMO_API_PASSWORD` when set (replacing the stored one at each start), otherwise generated
  * once and kept in `<data dir>/demo-api-password` (mode 0600) beside the generated keys. `null`
- * when someone has since rotated it (the console shows the new one once).
+ * when someone has since rotated it in the console (which shows the new one once).
  */
 export async function demoApiPassword(
   db: Db,
@@ -94,22 +94,45 @@ export async function demoApiPassword(
     await setApiPassword(db, DEMO_MERCHANT_ID, DEMO_SERVICE_ID, configured);
     return configured;
   }
-  const file = join(dataDir, 'demo-api-password');
+  const current = await currentDemoApiPassword(db, dataDir, undefined);
+  if (current !== null) return current;
+  if ((await storedDigest(db)) !== null) return null;
+  const password = await issueApiPassword(db, DEMO_MERCHANT_ID, DEMO_SERVICE_ID);
+  keepDemoApiPassword(dataDir, password);
+  return password;
+}
+
+/**
+ * The demo service's API password as it is now — the configured one or the one kept in the data
+ * folder, whichever the database still accepts — so that the demo shop follows a rotation by
+ * `kessai api-password` without a restart. `null` when neither is current.
+ */
+export async function currentDemoApiPassword(
+  db: Db,
+  dataDir: string,
+  configured: string | undefined,
+): Promise<string | null> {
+  const digest = await storedDigest(db);
+  if (digest === null) return null;
+  const file = join(dataDir, DEMO_API_PASSWORD_FILE);
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  return [configured, kept].find((p) => p !== undefined && apiPasswordDigest(p) === digest) ?? null;
+}
+
+/** Keeps the demo service's password in the data folder, readable by its owner only. */
+export function keepDemoApiPassword(dataDir: string, password: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, DEMO_API_PASSWORD_FILE), `${password}\n`, { mode: 0o600 });
+}
+
+const DEMO_API_PASSWORD_FILE = 'demo-api-password';
+
+async function storedDigest(db: Db): Promise<string | null> {
   const service = await db
     .selectFrom('services')
     .select('api_password_digest')
     .where('merchant_id', '=', DEMO_MERCHANT_ID)
     .where('service_id', '=', DEMO_SERVICE_ID)
-    .executeTakeFirstOrThrow();
-  if (existsSync(file)) {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (service.api_password_digest === apiPasswordDigest(kept)) return kept;
-    if (service.api_password_digest !== null) return null;
-  } else if (service.api_password_digest !== null) {
-    return null;
-  }
-  const password = await issueApiPassword(db, DEMO_MERCHANT_ID, DEMO_SERVICE_ID);
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, `${password}\n`, { mode: 0o600 });
-  return password;
+    .executeTakeFirst();
+  return service?.api_password_digest ?? null;
 }

@@ -53,10 +53,13 @@ export type PayOutcome =
   | { kind: 'failed'; code: string }
   | { kind: 'unknown'; reason: string };
 
+/** A payment that failed at Alipay+, with the wallet the shopper had chosen when it says so. */
+export type FailedResult = { kind: 'failed'; code: string; wallet: string | null };
+
 export type InquiryOutcome =
   | { kind: 'paid'; details: PaidDetails }
   | { kind: 'closed'; code: string }
-  | { kind: 'failed'; code: string }
+  | FailedResult
   | { kind: 'open' }
   | { kind: 'notCreated' }
   | { kind: 'unknown'; reason: string };
@@ -99,7 +102,7 @@ export type RefundProviderOutcome =
 export type NotifiedResult =
   | { kind: 'paid'; details: PaidDetails }
   | { kind: 'closed'; code: string }
-  | { kind: 'failed'; code: string }
+  | FailedResult
   | { kind: 'unknown'; reason: string };
 
 export type WithExchange<T> = { outcome: T; exchange: ProviderExchange };

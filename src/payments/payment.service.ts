@@ -439,7 +439,7 @@ export class PaymentService {
         await this.end(payment, this.closedEnding(await this.reload(payment), cause, result.code));
         return;
       case 'failed':
-        await this.end(payment, this.failedEnding(cause, result.code));
+        await this.end(payment, this.failedEnding(cause, result.code, result.wallet));
         return;
       default:
         return;
@@ -605,13 +605,14 @@ export class PaymentService {
     };
   }
 
-  private failedEnding(cause: string, code: string): Ending {
+  /** `wallet`: the one the shopper chose before it failed, when Alipay+ says (the console shows it). */
+  private failedEnding(cause: string, code: string, wallet: string | null = null): Ending {
     return {
       to: 'FAILED',
       cause,
       resultCode: code,
       notice: { result: 'NG', errCode: ERR_FAILED },
-      set: { result_code: code },
+      set: { result_code: code, ...(wallet ? { wallet } : {}) },
     };
   }
 

@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerFavicon } from '../app/favicon';
+import { renderLandingPage } from '../app/landing-page';
 import { type Clock, OffsetClock } from '../kernel/clock';
 import { loadPrivateKey, loadPublicKey } from '../kernel/rsa';
 import { apiRoutes } from './api-routes';
@@ -33,6 +35,28 @@ export interface SandboxOptions {
   /** Overrides of the reference rates JPY → wallet currency, e.g. { PHP: '0.3871' }. */
   fxRates?: Partial<Record<string, string>>;
 }
+
+const SANDBOX_LANDING = renderLandingPage({
+  title: 'Alipay+ sandbox',
+  lead: 'A stand-in for Alipay+: its API, the cashier and wallet pages shoppers see, and a console.',
+  links: [
+    {
+      href: '/sandbox',
+      label: 'Sandbox console',
+      note: 'orders, notifications, API calls, faults, the clock',
+    },
+    { href: '/sandbox/v1/public-key', label: 'Public key', note: "the sandbox's RSA public key (PEM)" },
+    { href: '/sandbox/v1/faults', label: 'Faults', note: 'the injected faults (control API, JSON)' },
+    { href: '/sandbox/v1/clock', label: 'Clock', note: "the sandbox's clock offset (control API, JSON)" },
+    {
+      href: 'POST /aps/api/v1/payments/pay',
+      label: 'Alipay+ API',
+      note: 'pay, inquiryPayment, cancelPayment, refund — signed JSON, as the real Alipay+',
+      endpoint: true,
+    },
+    { href: '/healthz', label: 'Health check', note: 'answers {"status":"ok"}' },
+  ],
+});
 
 /**
  * The Alipay+ sandbox (sandbox.md): API, shopper pages, console and control API on one Fastify
@@ -85,6 +109,8 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
     });
 
     app.get('/healthz', async () => ({ status: 'ok' }));
+    registerFavicon(app, [22, 119, 255]);
+    app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(SANDBOX_LANDING));
     await app.register(async (scope) =>
       apiRoutes(scope, { service, signer, faults, store, clock, closing: closing.signal }),
     );

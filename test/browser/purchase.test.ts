@@ -58,11 +58,13 @@ describe('purchase in a browser', () => {
     await page.goto(`${stack.shopUrl}/orders`);
     await page.fill('.refund-amount', '500');
     await page.click('button.refund-partial');
-    await page.waitForSelector('.refund[data-refund-result="OK"]');
+    await page.waitForSelector('.refund[data-refund-status="SUCCEEDED"]');
+    await expect(page.locator('[data-state="partially-refunded"]').count()).resolves.toBe(1);
     await page.click('button.refund-full');
     await page.waitForFunction(
-      () => document.querySelectorAll('.refund[data-refund-result="OK"]').length === 2,
+      () => document.querySelectorAll('.refund[data-refund-status="SUCCEEDED"]').length === 2,
     );
+    await expect(page.locator('[data-state="refunded"]').count()).resolves.toBe(1);
     await expect(page.locator('button.refund-full').count()).resolves.toBe(0);
     await screenshot(page, '08-shop-orders-refunded');
     const refunded = await stack.database.db

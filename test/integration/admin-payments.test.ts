@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstLocalValue } from '../../src/admin/payment-search';
 import { jstDate } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
-import { type Stack, startStack } from '../support/stack';
+import { eventually, type Stack, simulatePay, startStack } from '../support/stack';
 import {
   buyCaptured,
   ConsoleClient,
@@ -151,7 +151,7 @@ for (const dialect of DIALECTS) {
       expect(utf8.status).toBe(200);
       expect(utf8.headers.get('content-type')).toBe('text/csv; charset=UTF-8');
       expect(utf8.headers.get('content-disposition')).toMatch(
-        /^attachment; filename="payments-\d{14}\.csv"$/,
+        /^attachment; filename="payments-\d{14}-utf8\.csv"$/,
       );
       expect(utf8.headers.get('content-length')).toBeNull();
       const bytes = Buffer.from(await utf8.arrayBuffer());
@@ -180,6 +180,46 @@ for (const dialect of DIALECTS) {
         .where('action', '=', 'payments.csv')
         .execute();
       expect(audit.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('names the UTF-8 and the Shift_JIS downloads apart', async () => {
+      const query = q({ from: jstLocalValue(new Date(Date.now() - DAY)) });
+      const sjis = await admin.fetch(`/admin/payments.csv?${query}&encoding=sjis`);
+      expect(sjis.headers.get('content-disposition')).toMatch(
+        /^attachment; filename="payments-\d{14}-sjis\.csv"$/,
+      );
+      await sjis.arrayBuffer();
+    });
+
+    it('lists a failed payment with the wallet the shopper chose, on screen and in the CSV', async () => {
+      const fields = stack.purchaseFields({ amount: '1200' });
+      const response = await stack.postPurchase(fields);
+      const cashierUrl = response.headers.get('location')!;
+      expect((await simulatePay(stack, { cashierUrl, wallet: 'DANA', user: 'nofunds' })).status).toBe('FAIL');
+      await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'FAILED');
+      expect((await stack.payment({ orderId: fields.order_id! })).wallet).toBe('DANA');
+      const query = q({ from: jstLocalValue(new Date(Date.now() - DAY)), order_id: fields.order_id! });
+      const list = await admin.page(`/admin/payments?${query}`);
+      expect(resultsOf(list.html)).toContain('DANA');
+      const csv = await (await admin.fetch(`/admin/payments.csv?${query}`)).text();
+      expect(csv.split('\r\n')[1]).toContain('DANA');
+    });
+
+    it('labels the detail rows in words, not protocol names, and shows a viewer no empty actions card', async () => {
+      const payment = paymentRow({
+        details: JSON.stringify([{ dtl_rowno: '1', dtl_item_name: '抹茶', dtl_amount: '1500' }]),
+      });
+      await stack.database.db.insertInto('payments').values(payment).execute();
+      const page = await admin.page(`/admin/payments/${payment.tracking_id}`);
+      expect(page.html).toContain('<th scope="col" title="dtl_item_name">商品名</th>');
+      expect(page.html).not.toContain('>dtl_item_name<');
+      expect(page.html).toContain('id="actions"');
+      const viewer = new ConsoleClient(stack.gatewayUrl);
+      expect((await viewer.signIn(users.viewer, TEST_PASSWORD)).status).toBe(303);
+      const seen = await viewer.page(`/admin/payments/${payment.tracking_id}`);
+      expect(seen.status).toBe(200);
+      expect(seen.html).not.toContain('id="actions"');
+      expect(seen.html).toContain(payment.order_id);
     });
 
     it('shows the billing information: basic tab, then history, notifications and Alipay+ messages', async () => {

@@ -9,6 +9,7 @@ import { DEMO_PASSWORDS_FILE, seedDemoUsers } from '../../src/admin/user.service
 import { openDatabase } from '../../src/db/connection';
 import type { Database } from '../../src/db/database';
 import { verifyApiPassword } from '../../src/merchants/api-password';
+import { currentDemoApiPassword } from '../../src/merchants/demo-seed';
 import { DIALECTS } from '../support/databases';
 import { type Stack, startStack, TEST_HASH_KEY } from '../support/stack';
 import { ConsoleClient, resultsOf, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
@@ -173,6 +174,10 @@ for (const dialect of DIALECTS) {
       expect(verifyApiPassword(await service(), password)).toBe(true);
       expect((await admin.page('/admin/settings')).html).not.toContain(password);
       expect((await audit('api-password.reset')).map((r) => r.actor_email)).toEqual([users.admin]);
+      // In the demo the demo shop follows the reset: it reads the password kept in the data folder.
+      expect(await currentDemoApiPassword(stack.database.db, stack.runtime.config.dataDir, undefined)).toBe(
+        password,
+      );
     });
 
     it('lets a merchant admin add, reset and disable their people, not operators or themselves', async () => {

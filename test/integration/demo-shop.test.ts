@@ -118,7 +118,7 @@ describe('demo shop checkout', () => {
     expect(response.body).toContain('抹茶セット');
     expect(response.body).toContain('¥1,500');
     expect(response.body).toContain('name="custom_amount"');
-    for (const amount of ['4001', '5001', '5002', '5003', '5004', '5005']) {
+    for (const amount of ['4001', '5001', '5002', '5003', '5004', '5005', '6001', '6002']) {
       expect(response.body).toContain(`name="magic_amount" value="${amount}"`);
     }
   });
@@ -128,6 +128,8 @@ describe('demo shop checkout', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/html; charset=Shift_JIS');
     expect(response.rawPayload.includes(iconv.encode('抹茶セット', 'cp932'))).toBe(true);
+    // The amount as on every other page, with the yen sign Shift_JIS has (full-width).
+    expect(response.rawPayload.includes(iconv.encode('￥1,500', 'cp932'))).toBe(true);
     expect(action).toBe('http://localhost:8080/f01/FepBuyInfoReceive.do');
     expect(acceptCharset).toBe('Shift_JIS');
 

@@ -246,6 +246,34 @@ for (const dialect of DIALECTS) {
       expect(await refundRows(payment)).toHaveLength(1);
     });
 
+    it('audits each refund once, whatever the replays, and each refusal, like the console', async () => {
+      const payment = await capturedPayment(stack);
+      const requestDate = formatJstCompact(stack.clock.now());
+      const first = await refund(payment, { amount: '400', requestDate });
+      await refund(payment, { amount: '400', requestDate });
+      const refused = await refund(payment, { amount: '5000' });
+      expect(refused.res_result).toBe('NG');
+      const rows = await stack.database.db
+        .selectFrom('admin_audit')
+        .selectAll()
+        .where('target', '=', payment.tracking_id)
+        .orderBy('id')
+        .execute();
+      expect(rows.map((r) => [r.action, r.actor_email, r.merchant_id, r.ip])).toEqual([
+        ['refund', 'xml-api:30000001', '30000', '127.0.0.1'],
+        ['refund.refused', 'xml-api:30000001', '30000', '127.0.0.1'],
+      ]);
+      expect(JSON.parse(rows[0]!.detail)).toEqual({
+        channel: 'XML_API',
+        kind: 'partial',
+        refundId: first.res_sps_transaction_id,
+        amount: 400,
+        status: 'SUCCEEDED',
+        resultCode: 'SUCCESS',
+      });
+      expect(JSON.parse(rows[1]!.detail)).toMatchObject({ code: 'REFUND_EXCEEDS_REMAINING', amount: 5000 });
+    });
+
     it('answers the replay of a refund even after an inquiry with the same hash', async () => {
       const payment = await capturedPayment(stack);
       const fields = input(payment, { limitSecond: '300' });

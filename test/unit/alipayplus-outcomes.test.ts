@@ -68,6 +68,7 @@ describe('Alipay+ outcome mapping (one per API)', () => {
       {
         kind: 'failed',
         code: 'RISK_REJECT',
+        wallet: null,
       },
     );
     expect(
@@ -99,6 +100,10 @@ describe('Alipay+ outcome mapping (one per API)', () => {
     );
     expect(mapNotification({ paymentResult: result('F', 'ORDER_IS_CLOSED') }).kind).toBe('closed');
     expect(mapNotification({ paymentResult: result('F', 'USER_BALANCE_NOT_ENOUGH') }).kind).toBe('failed');
+    // The wallet the shopper chose is kept for a failure too: the console lists it.
+    expect(
+      mapNotification({ paymentResult: result('F', 'USER_BALANCE_NOT_ENOUGH'), walletBrandName: 'DANA' }),
+    ).toEqual({ kind: 'failed', code: 'USER_BALANCE_NOT_ENOUGH', wallet: 'DANA' });
     expect(mapNotification({ paymentResult: result('U', 'PAYMENT_IN_PROCESS') }).kind).toBe('unknown');
     expect(mapNotification({}).kind).toBe('unknown');
   });

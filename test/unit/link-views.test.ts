@@ -54,10 +54,11 @@ describe('page language', () => {
 });
 
 describe('hosted pages', () => {
-  it('shows the order and one [Alipay+] method on the selection screen, escaping the item name', () => {
+  it('shows the order with its order id and one branded [Alipay+] method on the selection screen, escaping the item name', () => {
     const html = renderSelectionPage({
       token: TOKEN,
       merchantName: 'Kessai デモショップ',
+      orderId: 'DEMO-20260101-ABC',
       itemName: '<script>alert(1)</script>抹茶',
       amount: yen(1500),
       lang: 'ja',
@@ -71,6 +72,8 @@ describe('hosted pages', () => {
     expect(html).toContain(`<form method="post" action="/f01/payments/${TOKEN}/cancel">`);
     expect(html.match(/<button/g)).toHaveLength(2);
     expect(html).toContain('[Alipay+]');
+    expect(html).toContain('<dd class="code" id="order-id">DEMO-20260101-ABC</dd>');
+    expect(html).toContain('<svg class="mark"');
     expect(html).not.toMatch(/ALIPAY_CN|GCash|Kakao/);
     for (const language of LANGUAGES) expect(html).toContain(`href="?lang=${language}"`);
     expect(html).toContain('aria-current="true"');
@@ -81,6 +84,7 @@ describe('hosted pages', () => {
     const html = renderSelectionPage({
       token: TOKEN,
       merchantName: 'S',
+      orderId: 'O-1',
       itemName: '',
       amount: yen(1),
       lang: 'th',

@@ -88,7 +88,7 @@ describe('comparing a payment with Alipay+', () => {
 
   it('takes failed, closed and never created alike as "not charged"', () => {
     for (const outcome of [
-      { kind: 'failed', code: 'RISK_REJECT' },
+      { kind: 'failed', code: 'RISK_REJECT', wallet: null },
       { kind: 'closed', code: 'ORDER_IS_CLOSED' },
       { kind: 'notCreated' },
     ] as const) {

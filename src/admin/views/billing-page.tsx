@@ -96,7 +96,13 @@ function RefundActions(props: BillingPageProps): VNode | null {
               {b.refundAll(yenText(remaining))}
             </button>
           </form>
-          <form method="post" action={action} data-confirm={b.partialConfirm} class="actions">
+          <form
+            method="post"
+            action={action}
+            data-confirm={b.partialConfirm}
+            data-amount-invalid={b.refuseAmount}
+            class="actions"
+          >
             <CsrfField page={page} />
             <input type="hidden" name="kind" value="partial" />
             <input type="hidden" name="nonce" value={props.refundNonce} />
@@ -202,7 +208,9 @@ function BasicTab(props: BillingPageProps): VNode {
             <thead>
               <tr>
                 {DETAIL_FIELDS.map((f) => (
-                  <th scope="col">{f}</th>
+                  <th scope="col" title={f}>
+                    {b.detailColumns[f]}
+                  </th>
                 ))}
               </tr>
             </thead>
@@ -371,7 +379,8 @@ export function BillingPage(props: BillingPageProps): VNode {
       {props.notices.map((n) => (
         <Notice kind={n.kind}>{n.text}</Notice>
       ))}
-      <Actions {...props} />
+      {/* A viewer may act on nothing: no empty card. */}
+      {(props.canRefund || props.canResend) && <Actions {...props} />}
       <ul class="tabs" aria-label={b.tabs}>
         <li>
           <a href={`${base}?tab=basic`} aria-current={tab === 'basic' ? 'page' : undefined}>

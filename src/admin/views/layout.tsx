@@ -100,17 +100,20 @@ details{margin:.25rem 0}
 
 /**
  * A form (or its submit button) with `data-confirm` asks first; `{amount}` in the question is the
- * form's amount field as yen. `data-confirm-changed` asks only when a radio or checkbox marked
+ * form's amount field as yen, read as the server reads it (`parseRefundAmount`): an amount it would
+ * refuse is not asked about but marked invalid with the form's `data-amount-invalid` text. `data-confirm-changed` asks only when a radio or checkbox marked
  * `data-initial` differs from how the page showed it. A submitted form's buttons are disabled so
  * a double click sends it once (and enabled again when the page is shown from the history).
  */
 const SCRIPT = `document.addEventListener('submit',function(e){var f=e.target,b=e.submitter;
 var q=(b&&b.getAttribute('data-confirm'))||f.getAttribute('data-confirm');var c=f.getAttribute('data-confirm-changed');
 if(!q&&c){f.querySelectorAll('[data-initial]').forEach(function(i){if(i.checked!==(i.getAttribute('data-initial')==='checked'))q=c;});}
-if(q){var a=f.querySelector('[name=amount]');if(a){var n=Number(String(a.value).replace(/[,\\s¥￥]/g,''));
-q=q.split('{amount}').join(isFinite(n)&&a.value!==''?'¥'+n.toLocaleString('en-US'):a.value);}
+if(q){var a=f.querySelector('[name=amount]');if(a){var v=String(a.value).normalize('NFKC').replace(/[,\\s¥円]/g,'');
+if(!/^\\d{1,7}$/.test(v)||Number(v)<1){e.preventDefault();a.setCustomValidity(f.getAttribute('data-amount-invalid')||'?');a.reportValidity();return;}
+q=q.split('{amount}').join('¥'+Number(v).toLocaleString('en-US'));}
 if(!window.confirm(q)){e.preventDefault();return;}}
 setTimeout(function(){f.querySelectorAll('button').forEach(function(x){x.disabled=true;});},0);});
+document.addEventListener('input',function(e){if(e.target.setCustomValidity)e.target.setCustomValidity('');});
 window.addEventListener('pageshow',function(){document.querySelectorAll('button:disabled').forEach(function(x){x.disabled=false;});});`;
 
 export function Layout(props: {

@@ -22,6 +22,9 @@ export const LANGUAGE_NAMES: Record<Language, string> = {
 export interface PageTexts {
   selectTitle: string;
   shop: string;
+  orderId: string;
+  /** The footer of the selection screen: whose page this is. */
+  providedBy: string;
   item: string;
   amount: string;
   paymentMethod: string;
@@ -41,6 +44,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   ja: {
     selectTitle: 'お支払い方法の選択',
     shop: 'ショップ',
+    orderId: '注文番号',
+    providedBy: 'このページは決済代行 Kessai が提供しています。',
     item: '商品',
     amount: 'お支払い金額',
     paymentMethod: 'お支払い方法',
@@ -58,6 +63,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   en: {
     selectTitle: 'Choose how to pay',
     shop: 'Shop',
+    orderId: 'Order number',
+    providedBy: "This payment page is provided by Kessai, the shop's payment service.",
     item: 'Item',
     amount: 'Amount',
     paymentMethod: 'Payment method',
@@ -75,6 +82,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   'zh-CN': {
     selectTitle: '选择支付方式',
     shop: '商户',
+    orderId: '订单号',
+    providedBy: '此支付页面由店铺的支付服务商 Kessai 提供。',
     item: '商品',
     amount: '支付金额',
     paymentMethod: '支付方式',
@@ -92,6 +101,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   'zh-TW': {
     selectTitle: '選擇付款方式',
     shop: '商店',
+    orderId: '訂單編號',
+    providedBy: '此付款頁面由商店的支付服務商 Kessai 提供。',
     item: '商品',
     amount: '付款金額',
     paymentMethod: '付款方式',
@@ -109,6 +120,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   ko: {
     selectTitle: '결제 수단 선택',
     shop: '상점',
+    orderId: '주문 번호',
+    providedBy: '이 결제 페이지는 상점의 결제 대행사 Kessai가 제공합니다.',
     item: '상품',
     amount: '결제 금액',
     paymentMethod: '결제 수단',
@@ -126,6 +139,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   th: {
     selectTitle: 'เลือกวิธีชำระเงิน',
     shop: 'ร้านค้า',
+    orderId: 'หมายเลขคำสั่งซื้อ',
+    providedBy: 'หน้าชำระเงินนี้ให้บริการโดย Kessai ผู้ให้บริการชำระเงินของร้านค้า',
     item: 'สินค้า',
     amount: 'ยอดชำระ',
     paymentMethod: 'วิธีชำระเงิน',
@@ -143,6 +158,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   id: {
     selectTitle: 'Pilih metode pembayaran',
     shop: 'Toko',
+    orderId: 'Nomor pesanan',
+    providedBy: 'Halaman pembayaran ini disediakan oleh Kessai, layanan pembayaran toko.',
     item: 'Barang',
     amount: 'Jumlah pembayaran',
     paymentMethod: 'Metode pembayaran',
@@ -160,6 +177,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   ms: {
     selectTitle: 'Pilih kaedah pembayaran',
     shop: 'Kedai',
+    orderId: 'Nombor pesanan',
+    providedBy: 'Halaman pembayaran ini disediakan oleh Kessai, perkhidmatan pembayaran kedai.',
     item: 'Item',
     amount: 'Jumlah bayaran',
     paymentMethod: 'Kaedah pembayaran',
@@ -177,6 +196,8 @@ export const TEXTS: Record<Language, PageTexts> = {
   fil: {
     selectTitle: 'Pumili ng paraan ng pagbabayad',
     shop: 'Tindahan',
+    orderId: 'Order number',
+    providedBy: 'Ang pahinang ito ay mula sa Kessai, ang payment service ng tindahan.',
     item: 'Item',
     amount: 'Halagang babayaran',
     paymentMethod: 'Paraan ng pagbabayad',

@@ -224,6 +224,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           token: payment.token,
           lang: languageOf(request),
           merchantName: found?.merchant.display_name ?? '',
+          orderId: payment.order_id,
           itemName: payment.item_name || payment.item_id,
           amount: payment.amount as Yen,
           nonce: nonceOf(request),

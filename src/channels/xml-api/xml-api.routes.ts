@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
+import { writeAudit } from '../../admin/audit.repository';
 import type { Database, ServiceRow } from '../../db/database';
 import type { Clock } from '../../kernel/clock';
 import { DomainError } from '../../kernel/errors';
@@ -95,7 +96,7 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
       if (!isWithinValidity(fields, now)) throw new RequestRefused(xmlErrorCode('expired', 'request_date'));
       const answer =
         parsed.functionId === REFUND_FUNCTION
-          ? await refund(service, fields, now)
+          ? await refund(service, fields, now, request.ip)
           : await inquire(service, fields, now);
       return sendXml(reply, 200, answer);
     } catch (error) {
@@ -123,7 +124,12 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
     return payment;
   }
 
-  async function refund(service: ServiceRow, fields: XmlRequestFields, now: Date): Promise<Buffer> {
+  async function refund(
+    service: ServiceRow,
+    fields: XmlRequestFields,
+    now: Date,
+    ip: string,
+  ): Promise<Buffer> {
     const replayKey = refundReplayKey(fields);
     // A replay of an existing refund makes nothing new, so it is answered even when an inquiry
     // carried the same hash since; only a new refund with an inquiry's hash is refused.
@@ -134,17 +140,49 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
       throw new RequestRefused(xmlErrorCode('duplicateHash', 'sps_hashcode'));
     }
     await ownedPayment(fields);
-    const outcome = await refunds.refund({
-      merchantId: fields.merchantId,
-      serviceId: fields.serviceId,
-      trackingId: fields.trackingId,
-      amount: fields.amount,
-      channel: 'XML_API',
-      requestedBy: `xml-api:${fields.merchantId}${fields.serviceId}`,
-      replayKey,
-      processingDatetime: fields.processingDatetime,
-    });
-    return refundResponse(outcome, clock.now());
+    const requestedBy = `xml-api:${fields.merchantId}${fields.serviceId}`;
+    const kind = fields.amount === null ? 'full' : 'partial';
+    // Audited like the console's refunds (admin.md, audit log): who — the API user —, what, from where.
+    const audit = (action: string, detail: Record<string, unknown>) =>
+      writeAudit(db, {
+        at: clock.now(),
+        actorUserId: null,
+        actorEmail: requestedBy,
+        merchantId: fields.merchantId,
+        action,
+        target: fields.trackingId,
+        detail: { channel: 'XML_API', kind, ...detail },
+        ip,
+      });
+    try {
+      const outcome = await refunds.refund({
+        merchantId: fields.merchantId,
+        serviceId: fields.serviceId,
+        trackingId: fields.trackingId,
+        amount: fields.amount,
+        channel: 'XML_API',
+        requestedBy,
+        replayKey,
+        processingDatetime: fields.processingDatetime,
+      });
+      // A replay makes no new refund: the first request was audited.
+      if (!outcome.replayed) {
+        await audit('refund', {
+          refundId: outcome.refund.refundId,
+          amount: outcome.refund.amount,
+          status: outcome.refund.status,
+          resultCode: outcome.refund.resultCode,
+        });
+      }
+      return refundResponse(outcome, clock.now());
+    } catch (error) {
+      if (error instanceof DomainError) {
+        await audit('refund.refused', { amount: fields.amount ?? '', code: error.code });
+      } else {
+        await audit('refund.error', { amount: fields.amount ?? '' });
+      }
+      throw error;
+    }
   }
 
   async function inquire(service: ServiceRow, fields: XmlRequestFields, now: Date): Promise<Buffer> {

@@ -22,7 +22,8 @@ export function langOf(text: unknown): Lang {
 const en = {
   cashier: 'Alipay+ checkout',
   merchant: 'Merchant',
-  order: 'Order',
+  order: 'Item',
+  reference: 'Reference',
   amount: 'Amount',
   payBefore: 'Pay before',
   chooseWallet: 'Choose your wallet',
@@ -68,7 +69,8 @@ type Messages = Record<MessageKey, string>;
 const zhCN: Messages = {
   cashier: 'Alipay+ 收银台',
   merchant: '商户',
-  order: '订单',
+  order: '商品',
+  reference: '参考编号',
   amount: '金额',
   payBefore: '请在此时间前支付',
   chooseWallet: '选择您的钱包',
@@ -111,7 +113,8 @@ const zhCN: Messages = {
 const zhTW: Messages = {
   cashier: 'Alipay+ 收銀台',
   merchant: '商戶',
-  order: '訂單',
+  order: '商品',
+  reference: '參考編號',
   amount: '金額',
   payBefore: '請在此時間前付款',
   chooseWallet: '選擇您的錢包',
@@ -154,7 +157,8 @@ const zhTW: Messages = {
 const ko: Messages = {
   cashier: 'Alipay+ 결제',
   merchant: '가맹점',
-  order: '주문',
+  order: '상품',
+  reference: '참조 번호',
   amount: '금액',
   payBefore: '결제 기한',
   chooseWallet: '지갑을 선택하세요',
@@ -197,7 +201,8 @@ const ko: Messages = {
 const th: Messages = {
   cashier: 'ชำระเงิน Alipay+',
   merchant: 'ร้านค้า',
-  order: 'คำสั่งซื้อ',
+  order: 'สินค้า',
+  reference: 'หมายเลขอ้างอิง',
   amount: 'จำนวนเงิน',
   payBefore: 'ชำระก่อน',
   chooseWallet: 'เลือกวอลเล็ตของคุณ',
@@ -240,7 +245,8 @@ const th: Messages = {
 const id: Messages = {
   cashier: 'Pembayaran Alipay+',
   merchant: 'Merchant',
-  order: 'Pesanan',
+  order: 'Barang',
+  reference: 'No. referensi',
   amount: 'Jumlah',
   payBefore: 'Bayar sebelum',
   chooseWallet: 'Pilih dompet Anda',
@@ -283,7 +289,8 @@ const id: Messages = {
 const ms: Messages = {
   cashier: 'Pembayaran Alipay+',
   merchant: 'Peniaga',
-  order: 'Pesanan',
+  order: 'Barang',
+  reference: 'No. rujukan',
   amount: 'Jumlah',
   payBefore: 'Bayar sebelum',
   chooseWallet: 'Pilih dompet anda',
@@ -326,7 +333,8 @@ const ms: Messages = {
 const fil: Messages = {
   cashier: 'Alipay+ checkout',
   merchant: 'Merchant',
-  order: 'Order',
+  order: 'Item',
+  reference: 'Reference no.',
   amount: 'Halaga',
   payBefore: 'Magbayad bago ang',
   chooseWallet: 'Piliin ang iyong wallet',

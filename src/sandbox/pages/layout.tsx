@@ -6,9 +6,10 @@ const CSS = `
 *{box-sizing:border-box}
 body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;background:#f3f6fb;color:#1b2430}
 header{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;justify-content:space-between;padding:.6rem 1rem;background:#1677ff;color:#fff}
-header .brand{font-weight:700}
+header .brand{font-weight:700;white-space:nowrap}
 header small{font-weight:400;opacity:.85;margin-left:.3rem}
-nav.langs a{color:#fff;margin-left:.6rem;font-size:.85rem;text-decoration:none;opacity:.8}
+nav.langs{display:flex;flex-wrap:wrap;gap:.1rem .6rem}
+nav.langs a{color:#fff;font-size:.85rem;text-decoration:none;opacity:.8;white-space:nowrap}
 nav.langs a[aria-current="true"]{opacity:1;text-decoration:underline}
 main{max-width:44rem;margin:1.5rem auto;padding:0 1rem}
 main.wide{max-width:none}
@@ -17,7 +18,9 @@ h1{font-size:1.3rem;margin:.2rem 0 1rem}
 h2{font-size:1.05rem;margin:.2rem 0 .7rem}
 dl.summary{display:grid;grid-template-columns:auto 1fr;gap:.3rem 1rem;margin:0}
 dl.summary dt{color:#5b6778}
-.big{font-size:1.6rem;font-weight:700}
+dl.summary dd{margin:0;word-break:keep-all;overflow-wrap:anywhere}
+@media (max-width:30rem){dl.summary{grid-template-columns:1fr;gap:0}dl.summary dd{margin-bottom:.5rem}}
+.big{font-size:1.6rem;font-weight:700;white-space:nowrap}
 .wallets{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.6rem}
 a.wallet{display:flex;gap:.6rem;align-items:center;padding:.6rem;border:1px solid #d5dce6;border-radius:.5rem;color:inherit;text-decoration:none;background:#fff}
 a.wallet:hover{border-color:#1677ff}

@@ -29,8 +29,13 @@ function OrderSummary({ order, view, quote }: { order: Order; view: View; quote?
       <dl class="summary">
         <dt>{t('merchant')}</dt>
         <dd id="merchant-name">{order.merchant_display_name}</dd>
+        {/* orderDescription: what the merchant sold; referenceOrderId: the acquirer's order reference. */}
         <dt>{t('order')}</dt>
         <dd>{order.order_description}</dd>
+        <dt>{t('reference')}</dt>
+        <dd id="reference-order-id" class="ref">
+          {order.reference_order_id}
+        </dd>
         <dt>{t('amount')}</dt>
         <dd class="big" id="amount-jpy">
           {formatYen(yen(order.amount))}

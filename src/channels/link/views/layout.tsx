@@ -23,7 +23,15 @@ button{width:100%;min-height:3rem;padding:.5rem 1rem;border-radius:.5rem;font:in
 .secondary{background:#fff;color:#1b1d21;border:1px solid #7b818c}
 a{color:#0a58ca}
 :focus-visible{outline:3px solid #f0a000;outline-offset:2px}
+.method{display:flex;align-items:center;gap:.75rem;text-align:left}
+.method .mark{flex:none;border-radius:.5rem}
+.method-name{flex:1;font-size:1.125rem;letter-spacing:.01em}
+.chevron{font-size:1.5rem;line-height:1;opacity:.8}
+button.primary:has(.method){background:#fff;color:#1b1d21;border:2px solid #1677ff;min-height:4rem;padding:.5rem .75rem;box-shadow:0 1px 2px rgba(22,119,255,.15)}
+button.primary:has(.method):hover{background:#f0f6ff}
+.provided{font-size:.8125rem;color:#50555e;margin:1rem 0 0;padding-top:.75rem;border-top:1px solid #e6e8ec}
 .lang ul{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:1.5rem 0 0;padding:0;font-size:.875rem}
+.lang a{white-space:nowrap}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 .en{color:#3d4149}`;
 

@@ -9,6 +9,8 @@ import { Layout, PaymentAction, renderDocument } from './layout';
 export interface SelectionPageProps {
   token: string;
   merchantName: string;
+  /** The merchant's order id, so the shopper can match the payment to the order. */
+  orderId: string;
   itemName: string;
   amount: Yen;
   lang: Language;
@@ -23,6 +25,10 @@ export function renderSelectionPage(props: SelectionPageProps): string {
       <dl>
         <dt>{t.shop}</dt>
         <dd>{props.merchantName}</dd>
+        <dt>{t.orderId}</dt>
+        <dd class="code" id="order-id">
+          {props.orderId}
+        </dd>
         {props.itemName === '' ? null : (
           <>
             <dt>{t.item}</dt>
@@ -35,11 +41,18 @@ export function renderSelectionPage(props: SelectionPageProps): string {
       <h2>{t.paymentMethod}</h2>
       <p>{t.alipayHint}</p>
       <PaymentAction token={props.token} action="alipayplus">
-        [Alipay+]
+        <span class="method">
+          <AlipayPlusMark />
+          <span class="method-name">[Alipay+]</span>
+          <span class="chevron" aria-hidden="true">
+            ›
+          </span>
+        </span>
       </PaymentAction>
       <PaymentAction token={props.token} action="cancel">
         {t.returnToShop}
       </PaymentAction>
+      <p class="provided">{t.providedBy}</p>
       <nav class="lang" aria-label={t.language}>
         <ul>
           {LANGUAGES.map((language) => (
@@ -57,5 +70,25 @@ export function renderSelectionPage(props: SelectionPageProps): string {
         </ul>
       </nav>
     </Layout>,
+  );
+}
+
+/** A plain mark for the one method (inline, so the strict CSP needs no image source). */
+function AlipayPlusMark() {
+  return (
+    <svg class="mark" viewBox="0 0 40 40" width="40" height="40" aria-hidden="true">
+      <rect width="40" height="40" rx="9" fill="#1677ff" />
+      <text
+        x="20"
+        y="26"
+        text-anchor="middle"
+        font-family="system-ui,sans-serif"
+        font-size="16"
+        font-weight="700"
+        fill="#fff"
+      >
+        A+
+      </text>
+    </svg>
   );
 }
