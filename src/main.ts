@@ -7,6 +7,7 @@ import type { Database } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { issueApiPassword } from './merchants/api-password';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID } from './merchants/demo-seed';
+import { registerSettlementCommands } from './settlement/settlement-cli';
 
 /**
  * The `kessai` command (configuration.md, Commands). `start` is the all-in-one demo; the others
@@ -134,6 +135,7 @@ program
   });
 
 registerAdminCommands(program, { open: openMigrated });
+registerSettlementCommands(program, { withDatabase: (work) => withDatabase((db) => work(db)) });
 
 try {
   await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ export const DOMAIN_ERROR_CODES = [
   'INVALID_AMOUNT',
   'PROVIDER_UNAVAILABLE',
   'CONFLICT',
+  'INVALID_FEE_SETTING',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
