@@ -13,6 +13,7 @@ export const DOMAIN_ERROR_CODES = [
   'PROVIDER_UNAVAILABLE',
   'CONFLICT',
   'INVALID_FEE_SETTING',
+  'INVALID_PAYOUT_TERMS',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

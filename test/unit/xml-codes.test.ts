@@ -41,6 +41,7 @@ describe('XML API error codes', () => {
       PROVIDER_UNAVAILABLE: '99990999',
       CONFLICT: '99990999',
       INVALID_FEE_SETTING: '51007999',
+      INVALID_PAYOUT_TERMS: '51007999',
     });
   });
 
