@@ -75,32 +75,76 @@ async function openMerchantAccount(db: Db, merchantId: string, at: Date): Promis
     .execute();
 }
 
-async function insertEntry(
-  db: Db,
-  entry: NewEntry & { reversesEntryId: number | null },
-  lines: readonly LedgerLine[],
-): Promise<number> {
+function entryRow(entry: NewEntry, reversesEntryId: number | null) {
+  return {
+    kind: entry.kind,
+    source_key: entry.sourceKey,
+    merchant_id: entry.merchantId,
+    tracking_id: entry.trackingId ?? null,
+    refund_id: entry.refundId ?? null,
+    reverses_entry_id: reversesEntryId,
+    business_date: jstDate(entry.at),
+    memo: entry.memo,
+    posted_at: entry.at.getTime(),
+  };
+}
+
+function lineRows(entryId: number, lines: readonly LedgerLine[]) {
+  return lines.map((l) => ({ entry_id: entryId, account_id: l.account, amount: l.amount }));
+}
+
+async function insertEntry(db: Db, entry: NewEntry, reversesEntryId: number | null): Promise<number> {
+  const lines = checkedLines(entry);
   if (entry.merchantId !== null) await openMerchantAccount(db, entry.merchantId, entry.at);
   const { entry_id } = await db
     .insertInto('ledger_entries')
-    .values({
-      kind: entry.kind,
-      source_key: entry.sourceKey,
-      merchant_id: entry.merchantId,
-      tracking_id: entry.trackingId ?? null,
-      refund_id: entry.refundId ?? null,
-      reverses_entry_id: entry.reversesEntryId,
-      business_date: jstDate(entry.at),
-      memo: entry.memo,
-      posted_at: entry.at.getTime(),
-    })
+    .values(entryRow(entry, reversesEntryId))
     .returning('entry_id')
     .executeTakeFirstOrThrow();
   await db
     .insertInto('ledger_lines')
-    .values(lines.map((l) => ({ entry_id: Number(entry_id), account_id: l.account, amount: l.amount })))
+    .values(lineRows(Number(entry_id), lines))
     .execute();
   return Number(entry_id);
+}
+
+// Rows per INSERT, under SQLite's 32,766 bound parameters (an entry has 9 columns, a line 3).
+const ENTRIES_PER_STATEMENT = 1_000;
+const LINES_PER_STATEMENT = 5_000;
+
+/**
+ * Posts many balanced entries with a few multi-row statements (bulk loads and backfills); the
+ * entries' ids are read back by their unique source keys.
+ */
+export async function postEntries(db: Db, entries: readonly NewEntry[]): Promise<void> {
+  const checked = entries.map((entry) => ({ entry, lines: checkedLines(entry) }));
+  const merchants = new Map<string, Date>();
+  for (const { entry } of checked) if (entry.merchantId !== null) merchants.set(entry.merchantId, entry.at);
+  for (const [merchantId, at] of merchants) await openMerchantAccount(db, merchantId, at);
+  for (let i = 0; i < checked.length; i += ENTRIES_PER_STATEMENT) {
+    const slice = checked.slice(i, i + ENTRIES_PER_STATEMENT);
+    await db
+      .insertInto('ledger_entries')
+      .values(slice.map(({ entry }) => entryRow(entry, null)))
+      .execute();
+    const ids = await db
+      .selectFrom('ledger_entries')
+      .select(['entry_id', 'source_key'])
+      .where(
+        'source_key',
+        'in',
+        slice.map(({ entry }) => entry.sourceKey),
+      )
+      .execute();
+    const idOf = new Map(ids.map((r) => [r.source_key, Number(r.entry_id)]));
+    const lines = slice.flatMap(({ entry, lines }) => lineRows(idOf.get(entry.sourceKey)!, lines));
+    for (let j = 0; j < lines.length; j += LINES_PER_STATEMENT) {
+      await db
+        .insertInto('ledger_lines')
+        .values(lines.slice(j, j + LINES_PER_STATEMENT))
+        .execute();
+    }
+  }
 }
 
 /**
@@ -109,7 +153,7 @@ async function insertEntry(
  * fails on its unique index and takes that transaction down with it.
  */
 export async function postEntry(db: Db, entry: NewEntry): Promise<number> {
-  return insertEntry(db, { ...entry, reversesEntryId: null }, checkedLines(entry));
+  return insertEntry(db, entry, null);
 }
 
 /** Posts the mirror image of an entry (each line negated); an entry can be reversed only once. */
@@ -135,7 +179,7 @@ export async function reverseEntry(db: Db, entryId: number, memo: string, at: Da
     lines: lines.map((l) => ({ account: l.account_id, amount: -Number(l.amount) })),
     at,
   };
-  return insertEntry(db, { ...reversal, reversesEntryId: entryId }, checkedLines(reversal));
+  return insertEntry(db, reversal, entryId);
 }
 
 /** The signed balance of an account (credit-normal accounts such as a merchant's payable are < 0). */

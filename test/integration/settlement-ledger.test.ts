@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { seedPayments } from '../../src/admin/demo-data';
 import type { PaymentRow, RefundRow } from '../../src/db/database';
 import { DomainError } from '../../src/kernel/errors';
 import { jstDate } from '../../src/kernel/jst';
@@ -15,6 +16,7 @@ import {
   merchantPayable,
   reverseEntry,
 } from '../../src/settlement/ledger.repository';
+import { backfillLedger } from '../../src/settlement/ledger-backfill';
 import { checkLedger } from '../../src/settlement/ledger-check';
 import { registerSettlementCommands } from '../../src/settlement/settlement-cli';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
@@ -345,6 +347,63 @@ for (const dialect of DIALECTS) {
       expect(report.violations[3]!.detail).toBe(
         'payable ¥8707 ≠ captured ¥10700 − refunded ¥1500 − fees ¥293 − paid out ¥0 = ¥8907',
       );
+    });
+
+    it('books payments recorded without the ledger as the hooks would have, once', async () => {
+      await setFee(325);
+      const hooked = await captured(10_000);
+      for (const part of [3_000, 3_000, 4_000]) await refunded(hooked, part);
+      // The same story written straight into the tables, as a bulk load does.
+      const loaded = paymentRow({
+        status: 'REFUNDED',
+        amount: 10_000,
+        refunded_amount: 10_000,
+        paid_at: now.getTime(),
+      });
+      await db().insertInto('payments').values(loaded).execute();
+      const rows = [3_000, 3_000, 4_000].map((amount, i) => ({
+        refund_id: `BACKFILL${i}`.padEnd(32, '0'),
+        tracking_id: loaded.tracking_id,
+        merchant_id: MERCHANT,
+        service_id: SERVICE,
+        amount,
+        status: 'SUCCEEDED',
+        refund_request_id: `KSRBACKFILL${i}`,
+        replay_key: null,
+        channel: 'CONSOLE',
+        requested_by: 'test',
+        result_code: 'SUCCESS',
+        processing_datetime: null,
+        created_at: now.getTime() + i,
+        updated_at: now.getTime() + i,
+        completed_at: now.getTime() + i,
+      }));
+      await db().insertInto('refunds').values(rows).execute();
+      expect((await checkLedger(db())).violations).not.toEqual([]);
+
+      expect(await backfillLedger(db())).toBe(1);
+      expect(await backfillLedger(db())).toBe(0);
+      const feeLines = async (trackingId: string) =>
+        (
+          await db()
+            .selectFrom('ledger_lines as l')
+            .innerJoin('ledger_entries as e', 'e.entry_id', 'l.entry_id')
+            .select('l.amount')
+            .where('e.tracking_id', '=', trackingId)
+            .where('l.account_id', '=', ACCOUNTS.feeRevenue)
+            .orderBy('e.entry_id')
+            .execute()
+        ).map((r) => Number(r.amount));
+      expect(await feeLines(loaded.tracking_id)).toEqual([-325, 97, 97, 131]);
+      expect(await feeLines(loaded.tracking_id)).toEqual(await feeLines(hooked.tracking_id));
+      await expectClean();
+    });
+
+    it('books the payments `kessai demo-data` loads', async () => {
+      await seedPayments(db(), dialect, { count: 400, merchantId: MERCHANT, serviceId: SERVICE, seed: 7 });
+      const report = await checkLedger(db());
+      expect(report.violations).toEqual([]);
+      expect(report.entries).toBeGreaterThan(250);
     });
 
     it('`kessai ledger check` prints the balances and exits 1 while any invariant is broken', async () => {

@@ -1,4 +1,6 @@
 import { type Kysely, sql } from 'kysely';
+import { backfillLedger } from '../../settlement/ledger-backfill';
+import type { Database } from '../database';
 import type { ColumnKit } from './columns';
 
 /**
@@ -88,6 +90,10 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
   await db.schema.createIndex('ledger_lines_account').on('ledger_lines').column('account_id').execute();
 
   await appendOnly(db, col, ['ledger_entries', 'ledger_lines']);
+
+  // Payments captured before the ledger existed are booked now (with no fee: no setting existed),
+  // so `kessai ledger check` holds from the first day.
+  await backfillLedger(db as unknown as Kysely<Database>);
 }
 
 /** The database itself refuses to change or delete a posted entry or line. */
