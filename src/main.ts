@@ -21,6 +21,7 @@ import {
   keepDemoApiPassword,
 } from './merchants/demo-seed';
 import { registerReconcileCommand } from './reconcile/reconcile-cli';
+import { registerSettlementCommands } from './settlement/settlement-cli';
 
 /**
  * The `kessai` command (configuration.md, Commands). `start` is the all-in-one demo; the others
@@ -197,6 +198,7 @@ program
   });
 
 registerAdminCommands(program, { open: openMigrated });
+registerSettlementCommands(program, { withDatabase: (work) => withDatabase((db) => work(db)) });
 
 registerReconcileCommand(program, {
   open: openMigrated,

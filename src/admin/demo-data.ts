@@ -3,6 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/connection';
 import type { Database, NewPayment, RefundTable } from '../db/database';
 import { jstDate } from '../kernel/jst';
+import { backfillLedger } from '../settlement/ledger-backfill';
 import { addRollups, REFUND_ROLLUP, type RollupDelta } from './rollup.repository';
 
 /**
@@ -313,6 +314,8 @@ export async function seedPayments(
   } finally {
     for (const statement of restore) await sql.raw(statement).execute(db);
   }
+  // The ledger books these payments the way the capture and refund hooks would have.
+  await backfillLedger(db);
   // Fresh planner statistics for the search's index choices.
   await sql`ANALYZE`.execute(db);
   return { inserted: count, from: new Date(start), to: new Date(end) };

@@ -225,6 +225,53 @@ export interface PaymentRollupTable {
   amount: number;
 }
 
+export interface ServiceFeeTable {
+  id: Generated<number>;
+  merchant_id: string;
+  service_id: string;
+  /** `YYYY-MM-DD`, JST: the setting applies to captures from 00:00 JST that day. */
+  effective_from: string;
+  rate_bps: number;
+  fixed_fee: number;
+  created_by: string;
+  created_at: number;
+}
+
+export interface MerchantPayoutTermsTable {
+  merchant_id: string;
+  cycle: string;
+  updated_at: number;
+}
+
+export interface LedgerAccountTable {
+  account_id: string;
+  kind: string;
+  merchant_id: string | null;
+  created_at: number;
+}
+
+export interface LedgerEntryTable {
+  entry_id: Generated<number>;
+  kind: string;
+  source_key: string;
+  merchant_id: string | null;
+  tracking_id: string | null;
+  refund_id: string | null;
+  reverses_entry_id: number | null;
+  /** `YYYY-MM-DD`, JST. */
+  business_date: string;
+  memo: string;
+  posted_at: number;
+}
+
+export interface LedgerLineTable {
+  line_id: Generated<number>;
+  entry_id: number;
+  account_id: string;
+  /** Signed yen: debit > 0, credit < 0. */
+  amount: number;
+}
+
 export interface Database {
   merchants: MerchantTable;
   services: ServiceTable;
@@ -243,6 +290,11 @@ export interface Database {
   admin_sign_in_throttle: AdminSignInThrottleTable;
   admin_audit: AdminAuditTable;
   payment_rollups: PaymentRollupTable;
+  service_fees: ServiceFeeTable;
+  merchant_payout_terms: MerchantPayoutTermsTable;
+  ledger_accounts: LedgerAccountTable;
+  ledger_entries: LedgerEntryTable;
+  ledger_lines: LedgerLineTable;
 }
 
 /** A connection or an open transaction: repositories accept either. */

@@ -12,6 +12,8 @@ export const DOMAIN_ERROR_CODES = [
   'INVALID_AMOUNT',
   'PROVIDER_UNAVAILABLE',
   'CONFLICT',
+  'INVALID_FEE_SETTING',
+  'INVALID_PAYOUT_TERMS',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

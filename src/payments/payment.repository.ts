@@ -1,5 +1,6 @@
 import { applyPaymentRollup } from '../admin/rollup.repository';
 import type { Db, NewPayment, PaymentRow, PaymentTable } from '../db/database';
+import { postCapture } from '../settlement/ledger-postings';
 import type { ProviderExchange } from './payment-provider';
 import { assertTransition, type PaymentStatus } from './payment-states';
 
@@ -89,6 +90,7 @@ export async function transitionPayment(db: Db, command: TransitionCommand): Pro
     })
     .execute();
   await applyPaymentRollup(db, { trackingId: command.trackingId, to: command.to, at: command.now });
+  if (command.to === 'CAPTURED') await postCapture(db, command.trackingId, command.now);
   return true;
 }
 

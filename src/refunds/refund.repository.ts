@@ -3,6 +3,7 @@ import { applyPaymentRollup, applyRefundRollup } from '../admin/rollup.repositor
 import type { Db, RefundRow, RefundTable } from '../db/database';
 import type { PaymentStatus } from '../payments/payment-states';
 import { assertTransition } from '../payments/payment-states';
+import { postRefundSucceeded } from '../settlement/ledger-postings';
 
 /**
  * Refund rows and the payment's refund totals. Reserving, completing and releasing change the
@@ -111,6 +112,7 @@ export async function finishRefund(
   // The console's dashboard reads rollups kept in step with every change, in the same transaction.
   await applyRefundRollup(db, { trackingId: refund.tracking_id, amount: x, at: now });
   await applyPaymentRollup(db, { trackingId: refund.tracking_id, to, at: now });
+  await postRefundSucceeded(db, refund.refund_id, now);
   await db
     .insertInto('payment_events')
     .values({

@@ -40,6 +40,8 @@ describe('XML API error codes', () => {
       INVALID_AMOUNT: '51007008',
       PROVIDER_UNAVAILABLE: '99990999',
       CONFLICT: '99990999',
+      INVALID_FEE_SETTING: '51007999',
+      INVALID_PAYOUT_TERMS: '51007999',
     });
   });
 

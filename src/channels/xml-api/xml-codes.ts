@@ -77,6 +77,9 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   PROVIDER_UNAVAILABLE: GATEWAY_FAULT,
   CONFLICT: GATEWAY_FAULT,
   INVALID_TRANSITION: GATEWAY_FAULT,
+  // Operators' refusals that no XML API request can cause; final all the same.
+  INVALID_FEE_SETTING: xmlErrorCode('notAllowed', 'none'),
+  INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {
