@@ -75,13 +75,17 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     const raw = Buffer.isBuffer(request.body) ? request.body : null;
     const signature = request.headers.signature;
     const time = request.headers['request-time'];
-    const sender = request.headers['client-id'];
+    // Alipay+ notifies under the Client-Id it issued to us; any other is not meant for this
+    // gateway, whoever signed it.
+    if (request.headers['client-id'] !== clientId) {
+      request.log.warn('notifyPayment refused: Client-Id is not ours');
+      return answer(reply, 401, 'INVALID_CLIENT', 'F', 'Client-Id is not this client');
+    }
     if (
       !raw ||
       typeof signature !== 'string' ||
       typeof time !== 'string' ||
-      typeof sender !== 'string' ||
-      !verifyMessage(alipayPublicKey, NOTIFY_PATH, sender, time, raw, signature)
+      !verifyMessage(alipayPublicKey, NOTIFY_PATH, clientId, time, raw, signature)
     ) {
       request.log.warn('notifyPayment refused: missing or invalid signature');
       return answer(reply, 401, 'INVALID_SIGNATURE', 'F', 'signature verification failed');

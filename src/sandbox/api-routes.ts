@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { JSON_CONTENT_TYPE } from '../alipayplus/signing';
+import { JSON_CONTENT_TYPE, signedPath } from '../alipayplus/signing';
 import type { Clock } from '../kernel/clock';
 import { ParamIllegal, readBody } from './api-fields';
 import { parseConsult, parsePay, parsePaymentRef, parseRefund } from './api-requests';
@@ -102,7 +102,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): Promi
     const clientHeader = request.headers['client-id'];
     return {
       api,
-      path: request.url.split('?')[0] ?? request.url,
+      path: signedPath(request.url),
       clientId: typeof clientHeader === 'string' ? clientHeader.trim() : '',
       started: Date.now(),
       at: clock.now().getTime(),
