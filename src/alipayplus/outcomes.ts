@@ -56,6 +56,7 @@ function readPaidDetails(body: Json): PaidDetails {
     wallet: subBrandOf(pspId, brand)?.code ?? null,
     quoteCurrencyPair: asString(quote?.quoteCurrencyPair) ?? null,
     quotePrice: asString(quote?.quotePrice) ?? null,
+    acquirerId: asString(body.acquirerId) ?? null,
   };
 }
 

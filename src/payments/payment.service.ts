@@ -163,6 +163,7 @@ export class PaymentService {
       result_code: null,
       quote_currency_pair: null,
       quote_price: null,
+      acquirer_id: null,
       refunded_amount: 0,
       refund_reserved_amount: 0,
     });
@@ -598,6 +599,7 @@ export class PaymentService {
         ...(details.providerPaymentId ? { alipay_payment_id: details.providerPaymentId } : {}),
         quote_currency_pair: details.quoteCurrencyPair,
         quote_price: details.quotePrice,
+        acquirer_id: details.acquirerId,
         result_code: 'SUCCESS',
         // The capture that follows a refused cancel clears the mark: the money stays captured.
         ...(cancelMark === 'requested' ? { cancel_requested_at: null, cancel_target: null } : {}),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { formatJstIso } from '../kernel/jst';
 import type { Order, Refund } from './store';
 import type { SandboxUrls } from './urls';
@@ -71,6 +72,15 @@ export function paymentResultOf(order: Order): Result {
   }
 }
 
+/**
+ * Alipay+ names the acquirer it settles with by an id of its own (`acquirerId`); the sandbox gives
+ * each client a stable 16-digit one derived from its Client-Id.
+ */
+export function acquirerIdOf(clientId: string): string {
+  const digest = BigInt(`0x${createHash('sha256').update(clientId, 'utf8').digest('hex').slice(0, 15)}`);
+  return `102218${(digest % 10n ** 10n).toString().padStart(10, '0')}`;
+}
+
 /** pspId, walletBrandName, customerId — once the shopper chose a wallet. */
 function walletFields(order: Order): Record<string, string> {
   if (!order.wallet || !isWalletId(order.wallet)) return {};
@@ -138,6 +148,7 @@ export function notifyBody(order: Order): Record<string, unknown> {
     paymentResult: paymentResultOf(order),
     paymentRequestId: order.payment_request_id,
     paymentId: order.payment_id,
+    acquirerId: acquirerIdOf(order.client_id),
     ...walletFields(order),
     paymentAmount: jpy(order.amount),
     ...settlementFields(order),
@@ -191,6 +202,7 @@ export function inquiryAnswer(order: Order, refunds: readonly Refund[]): Record<
     paymentResult: paymentResultOf(order),
     paymentRequestId: order.payment_request_id,
     paymentId: order.payment_id,
+    acquirerId: acquirerIdOf(order.client_id),
     paymentAmount: jpy(order.amount),
     paymentCreateTime: iso(order.created_at),
     ...walletFields(order),

@@ -201,6 +201,7 @@ export function paymentRow(overrides: Partial<PaymentRow> = {}): PaymentRow {
     result_code: 'SUCCESS',
     quote_currency_pair: 'JPY/PHP',
     quote_price: '0.38',
+    acquirer_id: null,
     refunded_amount: 0,
     refund_reserved_amount: 0,
     ...overrides,

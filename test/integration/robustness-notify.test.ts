@@ -138,6 +138,7 @@ for (const dialect of DIALECTS) {
           paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
           paymentRequestId: payment.payment_request_id,
           paymentId: payment.alipay_payment_id,
+          acquirerId: '1022188000000000001',
           pspId: '1022170000000000000',
           walletBrandName: 'GCash',
           paymentAmount: { currency: 'JPY', value: String(payment.amount) },
@@ -262,6 +263,15 @@ for (const dialect of DIALECTS) {
       expect((await stack.payment({ orderId: payment.order_id })).status).toBe('CAPTURED');
       const origin = await signed(body);
       expect(answerOf(origin)).toEqual({ resultCode: 'SUCCESS', resultStatus: 'S' });
+    });
+
+    it('records the acquirer a paid notification names', async () => {
+      const payment = await inProgressPayment();
+      expect(answerOf(await signed(paidBody(payment)))).toEqual({ resultCode: 'SUCCESS', resultStatus: 'S' });
+      expect(await stack.payment({ orderId: payment.order_id })).toMatchObject({
+        status: 'CAPTURED',
+        acquirer_id: '1022188000000000001',
+      });
     });
 
     it('answers signed bodies that are not a notification with 400 PARAM_ILLEGAL (F), changing nothing', async () => {
