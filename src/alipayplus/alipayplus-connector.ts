@@ -1,4 +1,4 @@
-import { formatJstIso } from '../kernel/jst';
+import { formatJstIso, jstDateStartIso } from '../kernel/jst';
 import type {
   CancelOutcome,
   InquiryOutcome,
@@ -63,7 +63,8 @@ export class AlipayPlusConnector implements PaymentProvider {
           merchantName: command.merchant.name,
           merchantDisplayName: command.merchant.displayName,
           merchantAddress: { region: command.merchant.region, city: command.merchant.city },
-          merchantRegisterDate: command.merchant.registeredOn,
+          // A Datetime for Alipay+; the merchant record keeps the (JST) date only.
+          merchantRegisterDate: jstDateStartIso(command.merchant.registeredOn),
         },
         buyer: { referenceBuyerId: command.buyerId },
         env,

@@ -54,6 +54,11 @@ export function formatJstDisplay(instant: Date): string {
   return `${c.slice(0, 4)}-${c.slice(4, 6)}-${c.slice(6, 8)} ${c.slice(8, 10)}:${c.slice(10, 12)}:${c.slice(12, 14)}`;
 }
 
+/** The start (00:00:00 JST) of the JST calendar date `YYYY-MM-DD`, as an Alipay+ Datetime. */
+export function jstDateStartIso(date: string): string {
+  return `${date}T00:00:00+09:00`;
+}
+
 /** The JST calendar date of an instant as `YYYY-MM-DD`. */
 export function jstDate(instant: Date): string {
   return formatJstDisplay(instant).slice(0, 10);

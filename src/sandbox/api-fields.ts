@@ -1,3 +1,5 @@
+import { parseAlipayTime } from '../alipayplus/signing';
+
 /**
  * Strict reading of ACQP request bodies (alipayplus.md, Data rules): every non-array field is a
  * JSON string, optional fields are omitted or `null` (never `""`), amounts are
@@ -89,6 +91,15 @@ export class Fields {
       throw new ParamIllegal(`${path} must be ${rule.expected ?? `like ${rule.pattern}`}`);
     }
     return value;
+  }
+
+  /** An Alipay+ Datetime: ISO-8601 with its offset (or `Z`, or epoch milliseconds). */
+  optionalTime(name: string): Date | undefined {
+    const text = this.optionalString(name, { max: 40 });
+    if (text === undefined) return undefined;
+    const time = parseAlipayTime(text);
+    if (!time) throw new ParamIllegal(`${join(this.path, name)} must be an ISO-8601 date-time with offset`);
+    return time;
   }
 
   object(name: string): Fields {

@@ -1,4 +1,3 @@
-import { parseAlipayTime } from '../alipayplus/signing';
 import { type Amount, canonicalJson, type Fields, ParamIllegal } from './api-fields';
 
 /** The requests of the five APIs, read strictly from their bodies (alipayplus.md). */
@@ -48,11 +47,7 @@ export function parsePay(f: Fields): PayRequest {
   }
   if (factor.has('isInStorePayment')) factor.oneOf('isInStorePayment', ['true', 'false']);
   factor.optionalString('presentmentMode', { max: 32 });
-  const expiryText = f.optionalString('paymentExpiryTime', { max: 40 });
-  const expiryTime = expiryText === undefined ? null : parseAlipayTime(expiryText);
-  if (expiryText !== undefined && expiryTime === null) {
-    throw new ParamIllegal('paymentExpiryTime must be an ISO-8601 time with offset');
-  }
+  const expiryTime = f.optionalTime('paymentExpiryTime') ?? null;
   const notifyUrl = f.url('paymentNotifyUrl');
   const redirectUrl = f.url('paymentRedirectUrl');
   const settlement = f.object('settlementStrategy');
@@ -69,6 +64,7 @@ export function parsePay(f: Fields): PayRequest {
   merchant.string('merchantMCC', { pattern: /^\d{4}$/, expected: 'four digits' });
   const merchantName = merchant.string('merchantName', { max: 256 });
   const displayName = merchant.optionalString('merchantDisplayName', { max: 256 }) ?? merchantName;
+  merchant.optionalTime('merchantRegisterDate');
   merchant
     .object('merchantAddress')
     .string('region', { pattern: /^[A-Z]{2}$/, expected: 'an ISO 3166 code' });

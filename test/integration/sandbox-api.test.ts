@@ -121,6 +121,22 @@ describe('sandbox API: request-target forms', () => {
 });
 
 describe('sandbox API: field rules', () => {
+  it('takes merchantRegisterDate only as a date-time with its offset, as Alipay+ types it', async () => {
+    for (const [value, code] of [
+      ['2026-01-01', 'PARAM_ILLEGAL'],
+      ['2026-01-01T00:00:00', 'PARAM_ILLEGAL'],
+      ['2019-11-27T12:01:01+08:00', 'PAYMENT_IN_PROCESS'],
+    ] as const) {
+      const body = payBody(1500);
+      body.order.merchant.merchantRegisterDate = value;
+      const answer = await sandbox.call('pay', body);
+      expect({ value, code: answer.body.result.resultCode }).toEqual({ value, code });
+      if (code === 'PARAM_ILLEGAL') {
+        expect(answer.body.result.resultMessage).toContain('order.merchant.merchantRegisterDate');
+      }
+    }
+  });
+
   it('answers PARAM_ILLEGAL naming the field when a value is a JSON number', async () => {
     const body = payBody(1500);
     (body.paymentAmount as Record<string, unknown>).value = 1500;

@@ -3,6 +3,7 @@ import {
   formatJstCompact,
   formatJstIso,
   jstDate,
+  jstDateStartIso,
   parseJstCompact,
   startOfJstDay,
 } from '../../src/kernel/jst';
@@ -20,6 +21,11 @@ describe('JST conversions', () => {
     const instant = new Date('2026-11-27T01:30:00Z');
     expect(formatJstCompact(instant)).toBe('20261127103000');
     expect(formatJstIso(instant)).toBe('2026-11-27T10:30:00+09:00');
+  });
+
+  it('gives a JST date as the Alipay+ Datetime of its first instant', () => {
+    expect(jstDateStartIso('2026-01-01')).toBe('2026-01-01T00:00:00+09:00');
+    expect(new Date(jstDateStartIso('2026-01-01')).toISOString()).toBe('2025-12-31T15:00:00.000Z');
   });
 
   it('crosses the date line at 15:00 UTC', () => {
