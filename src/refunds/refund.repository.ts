@@ -80,13 +80,17 @@ export async function finishRefund(
   if (Number(claimed.numUpdatedRows) !== 1) return false;
 
   const x = refund.amount;
+  const outOfStep = () => new Error(`refund ${refund.refund_id}: payment totals out of step`);
   if (outcome.status === 'FAILED') {
-    await db
+    // Kysely answers an UPDATE that matched nothing with a result, not an error: the row count is
+    // the guard. Throwing rolls the claim back, so the refund stays PROCESSING for a retry.
+    const released = await db
       .updateTable('payments')
       .set({ refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`, updated_at: at })
       .where('tracking_id', '=', refund.tracking_id)
       .where('refund_reserved_amount', '>=', x)
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (Number(released.numUpdatedRows) !== 1) throw outOfStep();
     return true;
   }
   const updated = await db
@@ -102,7 +106,7 @@ export async function finishRefund(
     .where('refund_reserved_amount', '>=', x)
     .returning(['status', 'refunded_amount'])
     .executeTakeFirst();
-  if (!updated) throw new Error(`refund ${refund.refund_id}: payment totals out of step`);
+  if (!updated) throw outOfStep();
   // The status before this statement follows from the totals: refunds leave CAPTURED only when
   // the first one succeeds.
   const from: PaymentStatus = updated.refunded_amount - x === 0 ? 'CAPTURED' : 'PARTIALLY_REFUNDED';
