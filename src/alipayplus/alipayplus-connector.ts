@@ -10,6 +10,7 @@ import type {
   WithExchange,
 } from '../payments/payment-provider';
 import type { AlipayPlusClient } from './alipayplus-client';
+import type { PaymentRefMessage, PayRequestMessage, RefundRequestMessage } from './messages';
 import { mapCancel, mapInquiry, mapPay, mapRefund } from './outcomes';
 
 /** API paths (alipayplus.md, Endpoints). */
@@ -40,11 +41,11 @@ export class AlipayPlusConnector implements PaymentProvider {
   async pay(command: PayCommand): Promise<WithExchange<PayOutcome>> {
     const amount = { currency: 'JPY', value: String(command.amount) };
     // Optional fields are omitted rather than empty, and a User-Agent is cut to what Alipay+ takes.
-    const env: Record<string, string> = { terminalType: command.terminal };
+    const env: PayRequestMessage['order']['env'] = { terminalType: command.terminal };
     if (command.userAgent !== '') env.userAgent = command.userAgent.slice(0, MAX_USER_AGENT_CHARS);
     if (command.clientIp !== '') env.clientIp = command.clientIp;
     if (command.terminal === 'WAP' && command.osType) env.osType = command.osType;
-    const request = {
+    const request: PayRequestMessage = {
       paymentRequestId: command.paymentRequestId,
       paymentAmount: amount,
       paymentMethod: { paymentMethodType: 'CONNECT_WALLET' },
@@ -77,7 +78,7 @@ export class AlipayPlusConnector implements PaymentProvider {
   async inquire(paymentRequestId: string): Promise<WithExchange<InquiryOutcome>> {
     const { body, exchange } = await this.client.call(
       ALIPAYPLUS_PATHS.inquiryPayment,
-      { paymentRequestId },
+      { paymentRequestId } satisfies PaymentRefMessage,
       this.timeouts.inquiryTimeoutMs,
     );
     return { outcome: mapInquiry(body), exchange };
@@ -86,7 +87,7 @@ export class AlipayPlusConnector implements PaymentProvider {
   async cancel(paymentRequestId: string): Promise<WithExchange<CancelOutcome>> {
     const { body, exchange } = await this.client.call(
       ALIPAYPLUS_PATHS.cancelPayment,
-      { paymentRequestId },
+      { paymentRequestId } satisfies PaymentRefMessage,
       this.timeouts.timeoutMs,
     );
     return { outcome: mapCancel(body), exchange };
@@ -100,7 +101,7 @@ export class AlipayPlusConnector implements PaymentProvider {
         paymentRequestId: command.paymentRequestId,
         refundAmount: { currency: 'JPY', value: String(command.amount) },
         refundReason: command.reason,
-      },
+      } satisfies RefundRequestMessage,
       this.timeouts.timeoutMs,
     );
     return { outcome: mapRefund(body), exchange };

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../kernel/clock';
 import { formatJstIso } from '../kernel/jst';
 import type { PaymentService } from '../payments/payment.service';
+import type { ResultMessage, ResultStatus } from './messages';
 import { mapNotification, readResult } from './outcomes';
 import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from './signing';
 
@@ -33,13 +34,11 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     reply: FastifyReply,
     status: number,
     resultCode: string,
-    resultStatus: 'S' | 'F' | 'U',
+    resultStatus: ResultStatus,
     message: string,
   ) {
-    const body = Buffer.from(
-      JSON.stringify({ result: { resultCode, resultStatus, resultMessage: message } }),
-      'utf8',
-    );
+    const result: ResultMessage = { resultCode, resultStatus, resultMessage: message };
+    const body = Buffer.from(JSON.stringify({ result }), 'utf8');
     const time = formatJstIso(clock.now());
     return reply
       .code(status)

@@ -7,6 +7,13 @@ import type {
   PayOutcome,
   RefundProviderOutcome,
 } from '../payments/payment-provider';
+import {
+  PaidFieldsSchema,
+  PayAnswerFieldsSchema,
+  RefundAnswerFieldsSchema,
+  ResultSchema,
+  type ResultStatus,
+} from './messages';
 import { parseAlipayTime } from './signing';
 
 /**
@@ -19,44 +26,28 @@ type Json = Record<string, unknown>;
 
 export interface ResultTriple {
   resultCode: string;
-  resultStatus: 'S' | 'F' | 'U';
-}
-
-function asObject(value: unknown): Json | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function asString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
+  resultStatus: ResultStatus;
 }
 
 /** Reads a `result`-shaped object; `undefined` when it is missing or malformed. */
 export function readResult(value: unknown): ResultTriple | undefined {
-  const result = asObject(value);
-  const code = asString(result?.resultCode);
-  const status = asString(result?.resultStatus);
-  if (!code || (status !== 'S' && status !== 'F' && status !== 'U')) return undefined;
-  return { resultCode: code, resultStatus: status };
+  const parsed = ResultSchema.safeParse(value);
+  return parsed.success
+    ? { resultCode: parsed.data.resultCode, resultStatus: parsed.data.resultStatus }
+    : undefined;
 }
 
 function readPaidDetails(body: Json): PaidDetails {
-  const quote = asObject(body.settlementQuote);
-  const pspId = asString(body.pspId);
-  const brand = asString(body.walletBrandName);
-  const time = asString(body.paymentTime);
-  const amount = asObject(body.paymentAmount);
-  const currency = asString(amount?.currency);
-  const value = asString(amount?.value);
+  const fields = PaidFieldsSchema.parse(body);
+  const { currency, value } = fields.paymentAmount ?? {};
   return {
     amount: currency !== undefined && value !== undefined ? { currency, value } : null,
-    providerPaymentId: asString(body.paymentId) ?? null,
-    paidAt: time ? parseAlipayTime(time) : null,
-    wallet: subBrandOf(pspId, brand)?.code ?? null,
-    quoteCurrencyPair: asString(quote?.quoteCurrencyPair) ?? null,
-    quotePrice: asString(quote?.quotePrice) ?? null,
-    acquirerId: asString(body.acquirerId) ?? null,
+    providerPaymentId: fields.paymentId ?? null,
+    paidAt: fields.paymentTime ? parseAlipayTime(fields.paymentTime) : null,
+    wallet: subBrandOf(fields.pspId, fields.walletBrandName)?.code ?? null,
+    quoteCurrencyPair: fields.settlementQuote?.quoteCurrencyPair ?? null,
+    quotePrice: fields.settlementQuote?.quotePrice ?? null,
+    acquirerId: fields.acquirerId ?? null,
   };
 }
 
@@ -66,12 +57,13 @@ export function mapPay(body: Json | undefined): PayOutcome {
   if (result.resultStatus === 'F') return { kind: 'failed', code: result.resultCode };
   // `normalUrl` is the documented name; `paymentUrl` is accepted as a synonym (unconfirmed which
   // one production uses).
-  const url = asString(body.normalUrl) ?? asString(body.paymentUrl);
+  const fields = PayAnswerFieldsSchema.parse(body);
+  const url = fields.normalUrl ?? fields.paymentUrl;
   const created =
     result.resultStatus === 'S' ||
     (result.resultStatus === 'U' && result.resultCode === 'PAYMENT_IN_PROCESS');
   if (created && url && /^https?:\/\//.test(url)) {
-    return { kind: 'created', redirectUrl: url, providerPaymentId: asString(body.paymentId) ?? null };
+    return { kind: 'created', redirectUrl: url, providerPaymentId: fields.paymentId ?? null };
   }
   return { kind: 'unknown', reason: `pay answered ${result.resultStatus}/${result.resultCode}` };
 }
@@ -119,7 +111,7 @@ export function mapRefund(body: Json | undefined): RefundProviderOutcome {
   const result = readResult(body?.result);
   if (!body || !result) return { kind: 'unknown', reason: 'unreadable refund response' };
   if (result.resultStatus === 'S')
-    return { kind: 'succeeded', providerRefundId: asString(body.refundId) ?? null };
+    return { kind: 'succeeded', providerRefundId: RefundAnswerFieldsSchema.parse(body).refundId ?? null };
   if (result.resultStatus === 'F') return { kind: 'failed', code: result.resultCode };
   return { kind: 'unknown', reason: `refund answered U/${result.resultCode}` };
 }

@@ -1,21 +1,26 @@
 import { createHash } from 'node:crypto';
+import type {
+  AmountMessage,
+  InquiryAnswerMessage,
+  NotifyPaymentMessage,
+  QuoteMessage,
+  ResultMessage,
+  ResultStatus,
+  SettlementFields,
+  TransactionMessage,
+  WalletFields,
+} from '../alipayplus/messages';
 import { formatJstIso } from '../kernel/jst';
 import type { Order, Refund } from './store';
 import type { SandboxUrls } from './urls';
 import { isWalletId, WALLETS } from './wallets';
 
 /**
- * The wire shapes the sandbox writes (alipayplus.md): it is the strict writer, so every field is a
- * string, optional fields are omitted, and only fields that mean something for the order's state
- * are present.
+ * The answers and notifications the sandbox writes, in the shapes of `alipayplus/messages.ts`: it
+ * is the strict writer, so every field is a string, optional fields are omitted, and only fields
+ * that mean something for the order's state are present.
  */
-export type ResultStatus = 'S' | 'F' | 'U';
-
-export interface Result {
-  resultCode: string;
-  resultStatus: ResultStatus;
-  resultMessage: string;
-}
+export type Result = ResultMessage;
 
 const MESSAGES: Readonly<Record<string, string>> = {
   SUCCESS: 'success',
@@ -50,7 +55,7 @@ export function result(code: string, message?: string): Result {
   return { resultCode: code, resultStatus: status, resultMessage: message ?? MESSAGES[code] ?? code };
 }
 
-export function jpy(value: number): { currency: string; value: string } {
+export function jpy(value: number): AmountMessage {
   return { currency: 'JPY', value: String(value) };
 }
 
@@ -82,7 +87,7 @@ export function acquirerIdOf(clientId: string): string {
 }
 
 /** pspId, walletBrandName, customerId — once the shopper chose a wallet. */
-function walletFields(order: Order): Record<string, string> {
+function walletFields(order: Order): WalletFields {
   if (!order.wallet || !isWalletId(order.wallet)) return {};
   const wallet = WALLETS[order.wallet];
   return {
@@ -92,7 +97,7 @@ function walletFields(order: Order): Record<string, string> {
   };
 }
 
-function settlementFields(order: Order): Record<string, unknown> {
+function settlementFields(order: Order): SettlementFields {
   if (order.status !== 'SUCCESS' || order.paid_at === null) return {};
   return {
     paymentTime: iso(order.paid_at),
@@ -101,7 +106,7 @@ function settlementFields(order: Order): Record<string, unknown> {
   };
 }
 
-function quoteOf(order: Order) {
+function quoteOf(order: Order): QuoteMessage {
   return { quoteId: order.quote_id, quoteCurrencyPair: order.quote_pair, quotePrice: order.quote_price };
 }
 
@@ -143,7 +148,7 @@ export function payAnswer(order: Order, urls: SandboxUrls): Record<string, unkno
 }
 
 /** The notifyPayment body for a final order (alipayplus.md, notifyPayment). */
-export function notifyBody(order: Order): Record<string, unknown> {
+export function notifyBody(order: Order): NotifyPaymentMessage {
   return {
     paymentResult: paymentResultOf(order),
     paymentRequestId: order.payment_request_id,
@@ -162,8 +167,8 @@ const PAYMENT_TRANSACTION_STATUS = {
   CLOSED: 'CANCELLED',
 } as const;
 
-export function inquiryAnswer(order: Order, refunds: readonly Refund[]): Record<string, unknown> {
-  const transactions: Record<string, unknown>[] = [
+export function inquiryAnswer(order: Order, refunds: readonly Refund[]): InquiryAnswerMessage {
+  const transactions: TransactionMessage[] = [
     {
       transactionType: 'PAYMENT',
       transactionStatus: PAYMENT_TRANSACTION_STATUS[order.status],
