@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../db/connection';
 import type { Database, PaymentRow } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
@@ -107,14 +108,6 @@ interface Ending {
   notice: { result: 'OK' | 'NG' | 'CN'; errCode: string } | null;
   cancelMark?: CancelMarkCondition;
   set?: Parameters<typeof transitionPayment>[1]['set'];
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return (
-    code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(error.message)
-  );
 }
 
 /**

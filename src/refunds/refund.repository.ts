@@ -3,6 +3,7 @@ import { applyPaymentRollup, applyRefundRollup } from '../admin/rollup.repositor
 import type { Db, RefundRow, RefundTable } from '../db/database';
 import type { PaymentStatus } from '../payments/payment-states';
 import { assertTransition } from '../payments/payment-states';
+import { REFUNDABLE_STATUSES } from './refund-rules';
 
 /**
  * Refund rows and the payment's refund totals. Reserving, completing and releasing change the
@@ -10,7 +11,6 @@ import { assertTransition } from '../payments/payment-states';
  * interleaving of requests, on either database, can refund more than was captured
  * (payment-lifecycle.md, Refund totals).
  */
-const REFUNDABLE: readonly PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED'];
 
 export async function insertRefund(db: Db, row: RefundTable): Promise<void> {
   await db.insertInto('refunds').values(row).execute();
@@ -48,7 +48,7 @@ export async function reserveRefundAmount(
       updated_at: now.getTime(),
     })
     .where('tracking_id', '=', trackingId)
-    .where('status', 'in', REFUNDABLE)
+    .where('status', 'in', REFUNDABLE_STATUSES)
     .where(sql<boolean>`refunded_amount + refund_reserved_amount + ${amount} <= amount`)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -102,7 +102,7 @@ export async function finishRefund(
       updated_at: at,
     })
     .where('tracking_id', '=', refund.tracking_id)
-    .where('status', 'in', REFUNDABLE)
+    .where('status', 'in', REFUNDABLE_STATUSES)
     .where('refund_reserved_amount', '>=', x)
     .returning(['status', 'refunded_amount'])
     .executeTakeFirst();
