@@ -3,7 +3,7 @@ import type { DialectName } from './connection';
 import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-refunds';
 import * as m003 from './migrations/003-admin';
-import * as m004 from './migrations/004-acquirer-id';
+import * as m006 from './migrations/006-acquirer-id';
 import { columnKit } from './migrations/columns';
 
 /**
@@ -14,7 +14,7 @@ const MIGRATIONS = {
   '001-initial': m001,
   '002-refunds': m002,
   '003-admin': m003,
-  '004-acquirer-id': m004,
+  '006-acquirer-id': m006,
 } as const;
 
 function provider(dialect: DialectName): MigrationProvider {
