@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAdminCommands } from './admin/admin-cli';
 import { writeAudit } from './admin/audit.repository';
 import { createAlipayPlusConnector } from './app/alipayplus-provider';
+import { startBanner } from './app/banner';
 import { type Config, ConfigError, loadConfig, type Mode, requireAlipayPlusSettings } from './app/config';
 import { gatewayKeys } from './app/keys';
 import { stopWithParent } from './app/parent-watch';
@@ -41,31 +42,7 @@ function config(defaultMode: Mode): Config {
 
 async function run(cfg: Config, components: Components): Promise<void> {
   const runtime = await startRuntime({ config: cfg, components });
-  const lines = ['', 'Kessai is running.'];
-  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(16)} ${value}`);
-  if (components.gateway) row('gateway', `${cfg.gateway.publicUrl}  (hosted pages, Alipay+ notify, /admin)`);
-  if (components.sandbox) row('Alipay+ sandbox', `${cfg.sandbox.publicUrl}/sandbox`);
-  if (components.shop) row('demo shop', `${cfg.shop.publicUrl}/`);
-  if (components.jobs) row('job worker', 'running');
-  row('database', redactUrl(cfg.databaseUrl));
-  // Secrets are printed only in demo mode, only here at start (configuration.md).
-  if (cfg.mode === 'demo' && runtime.demo) {
-    lines.push(
-      '',
-      `Demo merchant: merchant_id ${DEMO_MERCHANT_ID}, service_id ${DEMO_SERVICE_ID}`,
-      `  hash key         ${runtime.demo.hashKey}`,
-      `  API password     ${runtime.demo.apiPassword ?? '(rotated since; reset it in the console to see a new one)'}`,
-      `  XML API          ${cfg.gateway.publicUrl}/api/xmlapi.do  (Basic auth user ${DEMO_MERCHANT_ID}${DEMO_SERVICE_ID})`,
-      '  sandbox wallet users: alice (pays), nofunds, overlimit, risk, frozen — password "sandbox"',
-    );
-    if (components.gateway && runtime.demo.consoleUsers.length > 0) {
-      lines.push('', `Console: ${cfg.gateway.publicUrl}/admin`);
-      for (const user of runtime.demo.consoleUsers) {
-        lines.push(`  ${user.role.padEnd(16)} ${user.email}  ${user.password}`);
-      }
-    }
-  }
-  process.stdout.write(`${lines.join('\n')}\n\n`);
+  process.stdout.write(startBanner(cfg, components, runtime.demo));
 
   let stopping = false;
   const stop = async (signal: string) => {

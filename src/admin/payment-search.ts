@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import type { Db } from '../db/database';
-import { formatJstCompact, parseJstCompact } from '../kernel/jst';
+import { formatJstCompact, oneJstYearLater, parseJstCompact } from '../kernel/jst';
 import { SUB_BRAND_CODES } from '../merchants/sub-brands';
 import { isPaymentStatus, type PaymentStatus } from '../payments/payment-states';
 import { jstText } from './format';
@@ -15,7 +15,6 @@ import type { AdminTexts } from './i18n';
  */
 export const PAGE_SIZE = 50;
 const CSV_PAGE_SIZE = 1000;
-const JST_OFFSET_MS = 9 * 3600_000;
 
 export const SEARCH_FIELDS = [
   'from',
@@ -70,13 +69,6 @@ function parseJstLocal(text: string): { start: number; span: number } | null {
   return { start: start.getTime(), span };
 }
 
-/** The same JST wall time one calendar year later (29 Feb → 1 Mar). */
-function plusOneYear(instant: number): number {
-  const j = new Date(instant + JST_OFFSET_MS);
-  j.setUTCFullYear(j.getUTCFullYear() + 1);
-  return j.getTime() - JST_OFFSET_MS;
-}
-
 /** `YYYY-MM-DDTHH:MM` in JST, the value a datetime-local input shows. */
 export function jstLocalValue(instant: Date): string {
   const c = formatJstCompact(instant);
@@ -123,7 +115,7 @@ export function parseSearch(
   }
   if (errors.length === 0) {
     if (to < from) errors.push(s.rangeReversed);
-    else if (to >= plusOneYear(from)) errors.push(s.rangeTooLong);
+    else if (to >= oneJstYearLater(new Date(from)).getTime()) errors.push(s.rangeTooLong);
   }
 
   const filters: PaymentFilters = { from, to };

@@ -4,6 +4,7 @@ import type { PaymentRow } from '../db/database';
 import { DomainError } from '../kernel/errors';
 import { formatJstCompact, jstDate } from '../kernel/jst';
 import { type Yen, yen } from '../kernel/money';
+import { remainingAmount } from '../refunds/refund-rules';
 import { type AdminKit, formField } from './admin-kit';
 import { findScopedPayment, latestNotificationId, loadBillingDetails } from './billing.repository';
 import { jstText, yenText } from './format';
@@ -224,11 +225,7 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
           case 'NOTHING_LEFT_TO_REFUND':
             return refused(409, t.refuseNothingLeft, error.code);
           case 'REFUND_EXCEEDS_REMAINING': {
-            const left = Math.max(
-              current.amount - current.refunded_amount - current.refund_reserved_amount,
-              0,
-            );
-            return refused(422, t.refuseExceeds(yenText(left)), error.code);
+            return refused(422, t.refuseExceeds(yenText(remainingAmount(current))), error.code);
           }
           case 'REFUND_PERIOD_ENDED':
             return refused(

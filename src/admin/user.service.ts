@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isUniqueViolation } from '../db/connection';
 import type { AdminUserRow, Db } from '../db/database';
 import { DEMO_MERCHANT_ID } from '../merchants/demo-seed';
 import { generatePassword, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './password';
@@ -50,15 +51,6 @@ const EMAIL =
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    code === '23505' ||
-    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    (error instanceof Error && /UNIQUE constraint failed/.test(error.message))
-  );
 }
 
 export async function createUser(db: Db, input: NewUserInput): Promise<CreatedUser> {

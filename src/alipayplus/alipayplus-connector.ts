@@ -1,4 +1,4 @@
-import { formatJstIso } from '../kernel/jst';
+import { formatJstIso, jstDateStartIso } from '../kernel/jst';
 import type {
   CancelOutcome,
   InquiryOutcome,
@@ -11,6 +11,7 @@ import type {
   WithExchange,
 } from '../payments/payment-provider';
 import type { AlipayPlusClient } from './alipayplus-client';
+import type { PaymentRefMessage, PayRequestMessage, RefundRequestMessage } from './messages';
 import { mapCancel, mapInquiry, mapPay, mapRefund, mapTransactions } from './outcomes';
 
 /** API paths (alipayplus.md, Endpoints). */
@@ -41,11 +42,11 @@ export class AlipayPlusConnector implements PaymentProvider {
   async pay(command: PayCommand): Promise<WithExchange<PayOutcome>> {
     const amount = { currency: 'JPY', value: String(command.amount) };
     // Optional fields are omitted rather than empty, and a User-Agent is cut to what Alipay+ takes.
-    const env: Record<string, string> = { terminalType: command.terminal };
+    const env: PayRequestMessage['order']['env'] = { terminalType: command.terminal };
     if (command.userAgent !== '') env.userAgent = command.userAgent.slice(0, MAX_USER_AGENT_CHARS);
     if (command.clientIp !== '') env.clientIp = command.clientIp;
     if (command.terminal === 'WAP' && command.osType) env.osType = command.osType;
-    const request = {
+    const request: PayRequestMessage = {
       paymentRequestId: command.paymentRequestId,
       paymentAmount: amount,
       paymentMethod: { paymentMethodType: 'CONNECT_WALLET' },
@@ -64,7 +65,8 @@ export class AlipayPlusConnector implements PaymentProvider {
           merchantName: command.merchant.name,
           merchantDisplayName: command.merchant.displayName,
           merchantAddress: { region: command.merchant.region, city: command.merchant.city },
-          merchantRegisterDate: command.merchant.registeredOn,
+          // A Datetime for Alipay+; the merchant record keeps the (JST) date only.
+          merchantRegisterDate: jstDateStartIso(command.merchant.registeredOn),
         },
         buyer: { referenceBuyerId: command.buyerId },
         env,
@@ -88,7 +90,7 @@ export class AlipayPlusConnector implements PaymentProvider {
   private callInquiry(paymentRequestId: string) {
     return this.client.call(
       ALIPAYPLUS_PATHS.inquiryPayment,
-      { paymentRequestId },
+      { paymentRequestId } satisfies PaymentRefMessage,
       this.timeouts.inquiryTimeoutMs,
     );
   }
@@ -96,7 +98,7 @@ export class AlipayPlusConnector implements PaymentProvider {
   async cancel(paymentRequestId: string): Promise<WithExchange<CancelOutcome>> {
     const { body, exchange } = await this.client.call(
       ALIPAYPLUS_PATHS.cancelPayment,
-      { paymentRequestId },
+      { paymentRequestId } satisfies PaymentRefMessage,
       this.timeouts.timeoutMs,
     );
     return { outcome: mapCancel(body), exchange };
@@ -110,7 +112,7 @@ export class AlipayPlusConnector implements PaymentProvider {
         paymentRequestId: command.paymentRequestId,
         refundAmount: { currency: 'JPY', value: String(command.amount) },
         refundReason: command.reason,
-      },
+      } satisfies RefundRequestMessage,
       this.timeouts.timeoutMs,
     );
     return { outcome: mapRefund(body), exchange };

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../kernel/clock';
 import { formatJstIso } from '../kernel/jst';
 import type { PaymentService } from '../payments/payment.service';
+import type { ResultMessage, ResultStatus } from './messages';
 import { mapNotification, readResult } from './outcomes';
 import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from './signing';
 
@@ -33,13 +34,11 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     reply: FastifyReply,
     status: number,
     resultCode: string,
-    resultStatus: 'S' | 'F' | 'U',
+    resultStatus: ResultStatus,
     message: string,
   ) {
-    const body = Buffer.from(
-      JSON.stringify({ result: { resultCode, resultStatus, resultMessage: message } }),
-      'utf8',
-    );
+    const result: ResultMessage = { resultCode, resultStatus, resultMessage: message };
+    const body = Buffer.from(JSON.stringify({ result }), 'utf8');
     const time = formatJstIso(clock.now());
     return reply
       .code(status)
@@ -75,13 +74,17 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     const raw = Buffer.isBuffer(request.body) ? request.body : null;
     const signature = request.headers.signature;
     const time = request.headers['request-time'];
-    const sender = request.headers['client-id'];
+    // Alipay+ notifies under the Client-Id it issued to us; any other is not meant for this
+    // gateway, whoever signed it.
+    if (request.headers['client-id'] !== clientId) {
+      request.log.warn('notifyPayment refused: Client-Id is not ours');
+      return answer(reply, 401, 'INVALID_CLIENT', 'F', 'Client-Id is not this client');
+    }
     if (
       !raw ||
       typeof signature !== 'string' ||
       typeof time !== 'string' ||
-      typeof sender !== 'string' ||
-      !verifyMessage(alipayPublicKey, NOTIFY_PATH, sender, time, raw, signature)
+      !verifyMessage(alipayPublicKey, NOTIFY_PATH, clientId, time, raw, signature)
     ) {
       request.log.warn('notifyPayment refused: missing or invalid signature');
       return answer(reply, 401, 'INVALID_SIGNATURE', 'F', 'signature verification failed');

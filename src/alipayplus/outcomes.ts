@@ -8,6 +8,15 @@ import type {
   ProviderTransaction,
   RefundProviderOutcome,
 } from '../payments/payment-provider';
+import {
+  InquiryTransactionsSchema,
+  PaidFieldsSchema,
+  PayAnswerFieldsSchema,
+  RefundAnswerFieldsSchema,
+  ResultSchema,
+  type ResultStatus,
+  WalletFieldsSchema,
+} from './messages';
 import { parseAlipayTime } from './signing';
 
 /**
@@ -20,50 +29,38 @@ type Json = Record<string, unknown>;
 
 export interface ResultTriple {
   resultCode: string;
-  resultStatus: 'S' | 'F' | 'U';
-}
-
-function asObject(value: unknown): Json | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function asString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
+  resultStatus: ResultStatus;
 }
 
 /** Reads a `result`-shaped object; `undefined` when it is missing or malformed. */
 export function readResult(value: unknown): ResultTriple | undefined {
-  const result = asObject(value);
-  const code = asString(result?.resultCode);
-  const status = asString(result?.resultStatus);
-  if (!code || (status !== 'S' && status !== 'F' && status !== 'U')) return undefined;
-  return { resultCode: code, resultStatus: status };
+  const parsed = ResultSchema.safeParse(value);
+  return parsed.success
+    ? { resultCode: parsed.data.resultCode, resultStatus: parsed.data.resultStatus }
+    : undefined;
 }
 
-function readAmount(value: unknown): { currency: string; value: string } | null {
-  const amount = asObject(value);
-  const currency = asString(amount?.currency);
-  const minor = asString(amount?.value);
-  return currency !== undefined && minor !== undefined ? { currency, value: minor } : null;
+function readAmount(amount: { currency?: string; value?: string } | undefined) {
+  const { currency, value } = amount ?? {};
+  return currency !== undefined && value !== undefined ? { currency, value } : null;
 }
 
 /** The sub-brand the shopper paid (or tried to pay) with, from `pspId` / `walletBrandName`. */
 function walletOf(body: Json): string | null {
-  return subBrandOf(asString(body.pspId), asString(body.walletBrandName))?.code ?? null;
+  const fields = WalletFieldsSchema.parse(body);
+  return subBrandOf(fields.pspId, fields.walletBrandName)?.code ?? null;
 }
 
 function readPaidDetails(body: Json): PaidDetails {
-  const quote = asObject(body.settlementQuote);
-  const time = asString(body.paymentTime);
+  const fields = PaidFieldsSchema.parse(body);
   return {
-    amount: readAmount(body.paymentAmount),
-    providerPaymentId: asString(body.paymentId) ?? null,
-    paidAt: time ? parseAlipayTime(time) : null,
+    amount: readAmount(fields.paymentAmount),
+    providerPaymentId: fields.paymentId ?? null,
+    paidAt: fields.paymentTime ? parseAlipayTime(fields.paymentTime) : null,
     wallet: walletOf(body),
-    quoteCurrencyPair: asString(quote?.quoteCurrencyPair) ?? null,
-    quotePrice: asString(quote?.quotePrice) ?? null,
+    quoteCurrencyPair: fields.settlementQuote?.quoteCurrencyPair ?? null,
+    quotePrice: fields.settlementQuote?.quotePrice ?? null,
+    acquirerId: fields.acquirerId ?? null,
   };
 }
 
@@ -73,12 +70,13 @@ export function mapPay(body: Json | undefined): PayOutcome {
   if (result.resultStatus === 'F') return { kind: 'failed', code: result.resultCode };
   // `normalUrl` is the documented name; `paymentUrl` is accepted as a synonym (unconfirmed which
   // one production uses).
-  const url = asString(body.normalUrl) ?? asString(body.paymentUrl);
+  const fields = PayAnswerFieldsSchema.parse(body);
+  const url = fields.normalUrl ?? fields.paymentUrl;
   const created =
     result.resultStatus === 'S' ||
     (result.resultStatus === 'U' && result.resultCode === 'PAYMENT_IN_PROCESS');
   if (created && url && /^https?:\/\//.test(url)) {
-    return { kind: 'created', redirectUrl: url, providerPaymentId: asString(body.paymentId) ?? null };
+    return { kind: 'created', redirectUrl: url, providerPaymentId: fields.paymentId ?? null };
   }
   return { kind: 'unknown', reason: `pay answered ${result.resultStatus}/${result.resultCode}` };
 }
@@ -115,21 +113,19 @@ function mapPaymentResult(body: Json): Exclude<NotifiedResult, { kind: 'unknown'
  * (the reader is tolerant), and an answer that is not `S` has no ledger to read.
  */
 export function mapTransactions(body: Json | undefined): ProviderTransaction[] {
-  if (readResult(body?.result)?.resultStatus !== 'S' || !Array.isArray(body?.transactions)) return [];
-  return body.transactions.flatMap((entry): ProviderTransaction[] => {
-    const transaction = asObject(entry);
-    const type = asString(transaction?.transactionType);
-    const status = asString(transaction?.transactionStatus);
-    if (!transaction || !type || !status) return [];
-    return [
-      {
-        type,
-        status,
-        requestId: asString(transaction.transactionRequestId) ?? null,
-        amount: readAmount(transaction.transactionAmount),
-      },
-    ];
-  });
+  if (readResult(body?.result)?.resultStatus !== 'S') return [];
+  return (InquiryTransactionsSchema.parse(body).transactions ?? []).flatMap((entry): ProviderTransaction[] =>
+    entry?.transactionType && entry.transactionStatus
+      ? [
+          {
+            type: entry.transactionType,
+            status: entry.transactionStatus,
+            requestId: entry.transactionRequestId ?? null,
+            amount: readAmount(entry.transactionAmount),
+          },
+        ]
+      : [],
+  );
 }
 
 export function mapCancel(body: Json | undefined): CancelOutcome {
@@ -148,7 +144,7 @@ export function mapRefund(body: Json | undefined): RefundProviderOutcome {
   const result = readResult(body?.result);
   if (!body || !result) return { kind: 'unknown', reason: 'unreadable refund response' };
   if (result.resultStatus === 'S')
-    return { kind: 'succeeded', providerRefundId: asString(body.refundId) ?? null };
+    return { kind: 'succeeded', providerRefundId: RefundAnswerFieldsSchema.parse(body).refundId ?? null };
   if (result.resultStatus === 'F') return { kind: 'failed', code: result.resultCode };
   return { kind: 'unknown', reason: `refund answered U/${result.resultCode}` };
 }

@@ -18,6 +18,18 @@ export interface SignedHeaders {
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';
 
+/**
+ * The path a signature covers (alipayplus.md, Signing: "path only, no scheme, host or query"),
+ * whichever form the request-target arrives in: origin form (`/aps/…`) or the absolute form
+ * (`https://host/aps/…`, RFC 9112 §3.2.2) that the official Alipay+ SDK sends.
+ */
+export function signedPath(requestTarget: string): string {
+  const path = requestTarget.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  const end = path.search(/[?#]/);
+  const only = end === -1 ? path : path.slice(0, end);
+  return only === '' ? '/' : only;
+}
+
 function contentToSign(path: string, clientId: string, time: string, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`POST ${path}\n${clientId}.${time}.`, 'utf8'), body]);
 }

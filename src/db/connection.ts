@@ -48,3 +48,13 @@ export function openDatabase<DB>(url: string, options: { searchPath?: string } =
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
+
+/** Whether a statement failed on a unique constraint, on either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    (error instanceof Error && /UNIQUE constraint failed/.test(error.message))
+  );
+}

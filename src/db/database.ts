@@ -72,6 +72,7 @@ export interface PaymentTable {
   result_code: string | null;
   quote_currency_pair: string | null;
   quote_price: string | null;
+  acquirer_id: string | null;
   refunded_amount: number;
   refund_reserved_amount: number;
 }

@@ -54,6 +54,18 @@ export function formatJstDisplay(instant: Date): string {
   return `${c.slice(0, 4)}-${c.slice(4, 6)}-${c.slice(6, 8)} ${c.slice(8, 10)}:${c.slice(10, 12)}:${c.slice(12, 14)}`;
 }
 
+/** The start (00:00:00 JST) of the JST calendar date `YYYY-MM-DD`, as an Alipay+ Datetime. */
+export function jstDateStartIso(date: string): string {
+  return `${date}T00:00:00+09:00`;
+}
+
+/** The same JST wall time one calendar year later (29 Feb → 1 Mar). */
+export function oneJstYearLater(instant: Date): Date {
+  const local = new Date(instant.getTime() + JST_OFFSET_MS);
+  local.setUTCFullYear(local.getUTCFullYear() + 1);
+  return new Date(local.getTime() - JST_OFFSET_MS);
+}
+
 /** The JST calendar date of an instant as `YYYY-MM-DD`. */
 export function jstDate(instant: Date): string {
   return formatJstDisplay(instant).slice(0, 10);

@@ -46,6 +46,8 @@ export interface PaidDetails {
   wallet: string | null;
   quoteCurrencyPair: string | null;
   quotePrice: string | null;
+  /** The acquirer Alipay+ names (`acquirerId`). */
+  acquirerId: string | null;
 }
 
 export type PayOutcome =

@@ -130,6 +130,7 @@ export async function recordPayOutcome(
   if (values.pay_outcome !== 'CREATED') {
     update = update.where((eb) => eb.or([eb('pay_outcome', 'is', null), eb('pay_outcome', '!=', 'CREATED')]));
   }
+  // Matching no row is not an error here: the payment has ended meanwhile, and no money moves.
   await update.execute();
 }
 

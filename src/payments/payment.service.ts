@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../db/connection';
 import type { Database, PaymentRow } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
@@ -109,14 +110,6 @@ interface Ending {
   set?: Parameters<typeof transitionPayment>[1]['set'];
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return (
-    code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(error.message)
-  );
-}
-
 /**
  * The payment domain service: every channel and job changes payments through it. It records
  * locally first and calls Alipay+ after commit; unknown outcomes stay pending and are resolved by
@@ -163,6 +156,7 @@ export class PaymentService {
       result_code: null,
       quote_currency_pair: null,
       quote_price: null,
+      acquirer_id: null,
       refunded_amount: 0,
       refund_reserved_amount: 0,
     });
@@ -598,6 +592,7 @@ export class PaymentService {
         ...(details.providerPaymentId ? { alipay_payment_id: details.providerPaymentId } : {}),
         quote_currency_pair: details.quoteCurrencyPair,
         quote_price: details.quotePrice,
+        acquirer_id: details.acquirerId,
         result_code: 'SUCCESS',
         // The capture that follows a refused cancel clears the mark: the money stays captured.
         ...(cancelMark === 'requested' ? { cancel_requested_at: null, cancel_target: null } : {}),

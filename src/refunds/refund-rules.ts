@@ -1,12 +1,19 @@
 import type { PaymentRow } from '../db/database';
 import { startOfJstDay } from '../kernel/jst';
 import { type Yen, yen } from '../kernel/money';
+import type { PaymentStatus } from '../payments/payment-states';
 
 /**
  * Refund rules (payment-lifecycle.md, Refunds and Clocks), pure so every channel and the console
  * agree on them.
  */
 export const REFUND_PERIOD_DAYS = 365;
+
+/** The states a refund can start from (payment-lifecycle.md, Refunds). */
+export const REFUNDABLE_STATUSES = [
+  'CAPTURED',
+  'PARTIALLY_REFUNDED',
+] as const satisfies readonly PaymentStatus[];
 
 export type NotRefundableReason = 'STATE' | 'NOTHING_LEFT' | 'PERIOD_ENDED';
 
@@ -39,7 +46,7 @@ export function refundability(payment: PaymentRow, now: Date): Refundability {
   const base = { deadline, remaining };
   // A REFUNDED payment has nothing left (510K1008); other states are not refundable at all.
   if (payment.status === 'REFUNDED') return { ...base, refundable: false, reason: 'NOTHING_LEFT' };
-  if (payment.status !== 'CAPTURED' && payment.status !== 'PARTIALLY_REFUNDED') {
+  if (!(REFUNDABLE_STATUSES as readonly string[]).includes(payment.status)) {
     return { ...base, refundable: false, reason: 'STATE' };
   }
   if (now.getTime() > deadline.getTime()) return { ...base, refundable: false, reason: 'PERIOD_ENDED' };

@@ -4,6 +4,7 @@ import type { Db, RefundRow, RefundTable } from '../db/database';
 import type { PaymentStatus } from '../payments/payment-states';
 import { assertTransition } from '../payments/payment-states';
 import { postRefundSucceeded } from '../settlement/ledger-postings';
+import { REFUNDABLE_STATUSES } from './refund-rules';
 
 /**
  * Refund rows and the payment's refund totals. Reserving, completing and releasing change the
@@ -11,7 +12,6 @@ import { postRefundSucceeded } from '../settlement/ledger-postings';
  * interleaving of requests, on either database, can refund more than was captured
  * (payment-lifecycle.md, Refund totals).
  */
-const REFUNDABLE: readonly PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED'];
 
 export async function insertRefund(db: Db, row: RefundTable): Promise<void> {
   await db.insertInto('refunds').values(row).execute();
@@ -49,7 +49,7 @@ export async function reserveRefundAmount(
       updated_at: now.getTime(),
     })
     .where('tracking_id', '=', trackingId)
-    .where('status', 'in', REFUNDABLE)
+    .where('status', 'in', REFUNDABLE_STATUSES)
     .where(sql<boolean>`refunded_amount + refund_reserved_amount + ${amount} <= amount`)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
@@ -81,13 +81,17 @@ export async function finishRefund(
   if (Number(claimed.numUpdatedRows) !== 1) return false;
 
   const x = refund.amount;
+  const outOfStep = () => new Error(`refund ${refund.refund_id}: payment totals out of step`);
   if (outcome.status === 'FAILED') {
-    await db
+    // Kysely answers an UPDATE that matched nothing with a result, not an error: the row count is
+    // the guard. Throwing rolls the claim back, so the refund stays PROCESSING for a retry.
+    const released = await db
       .updateTable('payments')
       .set({ refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`, updated_at: at })
       .where('tracking_id', '=', refund.tracking_id)
       .where('refund_reserved_amount', '>=', x)
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (Number(released.numUpdatedRows) !== 1) throw outOfStep();
     return true;
   }
   const updated = await db
@@ -99,11 +103,11 @@ export async function finishRefund(
       updated_at: at,
     })
     .where('tracking_id', '=', refund.tracking_id)
-    .where('status', 'in', REFUNDABLE)
+    .where('status', 'in', REFUNDABLE_STATUSES)
     .where('refund_reserved_amount', '>=', x)
     .returning(['status', 'refunded_amount'])
     .executeTakeFirst();
-  if (!updated) throw new Error(`refund ${refund.refund_id}: payment totals out of step`);
+  if (!updated) throw outOfStep();
   // The status before this statement follows from the totals: refunds leave CAPTURED only when
   // the first one succeeds.
   const from: PaymentStatus = updated.refunded_amount - x === 0 ? 'CAPTURED' : 'PARTIALLY_REFUNDED';

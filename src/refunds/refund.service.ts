@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../db/connection';
 import type { Database, PaymentRow, RefundRow } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
@@ -98,14 +99,6 @@ function totalsOf(payment: PaymentRow): RefundTotals {
     reserved: yen(payment.refund_reserved_amount),
     remaining: remainingAmount(payment),
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return (
-    code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(error.message)
-  );
 }
 
 /**

@@ -1,7 +1,24 @@
+import type { z } from 'zod';
+import {
+  type AmountSchema,
+  ConsultRequestSchema,
+  PaymentRefSchema,
+  PayRequestSchema,
+  RefundRequestSchema,
+} from '../alipayplus/messages';
 import { parseAlipayTime } from '../alipayplus/signing';
-import { type Amount, canonicalJson, type Fields, ParamIllegal } from './api-fields';
 
-/** The requests of the five APIs, read strictly from their bodies (alipayplus.md). */
+/**
+ * Strict reading of ACQP request bodies with the shared message schemas (alipayplus.md, Data
+ * rules). Any breach is `PARAM_ILLEGAL` with a message naming the field.
+ */
+export class ParamIllegal extends Error {
+  override name = 'ParamIllegal';
+}
+
+export type Amount = z.output<typeof AmountSchema>;
+
+/** The requests of the five APIs, as the sandbox uses them. */
 export interface PayRequest {
   paymentRequestId: string;
   paymentAmount: Amount;
@@ -35,95 +52,124 @@ export interface ConsultRequest {
   merchantId: string | null;
 }
 
-const ID = { max: 64 };
+const TEXT_DECODER = new TextDecoder('utf-8', { fatal: true });
 
-export function parsePay(f: Fields): PayRequest {
-  const paymentRequestId = f.string('paymentRequestId', ID);
-  const paymentAmount = f.amount('paymentAmount');
-  const method = f.object('paymentMethod');
-  const paymentMethodType = method.string('paymentMethodType', { max: 64 });
-  const factor = f.object('paymentFactor');
-  if (factor.string('isCashierPayment') !== 'true') {
-    throw new ParamIllegal('paymentFactor.isCashierPayment must be "true" (Cashier Payment)');
+/** A request body: UTF-8 JSON, an object, and every value in it a non-empty string (or null). */
+export type RequestBody = Record<string, unknown>;
+
+/** Parses the body bytes, refusing non-UTF-8, non-JSON, non-objects and non-string values. */
+export function readBody(body: Buffer): RequestBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(TEXT_DECODER.decode(body));
+  } catch {
+    throw new ParamIllegal('the body is not UTF-8 JSON');
   }
-  if (factor.has('isInStorePayment')) factor.oneOf('isInStorePayment', ['true', 'false']);
-  factor.optionalString('presentmentMode', { max: 32 });
-  const expiryText = f.optionalString('paymentExpiryTime', { max: 40 });
-  const expiryTime = expiryText === undefined ? null : parseAlipayTime(expiryText);
-  if (expiryText !== undefined && expiryTime === null) {
-    throw new ParamIllegal('paymentExpiryTime must be an ISO-8601 time with offset');
+  if (!isObject(value)) throw new ParamIllegal('the body is not a JSON object');
+  checkScalars(value, '');
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function join(path: string, key: PropertyKey): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path ? `${path}.${String(key)}` : String(key);
+}
+
+/** The protocol's rule for every field, known or not: strings only, and no empty strings. */
+function checkScalars(value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      checkScalars(item, join(path, i));
+    });
+  } else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) checkScalars(item, join(path, key));
+  } else if (value === null) {
+    return;
+  } else if (typeof value !== 'string') {
+    throw new ParamIllegal(`${path} must be a JSON string, got ${typeof value}`);
+  } else if (value === '') {
+    throw new ParamIllegal(`${path} must be omitted or null, not ""`);
   }
-  const notifyUrl = f.url('paymentNotifyUrl');
-  const redirectUrl = f.url('paymentRedirectUrl');
-  const settlement = f.object('settlementStrategy');
-  const settlementCurrency = settlement.string('settlementCurrency', {
-    pattern: /^[A-Z]{3}$/,
-    expected: 'an ISO 4217 code',
-  });
-  const order = f.object('order');
-  const referenceOrderId = order.string('referenceOrderId', ID);
-  const orderDescription = order.string('orderDescription', { max: 256 });
-  order.amount('orderAmount');
-  const merchant = order.object('merchant');
-  const merchantId = merchant.string('referenceMerchantId', ID);
-  merchant.string('merchantMCC', { pattern: /^\d{4}$/, expected: 'four digits' });
-  const merchantName = merchant.string('merchantName', { max: 256 });
-  const displayName = merchant.optionalString('merchantDisplayName', { max: 256 }) ?? merchantName;
-  merchant
-    .object('merchantAddress')
-    .string('region', { pattern: /^[A-Z]{2}$/, expected: 'an ISO 3166 code' });
-  order.optionalObject('buyer')?.optionalString('referenceBuyerId', ID);
-  const env = order.object('env');
-  const terminalType = env.oneOf('terminalType', ['WEB', 'WAP', 'APP', 'MINI_APP']);
-  const osType = env.has('osType') ? env.oneOf('osType', ['IOS', 'ANDROID']) : null;
-  env.optionalString('userAgent', { max: 1024 });
-  env.optionalString('clientIp', { max: 64 });
+}
+
+/** Checks `body` against a message schema; the first issue becomes the PARAM_ILLEGAL message. */
+function read<S extends z.ZodType>(schema: S, body: RequestBody): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  const path = (issue?.path ?? []).reduce<string>(join, '');
+  throw new ParamIllegal(path ? `${path} ${issue?.message}` : (issue?.message ?? 'invalid request'));
+}
+
+const orUndefined = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
+
+export function parsePay(body: RequestBody): PayRequest {
+  const req = read(PayRequestSchema, body);
+  const { merchant, env } = req.order;
   return {
-    paymentRequestId,
-    paymentAmount,
-    paymentMethodType,
-    settlementCurrency,
-    expiryTime,
-    notifyUrl,
-    redirectUrl,
-    referenceOrderId,
-    orderDescription,
-    merchant: { id: merchantId, name: merchantName, displayName },
-    terminalType,
-    osType,
+    paymentRequestId: req.paymentRequestId,
+    paymentAmount: req.paymentAmount,
+    paymentMethodType: req.paymentMethod.paymentMethodType,
+    settlementCurrency: req.settlementStrategy.settlementCurrency,
+    expiryTime: req.paymentExpiryTime ? parseAlipayTime(req.paymentExpiryTime) : null,
+    notifyUrl: req.paymentNotifyUrl,
+    redirectUrl: req.paymentRedirectUrl,
+    referenceOrderId: req.order.referenceOrderId,
+    orderDescription: req.order.orderDescription,
+    merchant: {
+      id: merchant.referenceMerchantId,
+      name: merchant.merchantName,
+      displayName: merchant.merchantDisplayName ?? merchant.merchantName,
+    },
+    terminalType: env.terminalType,
+    osType: env.osType ?? null,
     fingerprint: canonicalJson({
-      paymentAmount: f.value.paymentAmount,
-      paymentMethod: f.value.paymentMethod,
-      orderAmount: order.value.orderAmount,
-      paymentFactor: f.value.paymentFactor,
-      settlementStrategy: f.value.settlementStrategy,
+      paymentAmount: body.paymentAmount,
+      paymentMethod: body.paymentMethod,
+      orderAmount: (body.order as RequestBody).orderAmount,
+      paymentFactor: body.paymentFactor,
+      settlementStrategy: body.settlementStrategy,
     }),
   };
 }
 
-export function parsePaymentRef(f: Fields): PaymentRef {
-  const paymentRequestId = f.optionalString('paymentRequestId', ID);
-  const paymentId = f.optionalString('paymentId', ID);
-  if (paymentRequestId === undefined && paymentId === undefined) {
-    throw new ParamIllegal('paymentRequestId or paymentId is required');
-  }
+function paymentRefOf(ref: { paymentRequestId?: string | null; paymentId?: string | null }): PaymentRef {
+  const paymentRequestId = orUndefined(ref.paymentRequestId);
+  const paymentId = orUndefined(ref.paymentId);
   return { ...(paymentRequestId ? { paymentRequestId } : {}), ...(paymentId ? { paymentId } : {}) };
 }
 
-export function parseRefund(f: Fields): RefundRequest {
-  const refundRequestId = f.string('refundRequestId', ID);
-  const ref = parsePaymentRef(f);
-  const refundAmount = f.amount('refundAmount');
-  const refundReason = f.optionalString('refundReason', { max: 256 }) ?? null;
-  return { ...ref, refundRequestId, refundAmount, refundReason };
+export function parsePaymentRef(body: RequestBody): PaymentRef {
+  return paymentRefOf(read(PaymentRefSchema, body));
 }
 
-export function parseConsult(f: Fields): ConsultRequest {
-  const paymentAmount = f.amount('paymentAmount');
-  f.optionalString('userRegion', { pattern: /^[A-Z]{2}$/, expected: 'an ISO 3166 code' });
-  f.optionalObject('settlementStrategy')?.optionalString('settlementCurrency');
-  f.optionalObject('paymentFactor');
-  f.optionalObject('env');
-  const merchantId = f.optionalObject('merchant')?.optionalString('referenceMerchantId', ID) ?? null;
-  return { paymentAmount, merchantId };
+export function parseRefund(body: RequestBody): RefundRequest {
+  const req = read(RefundRequestSchema, body);
+  return {
+    ...paymentRefOf(req),
+    refundRequestId: req.refundRequestId,
+    refundAmount: req.refundAmount,
+    refundReason: req.refundReason ?? null,
+  };
+}
+
+export function parseConsult(body: RequestBody): ConsultRequest {
+  const req = read(ConsultRequestSchema, body);
+  return { paymentAmount: req.paymentAmount, merchantId: req.merchant?.referenceMerchantId ?? null };
+}
+
+/** A stable text of JSON values (sorted keys), to compare the idempotency-relevant fields. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isObject(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined && value[k] !== null)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
 }

@@ -1,11 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { JSON_CONTENT_TYPE } from '../alipayplus/signing';
+import { JSON_CONTENT_TYPE, signedPath } from '../alipayplus/signing';
 import type { Clock } from '../kernel/clock';
-import { ParamIllegal, readBody } from './api-fields';
-import { parseConsult, parsePay, parsePaymentRef, parseRefund } from './api-requests';
+import { result } from './answers';
+import { ParamIllegal, parseConsult, parsePay, parsePaymentRef, parseRefund, readBody } from './api-requests';
 import type { Fault, FaultApi, FaultTable } from './faults';
-import { result } from './messages';
 import type { ApiAnswer, SandboxService } from './sandbox-service';
 import type { SandboxSigner } from './signer';
 import type { SandboxStore } from './store';
@@ -102,7 +101,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): Promi
     const clientHeader = request.headers['client-id'];
     return {
       api,
-      path: request.url.split('?')[0] ?? request.url,
+      path: signedPath(request.url),
       clientId: typeof clientHeader === 'string' ? clientHeader.trim() : '',
       started: Date.now(),
       at: clock.now().getTime(),

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../kernel/clock';
 import { formatJstCompact, formatJstIso } from '../kernel/jst';
+import { inquiryAnswer, notifyBody, payAnswer, type Result, refundAnswer, result } from './answers';
 import type { ConsultRequest, PaymentRef, PayRequest, RefundRequest } from './api-requests';
 import { convertRoundingUp, type FxTable } from './fx';
 import { KeyedLock } from './keyed-lock';
-import { inquiryAnswer, notifyBody, payAnswer, type Result, refundAnswer, result } from './messages';
 import type { Notifier } from './notifier';
 import type { Order, Refund, SandboxStore } from './store';
 import type { SandboxUrls } from './urls';

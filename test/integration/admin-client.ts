@@ -95,6 +95,24 @@ export interface TestUsers {
 
 export const OTHER_MERCHANT = '40000';
 
+/** The merchant `paymentRow` payments belong to, for tests that write rows directly. */
+export async function insertPaymentRowMerchant(db: Kysely<Database>): Promise<void> {
+  await db
+    .insertInto('merchants')
+    .values({
+      merchant_id: '30000',
+      name: 'Shop',
+      display_name: 'Shop',
+      mcc: '5999',
+      city: 'Tokyo',
+      region: 'JP',
+      registered_on: '2026-01-01',
+      suspended: 0,
+      created_at: 0,
+    })
+    .execute();
+}
+
 /** A second merchant with one service, and a user of each role (all with `TEST_PASSWORD`). */
 export async function seedConsole(db: Kysely<Database>, tag: string): Promise<TestUsers> {
   const now = new Date();
@@ -201,6 +219,7 @@ export function paymentRow(overrides: Partial<PaymentRow> = {}): PaymentRow {
     result_code: 'SUCCESS',
     quote_currency_pair: 'JPY/PHP',
     quote_price: '0.38',
+    acquirer_id: null,
     refunded_amount: 0,
     refund_reserved_amount: 0,
     ...overrides,

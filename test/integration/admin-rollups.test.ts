@@ -4,7 +4,7 @@ import { backfillRollups } from '../../src/db/migrations/003-admin';
 import { insertPayment, transitionPayment } from '../../src/payments/payment.repository';
 import { finishRefund, insertRefund, reserveRefundAmount } from '../../src/refunds/refund.repository';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
-import { paymentRow } from './admin-client';
+import { insertPaymentRowMerchant, paymentRow } from './admin-client';
 
 /**
  * The dashboard's rollups: kept by every transition and succeeded refund, and rebuilt by the
@@ -15,20 +15,7 @@ for (const dialect of DIALECTS) {
     let database: TestDatabase;
     beforeAll(async () => {
       database = await createTestDatabase(dialect);
-      await database.db
-        .insertInto('merchants')
-        .values({
-          merchant_id: '30000',
-          name: 'Shop',
-          display_name: 'Shop',
-          mcc: '5999',
-          city: 'Tokyo',
-          region: 'JP',
-          registered_on: '2026-01-01',
-          suspended: 0,
-          created_at: 0,
-        })
-        .execute();
+      await insertPaymentRowMerchant(database.db);
     });
     afterAll(async () => {
       await database?.close();

@@ -81,3 +81,41 @@ export function linkError(html: string): { code: string | null; field: string | 
     field: /<dd class="code">([^<]*)<\/dd>/.exec(html)?.[1] ?? null,
   };
 }
+
+/**
+ * POSTs `body` with the request-target in absolute form (`POST http://host:port/path HTTP/1.1`,
+ * RFC 9112 §3.2.2), as some clients send it; no client library here writes that form, so the
+ * request is written on a socket and the answer (framed by Content-Length) read back.
+ */
+export async function absoluteFormPost(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<RawAnswer> {
+  const target = new URL(url);
+  const head = [
+    `POST ${target.href} HTTP/1.1`,
+    `Host: ${target.host}`,
+    `Content-Length: ${body.length}`,
+    'Connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ].join('\r\n');
+  const raw = Buffer.from(
+    await rawExchange(url, Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), body]), 10_000),
+    'utf8',
+  );
+  const split = raw.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = raw.subarray(0, split).toString('latin1').split('\r\n');
+  const answerHeaders: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    answerHeaders[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const answerBody = raw.subarray(split + 4, split + 4 + Number(answerHeaders['content-length'] ?? 0));
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers: answerHeaders,
+    body: answerBody,
+    text: answerBody.toString('utf8'),
+  };
+}

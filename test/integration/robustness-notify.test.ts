@@ -12,7 +12,7 @@ import { formatJstIso } from '../../src/kernel/jst';
 import { loadPrivateKey, loadPublicKey } from '../../src/kernel/rsa';
 import { DIALECTS } from '../support/databases';
 import { alipayMessages, eventually, type Stack, simulatePay, startStack } from '../support/stack';
-import { type RawAnswer, rawRequest } from './robustness-http';
+import { absoluteFormPost, type RawAnswer, rawRequest } from './robustness-http';
 
 /**
  * `POST /alipayplus/notifyPayment` against what is not a notification from Alipay+ — missing or
@@ -138,6 +138,7 @@ for (const dialect of DIALECTS) {
           paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
           paymentRequestId: payment.payment_request_id,
           paymentId: payment.alipay_payment_id,
+          acquirerId: '1022188000000000001',
           pspId: '1022170000000000000',
           walletBrandName: 'GCash',
           paymentAmount: { currency: 'JPY', value: String(payment.amount) },
@@ -168,9 +169,12 @@ for (const dialect of DIALECTS) {
       const encoded = goodSignature.split('signature=')[1]!;
       const time = formatJstIso(stack.clock.now());
       const forgedHeaders: Array<[string, Buffer, Record<string, string>]> = [
-        ['only a Content-Type', body, { 'Content-Type': JSON_CONTENT_TYPE }],
+        [
+          'only a Content-Type and our Client-Id',
+          body,
+          { 'Content-Type': JSON_CONTENT_TYPE, 'Client-Id': CLIENT_ID },
+        ],
         ['no Signature', body, alipayHeaders(body, { Signature: '' })],
-        ['no Client-Id', body, alipayHeaders(body, { 'Client-Id': '' })],
         ['no Request-Time', body, alipayHeaders(body, { 'Request-Time': '' })],
         ['an empty-looking Signature', body, alipayHeaders(body, { Signature: ' ' })],
         ['a Signature of junk', body, alipayHeaders(body, { Signature: 'garbage' })],
@@ -204,7 +208,6 @@ for (const dialect of DIALECTS) {
           alipayHeaders(body, { Signature: `algorithm=RSA256,signature=${'A'.repeat(8192)}` }),
         ],
         ['a valid signature over other bytes', Buffer.concat([body, Buffer.from(' ')]), good],
-        ['another Client-Id than was signed', body, { ...good, 'Client-Id': 'SOMEONE_ELSE' }],
         ['another Request-Time than was signed', body, { ...good, 'Request-Time': `${time}x` }],
         [
           'the gateway’s own signature (the wrong signer)',
@@ -231,6 +234,44 @@ for (const dialect of DIALECTS) {
       // The same body, signed properly, is taken: nothing above was refused for its content.
       expect(answerOf(await notify(body, good))).toEqual({ resultCode: 'SUCCESS', resultStatus: 'S' });
       expect((await stack.payment({ orderId: payment.order_id })).status).toBe('CAPTURED');
+    });
+
+    it('refuses a notification whose Client-Id is not ours with a signed 401 INVALID_CLIENT (F), changing nothing', async () => {
+      const payment = await inProgressPayment();
+      const body = paidBody(payment);
+      for (const other of ['', 'SANDBOX_OTHER', `${CLIENT_ID}2`, CLIENT_ID.toLowerCase()]) {
+        // Signed with Alipay+'s real key over the other Client-Id: only the Client-Id is wrong.
+        const time = formatJstIso(stack.clock.now());
+        const headers = alipayHeaders(body, {
+          'Client-Id': other,
+          Signature: signMessage(alipayKey, NOTIFY_PATH, other, time, body),
+          'Request-Time': time,
+        });
+        const answer = await notify(body, headers);
+        expect({ other, status: answer.status }).toEqual({ other, status: 401 });
+        expect(answerOf(answer)).toEqual({ resultCode: 'INVALID_CLIENT', resultStatus: 'F' });
+      }
+      await expectUntouched(payment);
+    });
+
+    it('verifies a notification whose request-target is in absolute form over the path only', async () => {
+      const payment = await inProgressPayment();
+      const body = paidBody(payment);
+      const answer = await absoluteFormPost(`${endpoint}?from=alipay`, alipayHeaders(body), body);
+      expect(answer.status).toBe(200);
+      expect(answerOf(answer)).toEqual({ resultCode: 'SUCCESS', resultStatus: 'S' });
+      expect((await stack.payment({ orderId: payment.order_id })).status).toBe('CAPTURED');
+      const origin = await signed(body);
+      expect(answerOf(origin)).toEqual({ resultCode: 'SUCCESS', resultStatus: 'S' });
+    });
+
+    it('records the acquirer a paid notification names', async () => {
+      const payment = await inProgressPayment();
+      expect(answerOf(await signed(paidBody(payment)))).toEqual({ resultCode: 'SUCCESS', resultStatus: 'S' });
+      expect(await stack.payment({ orderId: payment.order_id })).toMatchObject({
+        status: 'CAPTURED',
+        acquirer_id: '1022188000000000001',
+      });
     });
 
     it('answers signed bodies that are not a notification with 400 PARAM_ILLEGAL (F), changing nothing', async () => {

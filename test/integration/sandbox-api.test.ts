@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRsaKeyPair } from '../../src/kernel/rsa';
+import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from '../../src/alipayplus/signing';
+import { formatJstIso } from '../../src/kernel/jst';
+import { generateRsaKeyPair, loadPrivateKey, loadPublicKey } from '../../src/kernel/rsa';
 import {
   CLIENT_ID,
   PUBLIC_URL,
   payBody,
   type RunningSandbox,
   startSandbox,
+  testKeys,
 } from '../support/sandbox-harness';
+import { absoluteFormPost } from './robustness-http';
 
 let sandbox: RunningSandbox;
 
@@ -56,7 +60,83 @@ describe('sandbox API: signatures', () => {
   });
 });
 
+describe('sandbox API: request-target forms', () => {
+  /** Signs over the path only and sends the request-target in absolute form, as the official SDK does. */
+  async function absoluteCall(api: string, body: unknown) {
+    const path = `/aps/api/v1/payments/${api}`;
+    const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+    const time = formatJstIso(new Date());
+    const answer = await absoluteFormPost(
+      `${sandbox.url}${path}?trace=1`,
+      {
+        'Content-Type': JSON_CONTENT_TYPE,
+        'Client-Id': CLIENT_ID,
+        'Request-Time': time,
+        Signature: signMessage(loadPrivateKey(testKeys().acqp.privateKeyPem), path, CLIENT_ID, time, bytes),
+      },
+      bytes,
+    );
+    const verified = verifyMessage(
+      loadPublicKey(testKeys().sandbox.publicKeyPem),
+      path,
+      String(answer.headers['client-id']),
+      String(answer.headers['response-time']),
+      answer.body,
+      String(answer.headers.signature),
+    );
+    return { status: answer.status, verified, body: JSON.parse(answer.text) };
+  }
+
+  it('verifies and signs over the path only when the request-target is in absolute form', async () => {
+    const pay = payBody(1500);
+    const paid = await absoluteCall('pay', pay);
+    expect(paid).toMatchObject({ status: 200, verified: true });
+    expect(paid.body.result.resultCode).toBe('PAYMENT_IN_PROCESS');
+    const ref = { paymentRequestId: pay.paymentRequestId };
+    const refund = { ...ref, refundRequestId: `R${pay.paymentRequestId}`, refundAmount: pay.paymentAmount };
+    const answers = [];
+    for (const [api, body] of [
+      ['inquiryPayment', ref],
+      ['consultPayment', { paymentAmount: pay.paymentAmount }],
+      ['cancelPayment', ref],
+      ['refund', refund],
+    ] as const) {
+      const answer = await absoluteCall(api, body);
+      answers.push({ api, verified: answer.verified, code: answer.body.result.resultCode });
+    }
+    expect(answers).toEqual([
+      { api: 'inquiryPayment', verified: true, code: 'SUCCESS' },
+      { api: 'consultPayment', verified: true, code: 'SUCCESS' },
+      { api: 'cancelPayment', verified: true, code: 'SUCCESS' },
+      { api: 'refund', verified: true, code: expect.any(String) },
+    ]);
+    expect(answers[3]!.code).not.toBe('INVALID_SIGNATURE');
+  });
+
+  it('still verifies an origin-form request-target', async () => {
+    const answer = await sandbox.call('inquiryPayment', { paymentRequestId: 'NONE' });
+    expect(answer.verified).toBe(true);
+    expect(answer.body.result.resultCode).toBe('ORDER_NOT_EXIST');
+  });
+});
+
 describe('sandbox API: field rules', () => {
+  it('takes merchantRegisterDate only as a date-time with its offset, as Alipay+ types it', async () => {
+    for (const [value, code] of [
+      ['2026-01-01', 'PARAM_ILLEGAL'],
+      ['2026-01-01T00:00:00', 'PARAM_ILLEGAL'],
+      ['2019-11-27T12:01:01+08:00', 'PAYMENT_IN_PROCESS'],
+    ] as const) {
+      const body = payBody(1500);
+      body.order.merchant.merchantRegisterDate = value;
+      const answer = await sandbox.call('pay', body);
+      expect({ value, code: answer.body.result.resultCode }).toEqual({ value, code });
+      if (code === 'PARAM_ILLEGAL') {
+        expect(answer.body.result.resultMessage).toContain('order.merchant.merchantRegisterDate');
+      }
+    }
+  });
+
   it('answers PARAM_ILLEGAL naming the field when a value is a JSON number', async () => {
     const body = payBody(1500);
     (body.paymentAmount as Record<string, unknown>).value = 1500;

@@ -61,6 +61,7 @@ describe('sandbox notifyPayment', () => {
       paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
       paymentRequestId: body.paymentRequestId,
       paymentId,
+      acquirerId: expect.stringMatching(/^\d{16}$/),
       pspId: '1022170000000000000',
       walletBrandName: 'GCash',
       customerId: 'gcash-alice',
@@ -140,6 +141,7 @@ describe('sandbox notifyPayment', () => {
     const inquiry = await sandbox.call('inquiryPayment', { paymentId });
     expect(inquiry.body.paymentResult).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
     expect(inquiry.body.settlementQuote.quoteCurrencyPair).toBe('JPY/PHP');
+    expect(inquiry.body.acquirerId).toMatch(/^\d{16}$/);
     const [notification] = (await orderState(paymentId)).notifications;
     expect(notification.status).toBe('WITHHELD');
     // The console can still send it.

@@ -46,6 +46,7 @@ describe('Alipay+ outcome mapping (one per API)', () => {
       result: result('S', 'SUCCESS'),
       paymentResult: result('S', 'SUCCESS'),
       paymentId: 'P1',
+      acquirerId: '1022188000000000001',
       pspId: '1022170000000000000',
       paymentTime: '2026-11-27T10:33:10+09:00',
       settlementQuote: { quoteCurrencyPair: 'JPY/PHP', quotePrice: '0.3871' },
@@ -59,6 +60,7 @@ describe('Alipay+ outcome mapping (one per API)', () => {
         wallet: 'GCASH',
         quoteCurrencyPair: 'JPY/PHP',
         quotePrice: '0.3871',
+        acquirerId: '1022188000000000001',
       },
     });
     expect(

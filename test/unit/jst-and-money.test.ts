@@ -3,6 +3,8 @@ import {
   formatJstCompact,
   formatJstIso,
   jstDate,
+  jstDateStartIso,
+  oneJstYearLater,
   parseJstCompact,
   startOfJstDay,
 } from '../../src/kernel/jst';
@@ -20,6 +22,21 @@ describe('JST conversions', () => {
     const instant = new Date('2026-11-27T01:30:00Z');
     expect(formatJstCompact(instant)).toBe('20261127103000');
     expect(formatJstIso(instant)).toBe('2026-11-27T10:30:00+09:00');
+  });
+
+  it('gives a JST date as the Alipay+ Datetime of its first instant', () => {
+    expect(jstDateStartIso('2026-01-01')).toBe('2026-01-01T00:00:00+09:00');
+    expect(new Date(jstDateStartIso('2026-01-01')).toISOString()).toBe('2025-12-31T15:00:00.000Z');
+  });
+
+  it('moves a JST wall time one calendar year on, 29 February to 1 March', () => {
+    expect(formatJstIso(oneJstYearLater(new Date('2028-02-29T10:00:00+09:00')))).toBe(
+      '2029-03-01T10:00:00+09:00',
+    );
+    // 23:30 JST on 31 December is still 31 December a year later, though UTC has not turned the day.
+    expect(formatJstIso(oneJstYearLater(new Date('2026-12-31T23:30:00+09:00')))).toBe(
+      '2027-12-31T23:30:00+09:00',
+    );
   });
 
   it('crosses the date line at 15:00 UTC', () => {

@@ -61,6 +61,7 @@ describe('comparing a payment with Alipay+', () => {
         wallet: null,
         quoteCurrencyPair: null,
         quotePrice: null,
+        acquirerId: null,
       },
     },
     transactions: refunds.map(([id, status, amount]) => ({

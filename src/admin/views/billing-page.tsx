@@ -3,6 +3,7 @@ import { DETAIL_FIELDS } from '../../channels/link/link-fields';
 import type { PaymentRow } from '../../db/database';
 import { jstDate } from '../../kernel/jst';
 import { subBrandByCode } from '../../merchants/sub-brands';
+import { remainingAmount } from '../../refunds/refund-rules';
 import type { BillingDetails } from '../billing.repository';
 import { jstText, yenText } from '../format';
 import type { ConsoleRefundability } from '../refund-port';
@@ -68,7 +69,7 @@ function RefundActions(props: BillingPageProps): VNode | null {
   const { page, payment, refundability } = props;
   const b = page.t.billing;
   if (!refundability) return <p>{b.refundsUnavailable}</p>;
-  const remaining = Math.max(payment.amount - payment.refunded_amount - payment.refund_reserved_amount, 0);
+  const remaining = remainingAmount(payment);
   if (!refundability.refundable) {
     const reason =
       refundability.reason === 'PERIOD_ENDED'
@@ -158,7 +159,7 @@ function BasicTab(props: BillingPageProps): VNode {
   const b = page.t.billing;
   const fields = requestFields(payment);
   const rows = detailRows(payment);
-  const remaining = Math.max(payment.amount - payment.refunded_amount - payment.refund_reserved_amount, 0);
+  const remaining = remainingAmount(payment);
   return (
     <section class="card" aria-label={b.basicTab}>
       <dl class="fields">

@@ -1,20 +1,26 @@
+import { createHash } from 'node:crypto';
+import type {
+  AmountMessage,
+  InquiryAnswerMessage,
+  NotifyPaymentMessage,
+  QuoteMessage,
+  ResultMessage,
+  ResultStatus,
+  SettlementFields,
+  TransactionMessage,
+  WalletFields,
+} from '../alipayplus/messages';
 import { formatJstIso } from '../kernel/jst';
 import type { Order, Refund } from './store';
 import type { SandboxUrls } from './urls';
 import { isWalletId, WALLETS } from './wallets';
 
 /**
- * The wire shapes the sandbox writes (alipayplus.md): it is the strict writer, so every field is a
- * string, optional fields are omitted, and only fields that mean something for the order's state
- * are present.
+ * The answers and notifications the sandbox writes, in the shapes of `alipayplus/messages.ts`: it
+ * is the strict writer, so every field is a string, optional fields are omitted, and only fields
+ * that mean something for the order's state are present.
  */
-export type ResultStatus = 'S' | 'F' | 'U';
-
-export interface Result {
-  resultCode: string;
-  resultStatus: ResultStatus;
-  resultMessage: string;
-}
+export type Result = ResultMessage;
 
 const MESSAGES: Readonly<Record<string, string>> = {
   SUCCESS: 'success',
@@ -49,7 +55,7 @@ export function result(code: string, message?: string): Result {
   return { resultCode: code, resultStatus: status, resultMessage: message ?? MESSAGES[code] ?? code };
 }
 
-export function jpy(value: number): { currency: string; value: string } {
+export function jpy(value: number): AmountMessage {
   return { currency: 'JPY', value: String(value) };
 }
 
@@ -71,8 +77,17 @@ export function paymentResultOf(order: Order): Result {
   }
 }
 
+/**
+ * Alipay+ names the acquirer it settles with by an id of its own (`acquirerId`); the sandbox gives
+ * each client a stable 16-digit one derived from its Client-Id.
+ */
+export function acquirerIdOf(clientId: string): string {
+  const digest = BigInt(`0x${createHash('sha256').update(clientId, 'utf8').digest('hex').slice(0, 15)}`);
+  return `102218${(digest % 10n ** 10n).toString().padStart(10, '0')}`;
+}
+
 /** pspId, walletBrandName, customerId — once the shopper chose a wallet. */
-function walletFields(order: Order): Record<string, string> {
+function walletFields(order: Order): WalletFields {
   if (!order.wallet || !isWalletId(order.wallet)) return {};
   const wallet = WALLETS[order.wallet];
   return {
@@ -82,7 +97,7 @@ function walletFields(order: Order): Record<string, string> {
   };
 }
 
-function settlementFields(order: Order): Record<string, unknown> {
+function settlementFields(order: Order): SettlementFields {
   if (order.status !== 'SUCCESS' || order.paid_at === null) return {};
   return {
     paymentTime: iso(order.paid_at),
@@ -91,7 +106,7 @@ function settlementFields(order: Order): Record<string, unknown> {
   };
 }
 
-function quoteOf(order: Order) {
+function quoteOf(order: Order): QuoteMessage {
   return { quoteId: order.quote_id, quoteCurrencyPair: order.quote_pair, quotePrice: order.quote_price };
 }
 
@@ -133,11 +148,12 @@ export function payAnswer(order: Order, urls: SandboxUrls): Record<string, unkno
 }
 
 /** The notifyPayment body for a final order (alipayplus.md, notifyPayment). */
-export function notifyBody(order: Order): Record<string, unknown> {
+export function notifyBody(order: Order): NotifyPaymentMessage {
   return {
     paymentResult: paymentResultOf(order),
     paymentRequestId: order.payment_request_id,
     paymentId: order.payment_id,
+    acquirerId: acquirerIdOf(order.client_id),
     ...walletFields(order),
     paymentAmount: jpy(order.amount),
     ...settlementFields(order),
@@ -151,8 +167,8 @@ const PAYMENT_TRANSACTION_STATUS = {
   CLOSED: 'CANCELLED',
 } as const;
 
-export function inquiryAnswer(order: Order, refunds: readonly Refund[]): Record<string, unknown> {
-  const transactions: Record<string, unknown>[] = [
+export function inquiryAnswer(order: Order, refunds: readonly Refund[]): InquiryAnswerMessage {
+  const transactions: TransactionMessage[] = [
     {
       transactionType: 'PAYMENT',
       transactionStatus: PAYMENT_TRANSACTION_STATUS[order.status],
@@ -191,6 +207,7 @@ export function inquiryAnswer(order: Order, refunds: readonly Refund[]): Record<
     paymentResult: paymentResultOf(order),
     paymentRequestId: order.payment_request_id,
     paymentId: order.payment_id,
+    acquirerId: acquirerIdOf(order.client_id),
     paymentAmount: jpy(order.amount),
     paymentCreateTime: iso(order.created_at),
     ...walletFields(order),
