@@ -45,18 +45,24 @@ interface Setup {
   mode?: 'demo' | 'production';
   gatewayMaintenance?: boolean;
   usedOrderIds?: string[];
+  /** What DNS answers for every name (default: loopback). */
+  resolvesTo?: string;
 }
 
 function depsFor(setup: Setup = {}): PurchaseCheckDeps {
   return {
     now: setup.now ?? new Date(REQUESTED_AT.getTime() + 5_000),
     mode: setup.mode ?? 'demo',
+    resolve: async () => [{ address: setup.resolvesTo ?? '127.0.0.1', family: 4 }],
     findService: async (merchantId, serviceId) =>
       setup.service === null || merchantId !== SERVICE.merchantId || serviceId !== SERVICE.serviceId
         ? null
         : { ...SERVICE, ...setup.service },
     isGatewayInMaintenance: async () => setup.gatewayMaintenance ?? false,
-    orderIdUsed: async (_m, _s, orderId) => (setup.usedOrderIds ?? []).includes(orderId),
+    findOrder: async (_m, _s, orderId) =>
+      (setup.usedOrderIds ?? []).includes(orderId)
+        ? { token: 'T'.repeat(32), status: 'CAPTURED', fields: {}, details: [] }
+        : null,
   };
 }
 
@@ -314,7 +320,9 @@ describe('A01-1 check 2: required (5101), length (5102), format (5103)', () => {
     ['service_id', 'A01'],
     ['amount', '0'],
     ['amount', '1,500'],
+    ['amount', '0500'],
     ['tax', '-1'],
+    ['tax', '00'],
     ['cust_code', 'CUST\u00a00001'],
     ['order_id', 'ORDER\t1'],
     ['item_name', 'bell\u0007'],
@@ -332,6 +340,13 @@ describe('A01-1 check 2: required (5101), length (5102), format (5103)', () => {
       contentType: 'text/x;charset=utf-8',
     });
     expect(result).toMatchObject({ code: '5103', field: name });
+  });
+
+  it('refuses the digit shift that keeps the hash (item_name "…1" + amount "0500") by the leading zero', async () => {
+    // tax is empty and the values are joined without a separator: both forms hash alike.
+    const shifted = { item_name: 'Test item1', tax: '', amount: '0500' };
+    expect(await refusal({ fields: shifted })).toMatchObject({ code: '5103', field: 'amount' });
+    expect((await accepted({ fields: { ...shifted, amount: '500' } })).amount).toBe(500);
   });
 
   it('refuses an sps_hashcode that is not 40 hex characters', async () => {
@@ -491,6 +506,24 @@ describe('A01-1 checks 3–10', () => {
       { service: { urlHosts: ['www.shop.example', 'hooks.localhost'] }, mode: 'production' },
     );
     await accepted({}, { mode: 'production' }); // localhost registered explicitly
+  });
+
+  it('refuses in production, with 5113, a pagecon_url whose registered name resolves to an internal address', async () => {
+    const hosts = { urlHosts: ['www.shop.example', 'hooks.shop.example'] };
+    const fields = {
+      success_url: 'https://www.shop.example/s',
+      cancel_url: 'https://www.shop.example/c',
+      error_url: 'https://www.shop.example/e',
+      pagecon_url: 'https://hooks.shop.example/p',
+    };
+    expect(await refusal({ fields }, { service: hosts, mode: 'production' })).toEqual({
+      code: '5113',
+      field: 'pagecon_url',
+      httpStatus: 403,
+      authenticated: true,
+    });
+    await accepted({ fields }, { service: hosts, mode: 'production', resolvesTo: '203.0.113.7' });
+    await accepted({ fields }, { service: hosts, mode: 'demo' });
   });
 
   it('refuses a feature phone with 5110, whatever terminal_type says', async () => {
