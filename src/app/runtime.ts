@@ -146,7 +146,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           logger,
           pollIntervalMs: options.jobPollIntervalMs,
           handlers: {
-            [DELIVER_NOTIFICATION]: (job) => n.deliver(job),
+            [DELIVER_NOTIFICATION]: (job, ctx) => n.deliver(job, ctx),
             [JOB_EXPIRE_SELECTION]: (job) => p.handleExpireSelection(job),
             [JOB_DEADLINE]: (job) => p.handleDeadline(job),
             [JOB_CANCEL]: (job) => p.handleCancel(job),

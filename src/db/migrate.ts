@@ -3,13 +3,19 @@ import type { DialectName } from './connection';
 import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-refunds';
 import * as m003 from './migrations/003-admin';
+import * as m004 from './migrations/004-isolation-and-late-payments';
 import { columnKit } from './migrations/columns';
 
 /**
  * Migrations are TypeScript modules listed here (not discovered on disk) so they load the same way
  * from a checkout, tsx, or a bundle; each receives the dialect's column kit.
  */
-const MIGRATIONS = { '001-initial': m001, '002-refunds': m002, '003-admin': m003 } as const;
+const MIGRATIONS = {
+  '001-initial': m001,
+  '002-refunds': m002,
+  '003-admin': m003,
+  '004-isolation-and-late-payments': m004,
+} as const;
 
 function provider(dialect: DialectName): MigrationProvider {
   const kit = columnKit(dialect);

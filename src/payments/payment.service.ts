@@ -645,7 +645,7 @@ export class PaymentService {
         now,
       });
       if (moved && ending.notice) {
-        await notifications.queue(tx, payment.tracking_id, ending.notice.result, ending.notice.errCode, now);
+        await notifications.queue(tx, payment, ending.notice.result, ending.notice.errCode, now);
       }
       return moved;
     });
