@@ -182,6 +182,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         databaseUrl: config.sandbox.databaseUrl,
         publicUrl: config.sandbox.publicUrl,
         timeFactor: config.sandbox.timeFactor,
+        controlToken: config.sandbox.controlToken,
         privateKeyPem: pair.privateKeyPem,
         publicKeyPem: pair.publicKeyPem,
         clients,
