@@ -19,7 +19,13 @@ import {
 } from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
-import { JOB_CANCEL, JOB_DEADLINE, JOB_EXPIRE_SELECTION, PaymentService } from '../payments/payment.service';
+import {
+  JOB_CANCEL,
+  JOB_DEADLINE,
+  JOB_EXPIRE_SELECTION,
+  JOB_REVERSE_LATE_PAYMENT,
+  PaymentService,
+} from '../payments/payment.service';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp } from '../sandbox/sandbox-app';
 import { type Config, requireAlipayPlusSettings } from './config';
@@ -150,6 +156,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_EXPIRE_SELECTION]: (job) => p.handleExpireSelection(job),
             [JOB_DEADLINE]: (job) => p.handleDeadline(job),
             [JOB_CANCEL]: (job) => p.handleCancel(job),
+            [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
           },
         });
