@@ -7,10 +7,12 @@ import {
 } from '../../src/channels/link/link-form';
 import {
   checkPurchaseRequest,
+  type ExistingOrder,
   LINK_ERROR_CODES,
   MAX_PURCHASE_BODY_BYTES,
   type PurchaseCheck,
   type PurchaseCheckDeps,
+  resumableToken,
   type ServiceForCheck,
 } from '../../src/channels/link/purchase-request';
 import type { Charset } from '../../src/kernel/charset';
@@ -47,6 +49,7 @@ interface Setup {
   usedOrderIds?: string[];
   /** What DNS answers for every name (default: loopback). */
   resolvesTo?: string;
+  findOrder?: PurchaseCheckDeps['findOrder'];
 }
 
 function depsFor(setup: Setup = {}): PurchaseCheckDeps {
@@ -59,10 +62,12 @@ function depsFor(setup: Setup = {}): PurchaseCheckDeps {
         ? null
         : { ...SERVICE, ...setup.service },
     isGatewayInMaintenance: async () => setup.gatewayMaintenance ?? false,
-    findOrder: async (_m, _s, orderId) =>
-      (setup.usedOrderIds ?? []).includes(orderId)
-        ? { token: 'T'.repeat(32), status: 'CAPTURED', fields: {}, details: [] }
-        : null,
+    findOrder:
+      setup.findOrder ??
+      (async (_m, _s, orderId) =>
+        (setup.usedOrderIds ?? []).includes(orderId)
+          ? { token: 'T'.repeat(32), status: 'CAPTURED', fields: {}, details: [] }
+          : null),
   };
 }
 
@@ -643,5 +648,40 @@ describe('A01-1 check order: the first failure decides', () => {
     ]) {
       expect(LINK_ERROR_CODES).toHaveProperty(code);
     }
+  });
+});
+
+describe('A01-1 check 10: resuming an open payment on an identical re-post', () => {
+  const token = 'R'.repeat(32);
+  async function existingFrom(post: Post, status: string): Promise<ExistingOrder> {
+    const request = await accepted(post);
+    return { token, status, fields: request.fields, details: request.details };
+  }
+  const details = [{ dtl_rowno: '1', dtl_item_id: 'A', dtl_item_count: '1', dtl_amount: '1500' }];
+
+  it.each(['REQUESTED', 'IN_PROGRESS'])('offers a %s payment to the very same request', async (status) => {
+    const existing = await existingFrom({ details }, status);
+    const result = await check({ details }, { findOrder: async () => existing });
+    expect(result).toMatchObject({ ok: false, code: '5107', resumeToken: token });
+  });
+
+  it.each(['CAPTURED', 'FAILED', 'CANCELED', 'EXPIRED'])(
+    'refuses with 5107 once the payment is %s',
+    async (status) => {
+      const existing = await existingFrom({}, status);
+      const result = await check({}, { findOrder: async () => existing });
+      expect(result).toMatchObject({ ok: false, code: '5107' });
+      expect(result).not.toHaveProperty('resumeToken');
+    },
+  );
+
+  it('refuses with 5107 a request that differs in a field or a detail row', async () => {
+    const existing = await existingFrom({ details }, 'REQUESTED');
+    const request = await accepted({ details: [{ ...details[0], dtl_amount: '1400' }] });
+    expect(resumableToken(existing, request.fields, request.details)).toBeNull();
+    const other = await accepted({ fields: { free1: 'x' }, details });
+    expect(resumableToken(existing, other.fields, other.details)).toBeNull();
+    const same = await accepted({ details });
+    expect(resumableToken(existing, same.fields, same.details)).toBe(token);
   });
 });
