@@ -1,4 +1,5 @@
 import type { Db, PaymentRow, RefundRow } from '../db/database';
+import { findLatePayment, type LatePaymentRow } from '../payments/late-payment.repository';
 
 /**
  * What the billing-information screen shows (admin.md, Screens 3). Every read starts from the
@@ -53,11 +54,13 @@ export interface BillingDetails {
     at: number;
     durationMs: number;
   }>;
+  /** Alipay+ reported this payment paid after it had failed (see late-payment.repository.ts). */
+  latePayment: LatePaymentRow | null;
 }
 
 export async function loadBillingDetails(db: Db, payment: PaymentRow): Promise<BillingDetails> {
   const id = payment.tracking_id;
-  const [names, events, refunds, notifications, messages] = await Promise.all([
+  const [names, events, refunds, notifications, messages, latePayment] = await Promise.all([
     db
       .selectFrom('services as s')
       .innerJoin('merchants as m', 'm.merchant_id', 's.merchant_id')
@@ -75,6 +78,7 @@ export async function loadBillingDetails(db: Db, payment: PaymentRow): Promise<B
       .execute(),
     db.selectFrom('notifications').selectAll().where('tracking_id', '=', id).orderBy('id').execute(),
     db.selectFrom('alipay_messages').selectAll().where('tracking_id', '=', id).orderBy('id').execute(),
+    findLatePayment(db, id),
   ]);
   const attempts =
     notifications.length === 0
@@ -127,6 +131,7 @@ export async function loadBillingDetails(db: Db, payment: PaymentRow): Promise<B
       at: Number(m.at),
       durationMs: m.duration_ms,
     })),
+    latePayment: latePayment ?? null,
   };
 }
 

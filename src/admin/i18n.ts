@@ -184,6 +184,15 @@ const ja = {
     periodEnded: (date: string) => `返金期限（${date}）を過ぎたため返金できません。`,
     refundableUntil: (date: string) => `${date} まで返金できます。`,
     refundsUnavailable: '返金機能は現在利用できません。',
+    latePayment: (amount: string, at: string, state: string, note: string) =>
+      `失敗した決済について、Alipay+ から支払済の通知（${amount}、${at}）がありました。Alipay+ での取消: ${state}${note ? `（${note}）` : ''}`,
+    latePaymentStates: {
+      REVERSING: '処理中',
+      REVERSED: '取消済（ご利用者へ返金されます）',
+      NEEDS_OPERATOR: '拒否されました — 運用担当者の対応が必要です',
+    } as Record<string, string>,
+    amountCheck: (amount: string, answer: string) =>
+      `加盟店が決済結果を拒否しました（${answer}）。売上金額は ${amount} です。注文の金額と一致するか確認し、異なる場合は返金してください（購入要求の項目は区切りなしでハッシュされるため、項目間で数字を移されることがあります）。`,
     refundSucceeded: (amount: string) => `${amount} の返金が完了しました。`,
     refundProcessing: (amount: string) =>
       `${amount} の返金を Alipay+ で処理中です。結果が確定すると、この画面に反映されます。`,
@@ -513,6 +522,15 @@ const en: AdminTexts = {
     periodEnded: (date) => `The refund period ended on ${date}.`,
     refundableUntil: (date) => `Refundable until ${date}.`,
     refundsUnavailable: 'Refunds are not available at the moment.',
+    latePayment: (amount, at, state, note) =>
+      `Alipay+ reported this failed payment paid (${amount}, ${at}). Cancel at Alipay+: ${state}${note ? ` (${note})` : ''}`,
+    latePaymentStates: {
+      REVERSING: 'under way',
+      REVERSED: 'done (the shopper gets the money back)',
+      NEEDS_OPERATOR: 'refused — an operator must act',
+    },
+    amountCheck: (amount, answer) =>
+      `The merchant refused the result (${answer}). The amount captured is ${amount}: check it against the order and refund if they differ (the request's fields are hashed without separators, so digits can be moved between them).`,
     refundSucceeded: (amount) => `The refund of ${amount} has succeeded.`,
     refundProcessing: (amount) =>
       `The refund of ${amount} is pending at Alipay+. This screen shows the result once it is known.`,

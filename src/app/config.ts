@@ -13,7 +13,14 @@ export interface Config {
   databaseUrl: string;
   host: string;
   gateway: { port: number; publicUrl: string };
-  sandbox: { port: number; publicUrl: string; databaseUrl: string; timeFactor: number };
+  sandbox: {
+    port: number;
+    publicUrl: string;
+    databaseUrl: string;
+    timeFactor: number;
+    /** Lets non-loopback callers use the sandbox's control API and console with this token. */
+    controlToken: string | undefined;
+  };
   shop: { port: number; publicUrl: string };
   alipayplus: {
     baseUrl: string;
@@ -53,6 +60,7 @@ const KNOWN = [
   'KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS',
   'KESSAI_SANDBOX_DATABASE',
   'KESSAI_SANDBOX_TIME_FACTOR',
+  'KESSAI_SANDBOX_CONTROL_TOKEN',
   'KESSAI_DEMO_HASH_KEY',
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
@@ -162,6 +170,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
         'KESSAI_SANDBOX_TIME_FACTOR',
         get('KESSAI_SANDBOX_TIME_FACTOR') ?? '1',
       ),
+      controlToken:
+        get('KESSAI_SANDBOX_CONTROL_TOKEN') &&
+        parse(
+          z
+            .string()
+            .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32–256 printable ASCII characters without spaces'),
+          'KESSAI_SANDBOX_CONTROL_TOKEN',
+          get('KESSAI_SANDBOX_CONTROL_TOKEN'),
+        ),
     },
     shop: { port: shopPort, publicUrl: publicUrl('KESSAI_SHOP_PUBLIC_URL', shopPort) },
     alipayplus: {

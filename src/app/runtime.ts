@@ -18,7 +18,13 @@ import {
 } from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
-import { JOB_CANCEL, JOB_DEADLINE, JOB_EXPIRE_SELECTION, PaymentService } from '../payments/payment.service';
+import {
+  JOB_CANCEL,
+  JOB_DEADLINE,
+  JOB_EXPIRE_SELECTION,
+  JOB_REVERSE_LATE_PAYMENT,
+  PaymentService,
+} from '../payments/payment.service';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp } from '../sandbox/sandbox-app';
 import { createAlipayPlusConnector } from './alipayplus-provider';
@@ -136,10 +142,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           logger,
           pollIntervalMs: options.jobPollIntervalMs,
           handlers: {
-            [DELIVER_NOTIFICATION]: (job) => n.deliver(job),
+            [DELIVER_NOTIFICATION]: (job, ctx) => n.deliver(job, ctx),
             [JOB_EXPIRE_SELECTION]: (job) => p.handleExpireSelection(job),
             [JOB_DEADLINE]: (job) => p.handleDeadline(job),
             [JOB_CANCEL]: (job) => p.handleCancel(job),
+            [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
           },
         });
@@ -172,6 +179,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         databaseUrl: config.sandbox.databaseUrl,
         publicUrl: config.sandbox.publicUrl,
         timeFactor: config.sandbox.timeFactor,
+        controlToken: config.sandbox.controlToken,
         privateKeyPem: pair.privateKeyPem,
         publicKeyPem: pair.publicKeyPem,
         clients,

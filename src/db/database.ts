@@ -135,6 +135,27 @@ export interface JobTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** Jobs of one group (a merchant's A02-1 deliveries) share a concurrency limit. */
+  group_key: Generated<string | null>;
+}
+
+/**
+ * Alipay+ reported money paid for a payment already FAILED: kept, shown to operators, and
+ * reversed (cancelled) at Alipay+. `REVERSING` until Alipay+ confirms (`REVERSED`), or
+ * `NEEDS_OPERATOR` when it refuses.
+ */
+export interface LatePaymentTable {
+  id: Generated<number>;
+  tracking_id: string;
+  merchant_id: string;
+  status: string;
+  amount_value: string | null;
+  amount_currency: string | null;
+  wallet: string | null;
+  alipay_payment_id: string | null;
+  reported_at: number;
+  resolved_at: number | null;
+  note: string | null;
 }
 
 export interface PaymentErrorTable {
@@ -291,6 +312,7 @@ export interface Database {
   admin_sign_in_throttle: AdminSignInThrottleTable;
   admin_audit: AdminAuditTable;
   payment_rollups: PaymentRollupTable;
+  late_payments: LatePaymentTable;
   service_fees: ServiceFeeTable;
   merchant_payout_terms: MerchantPayoutTermsTable;
   ledger_accounts: LedgerAccountTable;

@@ -3,6 +3,7 @@ import type { DialectName } from './connection';
 import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-refunds';
 import * as m003 from './migrations/003-admin';
+import * as m004 from './migrations/004-isolation-and-late-payments';
 import * as m005 from './migrations/005-settlement';
 import * as m006 from './migrations/006-acquirer-id';
 import { columnKit } from './migrations/columns';
@@ -15,6 +16,7 @@ const MIGRATIONS = {
   '001-initial': m001,
   '002-refunds': m002,
   '003-admin': m003,
+  '004-isolation-and-late-payments': m004,
   '005-settlement': m005,
   '006-acquirer-id': m006,
 } as const;

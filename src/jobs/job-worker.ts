@@ -4,7 +4,13 @@ import type { DialectName } from '../db/connection';
 import type { Db } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { ClaimedJob, JobHandler, JobOutcome } from './job';
-import { claimDueJobs, deleteFinishedJobs, finishJob, releaseExpiredLeases } from './job.repository';
+import {
+  claimDueJobs,
+  deleteFinishedJobs,
+  finishJob,
+  type LaneKinds,
+  releaseExpiredLeases,
+} from './job.repository';
 
 const BACKOFF_BASE_MS = 5_000;
 /** Finished jobs are kept this long (for looking into recent work), then deleted in batches. */
@@ -28,8 +34,12 @@ export interface JobWorkerOptions {
   workerId?: string;
   /** How often the loop looks for due jobs when nobody wakes it. Default 1000. */
   pollIntervalMs?: number;
-  /** Handlers running at once. Default 10. */
+  /** Handlers of one kind running at once (each kind has its own lane). Default 10. */
   concurrency?: number;
+  /** Per kind, instead of `concurrency`. */
+  laneConcurrency?: Record<string, number>;
+  /** Jobs of one group (a merchant's A02-1 deliveries) running at once. Default 3. */
+  perGroup?: number;
   /** How long a claim holds a job; it must exceed a handler's longest run. Default 120000. */
   leaseMs?: number;
   logger?: JobLogger;
@@ -40,6 +50,18 @@ const silent: JobLogger = { warn() {}, error() {} };
 /** Delay before re-running a job whose handler threw on its `attempt`-th run: 5 s, 10 s, … 15 min. */
 export function backoffDelayMs(attempt: number): number {
   return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(attempt - 1, 0), BACKOFF_CAP_MS);
+}
+
+/**
+ * A lane: its own budget of handlers, so a kind whose runs hang (merchants that never answer) cannot
+ * keep any other kind waiting. Kinds without a handler share one lane of their own.
+ */
+interface Lane {
+  kinds: LaneKinds;
+  concurrency: number;
+  active: Set<Promise<void>>;
+  /** The last claim filled every free slot, so more jobs may be waiting. */
+  backlog: boolean;
 }
 
 /**
@@ -54,17 +76,15 @@ export class JobWorker {
   private readonly clock: Clock;
   private readonly handlers: Record<string, JobHandler>;
   private readonly pollIntervalMs: number;
-  private readonly concurrency: number;
+  private readonly lanes: Lane[];
+  private readonly perGroup: number;
   private readonly leaseMs: number;
   private readonly logger: JobLogger;
 
-  private readonly active = new Set<Promise<void>>();
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private pollAgain = false;
-  /** The last claim filled every free slot, so more jobs may be waiting. */
-  private backlog = false;
   private nextReleaseAt = 0;
   private nextPurgeAt = 0;
 
@@ -75,7 +95,24 @@ export class JobWorker {
     this.handlers = options.handlers;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
-    this.concurrency = positive('concurrency', options.concurrency ?? 10);
+    const concurrency = positive('concurrency', options.concurrency ?? 10);
+    const kinds = Object.keys(this.handlers);
+    const lane = (laneKinds: LaneKinds, size: number): Lane => ({
+      kinds: laneKinds,
+      concurrency: size,
+      active: new Set(),
+      backlog: false,
+    });
+    this.lanes = [
+      ...kinds.map((kind) =>
+        lane(
+          { in: [kind] },
+          positive(`laneConcurrency.${kind}`, options.laneConcurrency?.[kind] ?? concurrency),
+        ),
+      ),
+      lane({ notIn: kinds }, 1),
+    ];
+    this.perGroup = positive('perGroup', options.perGroup ?? 3);
     this.leaseMs = positive('leaseMs', options.leaseMs ?? 120_000);
     this.logger = options.logger ?? silent;
   }
@@ -102,7 +139,7 @@ export class JobWorker {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.polling;
-    await Promise.all(this.active);
+    await Promise.all(this.lanes.flatMap((lane) => [...lane.active]));
   }
 
   /**
@@ -114,10 +151,10 @@ export class JobWorker {
     await releaseExpiredLeases(this.db, this.clock.now());
     let ran = 0;
     for (;;) {
-      const jobs = await this.claim(this.concurrency);
-      await Promise.all(jobs.map((job) => this.track(job)));
-      ran += jobs.length;
-      if (jobs.length < this.concurrency) return ran;
+      const batches = await Promise.all(this.lanes.map((lane) => this.claim(lane, lane.concurrency)));
+      await Promise.all(batches.flatMap((jobs, i) => jobs.map((job) => this.track(this.lanes[i]!, job))));
+      ran += batches.reduce((sum, jobs) => sum + jobs.length, 0);
+      if (batches.every((jobs, i) => jobs.length < this.lanes[i]!.concurrency)) return ran;
     }
   }
 
@@ -155,35 +192,43 @@ export class JobWorker {
       }
       do {
         this.pollAgain = false;
-        const free = this.concurrency - this.active.size;
-        if (free <= 0) {
-          this.backlog = true;
-          return;
+        for (const lane of this.lanes) {
+          const free = lane.concurrency - lane.active.size;
+          if (free <= 0) {
+            lane.backlog = true;
+            continue;
+          }
+          const jobs = await this.claim(lane, free);
+          lane.backlog = jobs.length === free;
+          for (const job of jobs) void this.track(lane, job);
         }
-        const jobs = await this.claim(free);
-        this.backlog = jobs.length === free;
-        for (const job of jobs) void this.track(job);
-      } while (this.running && (this.pollAgain || this.backlog));
+      } while (
+        this.running &&
+        (this.pollAgain || this.lanes.some((lane) => lane.backlog && lane.active.size < lane.concurrency))
+      );
     } catch (error) {
       this.logger.error({ error: messageOf(error) }, 'could not claim jobs');
     }
   }
 
-  private claim(limit: number): Promise<ClaimedJob[]> {
+  private claim(lane: Lane, limit: number): Promise<ClaimedJob[]> {
     return claimDueJobs(this.db, this.dialect, {
       workerId: this.workerId,
       limit,
       now: this.clock.now(),
       leaseMs: this.leaseMs,
+      kinds: lane.kinds,
+      perGroup: this.perGroup,
     });
   }
 
-  private track(job: ClaimedJob): Promise<void> {
+  private track(lane: Lane, job: ClaimedJob): Promise<void> {
     const run = this.execute(job).finally(() => {
-      this.active.delete(run);
-      if (this.backlog) this.wake();
+      lane.active.delete(run);
+      // A group's next job waits for one of its runs to end, whether or not the lane was full.
+      if (lane.backlog || job.group !== null) this.wake();
     });
-    this.active.add(run);
+    lane.active.add(run);
     return run;
   }
 

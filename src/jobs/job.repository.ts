@@ -20,6 +20,7 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
     .values({
       kind: job.kind,
       dedupe_key: job.dedupeKey ?? null,
+      group_key: job.group ?? null,
       payload: JSON.stringify(job.payload ?? null),
       status: 'PENDING',
       due_at: dueAt,
@@ -33,30 +34,74 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
   return row !== undefined;
 }
 
+/** The kinds of one worker lane: listed, or every kind not listed elsewhere. */
+export type LaneKinds = { in: readonly string[] } | { notIn: readonly string[] };
+
 /**
- * Takes up to `limit` due jobs for `workerId` until `now + leaseMs`, in one statement whose
- * `status = 'PENDING'` condition decides who gets a row (RETURNING lists exactly what this worker
- * got). SQLite runs the statement under its single write lock, so two connections to one file never
- * take the same row. On PostgreSQL, `FOR UPDATE SKIP LOCKED` passes over rows another claim is taking
- * right now, and a row it locks after a concurrent claim committed is re-checked against the
- * condition on its latest version, so it drops out. (Repeating the condition outside the subquery
- * would be redundant, and SQLite would then scan every pending row of a backlog instead of looking
- * the chosen ids up.)
+ * Takes up to `limit` due jobs of a lane's kinds for `workerId` until `now + leaseMs`, in one
+ * statement whose `status = 'PENDING'` condition decides who gets a row (RETURNING lists exactly
+ * what this worker got). Jobs of a group are taken only while fewer than `perGroup` of that group
+ * run, counting the ones taken now, so one merchant's slow endpoint holds at most `perGroup` slots.
+ * SQLite runs the statement under its single write lock, so two connections to one file never take
+ * the same row. On PostgreSQL a row another claim took meanwhile is re-checked against `status =
+ * 'PENDING'` on its latest version when its lock is released, so it drops out; two claims at once
+ * may each count the group's running jobs before the other's commit, so a group can briefly exceed
+ * its limit by what one claim takes.
  */
 export async function claimDueJobs(
   db: Db,
   dialect: DialectName,
-  claim: { workerId: string; limit: number; now: Date; leaseMs: number },
+  claim: {
+    workerId: string;
+    limit: number;
+    now: Date;
+    leaseMs: number;
+    /** Default: every kind. */
+    kinds?: LaneKinds;
+    /** Default: no limit. */
+    perGroup?: number;
+  },
 ): Promise<ClaimedJob[]> {
   const now = claim.now.getTime();
-  const due = db
+  const { kinds } = claim;
+  const ranked = db
     .selectFrom('jobs')
-    .select('id')
+    .select([
+      'id',
+      'due_at',
+      'group_key',
+      sql<number>`row_number() over (partition by group_key order by due_at, id)`.as('rank'),
+    ])
     .where('status', '=', 'PENDING')
     .where('due_at', '<=', now)
-    .orderBy('due_at')
-    .limit(claim.limit)
-    .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+    .$if(kinds !== undefined, (qb) =>
+      qb.where((eb) =>
+        kinds === undefined || ('notIn' in kinds && kinds.notIn.length === 0)
+          ? eb.and([])
+          : 'in' in kinds
+            ? eb('kind', 'in', kinds.in)
+            : eb('kind', 'not in', kinds.notIn),
+      ),
+    );
+  const running = db
+    .selectFrom('jobs')
+    .select(['group_key', (eb) => eb.fn.countAll<number>().as('running')])
+    .where('status', '=', 'RUNNING')
+    .where('group_key', 'is not', null)
+    .groupBy('group_key');
+  const due = db
+    .selectFrom(ranked.as('c'))
+    .leftJoin(running.as('r'), 'r.group_key', 'c.group_key')
+    .select('c.id')
+    .where((eb) =>
+      eb.or([
+        eb('c.group_key', 'is', null),
+        eb(sql<number>`c.rank + coalesce(r.running, 0)`, '<=', claim.perGroup ?? claim.limit),
+      ]),
+    )
+    .orderBy('c.due_at')
+    .orderBy('c.id')
+    .limit(claim.limit);
   const rows = await db
     .updateTable('jobs')
     .set((eb) => ({
@@ -67,6 +112,7 @@ export async function claimDueJobs(
       updated_at: now,
     }))
     .where('id', 'in', due)
+    .$if(dialect === 'postgres', (qb) => qb.where('status', '=', 'PENDING'))
     .returningAll()
     .execute();
   return rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id).map(toClaimedJob);
@@ -171,6 +217,7 @@ function toClaimedJob(row: JobRow): ClaimedJob {
     kind: row.kind,
     payload: JSON.parse(row.payload),
     dedupeKey: row.dedupe_key,
+    group: row.group_key,
     dueAt: new Date(row.due_at),
     attempt: row.attempts,
     createdAt: new Date(row.created_at),

@@ -14,6 +14,8 @@ export interface NewJob {
   dueAt: Date;
   /** While a job with this key exists (in any status), enqueueing the key again does nothing. */
   dedupeKey?: string;
+  /** Jobs of one group run at most a few at a time (a merchant's A02-1 deliveries). */
+  group?: string;
 }
 
 /** What a handler receives: one run of a job that this worker holds the lease of. */
@@ -22,6 +24,7 @@ export interface ClaimedJob {
   kind: string;
   payload: unknown;
   dedupeKey: string | null;
+  group: string | null;
   dueAt: Date;
   /** 1 on the first run; counts every run started, including ones lost to a crash. */
   attempt: number;

@@ -6,16 +6,15 @@ import { canonicalHost, isInternalHost, isRegisteredHost } from '../channels/lin
 
 /**
  * Posts to a merchant's server (A02-1) — the gateway's one outgoing call to an address a merchant
- * chose. The URL's host must be registered for the service. In production an internal (loopback,
- * private, link-local) address is reached only through an IP literal registered exactly — which
- * only an operator can register (merchant-link-type.md, fields 21–24) — and a host name that
- * resolves to one is refused. The connection goes to the address that was checked, so a DNS answer
- * that changes between check and connect cannot redirect it.
+ * chose. The connection goes to the address that was checked, so a DNS answer that changes between
+ * check and connect cannot redirect it.
  */
 export type MerchantAnswer = { status: number; body: Buffer } | { error: string };
 
 /** What is read of a merchant's answer: enough for `OK,` / `NG,<message>`. */
 const ANSWER_KEEP_BYTES = 2048;
+
+export type Resolver = (host: string) => Promise<Array<{ address: string; family: number }>>;
 
 export interface MerchantPost {
   url: string;
@@ -23,32 +22,57 @@ export interface MerchantPost {
   contentType: string;
   registeredHosts: readonly string[];
   mode: 'demo' | 'production';
+  /** For the whole attempt: name resolution, connecting and the answer. */
   timeoutMs: number;
   /** Name resolution (the system resolver unless a test stands in for DNS). */
-  resolve?: (host: string) => Promise<Array<{ address: string; family: number }>>;
+  resolve?: Resolver;
+  /** Aborts the attempt (the job's lease ran out). */
+  signal?: AbortSignal;
 }
 
-const systemResolve = (host: string) => lookup(host, { all: true });
+const systemResolve: Resolver = (host) => lookup(host, { all: true });
 
-async function checkedAddress(
+export type CallbackTarget =
+  | { ok: true; address: string; family: number }
+  /** `permanent`: no later attempt can succeed until the service's registered hosts change. */
+  | { ok: false; error: string; permanent: boolean };
+
+/**
+ * The one rule for a merchant's callback URL (`pagecon_url`), applied by A01-1 before a payment
+ * exists and by the sender before each attempt (merchant-link-type.md, fields 21–24): an http(s)
+ * URL on a registered host. In production an internal (loopback, private, link-local) address is
+ * reached only through an entry only an operator can add — an internal IP literal, or `localhost`
+ * or a `.localhost` name — registered exactly; any other name that resolves to an internal address
+ * is refused. A name that does not resolve now may later: that is not permanent.
+ */
+export async function callbackTarget(
   url: URL,
-  post: MerchantPost,
-): Promise<{ address: string; family: number } | string> {
+  registeredHosts: readonly string[],
+  mode: 'demo' | 'production',
+  resolve: Resolver = systemResolve,
+): Promise<CallbackTarget> {
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    !isRegisteredHost(url, registeredHosts, mode)
+  ) {
+    return { ok: false, error: 'host is not registered for the service', permanent: true };
+  }
   const host = canonicalHost(url.hostname);
-  if (host === null) return 'invalid host';
-  if (isIP(host) !== 0) return { address: host, family: isIP(host) };
+  if (host === null) return { ok: false, error: 'invalid host', permanent: true };
+  if (isIP(host) !== 0) return { ok: true, address: host, family: isIP(host) };
   let addresses: Array<{ address: string; family: number }>;
   try {
-    addresses = await (post.resolve ?? systemResolve)(host);
+    addresses = await resolve(host);
   } catch {
-    return 'host name does not resolve';
+    addresses = [];
   }
   const first = addresses[0];
-  if (!first) return 'host name does not resolve';
-  if (post.mode === 'production' && addresses.some((a) => isInternalHost(a.address))) {
-    return 'host resolves to an internal address';
+  if (!first) return { ok: false, error: 'host name does not resolve', permanent: false };
+  const operatorEntry = isInternalHost(host);
+  if (mode === 'production' && !operatorEntry && addresses.some((a) => isInternalHost(a.address))) {
+    return { ok: false, error: 'host resolves to an internal address', permanent: true };
   }
-  return first;
+  return { ok: true, address: first.address, family: first.family };
 }
 
 export async function postToMerchant(post: MerchantPost): Promise<MerchantAnswer> {
@@ -58,14 +82,19 @@ export async function postToMerchant(post: MerchantPost): Promise<MerchantAnswer
   } catch {
     return { error: 'invalid URL' };
   }
-  if (
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    !isRegisteredHost(url, post.registeredHosts, post.mode)
-  ) {
-    return { error: 'host is not registered for the service' };
-  }
-  const target = await checkedAddress(url, post);
-  if (typeof target === 'string') return { error: target };
+  const deadline = AbortSignal.timeout(post.timeoutMs);
+  const signal = post.signal ? AbortSignal.any([deadline, post.signal]) : deadline;
+  const timedOut = new Promise<CallbackTarget>((resolve) => {
+    const stop = () => resolve({ ok: false, error: 'no answer in time', permanent: false });
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+  // A resolver that hangs must not hold the attempt past its time-out either.
+  const target = await Promise.race([
+    callbackTarget(url, post.registeredHosts, post.mode, post.resolve),
+    timedOut,
+  ]);
+  if (!target.ok) return { error: target.error };
   const pinned: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [target]);
     else callback(null, target.address, target.family);
@@ -76,7 +105,7 @@ export async function postToMerchant(post: MerchantPost): Promise<MerchantAnswer
     const finish = (answer: MerchantAnswer) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
       resolve(answer);
     };
     const request = client.request(
@@ -102,10 +131,12 @@ export async function postToMerchant(post: MerchantPost): Promise<MerchantAnswer
         response.on('error', () => finish({ error: 'connection failed' }));
       },
     );
-    const timer = setTimeout(() => {
+    const stop = () => {
       finish({ error: 'no answer in time' });
       request.destroy();
-    }, post.timeoutMs);
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
     request.on('error', () => finish({ error: 'connection failed' }));
     request.end(post.body);
   });

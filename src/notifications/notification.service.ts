@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { encodeForm } from '../channels/link/link-form';
 import { type LinkResult, notificationPairs, resultCharset } from '../channels/link/result-form';
 import type { Database, Db } from '../db/database';
-import type { ClaimedJob, JobOutcome } from '../jobs/job';
+import type { ClaimedJob, JobContext, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { charsetLabel, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
@@ -36,11 +36,17 @@ export class NotificationService {
   constructor(private readonly deps: NotificationServiceDeps) {}
 
   /** Writes a result notification and its first delivery, inside the caller's transaction. */
-  async queue(tx: Db, trackingId: string, result: LinkResult, errCode: string, now: Date): Promise<void> {
+  async queue(
+    tx: Db,
+    payment: { tracking_id: string; merchant_id: string },
+    result: LinkResult,
+    errCode: string,
+    now: Date,
+  ): Promise<void> {
     const inserted = await tx
       .insertInto('notifications')
       .values({
-        tracking_id: trackingId,
+        tracking_id: payment.tracking_id,
         result,
         err_code: errCode,
         status: 'PENDING',
@@ -52,7 +58,8 @@ export class NotificationService {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await enqueueAttempt(tx, { notificationId: Number(inserted.id), attempt: 0, resend: false }, now, now);
+    const task = { notificationId: Number(inserted.id), attempt: 0, resend: false };
+    await enqueueAttempt(tx, task, payment.merchant_id, now, now);
   }
 
   /**
@@ -64,12 +71,14 @@ export class NotificationService {
     const now = this.deps.clock.now();
     const notification = await this.deps.db
       .selectFrom('notifications')
-      .select(['id', 'attempts', 'status'])
-      .where('id', '=', notificationId)
+      .innerJoin('payments', 'payments.tracking_id', 'notifications.tracking_id')
+      .select(['notifications.attempts', 'notifications.status', 'payments.merchant_id'])
+      .where('notifications.id', '=', notificationId)
       .executeTakeFirst();
     if (!notification) return false;
     const resend = notification.status !== 'PENDING';
-    await enqueueAttempt(this.deps.db, { notificationId, attempt: notification.attempts, resend }, now, now);
+    const task = { notificationId, attempt: notification.attempts, resend };
+    await enqueueAttempt(this.deps.db, task, notification.merchant_id, now, now);
     this.deps.wakeJobs();
     return true;
   }
@@ -79,7 +88,7 @@ export class NotificationService {
    * attempt it is for, so a job whose attempt another job already made (a re-send, a worker that
    * lost its lease) stops without posting again.
    */
-  async deliver(job: ClaimedJob): Promise<JobOutcome> {
+  async deliver(job: ClaimedJob, ctx: JobContext): Promise<JobOutcome> {
     const { db, clock } = this.deps;
     const task = readTask(job.payload);
     if (!task) return { type: 'dead', error: 'payload without a notification id and attempt' };
@@ -112,6 +121,7 @@ export class NotificationService {
       registeredHosts: found.urlHosts,
       mode: this.deps.mode,
       timeoutMs: this.deps.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
+      signal: ctx.signal,
     });
     const durationMs = Math.round(performance.now() - began);
     const text =
@@ -159,6 +169,7 @@ export class NotificationService {
         await enqueueAttempt(
           tx,
           { notificationId: notification.id, attempt: attempts, resend: false },
+          payment.merchant_id,
           next,
           started,
         );
@@ -195,6 +206,11 @@ function readTask(payload: unknown): DeliveryTask | null {
   return { notificationId, attempt, resend: resend === true };
 }
 
-function enqueueAttempt(db: Db, task: DeliveryTask, dueAt: Date, now: Date) {
-  return enqueueJob(db, { kind: DELIVER_NOTIFICATION, payload: task, dueAt }, now);
+/** A merchant's deliveries form one job group: its slow endpoint holds only the group's slots. */
+function enqueueAttempt(db: Db, task: DeliveryTask, merchantId: string, dueAt: Date, now: Date) {
+  return enqueueJob(
+    db,
+    { kind: DELIVER_NOTIFICATION, payload: task, dueAt, group: `merchant:${merchantId}` },
+    now,
+  );
 }

@@ -32,20 +32,19 @@ export async function findPaymentByRequestId(
     .executeTakeFirst();
 }
 
-export async function orderIdExists(
+export async function findPaymentByOrderId(
   db: Db,
   merchantId: string,
   serviceId: string,
   orderId: string,
-): Promise<boolean> {
-  const row = await db
+): Promise<PaymentRow | undefined> {
+  return db
     .selectFrom('payments')
-    .select('tracking_id')
+    .selectAll()
     .where('merchant_id', '=', merchantId)
     .where('service_id', '=', serviceId)
     .where('order_id', '=', orderId)
     .executeTakeFirst();
-  return row !== undefined;
 }
 
 /** Which way the cancel mark must be for a transition to apply (the cancel-wins rule). */

@@ -9,6 +9,7 @@ import type { IdSource } from '../kernel/ids';
 import type { Yen } from '../kernel/money';
 import type { ServiceWithMerchant } from '../merchants/merchant.repository';
 import type { NotificationService } from '../notifications/notification.service';
+import { findLatePayment, recordLatePayment, settleLatePayment } from './late-payment.repository';
 import {
   type CancelMarkCondition,
   findPaymentByRequestId,
@@ -44,6 +45,7 @@ const CANCEL_JOB_DELAY_MS = 60_000;
 export const JOB_EXPIRE_SELECTION = 'payment.expire-selection';
 export const JOB_DEADLINE = 'payment.deadline';
 export const JOB_CANCEL = 'payment.cancel';
+export const JOB_REVERSE_LATE_PAYMENT = 'payment.reverse-late-payment';
 
 /** A02-1 error codes (merchant-link-type.md, res_err_code). */
 const ERR_FAILED = '6101';
@@ -383,7 +385,12 @@ export class PaymentService {
     const payment = await findPaymentByRequestId(this.deps.db, input.paymentRequestId);
     if (!payment) return 'unknownPayment';
     await this.record(payment.tracking_id, input.exchange, `notified ${input.result.kind}`);
-    if (input.result.kind === 'paid' && !this.paidAmountMatches(payment, input.result.details))
+    // Money reported for a failed payment is recorded whatever its amount: it has to be reversed.
+    if (
+      input.result.kind === 'paid' &&
+      payment.status !== 'FAILED' &&
+      !this.paidAmountMatches(payment, input.result.details)
+    )
       return 'mismatch';
     await this.applyProviderResult(payment, input.result, 'notification from Alipay+');
     return 'recorded';
@@ -410,6 +417,10 @@ export class PaymentService {
   ): Promise<void> {
     switch (result.kind) {
       case 'paid': {
+        if (payment.status === 'FAILED') {
+          await this.raiseLatePayment(payment, result.details, cause);
+          return;
+        }
         if (payment.status !== 'IN_PROGRESS') {
           if (payment.status === 'EXPIRED' || payment.status === 'CANCELED') {
             this.deps.logger.warn(
@@ -438,6 +449,72 @@ export class PaymentService {
       default:
         return;
     }
+  }
+
+  /**
+   * Alipay+ says money moved for a payment that FAILED (final): it is recorded for the operator and
+   * reversed at Alipay+ by a cancel (which Alipay+ accepts whatever the order's status), in a job
+   * queued in the same transaction, so neither the record nor the reversal can be lost.
+   */
+  private async raiseLatePayment(payment: PaymentRow, details: PaidDetails, cause: string): Promise<void> {
+    const { db, clock, logger } = this.deps;
+    const now = clock.now();
+    const raised = await db.transaction().execute(async (tx) => {
+      const recorded = await recordLatePayment(tx, {
+        trackingId: payment.tracking_id,
+        merchantId: payment.merchant_id,
+        details,
+        at: now,
+      });
+      if (recorded) {
+        await enqueueJob(
+          tx,
+          {
+            kind: JOB_REVERSE_LATE_PAYMENT,
+            payload: { trackingId: payment.tracking_id },
+            dueAt: now,
+            dedupeKey: `reverse-late:${payment.tracking_id}`,
+          },
+          now,
+        );
+      }
+      return recorded;
+    });
+    if (!raised) return;
+    logger.error(
+      { trackingId: payment.tracking_id, amount: details.amount, cause },
+      'Alipay+ reports paid a payment that failed: recorded, reversing at Alipay+',
+    );
+    this.deps.wakeJobs();
+  }
+
+  /** Cancels at Alipay+ the order behind a late payment, until Alipay+ confirms or refuses. */
+  async handleReverseLatePayment(job: ClaimedJob): Promise<JobOutcome> {
+    const payment = await this.jobPayment(job);
+    if (!payment?.payment_request_id) return { type: 'dead', error: 'payment without an Alipay+ request' };
+    const late = await findLatePayment(this.deps.db, payment.tracking_id);
+    if (late?.status !== 'REVERSING') return { type: 'done' };
+    const { outcome, exchange } = await this.deps.provider.cancel(payment.payment_request_id);
+    await this.record(payment.tracking_id, exchange, outcome.kind);
+    const at = this.deps.clock.now();
+    if (outcome.kind === 'unknown') {
+      const delay = Math.min(5_000 * 2 ** Math.min(job.attempt, 10), 10 * 60_000);
+      return { type: 'retry', at: new Date(at.getTime() + delay), note: outcome.reason };
+    }
+    const reversed = outcome.kind === 'closed';
+    await settleLatePayment(this.deps.db, {
+      trackingId: payment.tracking_id,
+      status: reversed ? 'REVERSED' : 'NEEDS_OPERATOR',
+      note: `${reversed ? 'cancelled' : 'cancel refused'} at Alipay+: ${outcome.code}`,
+      at,
+    });
+    if (!reversed) {
+      this.deps.logger.error(
+        { trackingId: payment.tracking_id, code: outcome.code },
+        'Alipay+ refused to reverse money paid for a failed payment: needs an operator',
+      );
+    }
+    return { type: 'done' };
   }
 
   private async inquireAndApply(payment: PaymentRow, cause: string): Promise<ShopperOutcome> {
@@ -641,7 +718,7 @@ export class PaymentService {
         now,
       });
       if (moved && ending.notice) {
-        await notifications.queue(tx, payment.tracking_id, ending.notice.result, ending.notice.errCode, now);
+        await notifications.queue(tx, payment, ending.notice.result, ending.notice.errCode, now);
       }
       return moved;
     });

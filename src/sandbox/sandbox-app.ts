@@ -4,6 +4,7 @@ import { renderLandingPage } from '../app/landing-page';
 import { type Clock, OffsetClock } from '../kernel/clock';
 import { loadPrivateKey, loadPublicKey } from '../kernel/rsa';
 import { apiRoutes } from './api-routes';
+import { guardControlAccess } from './control-access';
 import { controlRoutes } from './control-routes';
 import { FaultTable } from './faults';
 import { FxTable } from './fx';
@@ -32,6 +33,11 @@ export interface SandboxOptions {
   clock?: Clock;
   /** Fastify logger on/off (default off). */
   logger?: boolean;
+  /**
+   * Lets callers other than loopback use the control API and the console when they present this
+   * token; without it they are refused.
+   */
+  controlToken?: string;
   /** Overrides of the reference rates JPY → wallet currency, e.g. { PHP: '0.3871' }. */
   fxRates?: Partial<Record<string, string>>;
 }
@@ -115,18 +121,21 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
       apiRoutes(scope, { service, signer, faults, store, clock, closing: closing.signal }),
     );
     await app.register(async (scope) => pageRoutes(scope, { service, urls }));
-    await app.register(async (scope) =>
-      controlRoutes(scope, {
-        service,
-        store,
-        faults,
-        clock,
-        notifier,
-        signer,
-        publicKeyPem: options.publicKeyPem,
-      }),
-    );
-    await app.register(async (scope) => consoleRoutes(scope, { service, store, faults, clock }));
+    await app.register(async (scope) => {
+      guardControlAccess(scope, options.controlToken);
+      await scope.register(async (control) =>
+        controlRoutes(control, {
+          service,
+          store,
+          faults,
+          clock,
+          notifier,
+          signer,
+          publicKeyPem: options.publicKeyPem,
+        }),
+      );
+      await scope.register(async (console) => consoleRoutes(console, { service, store, faults, clock }));
+    });
 
     // Notifications still pending from an earlier run carry on where they were.
     await notifier.rearm();

@@ -340,6 +340,67 @@ for (const dialect of DIALECTS) {
       expect(await again.text()).toContain('返金可能な残額がありません。');
     });
 
+    it('shows the amount captured to check when the merchant answered NG to its result', async () => {
+      const payment = paymentRow({ status: 'CAPTURED', amount: 500 });
+      await stack.database.db.insertInto('payments').values(payment).execute();
+      const base = {
+        tracking_id: payment.tracking_id,
+        result: 'OK',
+        err_code: '',
+        attempts: 1,
+        created_at: Date.now(),
+        next_attempt_at: null,
+        finished_at: Date.now(),
+      };
+      const before = await admin.page(`/admin/payments/${payment.tracking_id}`);
+      expect(before.html).not.toContain('id="amount-check"');
+      const notification = await stack.database.db
+        .insertInto('notifications')
+        .values({ ...base, status: 'REFUSED', last_answer: 'NG,amount 1500 expected' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await stack.database.db
+        .insertInto('notification_attempts')
+        .values({
+          notification_id: Number(notification.id),
+          at: Date.now(),
+          http_status: 200,
+          answer: 'NG,amount <1500> expected',
+          error: null,
+          duration_ms: 5,
+        })
+        .execute();
+      const page = await admin.page(`/admin/payments/${payment.tracking_id}`);
+      const alert = /<div id="amount-check"[^>]*>([^<]*)<\/div>/.exec(page.html)?.[1] ?? '';
+      expect(alert).toContain('¥500');
+      expect(alert).toContain('NG,amount &lt;1500> expected'); // escaped
+    });
+
+    it('raises money Alipay+ reported for a failed payment, with the state of its reversal', async () => {
+      const failed = paymentRow({ status: 'FAILED', wallet: null, paid_at: null, amount: 1500 });
+      await stack.database.db.insertInto('payments').values(failed).execute();
+      await stack.database.db
+        .insertInto('late_payments')
+        .values({
+          tracking_id: failed.tracking_id,
+          merchant_id: failed.merchant_id,
+          status: 'NEEDS_OPERATOR',
+          amount_value: '1500',
+          amount_currency: 'JPY',
+          wallet: 'GCASH',
+          alipay_payment_id: null,
+          reported_at: Date.now(),
+          resolved_at: null,
+          note: 'cancel refused at Alipay+: CANCEL_WINDOW_EXCEED',
+        })
+        .execute();
+      const page = await admin.page(`/admin/payments/${failed.tracking_id}`);
+      const alert = /<div id="late-payment"[^>]*>([^<]*)<\/div>/.exec(page.html)?.[1] ?? '';
+      expect(alert).toContain('¥1,500');
+      expect(alert).toContain('運用担当者の対応が必要です');
+      expect(alert).toContain('CANCEL_WINDOW_EXCEED');
+    });
+
     it('refuses refunds after the refund period and in a state without money, saying why', async () => {
       const old = paymentRow({ received_at: Date.UTC(2024, 0, 10, 3), status: 'CAPTURED' });
       const failed = paymentRow({ status: 'FAILED', wallet: null, paid_at: null });

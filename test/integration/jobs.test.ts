@@ -380,6 +380,75 @@ for (const dialect of DIALECTS) {
       });
     }
 
+    it('runs a kind in its own lane: hanging runs of another kind do not keep it waiting', async () => {
+      const release = deferred();
+      let hanging = 0;
+      const ran: number[] = [];
+      const w = worker(
+        {
+          'notification.deliver': async () => {
+            hanging++;
+            await release.promise;
+            return { type: 'done' };
+          },
+          'payment.deadline': async (job) => {
+            ran.push(job.id);
+            return { type: 'done' };
+          },
+        },
+        { concurrency: 10 },
+      );
+      for (let i = 0; i < 20; i++) await enqueue('notification.deliver', { i });
+      await enqueue('payment.deadline', { trackingId: '1' });
+      w.start();
+      try {
+        await until(() => ran.length === 1);
+        expect(hanging).toBe(10);
+      } finally {
+        release.resolve();
+      }
+    });
+
+    it("runs a few of one group's jobs at once, so another group's job goes ahead of its backlog", async () => {
+      const release = deferred();
+      const started: string[] = [];
+      const w = worker(
+        {
+          'notification.deliver': async (job) => {
+            const { merchant } = job.payload as { merchant: string };
+            started.push(merchant);
+            if (merchant === 'X') await release.promise;
+            return { type: 'done' };
+          },
+        },
+        { concurrency: 10, perGroup: 3 },
+      );
+      const add = (merchant: string) =>
+        enqueueJob(
+          store.db,
+          {
+            kind: 'notification.deliver',
+            payload: { merchant },
+            dueAt: clock.now(),
+            group: `merchant:${merchant}`,
+          },
+          clock.now(),
+        );
+      for (let i = 0; i < 40; i++) await add('X');
+      clock.advance(1);
+      await add('Y');
+      w.start();
+      try {
+        await until(() => started.includes('Y'));
+        expect(started.filter((m) => m === 'X')).toHaveLength(3);
+        const running = await listJobs(store.db, { status: 'RUNNING' });
+        expect(running.filter((j) => (j.payload as { merchant: string }).merchant === 'X')).toHaveLength(3);
+      } finally {
+        release.resolve();
+      }
+      await until(async () => (await listJobs(store.db, { status: 'DONE', limit: 100 })).length === 41);
+    });
+
     it('drains the queue with two polling workers, woken after a commit, and stops cleanly', async () => {
       const runs = new Map<number, number>();
       const handler: JobHandler = async (job) => {

@@ -84,6 +84,17 @@ describe('posting to a merchant', () => {
     expect(answer).toMatchObject({ status: 200 });
   });
 
+  it('in production, delivers to `localhost` registered exactly (an operator’s entry), as A01-1 accepts it', async () => {
+    const answer = await postToMerchant({
+      ...base,
+      url: `http://localhost:${port}/pagecon`,
+      registeredHosts: ['localhost'],
+      mode: 'production',
+      resolve: toLoopback,
+    });
+    expect(answer).toMatchObject({ status: 200 });
+  });
+
   it('connects to the address it checked, whatever the name', async () => {
     const answer = await postToMerchant({
       ...base,
@@ -96,23 +107,56 @@ describe('posting to a merchant', () => {
     expect(received.at(-1)).toBe(`callback.shop.example.jp:${port} a=1`);
   });
 
-  it('gives up on a merchant that does not answer in time', async () => {
+  /** Runs `use` against a server that accepts connections and never answers. */
+  async function withSilentServer(use: (url: string) => Promise<void>): Promise<void> {
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = silent.address();
     const silentPort = typeof address === 'object' && address ? address.port : 0;
     try {
-      const answer = await postToMerchant({
-        ...base,
-        timeoutMs: 200,
-        url: `http://127.0.0.1:${silentPort}/pagecon`,
-        registeredHosts: ['127.0.0.1'],
-        mode: 'demo',
-      });
-      expect(answer).toEqual({ error: 'no answer in time' });
+      await use(`http://127.0.0.1:${silentPort}/pagecon`);
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  }
+
+  it('gives up on a merchant that does not answer in time', () =>
+    withSilentServer(async (url) => {
+      const answer = await postToMerchant({
+        ...base,
+        timeoutMs: 200,
+        url,
+        registeredHosts: ['127.0.0.1'],
+        mode: 'demo',
+      });
+      expect(answer).toEqual({ error: 'no answer in time' });
+    }));
+
+  it('gives up in time on a name whose resolution hangs', async () => {
+    const answer = await postToMerchant({
+      ...base,
+      timeoutMs: 200,
+      url: 'http://slow.shop.example.jp/pagecon',
+      registeredHosts: ['slow.shop.example.jp'],
+      mode: 'demo',
+      resolve: () => new Promise(() => {}),
+    });
+    expect(answer).toEqual({ error: 'no answer in time' });
   });
+
+  it('stops an attempt when its job gives it up', () =>
+    withSilentServer(async (url) => {
+      const lease = new AbortController();
+      const pending = postToMerchant({
+        ...base,
+        timeoutMs: 60_000,
+        url,
+        registeredHosts: ['127.0.0.1'],
+        mode: 'demo',
+        signal: lease.signal,
+      });
+      lease.abort();
+      expect(await pending).toEqual({ error: 'no answer in time' });
+    }));
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJstCompact } from '../../src/kernel/jst';
 import { setGatewayMaintenance } from '../../src/merchants/merchant.repository';
 import { DIALECTS } from '../support/databases';
-import { type PurchaseOptions, type Stack, startStack } from '../support/stack';
+import { eventually, type PurchaseOptions, type Stack, simulatePay, startStack } from '../support/stack';
 
 /** Every refusal code of A01-1: the error page names it, no payment exists, the error log has a row. */
 const FEATURE_PHONE_UA = 'DoCoMo/2.0 P903i(c100;TB;W24H12)';
@@ -62,6 +62,11 @@ for (const dialect of DIALECTS) {
       await expectRefused('5103', stack.purchaseFields({ amount: '15OO' }), { field: 'amount' });
     });
 
+    it('5103: an amount with a leading zero (a digit moved out of item_name keeps the hash)', async () => {
+      const fields = stack.purchaseFields({ item_name: 'Test item1', tax: '', amount: '0500' });
+      await expectRefused('5103', fields, { field: 'amount', authenticated: false });
+    });
+
     it('5103: text the Shift_JIS service cannot carry', async () => {
       await expectRefused('5103', stack.purchaseFields({ item_name: 'ชาเขียว' }), {
         field: 'item_name',
@@ -88,16 +93,59 @@ for (const dialect of DIALECTS) {
       await expectRefused('5106', stack.purchaseFields({ request_date: old }), { authenticated: true });
     });
 
-    it('5107: the order id was used before', async () => {
+    it('5107: the order id was used before, by a different request', async () => {
       const fields = stack.purchaseFields();
       expect((await stack.postPurchase(fields)).status).toBe(303);
       await expectRefused(
         '5107',
-        { ...fields, request_date: formatJstCompact(stack.clock.now()) },
+        { ...fields, item_id: 'ANOTHER-ITEM', request_date: formatJstCompact(stack.clock.now()) },
         {
           authenticated: true,
         },
       );
+    });
+
+    it('sends a re-posted identical A01-1 back to its payment while it is open, without a 5107', async () => {
+      const fields = stack.purchaseFields({ pay_method: '' });
+      const first = await stack.postPurchase(fields);
+      expect(first.status).toBe(303);
+      const again = await stack.postPurchase(fields);
+      expect(again.status).toBe(303);
+      expect(again.headers.get('location')).toBe(first.headers.get('location'));
+      const payment = await stack.payment({ orderId: fields.order_id! });
+      expect(again.headers.get('location')).toBe(`/f01/payments/${payment.token}`);
+      const page = await fetch(`${stack.gatewayUrl}${again.headers.get('location')}`);
+      expect(page.status).toBe(200);
+      const errors = await stack.database.db
+        .selectFrom('payment_errors')
+        .select('code')
+        .where('order_id', '=', fields.order_id!)
+        .execute();
+      expect(errors).toEqual([]);
+    });
+
+    it('resumes one payment when the same form is submitted twice at once', async () => {
+      const fields = stack.purchaseFields({ pay_method: '' });
+      const [a, b] = await Promise.all([stack.postPurchase(fields), stack.postPurchase(fields)]);
+      expect([a.status, b.status]).toEqual([303, 303]);
+      expect(a.headers.get('location')).toBe(b.headers.get('location'));
+      const payments = await stack.database.db
+        .selectFrom('payments')
+        .select('token')
+        .where('order_id', '=', fields.order_id!)
+        .execute();
+      expect(payments).toHaveLength(1);
+    });
+
+    it('5107: a re-posted identical A01-1 for a payment that is already final', async () => {
+      const fields = stack.purchaseFields();
+      const response = await stack.postPurchase(fields);
+      const paid = await simulatePay(stack, { cashierUrl: response.headers.get('location')! });
+      expect(paid.status).toBe('SUCCESS');
+      await eventually(
+        async () => (await stack.payment({ orderId: fields.order_id! })).status === 'CAPTURED',
+      );
+      await expectRefused('5107', fields, { field: 'order_id', authenticated: true });
     });
 
     it('5108: an unknown merchant', async () => {

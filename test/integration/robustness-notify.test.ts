@@ -413,5 +413,39 @@ for (const dialect of DIALECTS) {
       }
       expect((await stack.payment({ orderId: payment.order_id })).status).toBe('IN_PROGRESS');
     });
+
+    it('records a signed "paid" for a FAILED payment, raises it and reverses it at Alipay+, never ignoring it', async () => {
+      const fields = stack.purchaseFields();
+      const response = await stack.postPurchase(fields);
+      const refused = await simulatePay(stack, {
+        cashierUrl: response.headers.get('location')!,
+        user: 'nofunds',
+      });
+      expect(refused.status).toBe('FAIL');
+      await eventually(async () => (await stack.payment({ orderId: fields.order_id! })).status === 'FAILED');
+      const failed = await stack.payment({ orderId: fields.order_id! });
+      for (let i = 0; i < 2; i++) {
+        expect(answerOf(await signed(paidBody(failed)))).toEqual({
+          resultCode: 'SUCCESS',
+          resultStatus: 'S',
+        });
+      }
+      const late = () =>
+        stack.database.db
+          .selectFrom('late_payments')
+          .selectAll()
+          .where('tracking_id', '=', failed.tracking_id)
+          .execute();
+      expect(await late()).toMatchObject([
+        { amount_value: String(failed.amount), amount_currency: 'JPY', merchant_id: failed.merchant_id },
+      ]);
+      await eventually(async () => (await late())[0]?.status !== 'REVERSING');
+      expect((await late())[0]).toMatchObject({ status: 'REVERSED' });
+      expect(await alipayMessages(stack, failed.tracking_id, 'cancelPayment')).toHaveLength(1);
+      // FAILED is final: the payment and what its merchant was told stay as they were.
+      expect((await stack.payment({ orderId: failed.order_id })).status).toBe('FAILED');
+      const told = stack.merchant.notifications.filter((n) => n.fields.order_id === failed.order_id);
+      expect(told.map((n) => n.fields.res_result)).not.toContain('OK');
+    });
   });
 }

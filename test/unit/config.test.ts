@@ -20,6 +20,9 @@ describe('configuration from the environment', () => {
       trustProxy: [],
     });
     expect(config.databaseUrl).toMatch(/^sqlite:.*\/data\/kessai\.sqlite$/);
+    expect(config.sandbox.controlToken).toBeUndefined();
+    const token = 'x'.repeat(32);
+    expect(loadConfig({ KESSAI_SANDBOX_CONTROL_TOKEN: token }, 'demo').sandbox.controlToken).toBe(token);
     expect(loadConfig({}, 'production').mode).toBe('production');
   });
 
@@ -38,6 +41,7 @@ describe('configuration from the environment', () => {
     ['KESSAI_ALIPAYPLUS_TIMEOUT_MS', '600000'],
     ['KESSAI_DEMO_HASH_KEY', 'short'],
     ['KESSAI_TRUST_PROXY', 'everyone'],
+    ['KESSAI_SANDBOX_CONTROL_TOKEN', 'too-short-to-guard-anything'],
     ['KESSAI_LOG_LEVEL', 'loud'],
   ])('names %s when its value (%s) is invalid', (name, value) => {
     expect(() => loadConfig({ [name]: value }, 'demo')).toThrow(new RegExp(`^${name}:`));

@@ -7,10 +7,12 @@ import {
 } from '../../src/channels/link/link-form';
 import {
   checkPurchaseRequest,
+  type ExistingOrder,
   LINK_ERROR_CODES,
   MAX_PURCHASE_BODY_BYTES,
   type PurchaseCheck,
   type PurchaseCheckDeps,
+  resumableToken,
   type ServiceForCheck,
 } from '../../src/channels/link/purchase-request';
 import type { Charset } from '../../src/kernel/charset';
@@ -45,18 +47,27 @@ interface Setup {
   mode?: 'demo' | 'production';
   gatewayMaintenance?: boolean;
   usedOrderIds?: string[];
+  /** What DNS answers for every name (default: loopback). */
+  resolvesTo?: string;
+  findOrder?: PurchaseCheckDeps['findOrder'];
 }
 
 function depsFor(setup: Setup = {}): PurchaseCheckDeps {
   return {
     now: setup.now ?? new Date(REQUESTED_AT.getTime() + 5_000),
     mode: setup.mode ?? 'demo',
+    resolve: async () => [{ address: setup.resolvesTo ?? '127.0.0.1', family: 4 }],
     findService: async (merchantId, serviceId) =>
       setup.service === null || merchantId !== SERVICE.merchantId || serviceId !== SERVICE.serviceId
         ? null
         : { ...SERVICE, ...setup.service },
     isGatewayInMaintenance: async () => setup.gatewayMaintenance ?? false,
-    orderIdUsed: async (_m, _s, orderId) => (setup.usedOrderIds ?? []).includes(orderId),
+    findOrder:
+      setup.findOrder ??
+      (async (_m, _s, orderId) =>
+        (setup.usedOrderIds ?? []).includes(orderId)
+          ? { token: 'T'.repeat(32), status: 'CAPTURED', fields: {}, details: [] }
+          : null),
   };
 }
 
@@ -314,7 +325,9 @@ describe('A01-1 check 2: required (5101), length (5102), format (5103)', () => {
     ['service_id', 'A01'],
     ['amount', '0'],
     ['amount', '1,500'],
+    ['amount', '0500'],
     ['tax', '-1'],
+    ['tax', '00'],
     ['cust_code', 'CUST\u00a00001'],
     ['order_id', 'ORDER\t1'],
     ['item_name', 'bell\u0007'],
@@ -332,6 +345,13 @@ describe('A01-1 check 2: required (5101), length (5102), format (5103)', () => {
       contentType: 'text/x;charset=utf-8',
     });
     expect(result).toMatchObject({ code: '5103', field: name });
+  });
+
+  it('refuses the digit shift that keeps the hash (item_name "…1" + amount "0500") by the leading zero', async () => {
+    // tax is empty and the values are joined without a separator: both forms hash alike.
+    const shifted = { item_name: 'Test item1', tax: '', amount: '0500' };
+    expect(await refusal({ fields: shifted })).toMatchObject({ code: '5103', field: 'amount' });
+    expect((await accepted({ fields: { ...shifted, amount: '500' } })).amount).toBe(500);
   });
 
   it('refuses an sps_hashcode that is not 40 hex characters', async () => {
@@ -493,6 +513,24 @@ describe('A01-1 checks 3–10', () => {
     await accepted({}, { mode: 'production' }); // localhost registered explicitly
   });
 
+  it('refuses in production, with 5113, a pagecon_url whose registered name resolves to an internal address', async () => {
+    const hosts = { urlHosts: ['www.shop.example', 'hooks.shop.example'] };
+    const fields = {
+      success_url: 'https://www.shop.example/s',
+      cancel_url: 'https://www.shop.example/c',
+      error_url: 'https://www.shop.example/e',
+      pagecon_url: 'https://hooks.shop.example/p',
+    };
+    expect(await refusal({ fields }, { service: hosts, mode: 'production' })).toEqual({
+      code: '5113',
+      field: 'pagecon_url',
+      httpStatus: 403,
+      authenticated: true,
+    });
+    await accepted({ fields }, { service: hosts, mode: 'production', resolvesTo: '203.0.113.7' });
+    await accepted({ fields }, { service: hosts, mode: 'demo' });
+  });
+
   it('refuses a feature phone with 5110, whatever terminal_type says', async () => {
     expect(await refusal({ userAgent: DOCOMO_UA })).toEqual({
       code: '5110',
@@ -610,5 +648,40 @@ describe('A01-1 check order: the first failure decides', () => {
     ]) {
       expect(LINK_ERROR_CODES).toHaveProperty(code);
     }
+  });
+});
+
+describe('A01-1 check 10: resuming an open payment on an identical re-post', () => {
+  const token = 'R'.repeat(32);
+  async function existingFrom(post: Post, status: string): Promise<ExistingOrder> {
+    const request = await accepted(post);
+    return { token, status, fields: request.fields, details: request.details };
+  }
+  const details = [{ dtl_rowno: '1', dtl_item_id: 'A', dtl_item_count: '1', dtl_amount: '1500' }];
+
+  it.each(['REQUESTED', 'IN_PROGRESS'])('offers a %s payment to the very same request', async (status) => {
+    const existing = await existingFrom({ details }, status);
+    const result = await check({ details }, { findOrder: async () => existing });
+    expect(result).toMatchObject({ ok: false, code: '5107', resumeToken: token });
+  });
+
+  it.each(['CAPTURED', 'FAILED', 'CANCELED', 'EXPIRED'])(
+    'refuses with 5107 once the payment is %s',
+    async (status) => {
+      const existing = await existingFrom({}, status);
+      const result = await check({}, { findOrder: async () => existing });
+      expect(result).toMatchObject({ ok: false, code: '5107' });
+      expect(result).not.toHaveProperty('resumeToken');
+    },
+  );
+
+  it('refuses with 5107 a request that differs in a field or a detail row', async () => {
+    const existing = await existingFrom({ details }, 'REQUESTED');
+    const request = await accepted({ details: [{ ...details[0], dtl_amount: '1400' }] });
+    expect(resumableToken(existing, request.fields, request.details)).toBeNull();
+    const other = await accepted({ fields: { free1: 'x' }, details });
+    expect(resumableToken(existing, other.fields, other.details)).toBeNull();
+    const same = await accepted({ details });
+    expect(resumableToken(existing, same.fields, same.details)).toBe(token);
   });
 });

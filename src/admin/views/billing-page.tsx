@@ -371,6 +371,40 @@ function DetailsTab(props: BillingPageProps): VNode {
   );
 }
 
+/**
+ * What needs a person before anything else: money Alipay+ reported for a failed payment, and a
+ * merchant that refused the result (`NG,`) of a captured payment — most often because the amount
+ * differs from its order: the Link hash lets a shopper move digits between fields.
+ */
+function Alerts(props: BillingPageProps): VNode {
+  const { page, payment, details } = props;
+  const b = page.t.billing;
+  const late = details.latePayment;
+  const refused = details.notifications.findLast((n) => n.result === 'OK' && n.status === 'REFUSED');
+  const answer = refused?.attemptsMade.at(-1)?.answer ?? '';
+  return (
+    <>
+      {late && (
+        <div id="late-payment" class="notice error" role="alert">
+          {b.latePayment(
+            late.amount_currency === 'JPY' && /^\d+$/.test(late.amount_value ?? '')
+              ? yenText(Number(late.amount_value))
+              : `${late.amount_currency ?? ''} ${late.amount_value ?? ''}`.trim(),
+            jstText(late.reported_at),
+            b.latePaymentStates[late.status] ?? late.status,
+            late.note ?? '',
+          )}
+        </div>
+      )}
+      {refused && (
+        <div id="amount-check" class="notice warn" role="status">
+          {b.amountCheck(yenText(payment.amount), answer)}
+        </div>
+      )}
+    </>
+  );
+}
+
 export function BillingPage(props: BillingPageProps): VNode {
   const { page, payment, tab } = props;
   const b = page.t.billing;
@@ -380,6 +414,7 @@ export function BillingPage(props: BillingPageProps): VNode {
       {props.notices.map((n) => (
         <Notice kind={n.kind}>{n.text}</Notice>
       ))}
+      <Alerts {...props} />
       {/* A viewer may act on nothing: no empty card. */}
       {(props.canRefund || props.canResend) && <Actions {...props} />}
       <ul class="tabs" aria-label={b.tabs}>

@@ -8,14 +8,16 @@ import type { Yen } from '../../kernel/money';
 import { findServiceWithMerchant, isGatewayInMaintenance } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
 import type { NotificationService } from '../../notifications/notification.service';
-import { orderIdExists } from '../../payments/payment.repository';
+import { findPaymentByOrderId } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
 import { chooseLanguage } from './i18n';
 import {
   checkPurchaseRequest,
+  type ExistingOrder,
   LINK_ERROR_CODES,
   type LinkErrorCode,
   type PurchaseCheckDeps,
+  resumableToken,
 } from './purchase-request';
 import { RefusalLimiter } from './refusal-limiter';
 import { browserResultPairs, type LinkResult, resultCharset } from './result-form';
@@ -158,8 +160,19 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       };
     },
     isGatewayInMaintenance: () => isGatewayInMaintenance(db),
-    orderIdUsed: (merchantId, serviceId, orderId) => orderIdExists(db, merchantId, serviceId, orderId),
+    findOrder,
   });
+
+  async function findOrder(merchantId: string, serviceId: string, orderId: string) {
+    const payment = await findPaymentByOrderId(db, merchantId, serviceId, orderId);
+    if (!payment) return null;
+    return {
+      token: payment.token,
+      status: payment.status,
+      fields: JSON.parse(payment.request_fields),
+      details: JSON.parse(payment.details),
+    } satisfies ExistingOrder;
+  }
 
   app.post('/f01/FepBuyInfoReceive.do', async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -169,6 +182,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       checkDeps(),
     );
     if (!check.ok) {
+      if (check.resumeToken) return reply.redirect(`/f01/payments/${check.resumeToken}`, 303);
       return refusePurchase(request, reply, { ...check, ...check.partial });
     }
     const { request: purchase } = check;
@@ -191,7 +205,11 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       clientIp: request.ip,
     });
     if (created.kind === 'duplicate') {
-      // Two identical requests raced past check 10: the database's unique key decided.
+      // Two requests raced past check 10: the database's unique key decided. A double submit of
+      // the same form resumes the payment its twin made.
+      const twin = await findOrder(fields.merchant_id, fields.service_id, fields.order_id);
+      const resumeToken = resumableToken(twin, fields, purchase.details);
+      if (resumeToken) return reply.redirect(`/f01/payments/${resumeToken}`, 303);
       return refusePurchase(request, reply, {
         code: '5107',
         field: 'order_id',

@@ -2,6 +2,7 @@ import { type Charset, decodeText, firstUnencodable, hasStrictDifferences } from
 import { asciiTrim, hexDigestsEqual } from '../../kernel/hashing';
 import { parseJstCompact } from '../../kernel/jst';
 import { isPurchaseAmount, parseYenDigits, type Yen } from '../../kernel/money';
+import { callbackTarget, type Resolver } from '../../notifications/merchant-endpoint';
 import { classifyUserAgent, type OsType } from './device';
 import { formCharset, parseFormBytes, type RawFormPairs } from './form-body';
 import {
@@ -123,10 +124,49 @@ export interface ServiceForCheck {
 export interface PurchaseCheckDeps {
   now: Date;
   mode: 'demo' | 'production';
+  /** Name resolution for the `pagecon_url` check (the system resolver unless a test stands in). */
+  resolve?: Resolver;
   /** The service with its merchant's state, or `null` when there is no such service. */
   findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
   isGatewayInMaintenance(): Promise<boolean>;
-  orderIdUsed(merchantId: string, serviceId: string, orderId: string): Promise<boolean>;
+  /** The payment already made with this order id, or `null` when the order id is unused. */
+  findOrder(merchantId: string, serviceId: string, orderId: string): Promise<ExistingOrder | null>;
+}
+
+/** A payment already made for an order id, as check 10 compares it. */
+export interface ExistingOrder {
+  token: string;
+  status: string;
+  /** The fields it was requested with, as stored (without `sps_hashcode`). */
+  fields: Record<string, string>;
+  details: Array<Record<string, string>>;
+}
+
+/**
+ * The statuses in which a shopper can still act on a payment (the selection screen, or waiting
+ * for Alipay+): a browser that re-posts the same A01-1 then is sent back to it.
+ */
+const OPEN_STATUSES: readonly string[] = ['REQUESTED', 'IN_PROGRESS'];
+
+/**
+ * The existing payment's token when a request is that payment's own — every field and detail row
+ * identical, so the same hash — and it is still open: a shopper's browser re-posting A01-1 (after a
+ * crash, or a double submit) resumes it rather than meeting 5107. A final payment is not resumed;
+ * its results were sent, and the order id stays used.
+ */
+export function resumableToken(
+  existing: ExistingOrder | null,
+  fields: Record<string, string>,
+  details: ReadonlyArray<Record<string, string>>,
+): string | null {
+  if (existing === null || !OPEN_STATUSES.includes(existing.status)) return null;
+  const names = [...PURCHASE_HEAD_FIELDS, ...PURCHASE_TAIL_FIELDS];
+  if (names.some((name) => (existing.fields[name] ?? '') !== fields[name])) return null;
+  if (existing.details.length !== details.length) return null;
+  const sameRows = details.every((row, i) =>
+    DETAIL_FIELDS.every((name) => (existing.details[i]?.[name] ?? '') === row[name]),
+  );
+  return sameRows ? existing.token : null;
 }
 
 export interface PurchaseRequest {
@@ -163,6 +203,8 @@ export type PurchaseCheck =
       /** The hash verified before the refusal (check 4 passed): the merchant really sent it. */
       authenticated: boolean;
       partial: PartialRequest;
+      /** On a 5107: the existing payment this very request made, still open (see `resumableToken`). */
+      resumeToken?: string;
     };
 
 export interface PurchaseInput {
@@ -188,6 +230,12 @@ const isX = (v: string): boolean => /^[\x20-\x7e]*$/.test(v);
 // Control characters, and the bidirectional overrides that would let a value disguise itself on a page.
 const isM = (v: string): boolean => !/[\p{Cc}\u202a-\u202e\u2066-\u2069]/u.test(v);
 const isDigits = (v: string): boolean => /^[0-9]+$/.test(v);
+/**
+ * The hash joins the values without a separator (merchant-link-type.md, Hash), so digits can move
+ * between neighbouring fields without changing it. A yen figure has one spelling — no leading
+ * zeros — so a shift cannot hide in a padded amount; merchants still check `amount` in A02-1.
+ */
+const isYenDigits = (v: string): boolean => /^(0|[1-9][0-9]*)$/.test(v);
 
 const x = (max: number, required = false): FieldRule => ({ max, required, valid: isX });
 const m = (max: number): FieldRule => ({ max, valid: isM, text: true });
@@ -209,8 +257,8 @@ const HEAD_RULES: Record<PurchaseField | 'sps_hashcode', FieldRule | null> = {
   item_id: x(32, true),
   pay_item_id: x(32),
   item_name: m(40),
-  tax: digits(7),
-  amount: { required: true, max: 7, valid: (v) => isDigits(v) && isPurchaseAmount(Number(v)) },
+  tax: { max: 7, valid: isYenDigits },
+  amount: { required: true, max: 7, valid: (v) => isYenDigits(v) && isPurchaseAmount(Number(v)) },
   pay_type: digits(1),
   auto_charge_type: null,
   service_type: digits(1),
@@ -430,7 +478,11 @@ export async function checkPurchaseRequest(
     orderId: asciiField(raw, 'order_id'),
   };
   let authenticated = false;
-  const refuse = (code: LinkErrorCode, field: string | null, httpStatus?: number): PurchaseCheck => ({
+  const refuse = (
+    code: LinkErrorCode,
+    field: string | null,
+    httpStatus?: number,
+  ): Extract<PurchaseCheck, { ok: false }> => ({
     ok: false,
     code,
     field,
@@ -497,6 +549,13 @@ export async function checkPurchaseRequest(
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return refuse('5113', name);
     if (!isRegisteredHost(target, service.urlHosts, deps.mode)) return refuse('5113', name);
   }
+  // The sender's own rule, so no payment is created whose A02-1 could never be delivered. Only
+  // production refuses what a name resolves to, so demo mode need not ask DNS.
+  if (deps.mode === 'production') {
+    const pagecon = new URL(fields.pagecon_url);
+    const callback = await callbackTarget(pagecon, service.urlHosts, deps.mode, deps.resolve);
+    if (!callback.ok && callback.permanent) return refuse('5113', 'pagecon_url');
+  }
 
   // 8. device: the User-Agent decides; terminal_type may only refuse.
   const device = classifyUserAgent(input.userAgent);
@@ -508,11 +567,14 @@ export async function checkPurchaseRequest(
   if (service.merchantSuspended || service.approvedWallets.length === 0) return refuse('5111', null);
 
   // 10. order id never used for this service (the payments table's unique key settles races).
-  if (await deps.orderIdUsed(service.merchantId, service.serviceId, fields.order_id)) {
-    return refuse('5107', 'order_id');
+  const { sps_hashcode: _hash, ...purchaseFields } = fields;
+  const existing = await deps.findOrder(service.merchantId, service.serviceId, fields.order_id);
+  if (existing !== null) {
+    const resumeToken = resumableToken(existing, purchaseFields, form.details);
+    const refusal = refuse('5107', 'order_id');
+    return resumeToken === null ? refusal : { ...refusal, resumeToken };
   }
 
-  const { sps_hashcode: _hash, ...purchaseFields } = fields;
   return {
     ok: true,
     service,
