@@ -8,6 +8,7 @@ import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
+import type { Resolver } from '../notifications/merchant-endpoint';
 import type { NotificationService } from '../notifications/notification.service';
 import type { PaymentService } from '../payments/payment.service';
 import type { RefundService } from '../refunds/refund.service';
@@ -29,6 +30,8 @@ export interface GatewayAppDeps {
   refunds: RefundService;
   keys: GatewayKeys;
   logger: Logger;
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
 }
 
 /** The gateway's HTTP listener: hosted pages, the notify endpoint, health and metrics. */
@@ -84,6 +87,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     db: deps.db,
     clock: deps.clock,
     mode: deps.config.mode,
+    resolve: deps.resolve,
     payments: deps.payments,
     notifications: deps.notifications,
   });

@@ -17,6 +17,7 @@ import {
   seedDemoData,
 } from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
+import type { Resolver } from '../notifications/merchant-endpoint';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
 import {
   JOB_CANCEL,
@@ -59,6 +60,8 @@ export interface RuntimeOptions {
   jobPollIntervalMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
 }
 
 export interface Runtime {
@@ -118,6 +121,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         mode: config.mode,
         wakeJobs,
         answerTimeoutMs: options.notificationAnswerTimeoutMs,
+        resolve: options.resolve,
       });
       payments = new PaymentService({
         db,
@@ -164,6 +168,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           refunds,
           keys,
           logger,
+          resolve: options.resolve,
         });
         await listen(gateway, config.host, config.gateway.port, 'KESSAI_GATEWAY_PORT', started);
         apps.gateway = gateway;

@@ -8,7 +8,7 @@ import { charsetLabel, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { findPaymentByTrackingId } from '../payments/payment.repository';
-import { postToMerchant } from './merchant-endpoint';
+import { postToMerchant, type Resolver } from './merchant-endpoint';
 import { MAX_ATTEMPTS, nextAttemptAt, readMerchantAnswer } from './notification-schedule';
 
 /**
@@ -30,6 +30,8 @@ export interface NotificationServiceDeps {
   /** Asks the job worker to look for due jobs now (after a commit that queued one). */
   wakeJobs: () => void;
   answerTimeoutMs?: number;
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
 }
 
 export class NotificationService {
@@ -120,6 +122,7 @@ export class NotificationService {
       contentType: `application/x-www-form-urlencoded; charset=${charsetLabel(charset)}`,
       registeredHosts: found.urlHosts,
       mode: this.deps.mode,
+      resolve: this.deps.resolve,
       timeoutMs: this.deps.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
       signal: ctx.signal,
     });

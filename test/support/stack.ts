@@ -3,12 +3,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/app/config';
+import { loadOrCreatePair } from '../../src/app/keys';
 import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
 import type { PaymentRow } from '../../src/db/database';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
+import { generateRsaKeyPair } from '../../src/kernel/rsa';
+import type { Resolver } from '../../src/notifications/merchant-endpoint';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
 import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
@@ -41,6 +44,20 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  timeoutMs?: number;
+  inquiryTimeoutMs?: number;
+  shop?: boolean;
+  env?: Record<string, string>;
+  /**
+   * `production` runs the gateway as an operator would (KESSAI_MODE=production, explicit Alipay+
+   * settings and keys) against the in-process sandbox, still with the demo merchant seeded.
+   */
+  mode?: 'demo' | 'production';
+  /** Stands in for DNS when the gateway resolves merchant host names. */
+  resolve?: Resolver;
+}
+
 export interface PurchaseOptions {
   charset?: 'windows-31j' | 'utf-8';
   userAgent?: string;
@@ -62,15 +79,7 @@ export async function freePort(): Promise<number> {
 
 let orderCounter = 0;
 
-export async function startStack(
-  dialect: DialectName,
-  options: {
-    timeoutMs?: number;
-    inquiryTimeoutMs?: number;
-    shop?: boolean;
-    env?: Record<string, string>;
-  } = {},
-): Promise<Stack> {
+export async function startStack(dialect: DialectName, options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'kessai-stack-'));
   const clock = new OffsetClock();
@@ -204,7 +213,7 @@ export async function alipayMessages(
 async function startOnFreePorts(
   database: TestDatabase,
   dataDir: string,
-  options: { timeoutMs?: number; inquiryTimeoutMs?: number; shop?: boolean; env?: Record<string, string> },
+  options: StackOptions,
   clock: OffsetClock,
   sandboxClock: OffsetClock,
 ): Promise<{
@@ -234,6 +243,7 @@ async function startOnFreePorts(
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
     KESSAI_LOG_LEVEL: 'silent',
+    ...(options.mode === 'production' ? productionSettings(dataDir, urls.sandbox) : {}),
     ...options.env,
   };
   const config = loadConfig(env, 'demo');
@@ -245,10 +255,26 @@ async function startOnFreePorts(
     searchPath: database.searchPath,
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
+    seedDemo: true,
+    resolve: options.resolve,
   });
   // A process of its own reaches this test's PostgreSQL schema through the URL's options.
   const databaseUrl = database.searchPath
     ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
     : database.url;
   return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
+}
+
+/** What production mode requires of the operator: the Alipay+ endpoint, our Client-Id and both keys. */
+function productionSettings(dataDir: string, sandboxUrl: string): Record<string, string> {
+  const gatewayPair = generateRsaKeyPair();
+  // The in-process sandbox keeps its own pair in the data folder; the gateway is told its public key.
+  const sandboxPair = loadOrCreatePair(join(dataDir, 'keys'), 'sandbox');
+  return {
+    KESSAI_MODE: 'production',
+    KESSAI_ALIPAYPLUS_BASE_URL: sandboxUrl,
+    KESSAI_ALIPAYPLUS_CLIENT_ID: 'PRODUCTION_TEST',
+    KESSAI_ALIPAYPLUS_PRIVATE_KEY: gatewayPair.privateKeyPem,
+    KESSAI_ALIPAYPLUS_PUBLIC_KEY: sandboxPair.publicKeyPem,
+  };
 }
