@@ -1,6 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { adminRoutes } from '../admin/admin.routes';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
@@ -17,6 +16,7 @@ import { registerFavicon } from './favicon';
 import type { GatewayKeys } from './keys';
 import { renderLandingPage } from './landing-page';
 import { type Logger, QuietRequestLogs } from './logger';
+import { type GatewayMetrics, serveMetrics } from './metrics';
 
 /** The largest request body the gateway reads (merchant-link-type.md, check 1). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -32,6 +32,7 @@ export interface GatewayAppDeps {
   logger: Logger;
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
   resolve?: Resolver;
+  metrics: GatewayMetrics;
 }
 
 /** The gateway's HTTP listener: hosted pages, the notify endpoint, health and metrics. */
@@ -51,9 +52,6 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     ...(deps.config.mode === 'demo' ? { logController: new QuietRequestLogs() } : {}),
   });
 
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
-
   // Set before the plugins are registered, so that they inherit it. Anything unexpected is a
   // logged 500 with a request id, never a stack trace.
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -71,10 +69,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   app.get('/', (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(renderLandingPage(gatewayLanding(deps.config))),
   );
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('Content-Type', metrics.contentType);
-    return metrics.metrics();
-  });
+  // Production serves metrics only on their own port (KESSAI_METRICS_PORT), never to the public.
+  if (deps.config.mode === 'demo') serveMetrics(app, deps.metrics.registry);
 
   await app.register(notifyRoute, {
     payments: deps.payments,
