@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { adminRoutes } from '../admin/admin.routes';
@@ -48,6 +49,9 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     // them 503: a shopper's purchase or Alipay+'s notification must not fail because of a deploy.
     // New connections are refused meanwhile, so the load balancer sends them elsewhere.
     return503OnClosing: false,
+    // Unique across processes and restarts, so that the id a merchant or shopper quotes finds the
+    // log lines; never taken from the client.
+    genReqId: newRequestId,
     // The demo's terminal gets one readable line per request, at debug level (configuration.md).
     ...(deps.config.mode === 'demo' ? { logController: new QuietRequestLogs() } : {}),
   });
@@ -63,6 +67,14 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
       .type('text/plain; charset=utf-8')
       .send(status === 500 ? `system error (request ${request.id})` : error.message);
   });
+
+  // Every answer names its request (logs carry it as `reqId`); error pages and XML errors show it too.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).type('text/plain; charset=utf-8').send(`not found (request ${request.id})`),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerFavicon(app, [10, 88, 202]);
@@ -151,4 +163,8 @@ function gatewayLanding(config: Config) {
       { href: '/metrics', label: 'Metrics', note: 'Prometheus text format' },
     ],
   };
+}
+
+function newRequestId(): string {
+  return randomBytes(8).toString('hex');
 }
