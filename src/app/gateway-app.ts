@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { adminRoutes } from '../admin/admin.routes';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
@@ -17,6 +17,7 @@ import { registerFavicon } from './favicon';
 import type { GatewayKeys } from './keys';
 import { renderLandingPage } from './landing-page';
 import { type Logger, QuietRequestLogs } from './logger';
+import { type GatewayMetrics, serveMetrics } from './metrics';
 
 /** The largest request body the gateway reads (merchant-link-type.md, check 1). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -32,6 +33,7 @@ export interface GatewayAppDeps {
   logger: Logger;
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
   resolve?: Resolver;
+  metrics: GatewayMetrics;
 }
 
 /** The gateway's HTTP listener: hosted pages, the notify endpoint, health and metrics. */
@@ -47,12 +49,12 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     // them 503: a shopper's purchase or Alipay+'s notification must not fail because of a deploy.
     // New connections are refused meanwhile, so the load balancer sends them elsewhere.
     return503OnClosing: false,
+    // Unique across processes and restarts, so that the id a merchant or shopper quotes finds the
+    // log lines; never taken from the client.
+    genReqId: newRequestId,
     // The demo's terminal gets one readable line per request, at debug level (configuration.md).
     ...(deps.config.mode === 'demo' ? { logController: new QuietRequestLogs() } : {}),
   });
-
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
 
   // Set before the plugins are registered, so that they inherit it. Anything unexpected is a
   // logged 500 with a request id, never a stack trace.
@@ -66,15 +68,21 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
       .send(status === 500 ? `system error (request ${request.id})` : error.message);
   });
 
+  // Every answer names its request (logs carry it as `reqId`); error pages and XML errors show it too.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).type('text/plain; charset=utf-8').send(`not found (request ${request.id})`),
+  );
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerFavicon(app, [10, 88, 202]);
   app.get('/', (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(renderLandingPage(gatewayLanding(deps.config))),
   );
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('Content-Type', metrics.contentType);
-    return metrics.metrics();
-  });
+  // Production serves metrics only on their own port (KESSAI_METRICS_PORT), never to the public.
+  if (deps.config.mode === 'demo') serveMetrics(app, deps.metrics.registry);
 
   await app.register(notifyRoute, {
     payments: deps.payments,
@@ -155,4 +163,8 @@ function gatewayLanding(config: Config) {
       { href: '/metrics', label: 'Metrics', note: 'Prometheus text format' },
     ],
   };
+}
+
+function newRequestId(): string {
+  return randomBytes(8).toString('hex');
 }

@@ -33,6 +33,7 @@ import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
 import { gatewayKeys, sandboxKeyPair } from './keys';
 import { createLogger, type Logger } from './logger';
+import { buildMetricsApp, createMetrics } from './metrics';
 
 /**
  * The composition root: builds and starts the parts a command asks for — gateway, job worker,
@@ -71,7 +72,13 @@ export interface Runtime {
   notifications: NotificationService | undefined;
   refunds: RefundService | undefined;
   worker: JobWorker | undefined;
-  apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
+  apps: {
+    gateway?: FastifyInstance;
+    sandbox?: FastifyInstance;
+    shop?: FastifyInstance;
+    /** The Prometheus listener (`KESSAI_METRICS_PORT`). */
+    metrics?: FastifyInstance;
+  };
   demo: DemoCredentials | undefined;
   close(): Promise<void>;
 }
@@ -113,7 +120,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (components.gateway || components.jobs) {
       requireAlipayPlusSettings(config);
       const keys = gatewayKeys(config);
-      const provider = createAlipayPlusConnector(config, keys, clock);
+      const metrics = createMetrics(db, clock);
+      const provider = createAlipayPlusConnector(config, keys, clock, metrics);
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,
@@ -122,6 +130,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         wakeJobs,
         answerTimeoutMs: options.notificationAnswerTimeoutMs,
         resolve: options.resolve,
+        metrics,
       });
       payments = new PaymentService({
         db,
@@ -134,7 +143,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         findService: (merchantId, serviceId) => findServiceWithMerchant(db, merchantId, serviceId),
         logger,
       });
-      refunds = new RefundService({ db, clock, ids: randomIds, provider, wakeJobs });
+      refunds = new RefundService({ db, clock, ids: randomIds, provider, wakeJobs, metrics });
       if (components.jobs) {
         const p = payments;
         const n = notifications;
@@ -169,9 +178,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           keys,
           logger,
           resolve: options.resolve,
+          metrics,
         });
         await listen(gateway, config.host, config.gateway.port, 'KESSAI_GATEWAY_PORT', started);
         apps.gateway = gateway;
+      }
+      if (config.metrics.port !== undefined) {
+        const listener = buildMetricsApp(metrics.registry, logger);
+        await listen(listener, config.metrics.host, config.metrics.port, 'KESSAI_METRICS_PORT', started);
+        apps.metrics = listener;
       }
     }
 

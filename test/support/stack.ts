@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/app/config';
 import { loadOrCreatePair } from '../../src/app/keys';
+import type { Logger } from '../../src/app/logger';
 import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
@@ -56,6 +57,8 @@ export interface StackOptions {
   mode?: 'demo' | 'production';
   /** Stands in for DNS when the gateway resolves merchant host names. */
   resolve?: Resolver;
+  /** Where the processes log (nowhere by default). */
+  logger?: Logger;
 }
 
 export interface PurchaseOptions {
@@ -257,6 +260,7 @@ async function startOnFreePorts(
     notificationAnswerTimeoutMs: 1000,
     seedDemo: true,
     resolve: options.resolve,
+    logger: options.logger,
   });
   // A process of its own reaches this test's PostgreSQL schema through the URL's options.
   const databaseUrl = database.searchPath

@@ -90,7 +90,11 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     field: string | null,
     status: number,
   ) {
-    return sendHtml(reply, status, renderErrorPage({ code, field, nonce: nonceOf(request) }));
+    return sendHtml(
+      reply,
+      status,
+      renderErrorPage({ code, field, nonce: nonceOf(request), requestId: request.id }),
+    );
   }
 
   /** A refused A01-1: logged (unless this address is over its refusal budget) and shown. */
@@ -296,7 +300,12 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         return sendHtml(
           reply,
           LINK_ERROR_CODES['4301'].httpStatus,
-          renderProviderUnavailablePage({ token: outcome.payment.token, lang: languageOf(request), nonce }),
+          renderProviderUnavailablePage({
+            token: outcome.payment.token,
+            lang: languageOf(request),
+            nonce,
+            requestId: request.id,
+          }),
         );
       case 'final':
         return sendResultPage(request, reply, outcome.payment);
