@@ -204,10 +204,12 @@ export async function alipayMessages(
   stack: Stack,
   trackingId: string,
   api?: string,
-): Promise<Array<{ api: string; request_body: string; response_status: number | null }>> {
+): Promise<
+  Array<{ api: string; request_body: string; response_status: number | null; response_body: string | null }>
+> {
   let query = stack.database.db
     .selectFrom('alipay_messages')
-    .select(['api', 'request_body', 'response_status'])
+    .select(['api', 'request_body', 'response_status', 'response_body'])
     .where('tracking_id', '=', trackingId);
   if (api) query = query.where('api', '=', api);
   return query.orderBy('id').execute();
