@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/app/config';
-import { loadOrCreatePair } from '../../src/app/keys';
 import type { Logger } from '../../src/app/logger';
 import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
@@ -11,7 +10,7 @@ import type { DialectName } from '../../src/db/connection';
 import type { PaymentRow } from '../../src/db/database';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
-import { generateRsaKeyPair } from '../../src/kernel/rsa';
+import { generateRsaKeyPair, type PemKeyPair } from '../../src/kernel/rsa';
 import type { Resolver } from '../../src/notifications/merchant-endpoint';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
@@ -248,9 +247,10 @@ async function startOnFreePorts(
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
     KESSAI_LOG_LEVEL: 'silent',
-    ...(options.mode === 'production' ? productionSettings(dataDir, urls.sandbox) : {}),
+    ...(options.mode === 'production' ? productionSettings(urls.sandbox) : {}),
     ...options.env,
   };
+  seedTestKeys(dataDir);
   const config = loadConfig(env, 'demo');
   const runtime = await startRuntime({
     config,
@@ -271,11 +271,28 @@ async function startOnFreePorts(
   return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
 }
 
+let keyPairs: { gateway: PemKeyPair; sandbox: PemKeyPair } | undefined;
+
+/** One pair per side per test process: RSA generation would otherwise cost every stack ~0.5 s. */
+function testKeyPairs(): { gateway: PemKeyPair; sandbox: PemKeyPair } {
+  keyPairs ??= { gateway: generateRsaKeyPair(), sandbox: generateRsaKeyPair() };
+  return keyPairs;
+}
+
+/** Puts the pairs where demo mode keeps them (`<data dir>/keys/`), so that none is generated. */
+function seedTestKeys(dataDir: string): void {
+  const dir = join(dataDir, 'keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [name, pair] of Object.entries(testKeyPairs())) {
+    writeFileSync(join(dir, `${name}-private.pem`), pair.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dir, `${name}-public.pem`), pair.publicKeyPem);
+  }
+}
+
 /** What production mode requires of the operator: the Alipay+ endpoint, our Client-Id and both keys. */
-function productionSettings(dataDir: string, sandboxUrl: string): Record<string, string> {
-  const gatewayPair = generateRsaKeyPair();
+function productionSettings(sandboxUrl: string): Record<string, string> {
   // The in-process sandbox keeps its own pair in the data folder; the gateway is told its public key.
-  const sandboxPair = loadOrCreatePair(join(dataDir, 'keys'), 'sandbox');
+  const { gateway: gatewayPair, sandbox: sandboxPair } = testKeyPairs();
   return {
     KESSAI_MODE: 'production',
     KESSAI_ALIPAYPLUS_BASE_URL: sandboxUrl,
