@@ -17,9 +17,15 @@ export type Action =
   | 'settings.read'
   | 'settings.write'
   | 'users.manage'
-  | 'audit.read';
+  | 'audit.read'
+  /** KYC cases, fraud investigations, prohibited categories (governance.md): reading them. */
+  | 'governance.read'
+  /** Answering one's own merchant's cases. */
+  | 'governance.answer'
+  /** Opening, deciding and closing cases, the refund stop, the prohibited list: operators only. */
+  | 'governance.manage';
 
-const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read'];
+const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read', 'governance.read'];
 const ADMIN: readonly Action[] = [
   ...VIEWER,
   'refund',
@@ -30,8 +36,8 @@ const ADMIN: readonly Action[] = [
 ];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
-  operator: ADMIN,
-  merchant_admin: ADMIN,
+  operator: [...ADMIN, 'governance.manage'],
+  merchant_admin: [...ADMIN, 'governance.answer'],
   merchant_viewer: VIEWER,
 };
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
+import { purchaseBlock } from '../../governance/purchase-gate';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
 import type { Yen } from '../../kernel/money';
@@ -160,6 +161,8 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       };
     },
     isGatewayInMaintenance: () => isGatewayInMaintenance(db),
+    isPurchaseBlocked: async (merchantId, serviceId) =>
+      (await purchaseBlock(db, { merchantId, serviceId }, clock.now())) !== null,
     findOrder,
   });
 

@@ -129,6 +129,8 @@ export interface PurchaseCheckDeps {
   /** The service with its merchant's state, or `null` when there is no such service. */
   findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
   isGatewayInMaintenance(): Promise<boolean>;
+  /** Whether governance (a KYC suspension, a prohibited category) stops new purchases now. */
+  isPurchaseBlocked(merchantId: string, serviceId: string): Promise<boolean>;
   /** The payment already made with this order id, or `null` when the order id is unused. */
   findOrder(merchantId: string, serviceId: string, orderId: string): Promise<ExistingOrder | null>;
 }
@@ -565,6 +567,7 @@ export async function checkPurchaseRequest(
   // 9. maintenance, then the merchant's Alipay+ availability.
   if (service.maintenance || (await deps.isGatewayInMaintenance())) return refuse('5112', null);
   if (service.merchantSuspended || service.approvedWallets.length === 0) return refuse('5111', null);
+  if (await deps.isPurchaseBlocked(service.merchantId, service.serviceId)) return refuse('5111', null);
 
   // 10. order id never used for this service (the payments table's unique key settles races).
   const { sps_hashcode: _hash, ...purchaseFields } = fields;

@@ -80,6 +80,8 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   // Operators' refusals that no XML API request can cause; final all the same.
   INVALID_FEE_SETTING: xmlErrorCode('notAllowed', 'none'),
   INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
+  // The operator stopped the merchant's refunds (governance.md, 2): final until it resumes them.
+  REFUNDS_STOPPED: xmlErrorCode('merchant', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {
