@@ -13,6 +13,7 @@ import { listAudit, writeAudit } from './audit.repository';
 import { endSession, loadSession, newToken, type SignedIn, signIn, tokensEqual } from './auth.service';
 import { loadDashboard } from './dashboard.service';
 import { jstText } from './format';
+import { registerGovernanceRoutes } from './governance.routes';
 import { ADMIN_TEXTS, type AdminLanguage, isAdminLanguage } from './i18n';
 import { listMerchantIds } from './merchant-list';
 import { registerPaymentRoutes } from './payment.routes';
@@ -368,4 +369,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerPaymentRoutes(app, kit);
   registerSettingsRoutes(app, kit);
   registerUserRoutes(app, kit);
+  registerGovernanceRoutes(app, kit);
 }

@@ -1,5 +1,6 @@
 import type { ComponentChildren, VNode } from 'preact';
 import { render } from 'preact-render-to-string';
+import { GOVERNANCE_TEXTS } from '../governance-i18n';
 import type { AdminLanguage, AdminTexts } from '../i18n';
 import { type Actor, can } from '../permissions';
 
@@ -8,7 +9,7 @@ import { type Actor, can } from '../permissions';
  * switch; one stylesheet and one small script, both inline under the CSP nonce. Nothing external,
  * no inline event handlers or style attributes (the CSP allows neither).
  */
-export type NavKey = 'dashboard' | 'payments' | 'errors' | 'settings' | 'users' | 'audit';
+export type NavKey = 'dashboard' | 'payments' | 'errors' | 'settings' | 'users' | 'audit' | 'governance';
 
 export interface PageContext {
   lang: AdminLanguage;
@@ -132,6 +133,7 @@ export function Layout(props: {
         ['settings', '/admin/settings', t.nav.settings, can(actor, 'settings.read')],
         ['users', '/admin/users', t.nav.users, can(actor, 'users.manage')],
         ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],
+        ['governance', '/admin/kyc', GOVERNANCE_TEXTS[page.lang].nav, can(actor, 'governance.read')],
       ]
     : [];
   return (
