@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import {
-  answerInvestigation,
-  closeInvestigation,
   findInvestigation,
   investigationPayments,
   listInvestigations,
   openInvestigation,
+  recordInvestigationStep,
 } from '../governance/fraud';
 import { GovernanceInputError } from '../governance/governance-input';
 import {
@@ -401,9 +400,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
         request,
         reply,
         async () => {
-          const now = clock.now();
-          if (step === 'answer') await answerInvestigation(db, { id, answer: text, by: actor.email, now });
-          else await closeInvestigation(db, { id, outcome: text, by: actor.email, now });
+          await recordInvestigationStep(db, { id, step, text, by: actor.email, now: clock.now() });
           await kit.audit(request, {
             action: step === 'answer' ? 'fraud.answer' : 'fraud.close',
             target: id,

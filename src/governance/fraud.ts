@@ -122,54 +122,34 @@ export async function openInvestigation(
   return row;
 }
 
-async function changeOpen(
+/**
+ * The merchant's answer (it may be replaced until the investigation is closed), or the operator's
+ * closing outcome; a closed investigation refuses both. A conditional update, so two people
+ * acting at once cannot both win.
+ */
+export async function recordInvestigationStep(
   db: Db,
-  id: string,
-  set: Partial<FraudInvestigation>,
-  step: 'answered' | 'closed',
-  now: Date,
+  input: { id: string; step: 'answer' | 'close'; text: string; by: string; now: Date },
 ): Promise<FraudInvestigation> {
+  const text = requiredText(input.text, input.step === 'answer' ? 'answer' : 'outcome');
+  const at = input.now.getTime();
+  const set: Partial<FraudInvestigation> =
+    input.step === 'answer'
+      ? { status: 'ANSWERED', answer: text, answered_by: input.by, answered_at: at }
+      : { status: 'CLOSED', outcome: text, closed_by: input.by, closed_at: at };
   return db.transaction().execute(async (tx) => {
     const result = await tx
       .updateTable('fraud_investigations')
       .set(set)
-      .where('investigation_id', '=', id)
+      .where('investigation_id', '=', input.id)
       .where('status', 'in', ['OPEN', 'ANSWERED'])
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) {
-      throw new GovernanceInputError('CASE_NOT_OPEN', `investigation ${id} is closed`);
+      throw new GovernanceInputError('CASE_NOT_OPEN', `investigation ${input.id} is closed`);
     }
-    const after = (await findInvestigation(tx, id))!;
-    await publishNotice(tx, fraudNotice(step, after, await investigationPayments(tx, id)), now);
+    const after = (await findInvestigation(tx, input.id))!;
+    const step = input.step === 'answer' ? 'answered' : 'closed';
+    await publishNotice(tx, fraudNotice(step, after, await investigationPayments(tx, input.id)), input.now);
     return after;
   });
-}
-
-/** The merchant's answer; it may be replaced until the investigation is closed. */
-export async function answerInvestigation(
-  db: Db,
-  input: { id: string; answer: string; by: string; now: Date },
-): Promise<FraudInvestigation> {
-  const answer = requiredText(input.answer, 'answer');
-  return changeOpen(
-    db,
-    input.id,
-    { status: 'ANSWERED', answer, answered_by: input.by, answered_at: input.now.getTime() },
-    'answered',
-    input.now,
-  );
-}
-
-export async function closeInvestigation(
-  db: Db,
-  input: { id: string; outcome: string; by: string; now: Date },
-): Promise<FraudInvestigation> {
-  const outcome = requiredText(input.outcome, 'outcome');
-  return changeOpen(
-    db,
-    input.id,
-    { status: 'CLOSED', outcome, closed_by: input.by, closed_at: input.now.getTime() },
-    'closed',
-    input.now,
-  );
 }

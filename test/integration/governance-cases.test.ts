@@ -127,29 +127,23 @@ for (const dialect of DIALECTS) {
 
     it('refuses a bad case with a clear error and writes nothing', async () => {
       const before = (await db().selectFrom('kyc_cases').select('case_id').execute()).length;
-      const past = await operator.post('/admin/kyc', {
-        merchant: '30000',
-        reason: 'r',
-        information: 'i',
+      const newCase = (client: ConsoleClient, overrides: Record<string, string>) =>
+        client.post('/admin/kyc', {
+          merchant: '30000',
+          reason: 'r',
+          information: 'i',
+          due_date: today(),
+          ...overrides,
+        });
+      const past = await newCase(operator, {
         due_date: jstDate(new Date(stack.clock.now().getTime() - 2 * 86_400_000)),
       });
       expect(past.status).toBe(422);
       expect(await past.text()).toContain('期限が過ぎた日付です。');
-      const unknown = await operator.post('/admin/kyc', {
-        merchant: '99999',
-        reason: 'r',
-        information: 'i',
-        due_date: today(),
-      });
+      const unknown = await newCase(operator, { merchant: '99999' });
       expect(unknown.status).toBe(422);
       expect(await unknown.text()).toContain('その加盟店IDは存在しません。');
-      const byAdmin = await admin.post('/admin/kyc', {
-        merchant: '30000',
-        reason: 'r',
-        information: 'i',
-        due_date: today(),
-      });
-      expect(byAdmin.status).toBe(403);
+      expect((await newCase(admin, {})).status).toBe(403);
       expect((await db().selectFrom('kyc_cases').select('case_id').execute()).length).toBe(before);
 
       const caseId = await openCase();

@@ -93,6 +93,101 @@ function suspensionText(g: GovernanceTexts, c: KycCase): string {
 
 export type GovernanceForm = Record<string, string>;
 
+/** One row of a case list: KYC cases and fraud investigations share the table. */
+interface CaseRow {
+  id: string;
+  href: string;
+  merchantId: string;
+  status: string;
+  dueDate: string;
+  /** The KYC suspension period ('' for investigations). */
+  extra: string;
+  openedAt: number;
+}
+
+function CaseTable(props: {
+  g: GovernanceTexts;
+  id: string;
+  label: string;
+  rows: CaseRow[];
+  extra?: string;
+}) {
+  const { g } = props;
+  return (
+    <Scroll label={props.label}>
+      <table id={props.id}>
+        <thead>
+          <tr>
+            <th scope="col">ID</th>
+            <th scope="col">{g.kyc.merchant}</th>
+            <th scope="col">{g.kyc.status}</th>
+            <th scope="col">{g.kyc.dueDate}</th>
+            {props.extra !== undefined && <th scope="col">{props.extra}</th>}
+            <th scope="col">{g.kyc.openedAt}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr>
+              <td>
+                <a href={r.href}>{r.id}</a>
+              </td>
+              <td>{r.merchantId}</td>
+              <td>
+                <span class={`badge ${r.status}`}>{r.status}</span>
+              </td>
+              <td>{r.dueDate}</td>
+              {props.extra !== undefined && <td>{r.extra}</td>}
+              <td>{jstText(r.openedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Scroll>
+  );
+}
+
+/** A form field: a one-line input (of a type), or a text area. */
+type FieldSpec = { id: string; name: string; label: string; type?: 'text' | 'date' | 'textarea' };
+
+/** An operator's form that starts something (a case, an investigation, a stop, a listing). */
+function ActionForm(props: {
+  page: PageContext;
+  headingId: string;
+  title: string;
+  action: string;
+  fields: FieldSpec[];
+  form: GovernanceForm;
+  submit: string;
+  confirm?: string;
+  hidden?: Record<string, string>;
+  danger?: boolean;
+  children?: ComponentChildren;
+}): VNode {
+  return (
+    <section class="card" aria-labelledby={props.headingId}>
+      <h2 id={props.headingId}>{props.title}</h2>
+      {props.children}
+      <form method="post" action={props.action} data-confirm={props.confirm}>
+        <CsrfField page={props.page} />
+        {Object.entries(props.hidden ?? {}).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        {props.fields.map((f) =>
+          f.type === 'textarea' ? (
+            <TextArea id={f.id} name={f.name} label={f.label} value={props.form[f.name]} />
+          ) : (
+            <Input id={f.id} name={f.name} type={f.type} label={f.label} value={props.form[f.name]} />
+          ),
+        )}
+        <button type="submit" class={props.danger ? 'danger' : undefined}>
+          {props.submit}
+        </button>
+      </form>
+    </section>
+  );
+}
+
 export function KycListPage(props: {
   page: PageContext;
   cases: KycCase[];
@@ -103,6 +198,15 @@ export function KycListPage(props: {
   const { page } = props;
   const g = governanceTexts(page);
   const manage = page.actor !== null && can(page.actor, 'governance.manage');
+  const rows = props.cases.map((c) => ({
+    id: c.case_id,
+    href: `/admin/kyc/${c.case_id}`,
+    merchantId: c.merchant_id,
+    status: g.kyc.statuses[c.status] ?? c.status,
+    dueDate: c.due_date,
+    extra: suspensionText(g, c),
+    openedAt: Number(c.opened_at),
+  }));
   return (
     <Shell page={page} title={g.kyc.title} tab="kyc" notices={props.notices}>
       {!manage &&
@@ -111,66 +215,42 @@ export function KycListPage(props: {
             <span id="refund-stop">{g.refundStop.stoppedBanner(s.reason)}</span>
           </Notice>
         ))}
-      {props.cases.length === 0 ? (
+      {rows.length === 0 ? (
         <p>{g.kyc.none}</p>
       ) : (
-        <Scroll label={g.kyc.title}>
-          <table id="kyc-cases">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">{g.kyc.merchant}</th>
-                <th scope="col">{g.kyc.status}</th>
-                <th scope="col">{g.kyc.dueDate}</th>
-                <th scope="col">{g.kyc.suspension}</th>
-                <th scope="col">{g.kyc.openedAt}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.cases.map((c) => (
-                <tr>
-                  <td>
-                    <a href={`/admin/kyc/${c.case_id}`}>{c.case_id}</a>
-                  </td>
-                  <td>{c.merchant_id}</td>
-                  <td>
-                    <span class={`badge ${c.status}`}>{g.kyc.statuses[c.status] ?? c.status}</span>
-                  </td>
-                  <td>{c.due_date}</td>
-                  <td>{suspensionText(g, c)}</td>
-                  <td>{jstText(Number(c.opened_at))}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
+        <CaseTable g={g} id="kyc-cases" label={g.kyc.title} rows={rows} extra={g.kyc.suspension} />
       )}
       {manage && (
         <>
-          <section class="card" aria-labelledby="open-kyc">
-            <h2 id="open-kyc">{g.kyc.open}</h2>
-            <form method="post" action="/admin/kyc">
-              <CsrfField page={page} />
-              <Input id="kyc-merchant" name="merchant" label={g.kyc.merchant} value={props.form.merchant} />
-              <TextArea id="kyc-reason" name="reason" label={g.kyc.reason} value={props.form.reason} />
-              <TextArea
-                id="kyc-info"
-                name="information"
-                label={g.kyc.informationRequested}
-                value={props.form.information}
-              />
-              <Input
-                id="kyc-due"
-                name="due_date"
-                type="date"
-                label={g.kyc.dueDate}
-                value={props.form.due_date}
-              />
-              <button type="submit">{g.kyc.openSubmit}</button>
-            </form>
-          </section>
-          <section class="card" aria-labelledby="refund-stops">
-            <h2 id="refund-stops">{g.refundStop.title}</h2>
+          <ActionForm
+            page={page}
+            headingId="open-kyc"
+            title={g.kyc.open}
+            action="/admin/kyc"
+            form={props.form}
+            submit={g.kyc.openSubmit}
+            fields={[
+              { id: 'kyc-merchant', name: 'merchant', label: g.kyc.merchant },
+              { id: 'kyc-reason', name: 'reason', label: g.kyc.reason, type: 'textarea' },
+              { id: 'kyc-info', name: 'information', label: g.kyc.informationRequested, type: 'textarea' },
+              { id: 'kyc-due', name: 'due_date', label: g.kyc.dueDate, type: 'date' },
+            ]}
+          />
+          <ActionForm
+            page={page}
+            headingId="refund-stops"
+            title={g.refundStop.title}
+            action="/admin/refund-stops"
+            form={{ merchant: props.form.stop_merchant ?? '', reason: props.form.stop_reason ?? '' }}
+            submit={g.refundStop.stop}
+            confirm={g.refundStop.stopConfirm}
+            hidden={{ op: 'stop' }}
+            danger
+            fields={[
+              { id: 'stop-merchant', name: 'merchant', label: g.kyc.merchant },
+              { id: 'stop-reason', name: 'reason', label: g.refundStop.reason, type: 'textarea' },
+            ]}
+          >
             {props.stops.length === 0 ? (
               <p>{g.refundStop.none}</p>
             ) : (
@@ -200,26 +280,7 @@ export function KycListPage(props: {
                 </tbody>
               </table>
             )}
-            <form method="post" action="/admin/refund-stops" data-confirm={g.refundStop.stopConfirm}>
-              <CsrfField page={page} />
-              <input type="hidden" name="op" value="stop" />
-              <Input
-                id="stop-merchant"
-                name="merchant"
-                label={g.kyc.merchant}
-                value={props.form.stop_merchant}
-              />
-              <TextArea
-                id="stop-reason"
-                name="reason"
-                label={g.refundStop.reason}
-                value={props.form.stop_reason}
-              />
-              <button type="submit" class="danger">
-                {g.refundStop.stop}
-              </button>
-            </form>
-          </section>
+          </ActionForm>
         </>
       )}
     </Shell>
@@ -374,74 +435,38 @@ export function InvestigationListPage(props: {
   const { page } = props;
   const g = governanceTexts(page);
   const manage = page.actor !== null && can(page.actor, 'governance.manage');
+  const rows = props.investigations.map((i) => ({
+    id: i.investigation_id,
+    href: `/admin/investigations/${i.investigation_id}`,
+    merchantId: i.merchant_id,
+    status: g.fraud.statuses[i.status] ?? i.status,
+    dueDate: i.due_date,
+    extra: '',
+    openedAt: Number(i.opened_at),
+  }));
   return (
     <Shell page={page} title={g.fraud.title} tab="investigations" notices={props.notices}>
-      {props.investigations.length === 0 ? (
+      {rows.length === 0 ? (
         <p>{g.fraud.none}</p>
       ) : (
-        <Scroll label={g.fraud.title}>
-          <table id="investigations">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">{g.kyc.merchant}</th>
-                <th scope="col">{g.kyc.status}</th>
-                <th scope="col">{g.kyc.dueDate}</th>
-                <th scope="col">{g.kyc.openedAt}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.investigations.map((i) => (
-                <tr>
-                  <td>
-                    <a href={`/admin/investigations/${i.investigation_id}`}>{i.investigation_id}</a>
-                  </td>
-                  <td>{i.merchant_id}</td>
-                  <td>
-                    <span class={`badge ${i.status}`}>{g.fraud.statuses[i.status] ?? i.status}</span>
-                  </td>
-                  <td>{i.due_date}</td>
-                  <td>{jstText(Number(i.opened_at))}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
+        <CaseTable g={g} id="investigations" label={g.fraud.title} rows={rows} />
       )}
       {manage && (
-        <section class="card" aria-labelledby="open-fraud">
-          <h2 id="open-fraud">{g.fraud.open}</h2>
-          <form method="post" action="/admin/investigations">
-            <CsrfField page={page} />
-            <Input id="fraud-merchant" name="merchant" label={g.kyc.merchant} value={props.form.merchant} />
-            <TextArea
-              id="fraud-tracking"
-              name="tracking_ids"
-              label={g.fraud.trackingIds}
-              value={props.form.tracking_ids}
-            />
-            <TextArea
-              id="fraud-allegation"
-              name="allegation"
-              label={g.fraud.allegation}
-              value={props.form.allegation}
-            />
-            <TextArea
-              id="fraud-requested"
-              name="requested"
-              label={g.fraud.requested}
-              value={props.form.requested}
-            />
-            <Input
-              id="fraud-due"
-              name="due_date"
-              type="date"
-              label={g.kyc.dueDate}
-              value={props.form.due_date}
-            />
-            <button type="submit">{g.fraud.openSubmit}</button>
-          </form>
-        </section>
+        <ActionForm
+          page={page}
+          headingId="open-fraud"
+          title={g.fraud.open}
+          action="/admin/investigations"
+          form={props.form}
+          submit={g.fraud.openSubmit}
+          fields={[
+            { id: 'fraud-merchant', name: 'merchant', label: g.kyc.merchant },
+            { id: 'fraud-tracking', name: 'tracking_ids', label: g.fraud.trackingIds, type: 'textarea' },
+            { id: 'fraud-allegation', name: 'allegation', label: g.fraud.allegation, type: 'textarea' },
+            { id: 'fraud-requested', name: 'requested', label: g.fraud.requested, type: 'textarea' },
+            { id: 'fraud-due', name: 'due_date', label: g.kyc.dueDate, type: 'date' },
+          ]}
+        />
       )}
     </Shell>
   );
@@ -596,22 +621,20 @@ export function ProhibitedPage(props: {
         )}
       </section>
       {manage && (
-        <section class="card" aria-labelledby="add-prohibited">
-          <h2 id="add-prohibited">{p.add}</h2>
-          <form method="post" action="/admin/prohibited" data-confirm={p.addConfirm}>
-            <CsrfField page={page} />
-            <Input id="prohibited-category" name="category" label={p.category} value={props.form.category} />
-            <Input
-              id="prohibited-from"
-              name="effective_from"
-              type="date"
-              label={p.effectiveFrom}
-              value={props.form.effective_from}
-            />
-            <TextArea id="prohibited-note" name="note" label={p.note} value={props.form.note} />
-            <button type="submit">{p.addSubmit}</button>
-          </form>
-        </section>
+        <ActionForm
+          page={page}
+          headingId="add-prohibited"
+          title={p.add}
+          action="/admin/prohibited"
+          form={props.form}
+          submit={p.addSubmit}
+          confirm={p.addConfirm}
+          fields={[
+            { id: 'prohibited-category', name: 'category', label: p.category },
+            { id: 'prohibited-from', name: 'effective_from', label: p.effectiveFrom, type: 'date' },
+            { id: 'prohibited-note', name: 'note', label: p.note, type: 'textarea' },
+          ]}
+        />
       )}
     </Shell>
   );
