@@ -6,6 +6,7 @@ import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
 import { JOB_SEND_NOTICE_EMAIL } from '../governance/notice.repository';
+import { JOB_MAINTENANCE_NOTICE, type MaintenanceStage, postMaintenanceStage } from '../governance/maintenance';
 import { NoticeMailer } from '../governance/notice-mailer';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
@@ -158,6 +159,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
             [JOB_SEND_NOTICE_EMAIL]: (job) => mailer.send(job),
+            [JOB_MAINTENANCE_NOTICE]: async (job) => {
+              const { windowId, stage } = job.payload as { windowId: number; stage: MaintenanceStage };
+              await db.transaction().execute((tx) => postMaintenanceStage(tx, windowId, stage, clock.now()));
+              return { type: 'done' };
+            },
           },
         });
         worker.start();

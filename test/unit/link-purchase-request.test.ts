@@ -61,7 +61,7 @@ function depsFor(setup: Setup = {}): PurchaseCheckDeps {
       setup.service === null || merchantId !== SERVICE.merchantId || serviceId !== SERVICE.serviceId
         ? null
         : { ...SERVICE, ...setup.service },
-    isGatewayInMaintenance: async () => setup.gatewayMaintenance ?? false,
+    maintenanceFor: async () => (setup.gatewayMaintenance ? { endsAt: null } : null),
     findOrder:
       setup.findOrder ??
       (async (_m, _s, orderId) =>
