@@ -5,8 +5,12 @@ import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
+import {
+  JOB_MAINTENANCE_NOTICE,
+  type MaintenanceStage,
+  postMaintenanceStage,
+} from '../governance/maintenance';
 import { JOB_SEND_NOTICE_EMAIL } from '../governance/notice.repository';
-import { JOB_MAINTENANCE_NOTICE, type MaintenanceStage, postMaintenanceStage } from '../governance/maintenance';
 import { NoticeMailer } from '../governance/notice-mailer';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
