@@ -9,8 +9,8 @@ import { type Yen, yen } from '../kernel/money';
 import { remainingAmount } from '../refunds/refund-rules';
 import { type AdminKit, formField } from './admin-kit';
 import { findScopedPayment, latestNotificationId, loadBillingDetails } from './billing.repository';
+import { CASE_TEXTS } from './case-i18n';
 import { jstText, yenText } from './format';
-import { GOVERNANCE_TEXTS } from './governance-i18n';
 import { csvLines, csvStream, PAGE_SIZE, parseCursor, parseSearch, searchPayments } from './payment-search';
 import { can, scopeOf } from './permissions';
 import { BillingPage, type BillingPageProps, type BillingTab } from './views/billing-page';
@@ -243,11 +243,7 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
             return refused(422, t.refuseAmount, error.code);
           case 'REFUNDS_STOPPED': {
             const reason = (await findRefundStop(db, payment.merchant_id))?.reason ?? '';
-            return refused(
-              403,
-              GOVERNANCE_TEXTS[kit.page(request).lang].refundStop.refused(reason),
-              error.code,
-            );
+            return refused(403, CASE_TEXTS[kit.page(request).lang].refundStop.refused(reason), error.code);
           }
           default:
             return refused(409, `${t.refuseOther} (${error.code})`, error.code);

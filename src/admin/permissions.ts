@@ -18,6 +18,9 @@ export type Action =
   | 'settings.write'
   | 'users.manage'
   | 'audit.read'
+  | 'notices.addresses'
+  | 'maintenance.manage'
+  | 'outages.manage'
   /** KYC cases, fraud investigations, prohibited categories (governance.md): reading them. */
   | 'governance.read'
   /** Answering one's own merchant's cases. */
@@ -33,10 +36,13 @@ const ADMIN: readonly Action[] = [
   'settings.write',
   'users.manage',
   'audit.read',
+  'notices.addresses',
 ];
+/** Governance of the gateway itself (governance.md, 5 and 6) is the operator's alone. */
+const OPERATOR: readonly Action[] = [...ADMIN, 'maintenance.manage', 'outages.manage', 'governance.manage'];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
-  operator: [...ADMIN, 'governance.manage'],
+  operator: OPERATOR,
   merchant_admin: [...ADMIN, 'governance.answer'],
   merchant_viewer: VIEWER,
 };

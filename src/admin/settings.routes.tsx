@@ -5,7 +5,7 @@ import { issueApiPassword } from '../merchants/api-password';
 import { findServiceWithMerchant, type ServiceWithMerchant } from '../merchants/merchant.repository';
 import { type AdminKit, formField } from './admin-kit';
 import { reauthenticate } from './auth.service';
-import { GOVERNANCE_TEXTS } from './governance-i18n';
+import { CASE_TEXTS } from './case-i18n';
 import { listServices, type ServiceKey } from './merchant-list';
 import { type Actor, can, inScope, scopeOf } from './permissions';
 import {
@@ -156,7 +156,7 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
     if (!current) return kit.notFound(request, reply);
     const { merchant_id: merchantId, service_id: serviceId } = current.service;
     const typed = formField(request.body, 'categories');
-    const g = GOVERNANCE_TEXTS[kit.page(request).lang];
+    const g = CASE_TEXTS[kit.page(request).lang];
     try {
       const changed = await declareServiceCategories(db, {
         merchantId,

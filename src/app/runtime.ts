@@ -5,6 +5,13 @@ import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
+import {
+  JOB_MAINTENANCE_NOTICE,
+  type MaintenanceStage,
+  postMaintenanceStage,
+} from '../governance/maintenance';
+import { JOB_SEND_NOTICE_EMAIL } from '../governance/notice.repository';
+import { NoticeMailer } from '../governance/notice-mailer';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
@@ -135,6 +142,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const p = payments;
         const n = notifications;
         const r = refunds;
+        const mailer = new NoticeMailer({
+          db,
+          clock,
+          smtp: config.smtp,
+          gatewayPublicUrl: config.gateway.publicUrl,
+        });
+        started.push(async () => mailer.close());
         worker = new JobWorker({
           db,
           dialect: connection!.dialect,
@@ -148,6 +162,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_CANCEL]: (job) => p.handleCancel(job),
             [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
+            [JOB_SEND_NOTICE_EMAIL]: (job) => mailer.send(job),
+            [JOB_MAINTENANCE_NOTICE]: async (job) => {
+              const { windowId, stage } = job.payload as { windowId: number; stage: MaintenanceStage };
+              await db.transaction().execute((tx) => postMaintenanceStage(tx, windowId, stage, clock.now()));
+              return { type: 'done' };
+            },
           },
         });
         worker.start();

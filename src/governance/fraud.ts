@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db, FraudInvestigationTable } from '../db/database';
 import { dueDate, GovernanceInputError, requiredText } from './governance-input';
-import { publishNotice } from './governance-notices';
 import { fraudNotice } from './governance-texts';
+import { postNotice } from './notice.repository';
 
 /**
  * Fraud investigations (governance.md, 3): recorded by the operator as received from the Core
@@ -13,7 +13,7 @@ import { fraudNotice } from './governance-texts';
  */
 export type FraudInvestigation = Selectable<FraudInvestigationTable>;
 
-export const MAX_TRACKING_IDS = 200;
+export const MAX_TRACKING_IDS = 100;
 
 export async function findInvestigation(db: Db, id: string): Promise<FraudInvestigation | undefined> {
   return db
@@ -117,7 +117,7 @@ export async function openInvestigation(
       .insertInto('fraud_investigation_payments')
       .values(trackingIds.map((id) => ({ investigation_id: row.investigation_id, tracking_id: id })))
       .execute();
-    await publishNotice(tx, fraudNotice('opened', row, trackingIds), input.now);
+    await postNotice(tx, fraudNotice('opened', row, trackingIds), input.now);
   });
   return row;
 }
@@ -149,7 +149,7 @@ export async function recordInvestigationStep(
     }
     const after = (await findInvestigation(tx, input.id))!;
     const step = input.step === 'answer' ? 'answered' : 'closed';
-    await publishNotice(tx, fraudNotice(step, after, await investigationPayments(tx, input.id)), input.now);
+    await postNotice(tx, fraudNotice(step, after, await investigationPayments(tx, input.id)), input.now);
     return after;
   });
 }

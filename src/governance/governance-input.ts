@@ -32,7 +32,8 @@ export class GovernanceInputError extends Error {
   }
 }
 
-export const MAX_TEXT = 4000;
+/** Three such texts and the payments concerned still fit in one notice's body (10,000 characters). */
+export const MAX_TEXT = 2000;
 
 /** Trimmed, required text of at most `MAX_TEXT` characters. */
 export function requiredText(value: string, field: string): string {

@@ -1,7 +1,7 @@
 import type { KycCaseTable, ProhibitedCategoryTable, RefundStopTable } from '../db/database';
 import { formatJstDisplay } from '../kernel/jst';
 import type { FraudInvestigation } from './fraud';
-import type { NoticeDraft } from './governance-notices';
+import type { NewNotice } from './notice';
 
 /** The notices of the KYC, fraud and prohibited-category steps, in Japanese and English. */
 const at = (ms: number | null) => (ms === null ? '' : `${formatJstDisplay(new Date(ms))} JST`);
@@ -19,9 +19,13 @@ export function kycNotice(
     | 'suspended_from'
     | 'suspended_until'
   >,
-): NoticeDraft {
-  const link = { href: `/admin/kyc/${c.case_id}`, label: { ja: 'KYC 審査を開く', en: 'Open the KYC case' } };
-  const base = { kind: 'kyc' as const, merchantIds: [c.merchant_id], links: [link] };
+): NewNotice {
+  const link = {
+    type: 'console' as const,
+    path: `/admin/kyc/${c.case_id}`,
+    label: { ja: 'KYC 審査を開く', en: 'Open the KYC case' },
+  };
+  const base = { kind: 'kyc' as const, merchants: [c.merchant_id], links: [link] };
   switch (step) {
     case 'opened':
       return {
@@ -79,11 +83,11 @@ export function kycNotice(
 export function refundStopNotice(
   step: 'stopped' | 'resumed',
   stop: Pick<RefundStopTable, 'merchant_id' | 'reason'>,
-): NoticeDraft {
+): NewNotice {
   const base = {
     kind: 'kyc' as const,
-    merchantIds: [stop.merchant_id],
-    links: [{ href: '/admin/kyc', label: { ja: 'KYC 審査', en: 'KYC cases' } }],
+    merchants: [stop.merchant_id],
+    links: [{ type: 'console' as const, path: '/admin/kyc', label: { ja: 'KYC 審査', en: 'KYC cases' } }],
   };
   return step === 'stopped'
     ? {
@@ -107,15 +111,16 @@ export function fraudNotice(
   step: 'opened' | 'answered' | 'closed',
   inv: FraudInvestigation,
   trackingIds: readonly string[],
-): NoticeDraft {
+): NewNotice {
   const links = [
     {
-      href: `/admin/investigations/${inv.investigation_id}`,
+      type: 'console' as const,
+      path: `/admin/investigations/${inv.investigation_id}`,
       label: { ja: '不正利用調査を開く', en: 'Open the investigation' },
     },
-    ...trackingIds.map((id) => ({ href: `/admin/payments/${id}`, label: { ja: id, en: id } })),
+    ...trackingIds.map((trackingId) => ({ type: 'payment' as const, trackingId })),
   ];
-  const base = { kind: 'fraud' as const, merchantIds: [inv.merchant_id], links };
+  const base = { kind: 'fraud' as const, merchants: [inv.merchant_id], links };
   const payments = trackingIds.join(', ');
   switch (step) {
     case 'opened':
@@ -153,11 +158,17 @@ export function prohibitedNotice(
   category: Pick<ProhibitedCategoryTable, 'category' | 'effective_from' | 'note'>,
   merchantIds: string[],
   services: readonly string[],
-): NoticeDraft {
+): NewNotice {
   const base = {
     kind: 'prohibited' as const,
-    merchantIds,
-    links: [{ href: '/admin/prohibited', label: { ja: '禁止商材', en: 'Prohibited products' } }],
+    merchants: merchantIds,
+    links: [
+      {
+        type: 'console' as const,
+        path: '/admin/prohibited',
+        label: { ja: '禁止商材', en: 'Prohibited products' },
+      },
+    ],
   };
   const list = services.join(', ');
   if (step === 'delisted') {

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db, KycCaseTable, RefundStopTable } from '../db/database';
 import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
-import { type NoticeDraft, publishNotice } from './governance-notices';
 import { kycNotice, refundStopNotice } from './governance-texts';
+import type { NewNotice } from './notice';
+import { postNotice } from './notice.repository';
 
 /**
  * KYC cases (governance.md, 2): the operator opens a case (reason, information requested, due
@@ -70,7 +71,7 @@ export async function openKycCase(
   await requireMerchant(db, row.merchant_id);
   await db.transaction().execute(async (tx) => {
     await tx.insertInto('kyc_cases').values(row).execute();
-    await publishNotice(tx, kycNotice('opened', row), input.now);
+    await postNotice(tx, kycNotice('opened', row), input.now);
   });
   return row;
 }
@@ -83,7 +84,7 @@ async function changeUndecided(
   db: Db,
   caseId: string,
   set: Partial<KycCase>,
-  notice: (after: KycCase) => NoticeDraft,
+  notice: (after: KycCase) => NewNotice,
   now: Date,
 ): Promise<KycCase> {
   return db.transaction().execute(async (tx) => {
@@ -97,7 +98,7 @@ async function changeUndecided(
       throw new GovernanceInputError('CASE_NOT_OPEN', `case ${caseId} is already decided`);
     }
     const after = (await findKycCase(tx, caseId))!;
-    await publishNotice(tx, notice(after), now);
+    await postNotice(tx, notice(after), now);
     return after;
   });
 }
@@ -181,7 +182,7 @@ export async function liftSuspension(
       throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} changed meanwhile`);
     }
     const after = (await findKycCase(tx, input.caseId))!;
-    await publishNotice(tx, kycNotice('lifted', after), input.now);
+    await postNotice(tx, kycNotice('lifted', after), input.now);
     return after;
   });
 }
@@ -239,7 +240,7 @@ export async function stopRefunds(
         }),
       )
       .execute();
-    await publishNotice(tx, refundStopNotice('stopped', row), input.now);
+    await postNotice(tx, refundStopNotice('stopped', row), input.now);
   });
   return row;
 }
@@ -254,7 +255,7 @@ export async function resumeRefunds(db: Db, input: { merchantId: string; now: Da
     if (!stop || Number(result.numDeletedRows) !== 1) {
       throw new GovernanceInputError('REFUNDS_NOT_STOPPED', `refunds of ${input.merchantId} are not stopped`);
     }
-    await publishNotice(tx, refundStopNotice('resumed', stop), input.now);
+    await postNotice(tx, refundStopNotice('resumed', stop), input.now);
     return stop;
   });
 }

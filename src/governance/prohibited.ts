@@ -1,8 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Db, ProhibitedCategoryTable } from '../db/database';
 import { GovernanceInputError, jstDateStart, requiredText } from './governance-input';
-import { publishNotice } from './governance-notices';
 import { prohibitedNotice } from './governance-texts';
+import { postNotice } from './notice.repository';
 
 /**
  * Prohibited product categories (governance.md, 4): an operator-maintained list, each with an
@@ -112,7 +112,7 @@ export async function addProhibited(
     // One notice to every affected merchant at once, naming each one's services.
     if (merchantIds.length > 0) {
       const services = declaring.map((d) => `${d.merchant_id}/${d.service_id}`);
-      await publishNotice(tx, prohibitedNotice('listed', row, merchantIds, services), input.now);
+      await postNotice(tx, prohibitedNotice('listed', row, merchantIds, services), input.now);
     }
     return { category: row, merchantIds };
   });
@@ -138,7 +138,7 @@ export async function removeProhibited(
     const merchantIds = [...new Set(declaring.map((d) => d.merchant_id))];
     if (merchantIds.length > 0) {
       const services = declaring.map((d) => `${d.merchant_id}/${d.service_id}`);
-      await publishNotice(tx, prohibitedNotice('delisted', row, merchantIds, services), input.now);
+      await postNotice(tx, prohibitedNotice('delisted', row, merchantIds, services), input.now);
     }
     return { category: row, merchantIds };
   });
@@ -175,11 +175,7 @@ export async function declareServiceCategories(
         : await tx.selectFrom('prohibited_categories').selectAll().where('category', 'in', added).execute();
     const service = `${input.merchantId}/${input.serviceId}`;
     for (const category of listed) {
-      await publishNotice(
-        tx,
-        prohibitedNotice('declared', category, [input.merchantId], [service]),
-        input.now,
-      );
+      await postNotice(tx, prohibitedNotice('declared', category, [input.merchantId], [service]), input.now);
     }
     return { from, to, prohibited: listed.map((c) => c.category) };
   });

@@ -67,11 +67,24 @@ describe('governance screens in a browser', () => {
     await screenshot(shopper, 'governance-03-shopper-refused');
     expect(await stack.database.db.selectFrom('payments').select('tracking_id').execute()).toHaveLength(0);
 
+    // The merchant admin sees the unread notice in the header, reads it, and follows it to the case.
     const merchant = await signedIn(users.admin);
-    await merchant.goto(caseUrl);
+    await expect(merchant.locator('#unread-count').textContent()).resolves.toMatch(/^[1-9]/);
+    await merchant.goto(`${stack.gatewayUrl}/admin/notices`);
+    await screenshot(merchant, 'governance-04-merchant-inbox');
+    await merchant.click('a:has-text("KYC 審査：Alipay+ のご利用を停止します")');
+    await merchant.waitForURL(/\/admin\/notices\/\d+$/);
+    await expect(merchant.locator('#notice').textContent()).resolves.toContain(
+      '新しい決済をお受けできません',
+    );
+    await screenshot(merchant, 'governance-05-merchant-reads-notice');
+    await merchant.click('#notice a[href^="/admin/kyc/"]');
+    await merchant.waitForURL(caseUrl);
     await expect(merchant.locator('#kyc-suspension').textContent()).resolves.toContain('追って連絡するまで');
     await expect(merchant.content()).resolves.toContain('期限までに書類のご提出がありませんでした');
-    await screenshot(merchant, 'governance-04-merchant-reads-case');
+    await screenshot(merchant, 'governance-06-merchant-reads-case');
+    const read = await stack.database.db.selectFrom('notice_reads').selectAll().execute();
+    expect(read.length).toBeGreaterThanOrEqual(1);
 
     await operator.click('form[action$="/lift"] button');
     await operator.waitForSelector('.notice.ok');
@@ -91,12 +104,12 @@ describe('governance screens in a browser', () => {
     await operator.fill('#fraud-due', jstDate(stack.clock.now()));
     await operator.click('#open-fraud ~ form button[type=submit]');
     await operator.waitForURL(/\/admin\/investigations\/FRD-/);
-    await screenshot(operator, 'governance-05-investigation');
+    await screenshot(operator, 'governance-07-investigation');
 
     const merchant = await signedIn(users.admin);
     await merchant.goto(`${stack.gatewayUrl}/admin/payments/${payment.tracking_id}`);
     await expect(merchant.locator('#fraud-flag a').count()).resolves.toBe(1);
-    await screenshot(merchant, 'governance-06-billing-flag');
+    await screenshot(merchant, 'governance-08-billing-flag');
     await merchant.click('#fraud-flag a');
     await merchant.fill('#answer-text', '11 月 20 日に配送済みです（追跡番号 1234-5678）');
     await merchant.click('form[action$="/answer"] button');
@@ -108,6 +121,6 @@ describe('governance screens in a browser', () => {
     await operator.fill('#prohibited-note', 'Core Operator の禁止商材リスト更新');
     await operator.click('#add-prohibited ~ form button[type=submit]');
     await operator.waitForURL(/added=/);
-    await screenshot(operator, 'governance-07-prohibited');
+    await screenshot(operator, 'governance-09-prohibited');
   });
 });

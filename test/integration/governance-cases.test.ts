@@ -50,6 +50,18 @@ for (const dialect of DIALECTS) {
       db().selectFrom('admin_audit').selectAll().where('action', '=', action).orderBy('id').execute();
     const kycCase = (id: string) =>
       db().selectFrom('kyc_cases').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+    /** The English titles of the notices of `kind` concerning `merchantId`, oldest first. */
+    const notices = async (merchantId: string, kind: string) =>
+      (
+        await db()
+          .selectFrom('notices')
+          .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
+          .select(['notices.title_en', 'notices.links'])
+          .where('notice_merchants.merchant_id', '=', merchantId)
+          .where('notices.kind', '=', kind)
+          .orderBy('notices.id')
+          .execute()
+      ).map((n) => n.title_en);
     /** The A01-1 answer for a new purchase of the test service: 303 (taken) or the refusal code. */
     const purchase = async (): Promise<string> => {
       const response = await stack.postPurchase();
@@ -79,6 +91,8 @@ for (const dialect of DIALECTS) {
       const row = await kycCase(caseId);
       expect(row).toMatchObject({ merchant_id: '30000', status: 'OPEN', opened_by: users.operator });
       expect((await audit('kyc.open')).at(-1)).toMatchObject({ target: caseId, merchant_id: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: additional information requested');
+      expect(await notices('40000', 'kyc')).toEqual([]);
 
       const list = await admin.page('/admin/kyc');
       expect(list.html).toContain(caseId);
@@ -92,11 +106,13 @@ for (const dialect of DIALECTS) {
       expect(await byViewer.text()).toContain('権限がない');
       expect((await viewer.page(`/admin/kyc/${caseId}`)).html).not.toContain('name="answer"');
       expect(await kycCase(caseId)).toMatchObject({ status: 'OPEN', answer: null });
+      const beforeAnswer = await notices('30000', 'kyc');
 
       const empty = await admin.post(`/admin/kyc/${caseId}/answer`, { answer: '   ' });
       expect(empty.status).toBe(422);
       expect(await empty.text()).toContain('必須の項目が入力されていません。');
       expect((await kycCase(caseId)).answer).toBeNull();
+      expect(await notices('30000', 'kyc')).toEqual(beforeAnswer);
 
       const answered = await admin.post(`/admin/kyc/${caseId}/answer`, { answer: 'Uploaded <b>today</b>' });
       expect(answered.status).toBe(200);
@@ -118,6 +134,10 @@ for (const dialect of DIALECTS) {
       });
       expect(cleared.status).toBe(200);
       expect(await kycCase(caseId)).toMatchObject({ status: 'CLEARED', decided_by: users.operator });
+      expect((await notices('30000', 'kyc')).slice(-2)).toEqual([
+        'KYC review: your answer was received',
+        'KYC review: cleared',
+      ]);
       // A decided case takes no more answers.
       const late = await admin.post(`/admin/kyc/${caseId}/answer`, { answer: 'again' });
       expect(late.status).toBe(422);
@@ -188,6 +208,7 @@ for (const dialect of DIALECTS) {
         suspended_until: until.getTime(),
       });
       expect((await audit('kyc.decide')).at(-1)).toMatchObject({ target: caseId, merchant_id: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: Alipay+ suspended');
 
       expect(await purchase()).toBe('303');
       advance(from.getTime() - stack.clock.now().getTime());
@@ -225,6 +246,7 @@ for (const dialect of DIALECTS) {
       const lifted = await operator.post(`/admin/kyc/${caseId}/lift`);
       expect(lifted.status).toBe(200);
       expect((await audit('kyc.lift')).at(-1)).toMatchObject({ target: caseId });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: suspension lifted');
       expect(await purchase()).toBe('303');
       expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(422);
     });
@@ -253,6 +275,7 @@ for (const dialect of DIALECTS) {
       });
       expect(stopped.status).toBe(303);
       expect((await audit('refunds.stop')).at(-1)).toMatchObject({ target: '30000', merchant_id: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('Refunds stopped');
       expect((await admin.page('/admin/kyc')).html).toContain('Chargeback ratio under review');
 
       const billing = await admin.page(`/admin/payments/${payment.tracking_id}`);
@@ -279,6 +302,7 @@ for (const dialect of DIALECTS) {
       const resumed = await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' });
       expect(resumed.status).toBe(303);
       expect((await audit('refunds.resume')).at(-1)).toMatchObject({ target: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('Refunds resumed');
       expect(await refundOverXmlApi(stack, payment.tracking_id, 100)).toMatchObject({ res_result: 'OK' });
       const again = await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' });
       expect(again.status).toBe(422);
@@ -318,6 +342,15 @@ for (const dialect of DIALECTS) {
       expect(opened.status).toBe(303);
       const id = caseIdOf(opened);
       expect((await audit('fraud.open')).at(-1)).toMatchObject({ target: id, merchant_id: '30000' });
+      const notice = await db()
+        .selectFrom('notices')
+        .selectAll()
+        .where('kind', '=', 'fraud')
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(notice.title_en).toBe('Fraud investigation opened');
+      expect(JSON.parse(notice.links)).toContainEqual({ type: 'payment', trackingId: payment.tracking_id });
+      expect(await notices('40000', 'fraud')).toEqual([]);
 
       const search = await admin.page(`/admin/payments?from=${today()}&tracking_id=${payment.tracking_id}`);
       expect(search.html).toContain(`href="/admin/investigations/${id}"`);
@@ -358,6 +391,11 @@ for (const dialect of DIALECTS) {
         closed_by: users.operator,
       });
       expect((await audit('fraud.close')).at(-1)).toMatchObject({ target: id });
+      expect((await notices('30000', 'fraud')).slice(-3)).toEqual([
+        'Fraud investigation opened',
+        'Fraud investigation: your answer was received',
+        'Fraud investigation closed',
+      ]);
       expect((await admin.post(`/admin/investigations/${id}/answer`, { answer: 'late' })).status).toBe(422);
     });
 
@@ -390,6 +428,8 @@ for (const dialect of DIALECTS) {
       expect(added.status).toBe(303);
       expect(added.headers.get('location')).toBe('/admin/prohibited?added=1');
       expect((await audit('prohibited.add')).at(-1)).toMatchObject({ target: 'tobacco' });
+      expect(await notices('30000', 'prohibited')).toEqual(['Prohibited product category: tobacco']);
+      expect(await notices('40000', 'prohibited')).toEqual([]);
       const twice = await operator.post('/admin/prohibited', {
         category: 'tobacco',
         effective_from: tomorrow,
@@ -419,12 +459,17 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
       expect((await declare(admin, 'tea tobacco')).status).toBe(200);
       expect(await purchase()).toBe('5111');
+      expect(await notices('30000', 'prohibited')).toEqual([
+        'Prohibited product category: tobacco',
+        'Prohibited product category: tobacco',
+      ]);
 
       // Removing it from the list lifts it too.
       expect((await admin.post('/admin/prohibited/tobacco/remove')).status).toBe(403);
       const removed = await operator.post('/admin/prohibited/tobacco/remove');
       expect(removed.status).toBe(303);
       expect((await audit('prohibited.remove')).at(-1)).toMatchObject({ target: 'tobacco' });
+      expect((await notices('30000', 'prohibited')).at(-1)).toBe('No longer prohibited: tobacco');
       expect(await purchase()).toBe('303');
       expect((await operator.post('/admin/prohibited/tobacco/remove')).status).toBe(422);
     });

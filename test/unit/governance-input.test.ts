@@ -26,7 +26,7 @@ describe('governance input', () => {
   it('requires text and bounds its length', () => {
     expect(requiredText('  answer  ', 'answer')).toBe('answer');
     expect(() => requiredText(' \n ', 'answer')).toThrow(expect.objectContaining({ code: 'TEXT_REQUIRED' }));
-    expect(() => requiredText('x'.repeat(4001), 'answer')).toThrow(
+    expect(() => requiredText('x'.repeat(2001), 'answer')).toThrow(
       expect.objectContaining({ code: 'TEXT_TOO_LONG' }),
     );
   });

@@ -7,7 +7,7 @@ import { remainingAmount } from '../../refunds/refund-rules';
 import type { BillingDetails } from '../billing.repository';
 import { jstText, yenText } from '../format';
 import type { ConsoleRefundability } from '../refund-port';
-import { governanceTexts, InvestigationFlag } from './governance-pages';
+import { caseTexts, InvestigationFlag } from './case-pages';
 import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
 
 export type BillingTab = 'basic' | 'details';
@@ -77,7 +77,7 @@ function RefundActions(props: BillingPageProps): VNode | null {
   if (props.refundStop !== null) {
     return (
       <p id="refund-reason" class="notice error">
-        {governanceTexts(page).refundStop.refused(props.refundStop)}
+        {caseTexts(page).refundStop.refused(props.refundStop)}
       </p>
     );
   }
@@ -429,7 +429,7 @@ export function BillingPage(props: BillingPageProps): VNode {
       {props.investigations.length > 0 && (
         <div id="fraud-flag" class="notice warn" role="status">
           <InvestigationFlag page={page} investigations={props.investigations} />{' '}
-          {governanceTexts(page).fraud.refundsStillPossible}
+          {caseTexts(page).fraud.refundsStillPossible}
         </div>
       )}
       <Alerts {...props} />

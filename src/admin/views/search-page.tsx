@@ -9,7 +9,7 @@ import {
   type SearchField,
   type SearchValues,
 } from '../payment-search';
-import { InvestigationFlag } from './governance-pages';
+import { InvestigationFlag } from './case-pages';
 import { Layout, Notice, type PageContext, Scroll } from './layout';
 
 export interface SearchPageProps {

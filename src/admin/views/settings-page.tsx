@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import type { ServiceWithMerchant } from '../../merchants/merchant.repository';
 import type { ServiceKey } from '../merchant-list';
 import { maskedSecret, SERVICE_ENCODINGS } from '../settings.service';
-import { ServiceCategoriesCard } from './governance-pages';
+import { ServiceCategoriesCard } from './case-pages';
 import { CsrfField, Layout, Notice, type PageContext, SecretOnce } from './layout';
 
 export interface SettingsForm {

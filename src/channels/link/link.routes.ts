@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
-import { purchaseBlock } from '../../governance/purchase-gate';
+import { maintenanceFor, purchaseBlockFor } from '../../governance/availability';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
 import type { Yen } from '../../kernel/money';
-import { findServiceWithMerchant, isGatewayInMaintenance } from '../../merchants/merchant.repository';
+import { findServiceWithMerchant } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
 import type { NotificationService } from '../../notifications/notification.service';
 import { findPaymentByOrderId } from '../../payments/payment.repository';
@@ -87,8 +87,13 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     code: LinkErrorCode,
     field: string | null,
     status: number,
+    maintenanceEndsAt?: Date,
   ) {
-    return sendHtml(reply, status, renderErrorPage({ code, field, nonce: nonceOf(request) }));
+    return sendHtml(
+      reply,
+      status,
+      renderErrorPage({ code, field, nonce: nonceOf(request), maintenanceEndsAt }),
+    );
   }
 
   /** A refused A01-1: logged (unless this address is over its refusal budget) and shown. */
@@ -103,6 +108,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       merchantId: string;
       serviceId: string;
       orderId: string;
+      maintenanceEndsAt?: Date;
     },
   ) {
     if (!limiter.admit(request.ip)) return refuse(request, reply, '1102', null, 429);
@@ -117,7 +123,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       authenticated: refusal.authenticated,
       at: clock.now(),
     });
-    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus);
+    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus, refusal.maintenanceEndsAt);
   }
 
   // Check 1: an oversized body never reaches the handler; it is refused as 5103 with HTTP 413.
@@ -160,9 +166,9 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         merchantDisplayName: found.merchant.display_name,
       };
     },
-    isGatewayInMaintenance: () => isGatewayInMaintenance(db),
+    maintenanceFor: (merchantId, serviceId) => maintenanceFor(db, { merchantId, serviceId }, clock.now()),
     isPurchaseBlocked: async (merchantId, serviceId) =>
-      (await purchaseBlock(db, { merchantId, serviceId }, clock.now())) !== null,
+      (await purchaseBlockFor(db, { merchantId, serviceId }, clock.now())) !== null,
     findOrder,
   });
 

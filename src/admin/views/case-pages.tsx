@@ -2,8 +2,8 @@ import type { ComponentChildren, VNode } from 'preact';
 import type { FraudInvestigation } from '../../governance/fraud';
 import type { KycCase, RefundStop } from '../../governance/kyc';
 import type { ProhibitedCategory } from '../../governance/prohibited';
+import { CASE_TEXTS, type CaseTexts } from '../case-i18n';
 import { jstText } from '../format';
-import { GOVERNANCE_TEXTS, type GovernanceTexts } from '../governance-i18n';
 import { can } from '../permissions';
 import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
 
@@ -15,8 +15,8 @@ import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
 export type PageNotice = { kind: 'ok' | 'warn' | 'error'; text: string };
 type Tab = 'kyc' | 'investigations' | 'prohibited';
 
-export function governanceTexts(page: PageContext): GovernanceTexts {
-  return GOVERNANCE_TEXTS[page.lang];
+export function caseTexts(page: PageContext): CaseTexts {
+  return CASE_TEXTS[page.lang];
 }
 
 function Shell(props: {
@@ -26,14 +26,14 @@ function Shell(props: {
   notices: PageNotice[];
   children: ComponentChildren;
 }) {
-  const g = governanceTexts(props.page);
+  const g = caseTexts(props.page);
   const tabs: Array<[Tab, string, string]> = [
     ['kyc', '/admin/kyc', g.kyc.title],
     ['investigations', '/admin/investigations', g.fraud.title],
     ['prohibited', '/admin/prohibited', g.prohibited.title],
   ];
   return (
-    <Layout page={props.page} title={props.title} current="governance">
+    <Layout page={props.page} title={props.title} current="cases">
       <ul class="tabs" aria-label={g.tabs}>
         {tabs.map(([key, href, label]) => (
           <li>
@@ -55,7 +55,7 @@ function TextArea(props: { id: string; name: string; label: string; value?: stri
   return (
     <div class="field">
       <label for={props.id}>{props.label}</label>
-      <textarea id={props.id} name={props.name} required maxLength={4000} rows={3}>
+      <textarea id={props.id} name={props.name} required maxLength={2000} rows={3}>
         {props.value ?? ''}
       </textarea>
     </div>
@@ -85,7 +85,7 @@ function Input(props: {
   );
 }
 
-function suspensionText(g: GovernanceTexts, c: KycCase): string {
+function suspensionText(g: CaseTexts, c: KycCase): string {
   if (c.suspended_from === null) return '';
   const until = c.suspended_until === null ? g.kyc.untilFurtherNotice : jstText(Number(c.suspended_until));
   return `${jstText(Number(c.suspended_from))} – ${until}`;
@@ -105,13 +105,7 @@ interface CaseRow {
   openedAt: number;
 }
 
-function CaseTable(props: {
-  g: GovernanceTexts;
-  id: string;
-  label: string;
-  rows: CaseRow[];
-  extra?: string;
-}) {
+function CaseTable(props: { g: CaseTexts; id: string; label: string; rows: CaseRow[]; extra?: string }) {
   const { g } = props;
   return (
     <Scroll label={props.label}>
@@ -196,7 +190,7 @@ export function KycListPage(props: {
   form: GovernanceForm;
 }): VNode {
   const { page } = props;
-  const g = governanceTexts(page);
+  const g = caseTexts(page);
   const manage = page.actor !== null && can(page.actor, 'governance.manage');
   const rows = props.cases.map((c) => ({
     id: c.case_id,
@@ -288,7 +282,7 @@ export function KycListPage(props: {
 }
 
 function AnswerForm(props: { page: PageContext; action: string; current: string | null }): VNode {
-  const g = governanceTexts(props.page);
+  const g = caseTexts(props.page);
   return (
     <section class="card" aria-labelledby="answer">
       <h2 id="answer">{g.kyc.answerTitle}</h2>
@@ -301,7 +295,7 @@ function AnswerForm(props: { page: PageContext; action: string; current: string 
   );
 }
 
-function Answer(props: { g: GovernanceTexts; answer: string | null; by: string | null; at: number | null }) {
+function Answer(props: { g: CaseTexts; answer: string | null; by: string | null; at: number | null }) {
   const { g } = props;
   return props.answer === null ? (
     <p>{g.kyc.noAnswer}</p>
@@ -325,7 +319,7 @@ export function KycCasePage(props: {
   form: GovernanceForm;
 }): VNode {
   const { page, kycCase: c } = props;
-  const g = governanceTexts(page);
+  const g = caseTexts(page);
   const actor = page.actor;
   const undecided = c.status === 'OPEN' || c.status === 'ANSWERED';
   const base = `/admin/kyc/${c.case_id}`;
@@ -433,7 +427,7 @@ export function InvestigationListPage(props: {
   form: GovernanceForm;
 }): VNode {
   const { page } = props;
-  const g = governanceTexts(page);
+  const g = caseTexts(page);
   const manage = page.actor !== null && can(page.actor, 'governance.manage');
   const rows = props.investigations.map((i) => ({
     id: i.investigation_id,
@@ -479,7 +473,7 @@ export function InvestigationPage(props: {
   notices: PageNotice[];
 }): VNode {
   const { page, investigation: i } = props;
-  const g = governanceTexts(page);
+  const g = caseTexts(page);
   const actor = page.actor;
   const open = i.status !== 'CLOSED';
   const base = `/admin/investigations/${i.investigation_id}`;
@@ -549,7 +543,7 @@ export function ProhibitedPage(props: {
   form: GovernanceForm;
 }): VNode {
   const { page } = props;
-  const g = governanceTexts(page);
+  const g = caseTexts(page);
   const p = g.prohibited;
   const manage = page.actor !== null && can(page.actor, 'governance.manage');
   return (
@@ -646,7 +640,7 @@ export function InvestigationFlag(props: {
   investigations: ReadonlyArray<{ investigationId: string; status: string }> | undefined;
 }): VNode | null {
   if (!props.investigations || props.investigations.length === 0) return null;
-  const g = governanceTexts(props.page);
+  const g = caseTexts(props.page);
   return (
     <span class="fraud-flag">
       {props.investigations.map((i) => (
@@ -672,7 +666,7 @@ export function ServiceCategoriesCard(props: {
   /** What was typed before a refusal, shown again. */
   typed: string | null;
 }): VNode {
-  const c = governanceTexts(props.page).categories;
+  const c = caseTexts(props.page).categories;
   return (
     <section class="card" aria-labelledby="categories">
       <h2 id="categories">{c.title}</h2>

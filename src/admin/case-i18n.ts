@@ -116,7 +116,7 @@ const ja = {
   inputErrors: {
     MERCHANT_UNKNOWN: 'その加盟店IDは存在しません。',
     TEXT_REQUIRED: '必須の項目が入力されていません。',
-    TEXT_TOO_LONG: '入力が長すぎます（4,000 文字まで）。',
+    TEXT_TOO_LONG: '入力が長すぎます（2,000 文字まで）。',
     DATE_INVALID: '日付は YYYY-MM-DD の形式で入力してください。',
     DUE_DATE_PAST: '期限が過ぎた日付です。',
     TIME_INVALID: '日時は YYYY-MM-DDTHH:MM の形式で入力してください。',
@@ -124,7 +124,7 @@ const ja = {
     OUTCOME_INVALID: '結果を選択してください。',
     CASE_NOT_OPEN: 'この案件は既に結果が確定しています。',
     NOT_SUSPENDED: '有効な利用停止はありません。',
-    TRACKING_IDS_REQUIRED: 'トラッキングIDを 1～200 件入力してください。',
+    TRACKING_IDS_REQUIRED: 'トラッキングIDを 1～100 件入力してください。',
     TRACKING_ID_UNKNOWN: 'この加盟店に存在しないトラッキングIDがあります。',
     CATEGORY_INVALID: 'カテゴリは英小文字・数字・ハイフン（40 文字まで）で入力してください。',
     CATEGORY_EXISTS: 'このカテゴリは既に禁止商材です。',
@@ -133,9 +133,9 @@ const ja = {
   } as Record<GovernanceInputErrorCode, string>,
 };
 
-export type GovernanceTexts = typeof ja;
+export type CaseTexts = typeof ja;
 
-const en: GovernanceTexts = {
+const en: CaseTexts = {
   nav: 'Governance',
   tabs: 'Governance tabs',
   kyc: {
@@ -244,7 +244,7 @@ const en: GovernanceTexts = {
   inputErrors: {
     MERCHANT_UNKNOWN: 'No merchant with that id.',
     TEXT_REQUIRED: 'A required field is empty.',
-    TEXT_TOO_LONG: 'Too long (at most 4,000 characters).',
+    TEXT_TOO_LONG: 'Too long (at most 2,000 characters).',
     DATE_INVALID: 'Enter dates as YYYY-MM-DD.',
     DUE_DATE_PAST: 'That due date has passed.',
     TIME_INVALID: 'Enter times as YYYY-MM-DDTHH:MM.',
@@ -252,7 +252,7 @@ const en: GovernanceTexts = {
     OUTCOME_INVALID: 'Choose an outcome.',
     CASE_NOT_OPEN: 'This case is already decided.',
     NOT_SUSPENDED: 'No suspension in effect.',
-    TRACKING_IDS_REQUIRED: 'Enter 1 to 200 tracking ids.',
+    TRACKING_IDS_REQUIRED: 'Enter 1 to 100 tracking ids.',
     TRACKING_ID_UNKNOWN: 'A tracking id is not one of this merchant’s payments.',
     CATEGORY_INVALID: 'Categories are lower-case letters, digits and hyphens (at most 40).',
     CATEGORY_EXISTS: 'That category is already prohibited.',
@@ -261,4 +261,4 @@ const en: GovernanceTexts = {
   },
 };
 
-export const GOVERNANCE_TEXTS: Readonly<Record<AdminLanguage, GovernanceTexts>> = { ja, en };
+export const CASE_TEXTS: Readonly<Record<AdminLanguage, CaseTexts>> = { ja, en };

@@ -25,22 +25,22 @@ import { addProhibited, affectedServices, listProhibited, removeProhibited } fro
 import { type AdminKit, formField } from './admin-kit';
 import { type Actor, inScope, scopeOf } from './permissions';
 import {
+  caseTexts,
   type GovernanceForm,
-  governanceTexts,
   InvestigationListPage,
   InvestigationPage,
   KycCasePage,
   KycListPage,
   type PageNotice,
   ProhibitedPage,
-} from './views/governance-pages';
+} from './views/case-pages';
 
 /**
  * The governance screens (governance.md, 2-4). Operators open, decide and close; a merchant's
  * admins answer their own merchant's cases; viewers read. Another merchant's case is "not found"
  * (admin.md, tenancy), and nothing is changed. Every change is audited.
  */
-export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): void {
+export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
   const { db, clock } = kit;
 
   const formOf = (body: unknown, names: readonly string[]): GovernanceForm =>
@@ -57,14 +57,14 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
       return await act();
     } catch (error) {
       if (!(error instanceof GovernanceInputError)) throw error;
-      const text = governanceTexts(kit.page(request)).inputErrors[error.code];
+      const text = caseTexts(kit.page(request)).inputErrors[error.code];
       return kit.html(reply, 422, await again([{ kind: 'error', text }]));
     }
   }
 
-  const ok = (request: FastifyRequest, text: (g: ReturnType<typeof governanceTexts>) => string) =>
+  const ok = (request: FastifyRequest, text: (g: ReturnType<typeof caseTexts>) => string) =>
     (request.query as Record<string, unknown>).done === '1'
-      ? [{ kind: 'ok' as const, text: text(governanceTexts(kit.page(request))) }]
+      ? [{ kind: 'ok' as const, text: text(caseTexts(kit.page(request))) }]
       : [];
 
   // --- KYC cases and the refund stop -------------------------------------------------------------
@@ -85,7 +85,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
   app.get('/admin/kyc', async (request, reply) => {
     if (!kit.allow(request, reply, 'governance.read')) return reply;
     const { done } = request.query as Record<string, unknown>;
-    const g = governanceTexts(kit.page(request));
+    const g = caseTexts(kit.page(request));
     const notices: PageNotice[] =
       done === 'stopped'
         ? [{ kind: 'ok', text: g.refundStop.stoppedDone }]
@@ -219,7 +219,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
           target: found.case_id,
           merchantId: found.merchant_id,
         });
-        const g = governanceTexts(kit.page(request));
+        const g = caseTexts(kit.page(request));
         return kit.html(
           reply,
           200,
@@ -263,7 +263,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
             until: decided.suspended_until,
           },
         });
-        const g = governanceTexts(kit.page(request));
+        const g = caseTexts(kit.page(request));
         return kit.html(
           reply,
           200,
@@ -290,7 +290,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
           merchantId: found.merchant_id,
           detail: { until: lifted.suspended_until },
         });
-        const g = governanceTexts(kit.page(request));
+        const g = caseTexts(kit.page(request));
         return kit.html(
           reply,
           200,
@@ -407,7 +407,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
             merchantId: found.merchant_id,
             ...(step === 'close' ? { detail: { outcome: text.trim() } } : {}),
           });
-          const g = governanceTexts(kit.page(request));
+          const g = caseTexts(kit.page(request));
           const done = step === 'answer' ? g.kyc.answered : g.fraud.closed;
           return kit.html(reply, 200, await investigationPage(request, id, [{ kind: 'ok', text: done }]));
         },
@@ -434,7 +434,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
   app.get('/admin/prohibited', async (request, reply) => {
     if (!kit.allow(request, reply, 'governance.read')) return reply;
     const query = request.query as Record<string, unknown>;
-    const g = governanceTexts(kit.page(request));
+    const g = caseTexts(kit.page(request));
     const notices: PageNotice[] =
       typeof query.added === 'string' && /^\d{1,6}$/.test(query.added)
         ? [{ kind: 'ok', text: g.prohibited.added(Number(query.added)) }]
