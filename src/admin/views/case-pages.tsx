@@ -141,6 +141,27 @@ function CaseTable(props: { g: CaseTexts; id: string; label: string; rows: CaseR
   );
 }
 
+/** A one-button form that asks first: resume refunds, lift a suspension, remove a category. */
+function PostButton(props: {
+  page: PageContext;
+  action: string;
+  confirm: string;
+  label: string;
+  hidden?: Record<string, string>;
+}): VNode {
+  return (
+    <form method="post" action={props.action} data-confirm={props.confirm}>
+      <CsrfField page={props.page} />
+      {Object.entries(props.hidden ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class="secondary">
+        {props.label}
+      </button>
+    </form>
+  );
+}
+
 /** A form field: a one-line input (of a type), or a text area. */
 type FieldSpec = { id: string; name: string; label: string; type?: 'text' | 'date' | 'textarea' };
 
@@ -256,18 +277,13 @@ export function KycListPage(props: {
                       <td class="wrap">{s.reason}</td>
                       <td>{jstText(Number(s.stopped_at))}</td>
                       <td>
-                        <form
-                          method="post"
+                        <PostButton
+                          page={page}
                           action="/admin/refund-stops"
-                          data-confirm={g.refundStop.resumeConfirm}
-                        >
-                          <CsrfField page={page} />
-                          <input type="hidden" name="merchant" value={s.merchant_id} />
-                          <input type="hidden" name="op" value="resume" />
-                          <button type="submit" class="secondary">
-                            {g.refundStop.resume}
-                          </button>
-                        </form>
+                          confirm={g.refundStop.resumeConfirm}
+                          hidden={{ merchant: s.merchant_id, op: 'resume' }}
+                          label={g.refundStop.resume}
+                        />
                       </td>
                     </tr>
                   ))}
@@ -409,12 +425,7 @@ export function KycCasePage(props: {
         </section>
       )}
       {props.suspendedNow && actor && can(actor, 'governance.manage') && (
-        <form method="post" action={`${base}/lift`} data-confirm={g.kyc.liftConfirm}>
-          <CsrfField page={page} />
-          <button type="submit" class="secondary">
-            {g.kyc.lift}
-          </button>
-        </form>
+        <PostButton page={page} action={`${base}/lift`} confirm={g.kyc.liftConfirm} label={g.kyc.lift} />
       )}
     </Shell>
   );
@@ -570,16 +581,12 @@ export function ProhibitedPage(props: {
                   <td class="wrap">{c.note}</td>
                   {manage && (
                     <td>
-                      <form
-                        method="post"
+                      <PostButton
+                        page={page}
                         action={`/admin/prohibited/${encodeURIComponent(c.category)}/remove`}
-                        data-confirm={p.removeConfirm}
-                      >
-                        <CsrfField page={page} />
-                        <button type="submit" class="secondary">
-                          {p.remove}
-                        </button>
-                      </form>
+                        confirm={p.removeConfirm}
+                        label={p.remove}
+                      />
                     </td>
                   )}
                 </tr>
