@@ -65,6 +65,8 @@ export interface RuntimeOptions {
   /** Seeds the demo merchant; default: in demo mode. */
   seedDemo?: boolean;
   jobPollIntervalMs?: number;
+  /** How long the Alipay+ breaker stays open before a test call (10 s; tests shorten it). */
+  breakerHalfOpenAfterMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
 }
@@ -121,7 +123,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (components.gateway || components.jobs) {
       requireAlipayPlusSettings(config);
       const keys = gatewayKeys(config);
-      const guard = new AlipayPlusBreaker({ db, clock, logger });
+      const guard = new AlipayPlusBreaker({
+        db,
+        clock,
+        logger,
+        ...(options.breakerHalfOpenAfterMs ? { halfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
+      });
       breaker = guard;
       started.push(() => guard.settled());
       const provider = createAlipayPlusConnector(config, keys, clock, guard);

@@ -47,13 +47,15 @@ export interface BreakerLogger {
 export function isUnhealthyCall(result: CallResult): boolean {
   const status = result.exchange.responseStatus;
   if (status === null || status >= 400) return true;
-  const outcome = (result.body?.result as { resultStatus?: unknown } | undefined)?.resultStatus;
-  return outcome === 'U';
+  const answer = result.body?.result as { resultStatus?: unknown; resultCode?: unknown } | undefined;
+  // `U`/`PAYMENT_IN_PROCESS` is pay's ordinary answer (the cashier is open), not an unknown outcome.
+  return answer?.resultStatus === 'U' && answer.resultCode !== 'PAYMENT_IN_PROCESS';
 }
 
 export class AlipayPlusBreaker implements CallGuard {
   readonly policy: CircuitBreakerPolicy;
-  private lastReportAt = 0;
+  /** When this process last wrote each kind of report (the gateway clock's epoch ms). */
+  private readonly lastReportAt = { healthy: 0, unhealthy: 0 };
   private reporting: Promise<void> = Promise.resolve();
 
   constructor(
@@ -79,7 +81,10 @@ export class AlipayPlusBreaker implements CallGuard {
       deps.logger.warn({}, 'Alipay+ circuit breaker opened');
       this.report('unhealthy', true);
     });
-    this.policy.onReset(() => deps.logger.warn({}, 'Alipay+ circuit breaker closed'));
+    this.policy.onReset(() => {
+      deps.logger.warn({}, 'Alipay+ circuit breaker closed');
+      this.lastReportAt.healthy = 0;
+    });
   }
 
   /** 0 closed, 1 open, 2 half-open (the metric's values). */
@@ -107,10 +112,10 @@ export class AlipayPlusBreaker implements CallGuard {
   }
 
   private report(health: 'healthy' | 'unhealthy', now: boolean): void {
-    const at = performance.now();
-    if (!now && at - this.lastReportAt < REPORT_EVERY_MS) return;
-    this.lastReportAt = at;
     const { db, clock, logger } = this.deps;
+    const at = clock.now().getTime();
+    if (!now && at - this.lastReportAt[health] < REPORT_EVERY_MS) return;
+    this.lastReportAt[health] = at;
     const detail = `at least ${MIN_CALLS} calls in one minute, half or more unhealthy (U, time-out or HTTP error)`;
     this.reporting = this.reporting
       .then(() =>
