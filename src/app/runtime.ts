@@ -12,6 +12,7 @@ import {
 } from '../governance/maintenance';
 import { JOB_SEND_NOTICE_EMAIL } from '../governance/notice.repository';
 import { NoticeMailer } from '../governance/notice-mailer';
+import { AlipayPlusBreaker } from '../governance/outage-breaker';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
@@ -64,6 +65,8 @@ export interface RuntimeOptions {
   /** Seeds the demo merchant; default: in demo mode. */
   seedDemo?: boolean;
   jobPollIntervalMs?: number;
+  /** How long the Alipay+ breaker stays open before a test call (10 s; tests shorten it). */
+  breakerHalfOpenAfterMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
 }
@@ -75,6 +78,8 @@ export interface Runtime {
   notifications: NotificationService | undefined;
   refunds: RefundService | undefined;
   worker: JobWorker | undefined;
+  /** The Alipay+ circuit breaker of this process (gateway or worker). */
+  breaker: AlipayPlusBreaker | undefined;
   apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
   demo: DemoCredentials | undefined;
   close(): Promise<void>;
@@ -112,12 +117,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let notifications: NotificationService | undefined;
     let refunds: RefundService | undefined;
     let worker: JobWorker | undefined;
+    let breaker: AlipayPlusBreaker | undefined;
     const apps: Runtime['apps'] = {};
 
     if (components.gateway || components.jobs) {
       requireAlipayPlusSettings(config);
       const keys = gatewayKeys(config);
-      const provider = createAlipayPlusConnector(config, keys, clock);
+      const guard = new AlipayPlusBreaker({
+        db,
+        clock,
+        logger,
+        ...(options.breakerHalfOpenAfterMs ? { halfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
+      });
+      breaker = guard;
+      started.push(() => guard.settled());
+      const provider = createAlipayPlusConnector(config, keys, clock, guard);
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,
@@ -184,6 +198,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           refunds,
           keys,
           logger,
+          breaker: guard,
         });
         await listen(gateway, config.host, config.gateway.port, 'KESSAI_GATEWAY_PORT', started);
         apps.gateway = gateway;
@@ -225,7 +240,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       apps.shop = shop;
     }
 
-    return { config, db, payments, notifications, refunds, worker, apps, demo, close: closeAll };
+    return { config, db, payments, notifications, refunds, worker, breaker, apps, demo, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

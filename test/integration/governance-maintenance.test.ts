@@ -152,6 +152,21 @@ for (const dialect of DIALECTS) {
       expect(mail.text).toContain('System upgrade');
       expect(smtp.received[0]?.to).toEqual(['ops@shop.example']);
 
+      const status = async () =>
+        (await (await fetch(`${stack.gatewayUrl}/status.json`)).json()) as {
+          state: string;
+          maintenance: Array<{ scope: string; inProgress: boolean; text: { en: string } }>;
+        };
+      expect(await status()).toMatchObject({
+        state: 'operational',
+        maintenance: [{ scope: 'GATEWAY', inProgress: false, text: { en: 'System upgrade' } }],
+      });
+      const statusPage = await fetch(`${stack.gatewayUrl}/status`);
+      expect(statusPage.headers.get('content-type')).toContain('text/html');
+      expect(await statusPage.text()).toContain(
+        `${formatJstDisplay(start).slice(0, 16)} – ${formatJstDisplay(end).slice(0, 16)} JST`,
+      );
+
       // Still taking purchases before the window.
       expect((await stack.postPurchase()).status).toBe(303);
 
@@ -173,6 +188,7 @@ for (const dialect of DIALECTS) {
       const page = await refused.text();
       expect(page).toContain('5112');
       expect(page).toContain(`${formatJstDisplay(end).slice(0, 16)} (JST)`);
+      expect(await status()).toMatchObject({ state: 'maintenance', maintenance: [{ inProgress: true }] });
       const answer = await refundOverXmlApi(stack, paid.tracking_id, 100);
       expect(answer).toMatchObject({ res_result: 'NG', res_err_code: '51091999' });
       const merchantAgain = await signedIn(users.admin);
@@ -187,6 +203,7 @@ for (const dialect of DIALECTS) {
       await eventually(async () => (await noticeTitles()).some((t) => t.startsWith('Maintenance has ended')));
       expect((await stack.postPurchase()).status).toBe(303);
       expect((await refundOverXmlApi(stack, paid.tracking_id, 100)).res_result).toBe('OK');
+      expect(await status()).toMatchObject({ state: 'operational', maintenance: [] });
       await eventually(async () => smtp.received.length >= 4);
       const subjects = await Promise.all(
         smtp.received.map(async (m) => (await simpleParser(m.raw)).subject ?? ''),
@@ -219,6 +236,11 @@ for (const dialect of DIALECTS) {
       const other = await signedIn(users.otherAdmin);
       const inbox = await other.page('/admin/notices?lang=en');
       expect(inbox.html).toContain('Maintenance scheduled');
+      const publicStatus = (await (await fetch(`${stack.gatewayUrl}/status.json`)).json()) as {
+        maintenance: Array<{ scope: string }>;
+      };
+      // Only the earlier test's gateway-wide window: a window of named services is not public.
+      expect(publicStatus.maintenance.map((w) => w.scope)).toEqual(['GATEWAY']);
       const mine = await signedIn(users.viewer);
       const mineInbox = await mine.page('/admin/maintenance?lang=en');
       expect(mineInbox.html).not.toContain('Security fix');

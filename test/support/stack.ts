@@ -69,6 +69,7 @@ export async function startStack(
     inquiryTimeoutMs?: number;
     shop?: boolean;
     env?: Record<string, string>;
+    breakerHalfOpenAfterMs?: number;
   } = {},
 ): Promise<Stack> {
   const database = await createTestDatabase(dialect);
@@ -204,7 +205,13 @@ export async function alipayMessages(
 async function startOnFreePorts(
   database: TestDatabase,
   dataDir: string,
-  options: { timeoutMs?: number; inquiryTimeoutMs?: number; shop?: boolean; env?: Record<string, string> },
+  options: {
+    timeoutMs?: number;
+    inquiryTimeoutMs?: number;
+    shop?: boolean;
+    env?: Record<string, string>;
+    breakerHalfOpenAfterMs?: number;
+  },
   clock: OffsetClock,
   sandboxClock: OffsetClock,
 ): Promise<{
@@ -245,6 +252,7 @@ async function startOnFreePorts(
     searchPath: database.searchPath,
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
+    ...(options.breakerHalfOpenAfterMs ? { breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
   });
   // A process of its own reaches this test's PostgreSQL schema through the URL's options.
   const databaseUrl = database.searchPath

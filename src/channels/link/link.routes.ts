@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
 import { maintenanceFor, purchaseBlockFor } from '../../governance/availability';
+import { openOutage } from '../../governance/outage';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
 import type { Yen } from '../../kernel/money';
@@ -255,6 +256,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           itemName: payment.item_name || payment.item_id,
           amount: payment.amount as Yen,
           nonce: nonceOf(request),
+          disturbed: (await openOutage(db)) !== null,
         }),
       );
     },
