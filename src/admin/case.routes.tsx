@@ -62,10 +62,27 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     }
   }
 
-  const ok = (request: FastifyRequest, text: (g: ReturnType<typeof caseTexts>) => string) =>
-    (request.query as Record<string, unknown>).done === '1'
-      ? [{ kind: 'ok' as const, text: text(caseTexts(kit.page(request))) }]
-      : [];
+  type Texts = ReturnType<typeof caseTexts>;
+  /** After a change the browser is sent back to the page (`?done=<step>`), which says what was done. */
+  const doneNotices = (
+    request: FastifyRequest,
+    steps: Record<string, (g: Texts) => string>,
+  ): PageNotice[] => {
+    const { done } = request.query as Record<string, unknown>;
+    const text = typeof done === 'string' && Object.hasOwn(steps, done) ? steps[done] : undefined;
+    return text ? [{ kind: 'ok', text: text(caseTexts(kit.page(request))) }] : [];
+  };
+  const KYC_STEPS: Record<string, (g: Texts) => string> = {
+    opened: (g) => g.kyc.opened,
+    answered: (g) => g.kyc.answered,
+    decided: (g) => g.kyc.decided,
+    lifted: (g) => g.kyc.lifted,
+  };
+  const FRAUD_STEPS: Record<string, (g: Texts) => string> = {
+    opened: (g) => g.fraud.opened,
+    answered: (g) => g.kyc.answered,
+    closed: (g) => g.fraud.closed,
+  };
 
   // --- KYC cases and the refund stop -------------------------------------------------------------
 
@@ -117,7 +134,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
           merchantId: opened.merchant_id,
           detail: { reason: opened.reason, dueDate: opened.due_date },
         });
-        return reply.redirect(`/admin/kyc/${opened.case_id}?done=1`, 303);
+        return reply.redirect(`/admin/kyc/${opened.case_id}?done=opened`, 303);
       },
       (notices) => kycList(request, notices, form),
     );
@@ -192,15 +209,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     if (!actor) return reply;
     const found = await scopedCase(actor, request.params.caseId);
     if (!found) return kit.notFound(request, reply);
-    return kit.html(
-      reply,
-      200,
-      await kycCasePage(
-        request,
-        found.case_id,
-        ok(request, (g) => g.kyc.opened),
-      ),
-    );
+    return kit.html(reply, 200, await kycCasePage(request, found.case_id, doneNotices(request, KYC_STEPS)));
   });
 
   app.post<{ Params: { caseId: string } }>('/admin/kyc/:caseId/answer', async (request, reply) => {
@@ -219,12 +228,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
           target: found.case_id,
           merchantId: found.merchant_id,
         });
-        const g = caseTexts(kit.page(request));
-        return kit.html(
-          reply,
-          200,
-          await kycCasePage(request, found.case_id, [{ kind: 'ok', text: g.kyc.answered }]),
-        );
+        return reply.redirect(`/admin/kyc/${found.case_id}?done=answered`, 303);
       },
       (notices) => kycCasePage(request, found.case_id, notices),
     );
@@ -263,12 +267,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
             until: decided.suspended_until,
           },
         });
-        const g = caseTexts(kit.page(request));
-        return kit.html(
-          reply,
-          200,
-          await kycCasePage(request, found.case_id, [{ kind: 'ok', text: g.kyc.decided }]),
-        );
+        return reply.redirect(`/admin/kyc/${found.case_id}?done=decided`, 303);
       },
       (notices) => kycCasePage(request, found.case_id, notices, form),
     );
@@ -290,12 +289,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
           merchantId: found.merchant_id,
           detail: { until: lifted.suspended_until },
         });
-        const g = caseTexts(kit.page(request));
-        return kit.html(
-          reply,
-          200,
-          await kycCasePage(request, found.case_id, [{ kind: 'ok', text: g.kyc.lifted }]),
-        );
+        return reply.redirect(`/admin/kyc/${found.case_id}?done=lifted`, 303);
       },
       (notices) => kycCasePage(request, found.case_id, notices),
     );
@@ -366,7 +360,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
             dueDate: opened.due_date,
           },
         });
-        return reply.redirect(`/admin/investigations/${opened.investigation_id}?done=1`, 303);
+        return reply.redirect(`/admin/investigations/${opened.investigation_id}?done=opened`, 303);
       },
       (notices) => investigationList(request, notices, form),
     );
@@ -380,11 +374,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     return kit.html(
       reply,
       200,
-      await investigationPage(
-        request,
-        found.investigation_id,
-        ok(request, (g) => g.fraud.opened),
-      ),
+      await investigationPage(request, found.investigation_id, doneNotices(request, FRAUD_STEPS)),
     );
   });
 
@@ -407,9 +397,8 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
             merchantId: found.merchant_id,
             ...(step === 'close' ? { detail: { outcome: text.trim() } } : {}),
           });
-          const g = caseTexts(kit.page(request));
-          const done = step === 'answer' ? g.kyc.answered : g.fraud.closed;
-          return kit.html(reply, 200, await investigationPage(request, id, [{ kind: 'ok', text: done }]));
+          const done = step === 'answer' ? 'answered' : 'closed';
+          return reply.redirect(`/admin/investigations/${id}?done=${done}`, 303);
         },
         (notices) => investigationPage(request, id, notices),
       );

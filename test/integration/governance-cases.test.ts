@@ -115,8 +115,10 @@ for (const dialect of DIALECTS) {
       expect(await notices('30000', 'kyc')).toEqual(beforeAnswer);
 
       const answered = await admin.post(`/admin/kyc/${caseId}/answer`, { answer: 'Uploaded <b>today</b>' });
-      expect(answered.status).toBe(200);
-      const html = await answered.text();
+      expect(answered.status).toBe(303);
+      expect(answered.headers.get('location')).toBe(`/admin/kyc/${caseId}?done=answered`);
+      const { html } = await admin.page(answered.headers.get('location')!);
+      expect(html).toContain('回答を送信しました。');
       expect(html).toContain('Uploaded &lt;b>today&lt;/b>');
       expect(html).not.toContain('<b>today');
       expect(await kycCase(caseId)).toMatchObject({ status: 'ANSWERED', answered_by: users.admin });
@@ -132,7 +134,7 @@ for (const dialect of DIALECTS) {
         outcome: 'CLEARED',
         note: 'All in order',
       });
-      expect(cleared.status).toBe(200);
+      expect(cleared.status).toBe(303);
       expect(await kycCase(caseId)).toMatchObject({ status: 'CLEARED', decided_by: users.operator });
       expect((await notices('30000', 'kyc')).slice(-2)).toEqual([
         'KYC review: your answer was received',
@@ -201,7 +203,7 @@ for (const dialect of DIALECTS) {
         from: jstLocalValue(from),
         until: jstLocalValue(until),
       });
-      expect(decided.status).toBe(200);
+      expect(decided.status).toBe(303);
       expect(await kycCase(caseId)).toMatchObject({
         status: 'SUSPENDED',
         suspended_from: from.getTime(),
@@ -244,7 +246,7 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('5111');
       expect((await admin.post(`/admin/kyc/${caseId}/lift`)).status).toBe(403);
       const lifted = await operator.post(`/admin/kyc/${caseId}/lift`);
-      expect(lifted.status).toBe(200);
+      expect(lifted.status).toBe(303);
       expect((await audit('kyc.lift')).at(-1)).toMatchObject({ target: caseId });
       expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: suspension lifted');
       expect(await purchase()).toBe('303');
@@ -373,7 +375,7 @@ for (const dialect of DIALECTS) {
 
       expect(
         (await admin.post(`/admin/investigations/${id}/answer`, { answer: 'Delivered on 11/20' })).status,
-      ).toBe(200);
+      ).toBe(303);
       expect(await row()).toMatchObject({ status: 'ANSWERED', answered_by: users.admin });
 
       // Refunds stay possible under investigation.
@@ -384,7 +386,7 @@ for (const dialect of DIALECTS) {
       ).toBe(303);
 
       const closed = await operator.post(`/admin/investigations/${id}/close`, { outcome: 'No fraud found' });
-      expect(closed.status).toBe(200);
+      expect(closed.status).toBe(303);
       expect(await row()).toMatchObject({
         status: 'CLOSED',
         outcome: 'No fraud found',
