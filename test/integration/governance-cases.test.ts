@@ -87,7 +87,23 @@ for (const dialect of DIALECTS) {
     }
 
     it('opens a KYC case; the merchant admin answers; viewers and other merchants are refused with nothing changed', async () => {
+      await db()
+        .updateTable('merchants')
+        .set({ notice_emails: JSON.stringify(['kyc@shop.example.jp']) })
+        .where('merchant_id', '=', '30000')
+        .execute();
       const caseId = await openCase();
+      // The notice's e-mail is in the outbox, committed with the case.
+      const mail = await db()
+        .selectFrom('notice_emails')
+        .innerJoin('notices', 'notices.id', 'notice_emails.notice_id')
+        .select(['notice_emails.recipients', 'notices.title_ja'])
+        .where('notices.kind', '=', 'kyc')
+        .executeTakeFirstOrThrow();
+      expect(mail).toEqual({
+        recipients: JSON.stringify(['kyc@shop.example.jp']),
+        title_ja: 'KYC 審査：追加情報のご提出のお願い',
+      });
       const row = await kycCase(caseId);
       expect(row).toMatchObject({ merchant_id: '30000', status: 'OPEN', opened_by: users.operator });
       expect((await audit('kyc.open')).at(-1)).toMatchObject({ target: caseId, merchant_id: '30000' });
