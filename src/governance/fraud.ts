@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db, FraudInvestigationTable } from '../db/database';
 import { dueDate, GovernanceInputError, requiredText } from './governance-input';
-import { fraudNotice } from './governance-texts';
+import { fraudNotice } from './case-notices';
 import { postNotice } from './notice.repository';
 
 /**
