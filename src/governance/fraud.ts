@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db, FraudInvestigationTable } from '../db/database';
-import { dueDate, GovernanceInputError, requiredText } from './governance-input';
 import { fraudNotice } from './case-notices';
+import { dueDate, GovernanceInputError, requiredText } from './governance-input';
 import { postNotice } from './notice.repository';
 
 /**

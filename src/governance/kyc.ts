@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db, KycCaseTable, RefundStopTable } from '../db/database';
-import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
 import { kycNotice, refundStopNotice } from './case-notices';
+import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
 import type { NewNotice } from './notice';
 import { postNotice } from './notice.repository';
 

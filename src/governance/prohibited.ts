@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db, ProhibitedCategoryTable } from '../db/database';
-import { GovernanceInputError, jstDateStart, requiredText } from './governance-input';
 import { prohibitedNotice } from './case-notices';
+import { GovernanceInputError, jstDateStart, requiredText } from './governance-input';
 import { postNotice } from './notice.repository';
 
 /**
