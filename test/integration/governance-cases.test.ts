@@ -306,7 +306,7 @@ for (const dialect of DIALECTS) {
       expect(refused.status).toBe(403);
       expect(await refused.text()).toContain('Chargeback ratio under review');
       const xml = await refundOverXmlApi(stack, payment.tracking_id, 100);
-      expect(xml).toMatchObject({ res_result: 'NG', res_err_code: '51014999' });
+      expect(xml).toMatchObject({ res_result: 'NG', res_err_code: '510K3999' });
       expect(
         await db()
           .selectFrom('refunds')
