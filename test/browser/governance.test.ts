@@ -122,5 +122,16 @@ describe('governance screens in a browser', () => {
     await operator.click('#add-prohibited ~ form button[type=submit]');
     await operator.waitForURL(/added=/);
     await screenshot(operator, 'governance-09-prohibited');
+
+    // The merchant declares its service's categories; the listed one is pointed out at once.
+    await merchant.goto(`${stack.gatewayUrl}/admin/settings?service=30000/001`);
+    await merchant.fill('#service-categories', 'tea\ntobacco');
+    await merchant.click('form[action="/admin/settings/categories"] button');
+    await expect(merchant.locator('#prohibited-warning').textContent()).resolves.toContain('tobacco');
+    await merchant.locator('#categories').scrollIntoViewIfNeeded();
+    await screenshot(merchant, 'governance-10-service-categories');
+    await merchant.goto(`${stack.gatewayUrl}/admin/prohibited`);
+    await expect(merchant.locator('#affected-services').textContent()).resolves.toContain('30000/001');
+    await screenshot(merchant, 'governance-11-merchant-prohibited');
   });
 });
