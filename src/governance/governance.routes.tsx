@@ -6,12 +6,10 @@ import { parseJstMinute } from './console-time';
 import { GOVERNANCE_TEXTS } from './governance-i18n';
 import {
   cancelMaintenance,
-  checkMaintenance,
   concerns,
   listComingMaintenance,
   listMaintenance,
   type MaintenanceInput,
-  type MaintenanceScope,
   scheduleMaintenance,
 } from './maintenance';
 import { isNoticeKind } from './notice';
@@ -239,35 +237,24 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
       emergencyReason: form.reason,
     };
     const now = clock.now();
-    const outcome = await db.transaction().execute(async (tx) => {
-      const problem = await checkMaintenance(tx, input, now);
-      if (problem) return { problem };
-      const window = await scheduleMaintenance(
-        tx,
-        {
-          ...input,
-          startsAt: input.startsAt as Date,
-          endsAt: input.endsAt as Date,
-          scope: input.scope as MaintenanceScope,
-        },
-        actor.email,
-        now,
-      );
-      return { window };
-    });
-    if ('problem' in outcome && outcome.problem) {
+    const outcome = await db.transaction().execute((tx) => scheduleMaintenance(tx, input, actor.email, now));
+    if (!outcome.ok) {
       const m = textsOf(request).maintenance;
-      const { error, detail } = outcome.problem;
       await kit.audit(request, {
         action: 'maintenance.refused',
         target: 'maintenance',
         merchantId: null,
-        detail: { error, startsAt: form.startsAt, endsAt: form.endsAt, emergency: form.emergency },
+        detail: {
+          error: outcome.error,
+          startsAt: form.startsAt,
+          endsAt: form.endsAt,
+          emergency: form.emergency,
+        },
       });
-      const text = detail ? `${m.errors[error]}: ${detail}` : m.errors[error];
+      const text = outcome.detail ? `${m.errors[outcome.error]}: ${outcome.detail}` : m.errors[outcome.error];
       return maintenancePage(request, reply, 400, form, { kind: 'error', text });
     }
-    const { window } = outcome as { window: Awaited<ReturnType<typeof scheduleMaintenance>> };
+    const { window } = outcome;
     await kit.audit(request, {
       action: 'maintenance.schedule',
       target: `maintenance:${window.id}`,

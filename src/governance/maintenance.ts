@@ -63,12 +63,14 @@ export type MaintenanceInputError =
   | 'TEXT_REQUIRED'
   | 'TEXT_TOO_LONG';
 
-/** Checks a window to schedule; the first problem found, or null. Writes nothing. */
-export async function checkMaintenance(
+export type MaintenanceProblem = { error: MaintenanceInputError; detail?: string };
+
+/** The first problem of a window to schedule, or null. */
+async function checkMaintenance(
   db: Db,
   input: MaintenanceInput,
   now: Date,
-): Promise<{ error: MaintenanceInputError; detail?: string } | null> {
+): Promise<MaintenanceProblem | null> {
   const { startsAt, endsAt } = input;
   if (startsAt === null || Number.isNaN(startsAt.getTime())) return { error: 'START_INVALID' };
   if (endsAt === null || Number.isNaN(endsAt.getTime())) return { error: 'END_INVALID' };
@@ -108,10 +110,33 @@ async function knownServices(db: Db, services: readonly string[]): Promise<Set<s
 }
 
 /**
- * Schedules a checked window (call `checkMaintenance` first, in the same transaction): the window,
- * its "scheduled" notice and the jobs of the later notices. Returns the window.
+ * Schedules a window: checks it (the first problem found is returned and nothing is written), then
+ * writes the window, its "scheduled" notice and the jobs of the later notices. Pass a transaction
+ * so the check and the writes see the same services.
  */
 export async function scheduleMaintenance(
+  db: Db,
+  input: MaintenanceInput,
+  announcedBy: string,
+  now: Date,
+): Promise<{ ok: true; window: MaintenanceWindow } | ({ ok: false } & MaintenanceProblem)> {
+  const problem = await checkMaintenance(db, input, now);
+  if (problem) return { ok: false, ...problem };
+  const window = await insertMaintenance(
+    db,
+    {
+      ...input,
+      startsAt: input.startsAt as Date,
+      endsAt: input.endsAt as Date,
+      scope: input.scope as MaintenanceScope,
+    },
+    announcedBy,
+    now,
+  );
+  return { ok: true, window };
+}
+
+async function insertMaintenance(
   db: Db,
   input: MaintenanceInput & { startsAt: Date; endsAt: Date; scope: MaintenanceScope },
   announcedBy: string,

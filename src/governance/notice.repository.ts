@@ -1,5 +1,5 @@
-import { type ExpressionBuilder, sql } from 'kysely';
-import type { Database, Db } from '../db/database';
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import type { Database, Db, NoticeTable } from '../db/database';
 import { enqueueJob } from '../jobs/job.repository';
 import {
   type Bilingual,
@@ -226,20 +226,7 @@ async function merchantsOf(db: Db, noticeIds: number[]): Promise<Map<number, str
   return out;
 }
 
-type NoticeRow = {
-  id: number;
-  kind: string;
-  severity: string;
-  for_all: number;
-  title_ja: string;
-  title_en: string;
-  body_ja: string;
-  body_en: string;
-  links: string;
-  created_at: number;
-};
-
-export function toNotice(row: NoticeRow, merchants: string[]): Notice {
+export function toNotice(row: Selectable<NoticeTable>, merchants: string[]): Notice {
   const bi = (ja: string, en: string): Bilingual => ({ ja, en });
   return {
     id: Number(row.id),

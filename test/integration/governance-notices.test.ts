@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createUser } from '../../src/admin/user.service';
+import { findUserByEmail } from '../../src/admin/user.service';
 import { NoticeError } from '../../src/governance/notice';
 import {
   countUnread,
@@ -13,12 +13,13 @@ import { readNoticeAddresses } from '../../src/governance/notice-addresses';
 import { listJobs } from '../../src/jobs/job.repository';
 import { DEMO_MERCHANT_ID, seedDemoData } from '../../src/merchants/demo-seed';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
+import { OTHER_MERCHANT, seedConsole } from './admin-client';
 
 /**
  * The one notice model (governance.md, Notices) on both databases: posting (with its e-mail
  * outbox rows), who sees what, read state per user, and what is refused.
  */
-const OTHER = '30999';
+const OTHER = OTHER_MERCHANT;
 
 for (const dialect of DIALECTS) {
   describe(`notices (${dialect})`, () => {
@@ -32,33 +33,16 @@ for (const dialect of DIALECTS) {
     beforeEach(async () => {
       database = await createTestDatabase(dialect);
       await seedDemoData(db(), now, {});
+      const users = await seedConsole(db(), `notices-${dialect}`);
       await db()
-        .insertInto('merchants')
-        .values({
-          merchant_id: OTHER,
-          name: 'Other',
-          display_name: 'Other',
-          mcc: '5999',
-          city: 'Osaka',
-          region: 'JP',
-          registered_on: '2026-01-01',
-          suspended: 0,
-          created_at: now.getTime(),
-          notice_emails: JSON.stringify(['ops@other.example']),
-        })
+        .updateTable('merchants')
+        .set({ notice_emails: JSON.stringify(['ops@other.example']) })
+        .where('merchant_id', '=', OTHER)
         .execute();
-      operator = (await createUser(db(), { email: 'op@kessai.example', role: 'operator', now })).user.user_id;
-      merchantUser = (
-        await createUser(db(), {
-          email: 'a@demo.example',
-          role: 'merchant_admin',
-          merchantId: DEMO_MERCHANT_ID,
-          now,
-        })
-      ).user.user_id;
-      otherUser = (
-        await createUser(db(), { email: 'b@other.example', role: 'merchant_viewer', merchantId: OTHER, now })
-      ).user.user_id;
+      const idOf = async (email: string) => (await findUserByEmail(db(), email))?.user_id ?? '';
+      operator = await idOf(users.operator);
+      merchantUser = await idOf(users.admin);
+      otherUser = await idOf(users.otherAdmin);
     });
     afterEach(async () => {
       await database?.close();

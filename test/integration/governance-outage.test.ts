@@ -9,7 +9,7 @@ import {
 } from '../../src/governance/outage';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
 import { type SmtpListener, startSmtpListener } from '../support/smtp-listener';
-import { eventually, type Stack, startStack } from '../support/stack';
+import { eventually, type Stack, sandboxControl, startStack } from '../support/stack';
 import { ConsoleClient, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
 
 /**
@@ -18,15 +18,6 @@ import { ConsoleClient, seedConsole, TEST_PASSWORD, type TestUsers } from './adm
  * and healthy calls resolve it after five minutes — with a notice (and an e-mail read back from a
  * loopback SMTP listener) at each step, the public status, and the shopper's warning.
  */
-async function sandboxControl(stack: Stack, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack.sandboxUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(response.status).toBeLessThan(300);
-}
-
 for (const dialect of DIALECTS) {
   describe(`outage incidents (${dialect})`, () => {
     let stack: Stack;

@@ -62,16 +62,16 @@ export async function freePort(): Promise<number> {
 
 let orderCounter = 0;
 
-export async function startStack(
-  dialect: DialectName,
-  options: {
-    timeoutMs?: number;
-    inquiryTimeoutMs?: number;
-    shop?: boolean;
-    env?: Record<string, string>;
-    breakerHalfOpenAfterMs?: number;
-  } = {},
-): Promise<Stack> {
+export interface StackOptions {
+  timeoutMs?: number;
+  inquiryTimeoutMs?: number;
+  shop?: boolean;
+  env?: Record<string, string>;
+  /** How long the Alipay+ circuit breaker stays open before a test call. */
+  breakerHalfOpenAfterMs?: number;
+}
+
+export async function startStack(dialect: DialectName, options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'kessai-stack-'));
   const clock = new OffsetClock();
@@ -143,6 +143,21 @@ export async function startStack(
   };
 }
 
+/** A call to the sandbox's control API (faults, wallets …) that must succeed. */
+export async function sandboxControl(
+  stack: Stack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<void> {
+  const response = await fetch(`${stack.sandboxUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`sandbox control ${method} ${path}: HTTP ${response.status}`);
+}
+
 /** Asks the sandbox to act as the shopper (sandbox.md, Control API). */
 export async function simulatePay(
   stack: Stack,
@@ -205,13 +220,7 @@ export async function alipayMessages(
 async function startOnFreePorts(
   database: TestDatabase,
   dataDir: string,
-  options: {
-    timeoutMs?: number;
-    inquiryTimeoutMs?: number;
-    shop?: boolean;
-    env?: Record<string, string>;
-    breakerHalfOpenAfterMs?: number;
-  },
+  options: StackOptions,
   clock: OffsetClock,
   sandboxClock: OffsetClock,
 ): Promise<{
