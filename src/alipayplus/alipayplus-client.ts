@@ -17,6 +17,13 @@ export interface AlipayPlusClientOptions {
   clock: { now(): Date };
   /** Told how each call ended and how long it took (the metrics). */
   onCall?: (api: string, outcome: AlipayPlusCallOutcome, seconds: number) => void;
+  /** Watches every call's outcome (the outage circuit breaker, governance.md 6). */
+  guard?: CallGuard;
+}
+
+/** Wraps each call; must return the call's own result. */
+export interface CallGuard {
+  run(call: () => Promise<CallResult>): Promise<CallResult>;
 }
 
 export interface CallResult {
@@ -29,6 +36,11 @@ export class AlipayPlusClient {
   constructor(private readonly options: AlipayPlusClientOptions) {}
 
   async call(path: string, payload: Record<string, unknown>, timeoutMs: number): Promise<CallResult> {
+    const send = () => this.send(path, payload, timeoutMs);
+    return this.options.guard ? this.options.guard.run(send) : send();
+  }
+
+  private async send(path: string, payload: Record<string, unknown>, timeoutMs: number): Promise<CallResult> {
     const { baseUrl, clientId, privateKey, clock } = this.options;
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
     const requestTime = formatJstIso(clock.now());

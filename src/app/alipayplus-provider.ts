@@ -1,4 +1,4 @@
-import { AlipayPlusClient } from '../alipayplus/alipayplus-client';
+import { AlipayPlusClient, type CallGuard } from '../alipayplus/alipayplus-client';
 import { AlipayPlusConnector } from '../alipayplus/alipayplus-connector';
 import type { Clock } from '../kernel/clock';
 import type { Config } from './config';
@@ -10,8 +10,10 @@ export function createAlipayPlusConnector(
   config: Config,
   keys: GatewayKeys,
   clock: Clock,
-  metrics?: MetricsRecorder,
+  /** In the gateway and the worker: the metrics, and the outage circuit breaker. */
+  watch: { metrics?: MetricsRecorder; guard?: CallGuard } = {},
 ): AlipayPlusConnector {
+  const { metrics, guard } = watch;
   const client = new AlipayPlusClient({
     baseUrl: config.alipayplus.baseUrl,
     clientId: config.alipayplus.clientId,
@@ -19,6 +21,7 @@ export function createAlipayPlusConnector(
     alipayPublicKey: keys.alipayPublicKey,
     clock,
     onCall: metrics && ((api, outcome, seconds) => metrics.alipayPlusCall(api, outcome, seconds)),
+    ...(guard ? { guard } : {}),
   });
   return new AlipayPlusConnector(client, {
     timeoutMs: config.alipayplus.timeoutMs,

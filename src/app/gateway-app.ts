@@ -6,6 +6,7 @@ import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
+import { statusRoutes } from '../governance/status.routes';
 import type { Clock } from '../kernel/clock';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
 import type { Resolver } from '../notifications/merchant-endpoint';
@@ -117,6 +118,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   });
 
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
+  await app.register(statusRoutes, { db: deps.db, clock: deps.clock });
 
   return app;
 }
@@ -159,6 +161,7 @@ function gatewayLanding(config: Config) {
         note: "refunds and payment inquiries from the merchant's server (Basic auth)",
         endpoint: true,
       },
+      { href: '/status', label: 'Status', note: 'outages and scheduled maintenance (also /status.json)' },
       { href: '/healthz', label: 'Health check', note: 'answers {"status":"ok"}' },
       { href: '/metrics', label: 'Metrics', note: 'Prometheus text format' },
     ],

@@ -28,9 +28,24 @@ export interface GatewayMetrics extends MetricsRecorder {
  * reports the same values — alert on `max()` of them. A scrape whose queries fail keeps the last
  * values and sets `kessai_metrics_database_up` to 0.
  */
-export function createMetrics(db: Kysely<Database>, clock: Clock): GatewayMetrics {
+export function createMetrics(
+  db: Kysely<Database>,
+  clock: Clock,
+  /** The Alipay+ circuit breaker of this process (governance.md, 6). */
+  breaker?: { readonly state: number },
+): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (breaker) {
+    new Gauge({
+      name: 'kessai_alipayplus_breaker_state',
+      help: 'Circuit breaker on the calls to Alipay+ in this process: 0 closed, 1 open, 2 half-open',
+      registers: [registry],
+      collect() {
+        this.set(breaker.state);
+      },
+    });
+  }
 
   const calls = new Histogram({
     name: 'kessai_alipayplus_call_seconds',

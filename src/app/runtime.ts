@@ -5,6 +5,14 @@ import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
+import {
+  JOB_MAINTENANCE_NOTICE,
+  type MaintenanceStage,
+  postMaintenanceStage,
+} from '../governance/maintenance';
+import { JOB_SEND_NOTICE_EMAIL } from '../governance/notice.repository';
+import { NoticeMailer } from '../governance/notice-mailer';
+import { AlipayPlusBreaker } from '../governance/outage-breaker';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
@@ -59,6 +67,8 @@ export interface RuntimeOptions {
   /** Seeds the demo merchant; default: in demo mode. */
   seedDemo?: boolean;
   jobPollIntervalMs?: number;
+  /** How long the Alipay+ breaker stays open before a test call (10 s; tests shorten it). */
+  breakerHalfOpenAfterMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
@@ -72,6 +82,8 @@ export interface Runtime {
   notifications: NotificationService | undefined;
   refunds: RefundService | undefined;
   worker: JobWorker | undefined;
+  /** The Alipay+ circuit breaker of this process (gateway or worker). */
+  breaker: AlipayPlusBreaker | undefined;
   apps: {
     gateway?: FastifyInstance;
     sandbox?: FastifyInstance;
@@ -115,13 +127,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let notifications: NotificationService | undefined;
     let refunds: RefundService | undefined;
     let worker: JobWorker | undefined;
+    let breaker: AlipayPlusBreaker | undefined;
     const apps: Runtime['apps'] = {};
 
     if (components.gateway || components.jobs) {
       requireAlipayPlusSettings(config);
       const keys = gatewayKeys(config);
-      const metrics = createMetrics(db, clock);
-      const provider = createAlipayPlusConnector(config, keys, clock, metrics);
+      const guard = new AlipayPlusBreaker({
+        db,
+        clock,
+        logger,
+        ...(options.breakerHalfOpenAfterMs ? { halfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
+      });
+      breaker = guard;
+      started.push(() => guard.settled());
+      const metrics = createMetrics(db, clock, guard);
+      const provider = createAlipayPlusConnector(config, keys, clock, { metrics, guard });
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,
@@ -148,6 +169,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const p = payments;
         const n = notifications;
         const r = refunds;
+        const mailer = new NoticeMailer({
+          db,
+          clock,
+          smtp: config.smtp,
+          gatewayPublicUrl: config.gateway.publicUrl,
+        });
+        started.push(async () => mailer.close());
         worker = new JobWorker({
           db,
           dialect: connection!.dialect,
@@ -161,6 +189,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_CANCEL]: (job) => p.handleCancel(job),
             [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
+            [JOB_SEND_NOTICE_EMAIL]: (job) => mailer.send(job),
+            [JOB_MAINTENANCE_NOTICE]: async (job) => {
+              const { windowId, stage } = job.payload as { windowId: number; stage: MaintenanceStage };
+              await db.transaction().execute((tx) => postMaintenanceStage(tx, windowId, stage, clock.now()));
+              return { type: 'done' };
+            },
           },
         });
         worker.start();
@@ -225,7 +259,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       apps.shop = shop;
     }
 
-    return { config, db, payments, notifications, refunds, worker, apps, demo, close: closeAll };
+    return { config, db, payments, notifications, refunds, worker, breaker, apps, demo, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -15,6 +15,8 @@ export interface MerchantTable {
   registered_on: string;
   suspended: number;
   created_at: number;
+  /** JSON list of the addresses notices are e-mailed to (governance.md, Notices). */
+  notice_emails: Generated<string>;
 }
 
 export interface ServiceTable {
@@ -294,6 +296,144 @@ export interface LedgerLineTable {
   amount: number;
 }
 
+export interface KycCaseTable {
+  case_id: string;
+  merchant_id: string;
+  reason: string;
+  information_requested: string;
+  /** `YYYY-MM-DD`, JST. */
+  due_date: string;
+  /** `OPEN` → `ANSWERED` → `CLEARED` | `SUSPENDED`. */
+  status: string;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: number | null;
+  outcome_note: string | null;
+  suspended_from: number | null;
+  /** Null: suspended until further notice. */
+  suspended_until: number | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  opened_by: string;
+  opened_at: number;
+}
+
+export interface RefundStopTable {
+  merchant_id: string;
+  reason: string;
+  stopped_by: string;
+  stopped_at: number;
+}
+
+export interface FraudInvestigationTable {
+  investigation_id: string;
+  merchant_id: string;
+  allegation: string;
+  requested: string;
+  /** `YYYY-MM-DD`, JST. */
+  due_date: string;
+  /** `OPEN` → `ANSWERED` → `CLOSED`. */
+  status: string;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: number | null;
+  outcome: string | null;
+  closed_by: string | null;
+  closed_at: number | null;
+  opened_by: string;
+  opened_at: number;
+}
+
+export interface FraudInvestigationPaymentTable {
+  investigation_id: string;
+  tracking_id: string;
+}
+
+export interface ProhibitedCategoryTable {
+  category: string;
+  /** `YYYY-MM-DD`, JST: prohibited from 00:00 JST that day (`effective_at`). */
+  effective_from: string;
+  effective_at: number;
+  note: string;
+  added_by: string;
+  added_at: number;
+}
+
+export interface ServiceCategoryTable {
+  merchant_id: string;
+  service_id: string;
+  category: string;
+}
+
+export interface NoticeTable {
+  id: Generated<number>;
+  kind: string;
+  severity: string;
+  for_all: number;
+  title_ja: string;
+  title_en: string;
+  body_ja: string;
+  body_en: string;
+  /** JSON list of `NoticeLink`. */
+  links: string;
+  dedupe_key: string | null;
+  created_at: number;
+}
+
+export interface NoticeMerchantTable {
+  notice_id: number;
+  merchant_id: string;
+}
+
+export interface NoticeReadTable {
+  notice_id: number;
+  user_id: string;
+  read_at: number;
+}
+
+export interface NoticeEmailTable {
+  id: Generated<number>;
+  notice_id: number;
+  merchant_id: string;
+  status: string;
+  /** JSON list of addresses, fixed when the notice is posted. */
+  recipients: string;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface MaintenanceWindowTable {
+  id: Generated<number>;
+  starts_at: number;
+  ends_at: number;
+  scope: string;
+  /** JSON list of "merchantId/serviceId" when the scope is SERVICES. */
+  services: string;
+  text_ja: string;
+  text_en: string;
+  emergency: number;
+  emergency_reason: string | null;
+  announced_at: number;
+  announced_by: string;
+  cancelled_at: number | null;
+}
+
+export interface OutageIncidentTable {
+  id: Generated<number>;
+  open_slot: string | null;
+  status: string;
+  opened_at: number;
+  opened_detail: string;
+  cause_ja: string | null;
+  cause_en: string | null;
+  cause_at: number | null;
+  cause_by: string | null;
+  unhealthy_at: number;
+  resolved_at: number | null;
+}
+
 export interface Database {
   merchants: MerchantTable;
   services: ServiceTable;
@@ -318,6 +458,18 @@ export interface Database {
   ledger_accounts: LedgerAccountTable;
   ledger_entries: LedgerEntryTable;
   ledger_lines: LedgerLineTable;
+  kyc_cases: KycCaseTable;
+  refund_stops: RefundStopTable;
+  fraud_investigations: FraudInvestigationTable;
+  fraud_investigation_payments: FraudInvestigationPaymentTable;
+  prohibited_categories: ProhibitedCategoryTable;
+  service_categories: ServiceCategoryTable;
+  notices: NoticeTable;
+  notice_merchants: NoticeMerchantTable;
+  notice_reads: NoticeReadTable;
+  notice_emails: NoticeEmailTable;
+  maintenance_windows: MaintenanceWindowTable;
+  outage_incidents: OutageIncidentTable;
 }
 
 /** A connection or an open transaction: repositories accept either. */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { MetricsRecorder } from '../app/metrics';
 import { isUniqueViolation } from '../db/connection';
 import type { Database, PaymentRow, RefundRow } from '../db/database';
+import { findRefundStop } from '../governance/kyc';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import type { Clock } from '../kernel/clock';
@@ -122,6 +123,10 @@ export class RefundService {
       if (existing) return this.replay(existing, command);
     }
     const payment = await this.ownedPayment(command);
+    // An operator's refund stop (governance.md, 2) refuses new refunds from every channel.
+    if (await findRefundStop(db, payment.merchant_id)) {
+      throw new DomainError('REFUNDS_STOPPED', `refunds of merchant ${payment.merchant_id} are stopped`);
+    }
     // Every captured payment went through `pay`; one without a request id has nothing to refund at Alipay+.
     if (payment.payment_request_id === null) {
       throw new DomainError('NOT_REFUNDABLE_STATE', 'the payment was never sent to Alipay+');

@@ -58,6 +58,8 @@ export interface StackOptions {
   resolve?: Resolver;
   /** Where the processes log (nowhere by default). */
   logger?: Logger;
+  /** How long the Alipay+ circuit breaker stays open before a test call. */
+  breakerHalfOpenAfterMs?: number;
 }
 
 export interface PurchaseOptions {
@@ -151,6 +153,21 @@ export async function startStack(dialect: DialectName, options: StackOptions = {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A call to the sandbox's control API (faults, wallets …) that must succeed. */
+export async function sandboxControl(
+  stack: Stack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<void> {
+  const response = await fetch(`${stack.sandboxUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`sandbox control ${method} ${path}: HTTP ${response.status}`);
 }
 
 /** Asks the sandbox to act as the shopper (sandbox.md, Control API). */
@@ -263,6 +280,7 @@ async function startOnFreePorts(
     seedDemo: true,
     resolve: options.resolve,
     logger: options.logger,
+    ...(options.breakerHalfOpenAfterMs ? { breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
   });
   // A process of its own reaches this test's PostgreSQL schema through the URL's options.
   const databaseUrl = database.searchPath

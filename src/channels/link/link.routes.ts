@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
+import { maintenanceFor, purchaseBlockFor } from '../../governance/availability';
+import { openOutage } from '../../governance/outage';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
 import type { Yen } from '../../kernel/money';
-import { findServiceWithMerchant, isGatewayInMaintenance } from '../../merchants/merchant.repository';
+import { findServiceWithMerchant } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
 import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
@@ -89,11 +91,12 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     code: LinkErrorCode,
     field: string | null,
     status: number,
+    maintenanceEndsAt?: Date,
   ) {
     return sendHtml(
       reply,
       status,
-      renderErrorPage({ code, field, nonce: nonceOf(request), requestId: request.id }),
+      renderErrorPage({ code, field, nonce: nonceOf(request), requestId: request.id, maintenanceEndsAt }),
     );
   }
 
@@ -109,6 +112,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       merchantId: string;
       serviceId: string;
       orderId: string;
+      maintenanceEndsAt?: Date;
     },
   ) {
     if (!limiter.admit(request.ip)) return refuse(request, reply, '1102', null, 429);
@@ -123,7 +127,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       authenticated: refusal.authenticated,
       at: clock.now(),
     });
-    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus);
+    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus, refusal.maintenanceEndsAt);
   }
 
   // Check 1: an oversized body never reaches the handler; it is refused as 5103 with HTTP 413.
@@ -167,7 +171,9 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         merchantDisplayName: found.merchant.display_name,
       };
     },
-    isGatewayInMaintenance: () => isGatewayInMaintenance(db),
+    maintenanceFor: (merchantId, serviceId) => maintenanceFor(db, { merchantId, serviceId }, clock.now()),
+    isPurchaseBlocked: async (merchantId, serviceId) =>
+      (await purchaseBlockFor(db, { merchantId, serviceId }, clock.now())) !== null,
     findOrder,
   });
 
@@ -254,6 +260,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           itemName: payment.item_name || payment.item_id,
           amount: payment.amount as Yen,
           nonce: nonceOf(request),
+          disturbed: (await openOutage(db)) !== null,
         }),
       );
     },

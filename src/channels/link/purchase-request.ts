@@ -128,7 +128,10 @@ export interface PurchaseCheckDeps {
   resolve?: Resolver;
   /** The service with its merchant's state, or `null` when there is no such service. */
   findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
-  isGatewayInMaintenance(): Promise<boolean>;
+  /** A maintenance window in progress for the service (governance/availability.ts), or null. */
+  maintenanceFor(merchantId: string, serviceId: string): Promise<{ endsAt: Date | null } | null>;
+  /** Whether a KYC suspension or a prohibited category stops new purchases now (governance/availability.ts). */
+  isPurchaseBlocked(merchantId: string, serviceId: string): Promise<boolean>;
   /** The payment already made with this order id, or `null` when the order id is unused. */
   findOrder(merchantId: string, serviceId: string, orderId: string): Promise<ExistingOrder | null>;
 }
@@ -205,6 +208,8 @@ export type PurchaseCheck =
       partial: PartialRequest;
       /** On a 5107: the existing payment this very request made, still open (see `resumableToken`). */
       resumeToken?: string;
+      /** On a 5112: when the maintenance window ends (shown in JST), if it has an end. */
+      maintenanceEndsAt?: Date;
     };
 
 export interface PurchaseInput {
@@ -563,8 +568,14 @@ export async function checkPurchaseRequest(
   if (fields.terminal_type === '2') return refuse('5110', 'terminal_type');
 
   // 9. maintenance, then the merchant's Alipay+ availability.
-  if (service.maintenance || (await deps.isGatewayInMaintenance())) return refuse('5112', null);
+  if (service.maintenance) return refuse('5112', null);
+  const maintenance = await deps.maintenanceFor(service.merchantId, service.serviceId);
+  if (maintenance !== null) {
+    const refusal = refuse('5112', null);
+    return maintenance.endsAt === null ? refusal : { ...refusal, maintenanceEndsAt: maintenance.endsAt };
+  }
   if (service.merchantSuspended || service.approvedWallets.length === 0) return refuse('5111', null);
+  if (await deps.isPurchaseBlocked(service.merchantId, service.serviceId)) return refuse('5111', null);
 
   // 10. order id never used for this service (the payments table's unique key settles races).
   const { sps_hashcode: _hash, ...purchaseFields } = fields;

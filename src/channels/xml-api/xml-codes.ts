@@ -21,9 +21,13 @@ export const ERROR_TYPES = {
   state: '13',
   merchant: '14',
   system: '90',
+  /** A maintenance window is in progress (governance.md, 5): retryable once it ends. */
+  maintenance: '91',
   duplicateHash: '96',
   overRefund: 'K1',
   providerRefused: 'K2',
+  /** The operator stopped the merchant's refunds (governance.md, 2): final until lifted. */
+  refundsStopped: 'K3',
   period: '31',
 } as const;
 
@@ -80,11 +84,15 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   // Operators' refusals that no XML API request can cause; final all the same.
   INVALID_FEE_SETTING: xmlErrorCode('notAllowed', 'none'),
   INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
+  REFUNDS_STOPPED: xmlErrorCode('refundsStopped', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {
   return DOMAIN_ERROR_XML_CODES[code];
 }
+
+/** During a maintenance window for the service (51091999): retry after the window. */
+export const MAINTENANCE = xmlErrorCode('maintenance', 'none');
 
 /** Alipay+ refused the refund (F): final, not retryable (510K2999). */
 export const PROVIDER_REFUSED = xmlErrorCode('providerRefused', 'none');

@@ -1,3 +1,4 @@
+import { formatJstDisplay } from '../../../kernel/jst';
 import { LINK_ERROR_CODES, type LinkErrorCode } from '../purchase-request';
 import { Layout, renderDocument } from './layout';
 
@@ -12,9 +13,18 @@ export interface ErrorPageProps {
   nonce?: string;
   /** Quoted by the shopper or merchant to support: it finds our log lines. */
   requestId: string;
+  /** 5112 during a maintenance window: its expected end, shown in JST (governance.md, 5). */
+  maintenanceEndsAt?: Date | undefined;
 }
 
-export function renderErrorPage({ code, field, nonce, requestId }: ErrorPageProps): string {
+export function renderErrorPage({
+  code,
+  field,
+  nonce,
+  requestId,
+  maintenanceEndsAt,
+}: ErrorPageProps): string {
+  const end = maintenanceEndsAt ? `${formatJstDisplay(maintenanceEndsAt).slice(0, 16)}` : null;
   const { ja, en } = LINK_ERROR_CODES[code];
   return renderDocument(
     <Layout lang="ja" title={`エラー ${code} / Error ${code}`} nonce={nonce}>
@@ -26,6 +36,16 @@ export function renderErrorPage({ code, field, nonce, requestId }: ErrorPageProp
         {en}
       </p>
       <dl>
+        {end ? (
+          <>
+            <dt>
+              終了予定 <span lang="en">/ Expected end</span>
+            </dt>
+            <dd class="code" id="maintenance-end">
+              {end} (JST)
+            </dd>
+          </>
+        ) : null}
         {field ? (
           <>
             <dt>

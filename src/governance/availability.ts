@@ -1,0 +1,59 @@
+import type { Db } from '../db/database';
+import { isGatewayInMaintenance } from '../merchants/merchant.repository';
+import { suspensionInEffect } from './kyc';
+import { concerns, type MaintenanceWindow, toWindow } from './maintenance';
+import { prohibitedCategoryInEffect } from './prohibited';
+
+/**
+ * Whether a merchant's service takes new purchases (A01-1) and XML API calls now, as governance
+ * decides (governance.md): the one place the purchase and XML paths ask. Each refusal reason has
+ * its own function here, checked by both paths in the order they are listed.
+ */
+
+/** A maintenance window in progress for the service (governance.md, 5), answered 5112 / MNT00001. */
+export interface MaintenanceRefusal {
+  /** The window's end, shown in JST; null for the gateway-wide switch, which has no end. */
+  endsAt: Date | null;
+}
+
+export async function maintenanceFor(
+  db: Db,
+  service: { merchantId: string; serviceId: string },
+  now: Date,
+): Promise<MaintenanceRefusal | null> {
+  const rows = await db
+    .selectFrom('maintenance_windows')
+    .selectAll()
+    .where('starts_at', '<=', now.getTime())
+    .where('ends_at', '>', now.getTime())
+    .where('cancelled_at', 'is', null)
+    .execute();
+  const running = rows
+    .map(toWindow)
+    .filter((w: MaintenanceWindow) => concerns(w, service.merchantId, service.serviceId));
+  if (running.length > 0) {
+    return { endsAt: new Date(Math.max(...running.map((w) => w.endsAt.getTime()))) };
+  }
+  return (await isGatewayInMaintenance(db)) ? { endsAt: null } : null;
+}
+
+/**
+ * A KYC suspension in effect for the merchant (governance.md, 2), or a prohibited category the
+ * service declares whose effective date has come (4): new purchases are answered 5111. Times are
+ * compared with `now`, so each applies from its instant, not from when it was recorded.
+ */
+export type PurchaseBlock =
+  | { reason: 'KYC_SUSPENDED'; caseId: string }
+  | { reason: 'PROHIBITED_CATEGORY'; category: string };
+
+export async function purchaseBlockFor(
+  db: Db,
+  service: { merchantId: string; serviceId: string },
+  now: Date,
+): Promise<PurchaseBlock | null> {
+  const suspension = await suspensionInEffect(db, service.merchantId, now);
+  if (suspension) return { reason: 'KYC_SUSPENDED', caseId: suspension.case_id };
+  const category = await prohibitedCategoryInEffect(db, service.merchantId, service.serviceId, now);
+  if (category !== undefined) return { reason: 'PROHIBITED_CATEGORY', category };
+  return null;
+}
