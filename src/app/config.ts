@@ -20,6 +20,15 @@ export interface Config {
     timeFactor: number;
     /** Lets non-loopback callers use the sandbox's control API and console with this token. */
     controlToken: string | undefined;
+    /** The clearing and settlement reports and the SFTP server that serves them (settlement.md). */
+    reports: {
+      sftpPort: number;
+      sftpUser: string;
+      sftpPassword: string;
+      participantId: string;
+      feeBps: number;
+      settlementLagDays: number;
+    };
   };
   shop: { port: number; publicUrl: string };
   alipayplus: {
@@ -32,6 +41,11 @@ export interface Config {
     publicKey: string | undefined;
     timeoutMs: number;
     inquiryTimeoutMs: number;
+    /**
+     * Where the gateway fetches Alipay+'s reports; `undefined` in production until configured. In
+     * demo mode each part defaults to the sandbox's (the port once the sandbox listens).
+     */
+    reports: ReportSftpSettings | undefined;
   };
   demo: { hashKey: string | undefined; apiPassword: string | undefined };
   logLevel: string;
@@ -40,6 +54,15 @@ export interface Config {
    * believed (the shopper's address feeds the refusal limit and Alipay+'s `clientIp`); empty: none.
    */
   trustProxy: string[];
+}
+
+export interface ReportSftpSettings {
+  host: string;
+  /** `undefined`: the sandbox's port, known once it listens (demo). */
+  port: number | undefined;
+  user: string;
+  password: string;
+  participantId: string;
 }
 
 const KNOWN = [
@@ -61,6 +84,17 @@ const KNOWN = [
   'KESSAI_SANDBOX_DATABASE',
   'KESSAI_SANDBOX_TIME_FACTOR',
   'KESSAI_SANDBOX_CONTROL_TOKEN',
+  'KESSAI_SANDBOX_SFTP_PORT',
+  'KESSAI_SANDBOX_SFTP_USER',
+  'KESSAI_SANDBOX_SFTP_PASSWORD',
+  'KESSAI_SANDBOX_PARTICIPANT_ID',
+  'KESSAI_SANDBOX_REPORT_FEE_BPS',
+  'KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS',
+  'KESSAI_ALIPAYPLUS_SFTP_HOST',
+  'KESSAI_ALIPAYPLUS_SFTP_PORT',
+  'KESSAI_ALIPAYPLUS_SFTP_USER',
+  'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
+  'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
   'KESSAI_DEMO_HASH_KEY',
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
@@ -93,6 +127,10 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
   .transform((u) => u.replace(/\/+$/, ''));
+const participantId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1–64 letters, digits or "-"');
+const sftpText = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1–128 printable ASCII characters without spaces');
 const demoSecret = z
   .string()
   .regex(/^[\x21-\x7e]{16,64}$/, 'must be 16–64 printable ASCII characters without spaces');
@@ -151,6 +189,61 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
     throw new ConfigError('KESSAI_SANDBOX_DATABASE: expected sqlite:<file>, sqlite::memory: or postgres://…');
   }
 
+  const sandboxReports = {
+    sftpPort: parse(port, 'KESSAI_SANDBOX_SFTP_PORT', get('KESSAI_SANDBOX_SFTP_PORT') ?? '8022'),
+    sftpUser: parse(sftpText, 'KESSAI_SANDBOX_SFTP_USER', get('KESSAI_SANDBOX_SFTP_USER') ?? 'acqp'),
+    sftpPassword: parse(
+      sftpText,
+      'KESSAI_SANDBOX_SFTP_PASSWORD',
+      get('KESSAI_SANDBOX_SFTP_PASSWORD') ?? 'sandbox-reports',
+    ),
+    participantId: parse(
+      participantId,
+      'KESSAI_SANDBOX_PARTICIPANT_ID',
+      get('KESSAI_SANDBOX_PARTICIPANT_ID') ?? '1022188000000000001',
+    ),
+    feeBps: parse(
+      z.coerce.number().int().min(0).max(10_000),
+      'KESSAI_SANDBOX_REPORT_FEE_BPS',
+      get('KESSAI_SANDBOX_REPORT_FEE_BPS') ?? '30',
+    ),
+    settlementLagDays: parse(
+      z.coerce.number().int().min(1).max(10),
+      'KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS',
+      get('KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS') ?? '1',
+    ),
+  };
+  const reportHost = get('KESSAI_ALIPAYPLUS_SFTP_HOST');
+  const reportPort = get('KESSAI_ALIPAYPLUS_SFTP_PORT');
+  const reportUser = get('KESSAI_ALIPAYPLUS_SFTP_USER');
+  const reportPassword = get('KESSAI_ALIPAYPLUS_SFTP_PASSWORD');
+  const reportParticipant = get('KESSAI_ALIPAYPLUS_PARTICIPANT_ID');
+  const reportSettings = [reportHost, reportPort, reportUser, reportPassword, reportParticipant];
+  if (mode === 'production' && reportSettings.some(Boolean) && !reportSettings.every(Boolean)) {
+    throw new ConfigError(
+      'KESSAI_ALIPAYPLUS_SFTP_HOST, _PORT, _USER, _PASSWORD and KESSAI_ALIPAYPLUS_PARTICIPANT_ID go together',
+    );
+  }
+  const reports: ReportSftpSettings | undefined =
+    mode === 'demo' || reportHost
+      ? {
+          host: reportHost ?? host,
+          port:
+            reportPort === undefined
+              ? undefined
+              : parse(port.min(1), 'KESSAI_ALIPAYPLUS_SFTP_PORT', reportPort),
+          user: reportUser
+            ? parse(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_USER', reportUser)
+            : sandboxReports.sftpUser,
+          password: reportPassword
+            ? parse(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_PASSWORD', reportPassword)
+            : sandboxReports.sftpPassword,
+          participantId: reportParticipant
+            ? parse(participantId, 'KESSAI_ALIPAYPLUS_PARTICIPANT_ID', reportParticipant)
+            : sandboxReports.participantId,
+        }
+      : undefined;
+
   const baseUrl = get('KESSAI_ALIPAYPLUS_BASE_URL');
   const clientId = get('KESSAI_ALIPAYPLUS_CLIENT_ID');
   const privateKey = get('KESSAI_ALIPAYPLUS_PRIVATE_KEY');
@@ -179,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
           'KESSAI_SANDBOX_CONTROL_TOKEN',
           get('KESSAI_SANDBOX_CONTROL_TOKEN'),
         ),
+      reports: sandboxReports,
     },
     shop: { port: shopPort, publicUrl: publicUrl('KESSAI_SHOP_PUBLIC_URL', shopPort) },
     alipayplus: {
@@ -198,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
         'KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS',
         get('KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS') ?? '5000',
       ),
+      reports,
     },
     demo: {
       hashKey:

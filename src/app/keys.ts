@@ -1,6 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+// ssh2 is CommonJS: under Node's ESM loader only its default export carries `utils`.
+import ssh2 from 'ssh2';
 import { generateRsaKeyPair, loadPrivateKey, loadPublicKey, type PemKeyPair } from '../kernel/rsa';
 import type { Config } from './config';
 
@@ -49,4 +51,15 @@ export function gatewayKeys(config: Config): GatewayKeys {
     publicKeyPem: createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString(),
     alipayPublicKey: loadPublicKey(publicKey ?? sandboxKeyPair(config).publicKeyPem),
   };
+}
+
+/** The sandbox SFTP server's host key (OpenSSH ed25519), generated once like the other demo keys. */
+export function sandboxSftpHostKey(config: Config): string {
+  const dir = keysDir(config);
+  const path = join(dir, 'sandbox-sftp-host-key');
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const key = ssh2.utils.generateKeyPairSync('ed25519').private;
+  writeFileSync(path, key, { mode: 0o600 });
+  return key;
 }

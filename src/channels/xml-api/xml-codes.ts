@@ -80,6 +80,7 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   // Operators' refusals that no XML API request can cause; final all the same.
   INVALID_FEE_SETTING: xmlErrorCode('notAllowed', 'none'),
   INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
+  INVALID_RESOLUTION: xmlErrorCode('notAllowed', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {

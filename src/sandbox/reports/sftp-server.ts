@@ -2,7 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { posix, sep } from 'node:path';
-import { type Attributes, type Connection, type FileEntry, Server, type SFTPWrapper, utils } from 'ssh2';
+import type { Attributes, Connection, FileEntry, SFTPWrapper } from 'ssh2';
+// ssh2 is CommonJS: under Node's ESM loader only its default export carries `Server` and `utils`.
+import ssh2 from 'ssh2';
+
+const { Server, utils } = ssh2;
 
 /**
  * The sandbox's SFTP server for the clearing and settlement reports (settlement.md: served over
