@@ -75,7 +75,9 @@ function sftpFailure(error: unknown, source: ReportSource): ReportFetchError {
 }
 
 async function download(source: ReportSource, date: string): Promise<Downloaded[]> {
-  const sftp = new SftpClient();
+  // Without listeners of our own the client prints every connection's end to the console.
+  const quiet = () => undefined;
+  const sftp = new SftpClient('reports', { error: quiet, end: quiet, close: quiet });
   try {
     await sftp.connect({
       host: source.host,
@@ -168,21 +170,29 @@ export async function fetchReports(
   }
 
   const fresh = parsed.filter((f) => !known.has(f.name));
-  const missing = await db.transaction().execute(async (tx) => {
-    for (const f of fresh) await store(tx, f, now);
-    return missingClearingDays(tx, source, date, parsed, now);
+  const { stored, missing } = await db.transaction().execute(async (tx) => {
+    const taken: string[] = [];
+    for (const f of fresh) if (await store(tx, f, now)) taken.push(f.name);
+    return { stored: taken, missing: await missingClearingDays(tx, source, date, parsed, now) };
   });
   return {
     date,
-    stored: fresh.map((f) => f.name),
-    unchanged: parsed.filter((f) => known.has(f.name)).map((f) => f.name),
+    stored,
+    unchanged: parsed.map((f) => f.name).filter((name) => !stored.includes(name)),
     missing,
   };
 }
 
-async function store(db: Db, f: Downloaded & { report: Report; sha256: string }, now: Date): Promise<void> {
+/** Stores and reconciles one file; false when a concurrent fetch stored it first. */
+async function store(
+  db: Db,
+  f: Downloaded & { report: Report; sha256: string },
+  now: Date,
+): Promise<boolean> {
   const { report } = f;
-  const { file_id } = await db
+  // A concurrent fetch (the daily job and the command) waits here for the other's commit on
+  // PostgreSQL, then finds the name taken.
+  const inserted = await db
     .insertInto('settlement_report_files')
     .values({
       file_name: f.name,
@@ -194,11 +204,14 @@ async function store(db: Db, f: Downloaded & { report: Report; sha256: string },
       content: f.bytes.toString('utf8'),
       fetched_at: now.getTime(),
     })
+    .onConflict((oc) => oc.column('file_name').doNothing())
     .returning('file_id')
-    .executeTakeFirstOrThrow();
-  const fileId = Number(file_id);
+    .executeTakeFirst();
+  if (!inserted) return false;
+  const fileId = Number(inserted.file_id);
   if (report.kind === 'transactionItems') await reconcileTransactionItems(db, fileId, f.name, report, now);
   if (report.kind === 'settlement') await postSettlement(db, fileId, report, now);
+  return true;
 }
 
 /**

@@ -254,6 +254,8 @@ export async function postSettlement(
   const { summary, batches } = report;
   const ours = await ourValueOfBatches(db, batches);
   const difference = ours.payments - ours.refunds - summary.grossAmount;
+  // A settlement of nothing (batches without transactions) moves no money.
+  if (summary.netAmount === 0 && summary.feeAmount === 0 && ours.payments === 0 && ours.refunds === 0) return;
   await postEntry(db, {
     kind: 'SETTLEMENT',
     sourceKey: `settlement:${summary.settlementBatchId}`,

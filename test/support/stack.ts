@@ -9,6 +9,7 @@ import type { DialectName } from '../../src/db/connection';
 import type { PaymentRow } from '../../src/db/database';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
+import { reportSftpPort } from '../../src/sandbox/sandbox-app';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
 import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
@@ -230,6 +231,7 @@ async function startOnFreePorts(
     KESSAI_SANDBOX_PUBLIC_URL: urls.sandbox,
     KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
     KESSAI_SANDBOX_TIME_FACTOR: '0.001',
+    KESSAI_SANDBOX_SFTP_PORT: '0',
     KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
@@ -250,5 +252,15 @@ async function startOnFreePorts(
   const databaseUrl = database.searchPath
     ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
     : database.url;
-  return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
+  // A `kessai settlement fetch` of its own reaches the sandbox's SFTP server on the port it took.
+  const sftpPort = runtime.apps.sandbox ? reportSftpPort(runtime.apps.sandbox) : undefined;
+  return {
+    runtime,
+    urls,
+    env: {
+      ...env,
+      DATABASE_URL: databaseUrl,
+      ...(sftpPort ? { KESSAI_ALIPAYPLUS_SFTP_PORT: String(sftpPort) } : {}),
+    },
+  };
 }

@@ -1,0 +1,395 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addDays,
+  clearingBatchId,
+  clearingDay,
+  deliveryTime,
+  reportDirectory,
+  settlementDate,
+  type TransactionItem,
+  writeReport,
+} from '../../src/alipayplus/settlement-reports';
+import { reportSourceOf } from '../../src/app/runtime';
+import type { PaymentRow } from '../../src/db/database';
+import { registerReconcileCommand } from '../../src/reconcile/reconcile-cli';
+import { reportSftpPort } from '../../src/sandbox/sandbox-app';
+import { listDiscrepancies } from '../../src/settlement/discrepancy.repository';
+import { ACCOUNTS, accountBalance } from '../../src/settlement/ledger.repository';
+import { checkLedger } from '../../src/settlement/ledger-check';
+import { fetchReports, type ReportSource } from '../../src/settlement/report-fetch';
+import { DIALECTS } from '../support/databases';
+import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
+import { capturedPayment, eventually, freePort, type Stack, startStack } from '../support/stack';
+
+/**
+ * Alipay+'s reports end to end on both databases (settlement.md): the sandbox writes them on its
+ * clock and serves them over SFTP, the gateway fetches them, stores each file once, reconciles
+ * every line and posts the settlement; each fault mode is found by reconciliation, and every bad
+ * input is refused with nothing stored.
+ */
+const HOUR = 3_600_000;
+
+for (const dialect of DIALECTS) {
+  describe(`settlement reports (${dialect})`, () => {
+    let stack: Stack;
+    let source: ReportSource;
+    let root: string;
+    const db = () => stack.database.db;
+
+    beforeAll(async () => {
+      stack = await startStack(dialect);
+      await enableXmlApi(stack);
+      const { config } = stack.runtime;
+      source = reportSourceOf(config, reportSftpPort(stack.runtime.apps.sandbox!))!;
+      root = join(config.dataDir, 'sandbox-reports', source.participantId);
+    }, 60_000);
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    const today = () => clearingDay(stack.clock.now().getTime());
+
+    /** Moves both clocks to `at`: the sandbox first, and it writes what is due, then the gateway. */
+    async function moveTo(at: number): Promise<void> {
+      stack.sandboxClock.advance(at - stack.sandboxClock.now().getTime());
+      const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/reports/run`, { method: 'POST' });
+      expect(response.status).toBe(200);
+      stack.clock.advance(at - stack.clock.now().getTime());
+    }
+
+    const fetchDate = (date: string) => fetchReports(db(), source, date, stack.clock.now());
+
+    /** Runs the days up to the settlement of `day`, fetching each delivery date on the way. */
+    async function settle(day: string): Promise<string> {
+      const until = settlementDate(day, 1);
+      for (let date = addDays(day, 1); date <= until; date = addDays(date, 1)) {
+        await moveTo(deliveryTime(date) + HOUR);
+        await fetchDate(date);
+      }
+      return until;
+    }
+
+    async function injectFault(mode: string): Promise<void> {
+      const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/faults`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ api: 'reports', mode }),
+      });
+      expect(response.status).toBe(201);
+    }
+
+    const open = async () => listDiscrepancies(db(), { status: 'OPEN' });
+    const openOf = async (kind: string) => (await open()).filter((d) => d.kind === kind);
+    const linesOf = (payment: PaymentRow) =>
+      db()
+        .selectFrom('settlement_report_lines')
+        .selectAll()
+        .where('tracking_id', '=', payment.tracking_id)
+        .execute();
+
+    async function expectLedgerHolds(): Promise<void> {
+      const report = await checkLedger(db(), { limit: 10 });
+      expect(report.violations).toEqual([]);
+    }
+
+    it('matches every line of a clean day and books the settlement into the bank, nothing in suspense', async () => {
+      const day = today();
+      const first = await capturedPayment(stack, { amount: '1000' });
+      const second = await capturedPayment(stack, { amount: '2500' });
+      await refundOverXmlApi(stack, first.tracking_id, 300);
+      await eventually(
+        async () => (await stack.payment({ orderId: first.order_id })).refunded_amount === 300,
+      );
+      const bankBefore = await accountBalance(db(), ACCOUNTS.bank);
+      const receivableBefore = await accountBalance(db(), ACCOUNTS.alipayplusReceivable);
+
+      await settle(day);
+
+      for (const payment of [first, second]) {
+        const lines = await linesOf(payment);
+        expect(lines.map((l) => l.outcome)).toContain('MATCHED');
+        expect(lines.every((l) => l.outcome === 'MATCHED')).toBe(true);
+      }
+      const files = await db().selectFrom('settlement_report_files').select(['file_name', 'kind']).execute();
+      const batch = clearingBatchId(day);
+      expect(
+        files
+          .filter((f) => f.file_name.includes(batch))
+          .map((f) => f.kind)
+          .sort(),
+      ).toEqual(['feeItems', 'transactionItems']);
+      expect(files.some((f) => f.kind === 'settlement')).toBe(true);
+      // 3,500 paid − 300 refunded; Alipay+'s fee is 30 bp of each payment, floored: ¥3 + ¥7.
+      expect((await accountBalance(db(), ACCOUNTS.bank)) - bankBefore).toBe(3200 - 10);
+      expect((await accountBalance(db(), ACCOUNTS.alipayplusReceivable)) - receivableBefore).toBe(-3500);
+      expect(await accountBalance(db(), ACCOUNTS.settlementSuspense)).toBe(0);
+      expect(await open()).toEqual([]);
+      await expectLedgerHolds();
+
+      // Fetched again, nothing changes: each file is stored once.
+      const again = await fetchDate(addDays(day, 1));
+      expect(again.stored).toEqual([]);
+      expect(again.unchanged.length).toBeGreaterThan(0);
+    });
+
+    it('missingLine: the payment left out of the report is missing in the report; its receivable stays open', async () => {
+      await injectFault('missingLine');
+      const day = today();
+      const payment = await capturedPayment(stack, { amount: '1200' });
+      const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      await settle(day);
+      const missing = await openOf('MISSING_IN_REPORT');
+      expect(missing.map((d) => d.tracking_id)).toEqual([payment.tracking_id]);
+      expect(missing[0]!.detail).toContain('¥1200');
+      expect(await linesOf(payment)).toEqual([]);
+      // Alipay+ paid only what it reported: nothing forced into suspense, the ¥1,200 still owed.
+      expect(await accountBalance(db(), ACCOUNTS.settlementSuspense)).toBe(suspenseBefore);
+      await expectLedgerHolds();
+    });
+
+    it('duplicateLine: the second listing is a duplicate and the overpayment sits in suspense', async () => {
+      await injectFault('duplicateLine');
+      const day = today();
+      const payment = await capturedPayment(stack, { amount: '1500' });
+      const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      await settle(day);
+      expect((await linesOf(payment)).map((l) => l.outcome).sort()).toEqual(['DUPLICATE', 'MATCHED']);
+      expect((await openOf('DUPLICATE')).map((d) => d.tracking_id)).toEqual([payment.tracking_id]);
+      const difference = (await openOf('SETTLEMENT_DIFFERENCE')).at(0);
+      expect([difference?.ours, difference?.theirs]).toEqual(['1500', '3000']);
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1500);
+      await expectLedgerHolds();
+    });
+
+    it('amountOffByOne: the line is an amount mismatch and the extra yen sits in suspense', async () => {
+      await injectFault('amountOffByOne');
+      const day = today();
+      const payment = await capturedPayment(stack, { amount: '2000' });
+      const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      await settle(day);
+      const mismatch = await openOf('AMOUNT_MISMATCH');
+      expect(mismatch.map((d) => [d.tracking_id, d.ours, d.theirs])).toEqual([
+        [payment.tracking_id, '2000', '2001'],
+      ]);
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1);
+      await expectLedgerHolds();
+    });
+
+    it('lateFile: missing when due, then taken in and matched when it arrives', async () => {
+      await injectFault('lateFile'); // 6 hours late by default
+      const day = today();
+      const payment = await capturedPayment(stack, { amount: '1800' });
+      const delivery = addDays(day, 1);
+      await moveTo(deliveryTime(delivery) + HOUR);
+      const early = await fetchDate(delivery);
+      expect(early.missing).toEqual([day]);
+      expect((await openOf('FILE_MISSING')).map((d) => d.subject)).toEqual([
+        `clearing:${clearingBatchId(day)}`,
+      ]);
+      await moveTo(deliveryTime(delivery) + 7 * HOUR);
+      const late = await fetchDate(delivery);
+      expect(late.stored.some((name) => name.startsWith('transactionItems_'))).toBe(true);
+      expect((await linesOf(payment)).map((l) => l.outcome)).toEqual(['MATCHED']);
+      await settle(day);
+      await expectLedgerHolds();
+    });
+
+    it('missingFile: the day is missing, and its settlement goes to suspense whole', async () => {
+      await injectFault('missingFile');
+      const day = today();
+      await capturedPayment(stack, { amount: '1100' });
+      const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      await settle(day);
+      const subject = `clearing:${clearingBatchId(day)}`;
+      expect((await openOf('FILE_MISSING')).map((d) => d.subject)).toContain(subject);
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1100);
+      await expectLedgerHolds();
+    });
+
+    /** Puts a file of our own making on the sandbox's SFTP server, in the folder of `date`. */
+    function place(date: string, name: string, content: string | Buffer): void {
+      const folder = join(root, reportDirectory('transactionItems', source.participantId, date));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, name), content);
+    }
+
+    function items(date: string, overrides: Partial<TransactionItem>, participantId = source.participantId) {
+      const batchId = clearingBatchId(addDays(date, -1));
+      return writeReport({
+        name: {
+          kind: 'transactionItems',
+          participantId,
+          settlementCurrency: overrides.settlementCurrency ?? 'JPY',
+          batchId,
+          participantAgreementId: 'AGR001',
+          seq: 2,
+        },
+        kind: 'transactionItems',
+        items: [
+          {
+            participantId,
+            pspId: 'GCASH',
+            transactionId: `T${date.replaceAll('-', '')}UNKNOWN`,
+            originalTransactionId: '',
+            transactionRequestId: `NOT-OURS-${date}`,
+            transactionType: 'PAYMENT',
+            transactionTime: new Date(deliveryTime(date) - 10 * HOUR).toISOString(),
+            transactionAmountValue: 700,
+            transactionCurrency: 'JPY',
+            settlementAmountValue: 700,
+            settlementCurrency: 'JPY',
+            quoteCurrencyPair: '',
+            quotePrice: '',
+            clearingBatchId: batchId,
+            ...overrides,
+          },
+        ],
+      });
+    }
+
+    const storedCount = async () =>
+      Number(
+        (
+          await db()
+            .selectFrom('settlement_report_files')
+            .select((eb) => eb.fn.countAll<string | number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+
+    it('finds a line we have no record of, and a line in another currency', async () => {
+      const date = addDays(today(), 1);
+      const unknown = items(date, {});
+      place(date, unknown.fileName, unknown.content);
+      const dollars = items(date, {
+        transactionId: `T${date.replaceAll('-', '')}USD`,
+        settlementCurrency: 'USD',
+        transactionCurrency: 'USD',
+      });
+      place(date, dollars.fileName, dollars.content);
+      await moveTo(deliveryTime(date) + HOUR);
+      await fetchDate(date);
+      expect((await openOf('MISSING_OURS')).map((d) => d.subject)).toContain(
+        `T${date.replaceAll('-', '')}UNKNOWN`,
+      );
+      // Not ours either: the currency is checked only against a transaction we know.
+      expect((await openOf('MISSING_OURS')).map((d) => d.subject)).toContain(
+        `T${date.replaceAll('-', '')}USD`,
+      );
+    });
+
+    it('refuses a corrupt, a truncated or another participant’s file, storing nothing of the date', async () => {
+      const date = addDays(today(), 1);
+      await moveTo(deliveryTime(date) + HOUR);
+      const good = items(date, { transactionId: 'GOODLINE' });
+      place(date, good.fileName, good.content);
+      const before = await storedCount();
+
+      const corrupt = items(date, { transactionId: 'CORRUPT' });
+      const corruptName = corrupt.fileName.replace('_002.csv', '_003.csv');
+      place(date, corruptName, corrupt.content.replace(',700,JPY,700,', ',7x0,JPY,700,'));
+      await expect(fetchDate(date)).rejects.toThrow(/nothing stored.*not a valid amount/);
+      expect(await storedCount()).toBe(before);
+      place(date, corruptName, good.content.replace('GOODLINE', 'TRUNC').replace('<END>\n', ''));
+      await expect(fetchDate(date)).rejects.toThrow(/TRUNC|incomplete/);
+      await expect(fetchDate(date)).rejects.toThrow(/the file is incomplete/);
+      expect(await storedCount()).toBe(before);
+
+      const stranger = items(date, { transactionId: 'STRANGER' }, '1022188000000009999');
+      place(date, corruptName, good.content);
+      place(date, stranger.fileName, stranger.content);
+      await expect(fetchDate(date)).rejects.toThrow(/participant 1022188000000009999 is not ours/);
+      expect(await storedCount()).toBe(before);
+    });
+
+    it('refuses a file that changed under the same name, keeping the stored one', async () => {
+      const date = addDays(today(), 1);
+      await moveTo(deliveryTime(date) + HOUR);
+      const original = items(date, { transactionId: 'ORIGINAL' });
+      place(date, original.fileName, original.content);
+      const first = await fetchDate(date);
+      expect(first.stored).toContain(original.fileName);
+      place(date, original.fileName, items(date, { transactionId: 'CHANGED' }).content);
+      await expect(fetchDate(date)).rejects.toThrow(/already stored with other content/);
+      const kept = await db()
+        .selectFrom('settlement_report_files')
+        .select('content')
+        .where('file_name', '=', original.fileName)
+        .executeTakeFirstOrThrow();
+      expect(kept.content).toContain('ORIGINAL');
+      expect((await openOf('FILE_CHANGED')).some((d) => d.subject.startsWith(original.fileName))).toBe(true);
+    });
+
+    it('says so clearly when the SFTP server is down or refuses the login', async () => {
+      const before = await storedCount();
+      const closed = await freePort();
+      await expect(
+        fetchReports(db(), { ...source, port: closed }, today(), stack.clock.now()),
+      ).rejects.toThrow(/cannot fetch reports from .*:\d+/);
+      await expect(
+        fetchReports(db(), { ...source, password: 'wrong-password' }, today(), stack.clock.now()),
+      ).rejects.toThrow(/refused the login/);
+      expect(await storedCount()).toBe(before);
+    });
+
+    it('`kessai reconcile --reports` lists the open ones and exits 1 until each is resolved with a note', async () => {
+      const run = async (...args: string[]) => {
+        let text = '';
+        let code = 0;
+        const program = new Command().exitOverride();
+        registerReconcileCommand(program, {
+          open: async () => ({ db: db(), dialect, close: async () => {} }),
+          ledger: () => {
+            throw new Error('no inquiries with --reports');
+          },
+          out: (t) => {
+            text += t;
+          },
+          exitWith: (c) => {
+            code = c;
+          },
+        });
+        await program.parseAsync(['node', 'kessai', 'reconcile', ...args]);
+        return { text, code };
+      };
+      const listed = await run('--reports');
+      const openNow = await open();
+      expect(openNow.length).toBeGreaterThan(0);
+      expect(listed.code).toBe(1);
+      expect(listed.text).toContain(`#${openNow[0]!.discrepancy_id} ${openNow[0]!.kind}`);
+
+      await expect(run('--reports', '--resolve', String(openNow[0]!.discrepancy_id))).rejects.toThrow(
+        /--note/,
+      );
+      await expect(
+        run('--reports', '--resolve', String(openNow[0]!.discrepancy_id), '--note', '   '),
+      ).rejects.toThrow(/resolution note/);
+      for (const d of openNow) {
+        await run(
+          '--reports',
+          '--resolve',
+          String(d.discrepancy_id),
+          '--note',
+          `checked with Alipay+ (${d.kind})`,
+        );
+      }
+      await expect(
+        run('--reports', '--resolve', String(openNow[0]!.discrepancy_id), '--note', 'again'),
+      ).rejects.toThrow(/already resolved/);
+      const after = await run('--reports');
+      expect(after.code).toBe(0);
+      expect(after.text).toContain('0 open report discrepancies');
+      const audit = await db()
+        .selectFrom('admin_audit')
+        .select(['action', 'detail'])
+        .where('action', '=', 'settlement.discrepancy.resolve')
+        .execute();
+      expect(audit.length).toBe(openNow.length);
+      expect(audit[0]!.detail).toContain('checked with Alipay+');
+      await expectLedgerHolds();
+    });
+  });
+}
