@@ -18,6 +18,7 @@ import { listMerchantIds } from './merchant-list';
 import { registerPaymentRoutes } from './payment.routes';
 import { can, scopeOf } from './permissions';
 import type { RefundPort } from './refund-port';
+import { registerReportRoutes } from './report.routes';
 import { registerSettingsRoutes } from './settings.routes';
 import { registerUserRoutes } from './user.routes';
 import { AuditPage } from './views/audit-page';
@@ -368,4 +369,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerPaymentRoutes(app, kit);
   registerSettingsRoutes(app, kit);
   registerUserRoutes(app, kit);
+  registerReportRoutes(app, kit);
 }

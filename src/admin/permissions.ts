@@ -17,7 +17,9 @@ export type Action =
   | 'settings.read'
   | 'settings.write'
   | 'users.manage'
-  | 'audit.read';
+  | 'audit.read'
+  /** Alipay+'s settlement reports and their reconciliation: the gateway's money, operators only. */
+  | 'reports.reconcile';
 
 const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read'];
 const ADMIN: readonly Action[] = [
@@ -30,7 +32,7 @@ const ADMIN: readonly Action[] = [
 ];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
-  operator: ADMIN,
+  operator: [...ADMIN, 'reports.reconcile'],
   merchant_admin: ADMIN,
   merchant_viewer: VIEWER,
 };

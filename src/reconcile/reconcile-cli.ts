@@ -108,13 +108,12 @@ async function reportDiscrepancies(
   const connection = await deps.open();
   try {
     if (options.resolve !== undefined) {
-      await resolveDiscrepancy(
-        connection.db,
-        options.resolve,
-        options.note ?? '',
-        { actorUserId: null, actorEmail: 'cli', ip: 'local' },
-        now(),
-      );
+      const { resolve, note = '' } = options;
+      await connection.db
+        .transaction()
+        .execute((tx) =>
+          resolveDiscrepancy(tx, resolve, note, { actorUserId: null, actorEmail: 'cli', ip: 'local' }, now()),
+        );
       out(`discrepancy ${options.resolve} resolved\n`);
     }
     const open = await listDiscrepancies(connection.db, { status: 'OPEN' });

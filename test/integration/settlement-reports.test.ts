@@ -16,13 +16,14 @@ import { reportSourceOf } from '../../src/app/runtime';
 import type { PaymentRow } from '../../src/db/database';
 import { registerReconcileCommand } from '../../src/reconcile/reconcile-cli';
 import { reportSftpPort } from '../../src/sandbox/sandbox-app';
-import { listDiscrepancies } from '../../src/settlement/discrepancy.repository';
+import { listDiscrepancies, recordDiscrepancy } from '../../src/settlement/discrepancy.repository';
 import { ACCOUNTS, accountBalance } from '../../src/settlement/ledger.repository';
 import { checkLedger } from '../../src/settlement/ledger-check';
 import { fetchReports, type ReportSource } from '../../src/settlement/report-fetch';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
 import { capturedPayment, eventually, freePort, type Stack, startStack } from '../support/stack';
+import { ConsoleClient, seedConsole, TEST_PASSWORD } from './admin-client';
 
 /**
  * Alipay+'s reports end to end on both databases (settlement.md): the sandbox writes them on its
@@ -335,6 +336,61 @@ for (const dialect of DIALECTS) {
       expect(await storedCount()).toBe(before);
     });
 
+    it('shows the reports to operators only, and an operator resolves a discrepancy with a note (audited)', async () => {
+      const users = await seedConsole(db(), `reports-${dialect}`);
+      await recordDiscrepancy(
+        db(),
+        {
+          kind: 'MISSING_OURS',
+          subject: `console-${dialect}`,
+          detail: 'a line <script>x</script> of nobody',
+        },
+        stack.clock.now(),
+      );
+      const id = (await open()).find((d) => d.subject === `console-${dialect}`)!.discrepancy_id;
+      const resolvePath = `/admin/reports/discrepancies/${id}/resolve`;
+
+      const merchant = new ConsoleClient(stack.gatewayUrl);
+      await merchant.signIn(users.admin, TEST_PASSWORD);
+      expect((await merchant.page('/admin/reports')).status).toBe(403);
+      expect((await merchant.post(resolvePath, { note: 'not mine to resolve' })).status).toBe(403);
+      expect((await merchant.page('/admin')).html).not.toContain('/admin/reports');
+
+      const operator = new ConsoleClient(stack.gatewayUrl);
+      await operator.signIn(users.operator, TEST_PASSWORD);
+      const screen = await operator.page('/admin/reports');
+      expect(screen.status).toBe(200);
+      expect(screen.html).toContain(`id="discrepancy-${id}"`);
+      expect(screen.html).toContain('id="report-files"');
+      expect(screen.html).toContain('transactionItems_');
+      expect(screen.html).toContain('a line &lt;script>x&lt;/script> of nobody');
+
+      // Without the session's CSRF token, without a note, or for no discrepancy: nothing changes.
+      const forged = await operator.fetch(resolvePath, { form: { _csrf: 'forged', note: 'forged' } });
+      expect(forged.status).toBe(403);
+      expect((await operator.post(resolvePath, { note: '  ' })).status).toBe(422);
+      expect((await operator.post('/admin/reports/discrepancies/999999/resolve', { note: 'x' })).status).toBe(
+        404,
+      );
+      expect((await open()).some((d) => d.discrepancy_id === id)).toBe(true);
+
+      const note = 'Alipay+ confirmed <b>by mail</b>';
+      const done = await operator.post(resolvePath, { note });
+      expect(done.status).toBe(200);
+      const html = await done.text();
+      expect(html).toContain('Alipay+ confirmed &lt;b>by mail&lt;/b>');
+      expect((await open()).some((d) => d.discrepancy_id === id)).toBe(false);
+      expect((await operator.post(resolvePath, { note: 'again' })).status).toBe(422);
+      const audit = await db()
+        .selectFrom('admin_audit')
+        .select(['actor_email', 'target', 'detail'])
+        .where('action', '=', 'settlement.discrepancy.resolve')
+        .where('target', '=', `discrepancy ${id}`)
+        .execute();
+      expect(audit.map((a) => a.actor_email)).toEqual([users.operator]);
+      expect(audit[0]!.detail).toContain('by mail');
+    });
+
     it('`kessai reconcile --reports` lists the open ones and exits 1 until each is resolved with a note', async () => {
       const run = async (...args: string[]) => {
         let text = '';
@@ -387,8 +443,8 @@ for (const dialect of DIALECTS) {
         .select(['action', 'detail'])
         .where('action', '=', 'settlement.discrepancy.resolve')
         .execute();
-      expect(audit.length).toBe(openNow.length);
-      expect(audit[0]!.detail).toContain('checked with Alipay+');
+      expect(audit.length).toBe(openNow.length + 1);
+      expect(audit.at(-1)!.detail).toContain('checked with Alipay+');
       await expectLedgerHolds();
     });
   });

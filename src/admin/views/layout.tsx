@@ -8,7 +8,7 @@ import { type Actor, can } from '../permissions';
  * switch; one stylesheet and one small script, both inline under the CSP nonce. Nothing external,
  * no inline event handlers or style attributes (the CSP allows neither).
  */
-export type NavKey = 'dashboard' | 'payments' | 'errors' | 'settings' | 'users' | 'audit';
+export type NavKey = 'dashboard' | 'payments' | 'errors' | 'settings' | 'users' | 'audit' | 'reports';
 
 export interface PageContext {
   lang: AdminLanguage;
@@ -132,6 +132,7 @@ export function Layout(props: {
         ['settings', '/admin/settings', t.nav.settings, can(actor, 'settings.read')],
         ['users', '/admin/users', t.nav.users, can(actor, 'users.manage')],
         ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],
+        ['reports', '/admin/reports', t.nav.reports, can(actor, 'reports.reconcile')],
       ]
     : [];
   return (
