@@ -8,20 +8,24 @@ import {
   clearingDay,
   deliveryTime,
   reportDirectory,
-  settlementDate,
   type TransactionItem,
   writeReport,
 } from '../../src/alipayplus/settlement-reports';
-import { reportSourceOf } from '../../src/app/runtime';
 import type { PaymentRow } from '../../src/db/database';
 import { registerReconcileCommand } from '../../src/reconcile/reconcile-cli';
-import { reportSftpPort } from '../../src/sandbox/sandbox-app';
 import { listDiscrepancies, recordDiscrepancy } from '../../src/settlement/discrepancy.repository';
 import { ACCOUNTS, accountBalance } from '../../src/settlement/ledger.repository';
 import { checkLedger } from '../../src/settlement/ledger-check';
 import { fetchReports, type ReportSource } from '../../src/settlement/report-fetch';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
+import {
+  fetchDate as fetchDateOf,
+  injectReportFault,
+  moveClocksTo,
+  reportSource,
+  settleDay,
+} from '../support/reports';
 import { capturedPayment, eventually, freePort, type Stack, startStack } from '../support/stack';
 import { ConsoleClient, seedConsole, TEST_PASSWORD } from './admin-client';
 
@@ -43,9 +47,8 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       stack = await startStack(dialect);
       await enableXmlApi(stack);
-      const { config } = stack.runtime;
-      source = reportSourceOf(config, reportSftpPort(stack.runtime.apps.sandbox!))!;
-      root = join(config.dataDir, 'sandbox-reports', source.participantId);
+      source = reportSource(stack);
+      root = join(stack.runtime.config.dataDir, 'sandbox-reports', source.participantId);
     }, 60_000);
     afterAll(async () => {
       await stack?.close();
@@ -53,34 +56,10 @@ for (const dialect of DIALECTS) {
 
     const today = () => clearingDay(stack.clock.now().getTime());
 
-    /** Moves both clocks to `at`: the sandbox first, and it writes what is due, then the gateway. */
-    async function moveTo(at: number): Promise<void> {
-      stack.sandboxClock.advance(at - stack.sandboxClock.now().getTime());
-      const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/reports/run`, { method: 'POST' });
-      expect(response.status).toBe(200);
-      stack.clock.advance(at - stack.clock.now().getTime());
-    }
-
-    const fetchDate = (date: string) => fetchReports(db(), source, date, stack.clock.now());
-
-    /** Runs the days up to the settlement of `day`, fetching each delivery date on the way. */
-    async function settle(day: string): Promise<string> {
-      const until = settlementDate(day, 1);
-      for (let date = addDays(day, 1); date <= until; date = addDays(date, 1)) {
-        await moveTo(deliveryTime(date) + HOUR);
-        await fetchDate(date);
-      }
-      return until;
-    }
-
-    async function injectFault(mode: string): Promise<void> {
-      const response = await fetch(`${stack.sandboxUrl}/sandbox/v1/faults`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ api: 'reports', mode }),
-      });
-      expect(response.status).toBe(201);
-    }
+    const moveTo = (at: number) => moveClocksTo(stack, at);
+    const fetchDate = (date: string) => fetchDateOf(stack, date);
+    const settle = (day: string) => settleDay(stack, day);
+    const injectFault = (mode: string) => injectReportFault(stack, mode);
 
     const open = async () => listDiscrepancies(db(), { status: 'OPEN' });
     const openOf = async (kind: string) => (await open()).filter((d) => d.kind === kind);
