@@ -189,58 +189,48 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
     throw new ConfigError('KESSAI_SANDBOX_DATABASE: expected sqlite:<file>, sqlite::memory: or postgres://…');
   }
 
+  const setting = <T>(schema: z.ZodType<T>, name: (typeof KNOWN)[number], fallback: string): T =>
+    parse(schema, name, get(name) ?? fallback);
   const sandboxReports = {
-    sftpPort: parse(port, 'KESSAI_SANDBOX_SFTP_PORT', get('KESSAI_SANDBOX_SFTP_PORT') ?? '8022'),
-    sftpUser: parse(sftpText, 'KESSAI_SANDBOX_SFTP_USER', get('KESSAI_SANDBOX_SFTP_USER') ?? 'acqp'),
-    sftpPassword: parse(
-      sftpText,
-      'KESSAI_SANDBOX_SFTP_PASSWORD',
-      get('KESSAI_SANDBOX_SFTP_PASSWORD') ?? 'sandbox-reports',
-    ),
-    participantId: parse(
-      participantId,
-      'KESSAI_SANDBOX_PARTICIPANT_ID',
-      get('KESSAI_SANDBOX_PARTICIPANT_ID') ?? '1022188000000000001',
-    ),
-    feeBps: parse(
-      z.coerce.number().int().min(0).max(10_000),
-      'KESSAI_SANDBOX_REPORT_FEE_BPS',
-      get('KESSAI_SANDBOX_REPORT_FEE_BPS') ?? '30',
-    ),
-    settlementLagDays: parse(
+    sftpPort: setting(port, 'KESSAI_SANDBOX_SFTP_PORT', '8022'),
+    sftpUser: setting(sftpText, 'KESSAI_SANDBOX_SFTP_USER', 'acqp'),
+    sftpPassword: setting(sftpText, 'KESSAI_SANDBOX_SFTP_PASSWORD', 'sandbox-reports'),
+    participantId: setting(participantId, 'KESSAI_SANDBOX_PARTICIPANT_ID', '1022188000000000001'),
+    feeBps: setting(z.coerce.number().int().min(0).max(10_000), 'KESSAI_SANDBOX_REPORT_FEE_BPS', '30'),
+    settlementLagDays: setting(
       z.coerce.number().int().min(1).max(10),
       'KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS',
-      get('KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS') ?? '1',
+      '1',
     ),
   };
-  const reportHost = get('KESSAI_ALIPAYPLUS_SFTP_HOST');
-  const reportPort = get('KESSAI_ALIPAYPLUS_SFTP_PORT');
-  const reportUser = get('KESSAI_ALIPAYPLUS_SFTP_USER');
-  const reportPassword = get('KESSAI_ALIPAYPLUS_SFTP_PASSWORD');
-  const reportParticipant = get('KESSAI_ALIPAYPLUS_PARTICIPANT_ID');
-  const reportSettings = [reportHost, reportPort, reportUser, reportPassword, reportParticipant];
-  if (mode === 'production' && reportSettings.some(Boolean) && !reportSettings.every(Boolean)) {
-    throw new ConfigError(
-      'KESSAI_ALIPAYPLUS_SFTP_HOST, _PORT, _USER, _PASSWORD and KESSAI_ALIPAYPLUS_PARTICIPANT_ID go together',
-    );
+  // The gateway's report server: all five settings or none in production; the sandbox's in the demo.
+  const reportNames = [
+    'KESSAI_ALIPAYPLUS_SFTP_HOST',
+    'KESSAI_ALIPAYPLUS_SFTP_PORT',
+    'KESSAI_ALIPAYPLUS_SFTP_USER',
+    'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
+    'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+  ] as const;
+  const given = reportNames.filter((name) => get(name) !== undefined);
+  if (mode === 'production' && given.length > 0 && given.length < reportNames.length) {
+    throw new ConfigError(`${reportNames.join(', ')} go together`);
   }
+  const reportPort = get('KESSAI_ALIPAYPLUS_SFTP_PORT');
   const reports: ReportSftpSettings | undefined =
-    mode === 'demo' || reportHost
+    mode === 'demo' || given.length > 0
       ? {
-          host: reportHost ?? host,
+          host: get('KESSAI_ALIPAYPLUS_SFTP_HOST') ?? host,
           port:
             reportPort === undefined
               ? undefined
               : parse(port.min(1), 'KESSAI_ALIPAYPLUS_SFTP_PORT', reportPort),
-          user: reportUser
-            ? parse(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_USER', reportUser)
-            : sandboxReports.sftpUser,
-          password: reportPassword
-            ? parse(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_PASSWORD', reportPassword)
-            : sandboxReports.sftpPassword,
-          participantId: reportParticipant
-            ? parse(participantId, 'KESSAI_ALIPAYPLUS_PARTICIPANT_ID', reportParticipant)
-            : sandboxReports.participantId,
+          user: setting(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_USER', sandboxReports.sftpUser),
+          password: setting(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_PASSWORD', sandboxReports.sftpPassword),
+          participantId: setting(
+            participantId,
+            'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+            sandboxReports.participantId,
+          ),
         }
       : undefined;
 
