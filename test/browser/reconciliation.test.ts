@@ -53,7 +53,9 @@ describe('reconciliation screen in a browser', () => {
     await screenshot(page, 'reconciliation-01-open');
 
     const id = (await mismatch.getAttribute('id'))!.replace('discrepancy-', '');
-    await mismatch.locator('input[name=note]').fill('Alipay+ confirmed the ¥1 by mail; refund to them next cycle');
+    await mismatch
+      .locator('input[name=note]')
+      .fill('Alipay+ confirmed the ¥1 by mail; refund to them next cycle');
     await mismatch.locator('button[type=submit]').click();
     await page.waitForSelector('.notice.ok');
     await expect(page.locator('.notice.ok').textContent()).resolves.toContain(`Discrepancy ${id} resolved`);
