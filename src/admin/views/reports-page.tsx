@@ -17,7 +17,6 @@ export interface ReportsPageProps {
 export function ReportsPage(props: ReportsPageProps): VNode {
   const { page } = props;
   const r = page.t.reports;
-  const kind = (k: string) => r.kinds[k] ?? k;
   return (
     <Layout page={page} title={r.title} current="reports">
       {props.notices.map((n) => (
@@ -40,11 +39,7 @@ export function ReportsPage(props: ReportsPageProps): VNode {
           <table id="open-discrepancies">
             <thead>
               <tr>
-                <th scope="col">{r.id}</th>
-                <th scope="col">{r.kind}</th>
-                <th scope="col" class="wrap">
-                  {r.detail}
-                </th>
+                <DiscrepancyHead page={page} />
                 <th scope="col">{r.ours}</th>
                 <th scope="col">{r.theirs}</th>
                 <th scope="col">{r.found}</th>
@@ -54,9 +49,7 @@ export function ReportsPage(props: ReportsPageProps): VNode {
             <tbody>
               {props.open.map((d) => (
                 <tr id={`discrepancy-${d.discrepancy_id}`}>
-                  <td>{d.discrepancy_id}</td>
-                  <td>{kind(d.kind)}</td>
-                  <td class="wrap">{d.detail}</td>
+                  <DiscrepancyCells page={page} d={d} />
                   <td>{d.ours ?? ''}</td>
                   <td>{d.theirs ?? ''}</td>
                   <td>{jstText(Number(d.created_at))}</td>
@@ -89,11 +82,7 @@ export function ReportsPage(props: ReportsPageProps): VNode {
             <table id="resolved-discrepancies">
               <thead>
                 <tr>
-                  <th scope="col">{r.id}</th>
-                  <th scope="col">{r.kind}</th>
-                  <th scope="col" class="wrap">
-                    {r.detail}
-                  </th>
+                  <DiscrepancyHead page={page} />
                   <th scope="col">{r.resolvedBy}</th>
                   <th scope="col" class="wrap">
                     {r.note}
@@ -103,9 +92,7 @@ export function ReportsPage(props: ReportsPageProps): VNode {
               <tbody>
                 {props.resolved.map((d) => (
                   <tr>
-                    <td>{d.discrepancy_id}</td>
-                    <td>{kind(d.kind)}</td>
-                    <td class="wrap">{d.detail}</td>
+                    <DiscrepancyCells page={page} d={d} />
                     <td>
                       {d.resolved_by ?? ''} {d.resolved_at === null ? '' : jstText(Number(d.resolved_at))}
                     </td>
@@ -151,5 +138,30 @@ export function ReportsPage(props: ReportsPageProps): VNode {
         </Scroll>
       )}
     </Layout>
+  );
+}
+
+/** The columns both discrepancy tables start with. */
+function DiscrepancyHead(props: { page: PageContext }): VNode {
+  const r = props.page.t.reports;
+  return (
+    <>
+      <th scope="col">{r.id}</th>
+      <th scope="col">{r.kind}</th>
+      <th scope="col" class="wrap">
+        {r.detail}
+      </th>
+    </>
+  );
+}
+
+function DiscrepancyCells(props: { page: PageContext; d: Discrepancy }): VNode {
+  const { d } = props;
+  return (
+    <>
+      <td>{d.discrepancy_id}</td>
+      <td>{props.page.t.reports.kinds[d.kind] ?? d.kind}</td>
+      <td class="wrap">{d.detail}</td>
+    </>
   );
 }
