@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
+import { isCalendarDate } from './fee.repository';
 import { fetchReports, type ReportSource } from './report-fetch';
 
 /**
@@ -17,7 +18,7 @@ export interface ReportCliDeps {
 }
 
 function parseDate(text: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`))) {
+  if (!isCalendarDate(text)) {
     throw new InvalidArgumentError('expected a date YYYY-MM-DD');
   }
   return text;

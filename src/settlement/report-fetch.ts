@@ -18,6 +18,7 @@ import type { Database, Db } from '../db/database';
 import type { JobHandler } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { recordDiscrepancy } from './discrepancy.repository';
+import { isCalendarDate } from './fee.repository';
 import { postSettlement, reconcileTransactionItems } from './report-reconcile';
 
 /**
@@ -35,7 +36,12 @@ export interface ReportSource {
   participantId: string;
 }
 
-export type FetchFailure = 'SFTP_UNREACHABLE' | 'SFTP_LOGIN_REFUSED' | 'BAD_FILE' | 'FILE_CHANGED';
+export type FetchFailure =
+  | 'BAD_DATE'
+  | 'SFTP_UNREACHABLE'
+  | 'SFTP_LOGIN_REFUSED'
+  | 'BAD_FILE'
+  | 'FILE_CHANGED';
 
 export class ReportFetchError extends Error {
   constructor(
@@ -121,8 +127,8 @@ export async function fetchReports(
   date: string,
   now: Date,
 ): Promise<FetchResult> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
-    throw new ReportFetchError('BAD_FILE', `"${date}" is not a date (YYYY-MM-DD)`);
+  if (!isCalendarDate(date)) {
+    throw new ReportFetchError('BAD_DATE', `"${date}" is not a date (YYYY-MM-DD)`);
   }
   const files = await download(source, date);
   let parsed: Array<Downloaded & { report: Report; sha256: string }>;

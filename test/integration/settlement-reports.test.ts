@@ -16,6 +16,7 @@ import { registerReconcileCommand } from '../../src/reconcile/reconcile-cli';
 import { listDiscrepancies, recordDiscrepancy } from '../../src/settlement/discrepancy.repository';
 import { ACCOUNTS, accountBalance } from '../../src/settlement/ledger.repository';
 import { checkLedger } from '../../src/settlement/ledger-check';
+import { registerReportCommands } from '../../src/settlement/report-cli';
 import { fetchReports, type ReportSource } from '../../src/settlement/report-fetch';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
@@ -313,6 +314,34 @@ for (const dialect of DIALECTS) {
         fetchReports(db(), { ...source, password: 'wrong-password' }, today(), stack.clock.now()),
       ).rejects.toThrow(/refused the login/);
       expect(await storedCount()).toBe(before);
+    });
+
+    it('`kessai settlement fetch --date` fetches a date, and refuses an impossible one', async () => {
+      const run = async (...args: string[]) => {
+        let text = '';
+        const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+        registerReportCommands(program, {
+          withDatabase: (work) => work(db()),
+          source: () => source,
+          now: () => stack.clock.now(),
+          out: (t) => {
+            text += t;
+          },
+        });
+        await program.parseAsync(['node', 'kessai', 'settlement', 'fetch', ...args]);
+        return text;
+      };
+      const date = addDays(today(), 1);
+      await moveTo(deliveryTime(date) + HOUR);
+      const placed = items(date, { transactionId: 'FROMCLI' });
+      place(date, placed.fileName, placed.content);
+      const first = await run('--date', date);
+      expect(first).toMatch(new RegExp(`^${date}: stored .*${placed.fileName}.*; already stored`));
+      expect(await run('--date', date)).toMatch(
+        new RegExp(`^${date}: stored none; already stored .*${placed.fileName}`),
+      );
+      await expect(run('--date', '2026-02-30')).rejects.toThrow(/expected a date YYYY-MM-DD/);
+      await expect(fetchDate('2026-02-30')).rejects.toThrow(/is not a date/);
     });
 
     it('shows the reports to operators only, and an operator resolves a discrepancy with a note (audited)', async () => {
