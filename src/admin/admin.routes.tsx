@@ -159,7 +159,12 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       return kit.html(
         reply,
         403,
-        <MessagePage page={page} title={page.t.errors.forbiddenTitle} message={page.t.errors.forbidden} />,
+        <MessagePage
+          requestId={request.id}
+          page={page}
+          title={page.t.errors.forbiddenTitle}
+          message={page.t.errors.forbidden}
+        />,
       );
     },
     notFound(request, reply) {
@@ -167,7 +172,12 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       return kit.html(
         reply,
         404,
-        <MessagePage page={page} title={page.t.errors.notFoundTitle} message={page.t.errors.notFound} />,
+        <MessagePage
+          requestId={request.id}
+          page={page}
+          title={page.t.errors.notFoundTitle}
+          message={page.t.errors.notFound}
+        />,
       );
     },
     async audit(request, entry) {
@@ -217,9 +227,9 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       reply,
       status,
       status === 500 ? (
-        <MessagePage page={page} title={e.systemTitle} message={e.system(String(request.id))} />
+        <MessagePage requestId={request.id} page={page} title={e.systemTitle} message={e.system} />
       ) : (
-        <MessagePage page={page} title={e.badRequestTitle} message={e.badRequest} />
+        <MessagePage requestId={request.id} page={page} title={e.badRequestTitle} message={e.badRequest} />
       ),
     );
   });

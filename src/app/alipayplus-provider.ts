@@ -3,12 +3,14 @@ import { AlipayPlusConnector } from '../alipayplus/alipayplus-connector';
 import type { Clock } from '../kernel/clock';
 import type { Config } from './config';
 import type { GatewayKeys } from './keys';
+import type { MetricsRecorder } from './metrics';
 
 /** The connector to Alipay+ (or the sandbox) as configured: one for the gateway, the worker and the CLI. */
 export function createAlipayPlusConnector(
   config: Config,
   keys: GatewayKeys,
   clock: Clock,
+  metrics?: MetricsRecorder,
 ): AlipayPlusConnector {
   const client = new AlipayPlusClient({
     baseUrl: config.alipayplus.baseUrl,
@@ -16,6 +18,7 @@ export function createAlipayPlusConnector(
     privateKey: keys.privateKey,
     alipayPublicKey: keys.alipayPublicKey,
     clock,
+    onCall: metrics && ((api, outcome, seconds) => metrics.alipayPlusCall(api, outcome, seconds)),
   });
   return new AlipayPlusConnector(client, {
     timeoutMs: config.alipayplus.timeoutMs,

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { MetricsRecorder } from '../app/metrics';
 import { isUniqueViolation } from '../db/connection';
 import type { Database, PaymentRow, RefundRow } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
@@ -76,6 +77,7 @@ export interface RefundServiceDeps {
   ids: IdSource;
   provider: PaymentProvider;
   wakeJobs: () => void;
+  metrics: MetricsRecorder;
 }
 
 function toView(row: RefundRow): RefundView {
@@ -279,18 +281,12 @@ export class RefundService {
     const now = clock.now();
     await recordExchange(db, refund.tracking_id, exchange, `refund ${outcome.kind}`, now);
     if (outcome.kind === 'unknown') return outcome;
-    await db
-      .transaction()
-      .execute((tx) =>
-        finishRefund(
-          tx,
-          refund,
-          outcome.kind === 'succeeded'
-            ? { status: 'SUCCEEDED' }
-            : { status: 'FAILED', resultCode: outcome.code },
-          now,
-        ),
-      );
+    const final =
+      outcome.kind === 'succeeded'
+        ? ({ status: 'SUCCEEDED' } as const)
+        : ({ status: 'FAILED', resultCode: outcome.code } as const);
+    const finished = await db.transaction().execute((tx) => finishRefund(tx, refund, final, now));
+    if (finished) this.deps.metrics.refundFinished(final.status);
     return outcome;
   }
 }

@@ -1,14 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/app/config';
+import type { Logger } from '../../src/app/logger';
 import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
 import type { PaymentRow } from '../../src/db/database';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
+import { generateRsaKeyPair, type PemKeyPair } from '../../src/kernel/rsa';
+import type { Resolver } from '../../src/notifications/merchant-endpoint';
 import { reportSftpPort } from '../../src/sandbox/sandbox-app';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
@@ -42,6 +45,22 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  timeoutMs?: number;
+  inquiryTimeoutMs?: number;
+  shop?: boolean;
+  env?: Record<string, string>;
+  /**
+   * `production` runs the gateway as an operator would (KESSAI_MODE=production, explicit Alipay+
+   * settings and keys) against the in-process sandbox, still with the demo merchant seeded.
+   */
+  mode?: 'demo' | 'production';
+  /** Stands in for DNS when the gateway resolves merchant host names. */
+  resolve?: Resolver;
+  /** Where the processes log (nowhere by default). */
+  logger?: Logger;
+}
+
 export interface PurchaseOptions {
   charset?: 'windows-31j' | 'utf-8';
   userAgent?: string;
@@ -63,15 +82,7 @@ export async function freePort(): Promise<number> {
 
 let orderCounter = 0;
 
-export async function startStack(
-  dialect: DialectName,
-  options: {
-    timeoutMs?: number;
-    inquiryTimeoutMs?: number;
-    shop?: boolean;
-    env?: Record<string, string>;
-  } = {},
-): Promise<Stack> {
+export async function startStack(dialect: DialectName, options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'kessai-stack-'));
   const clock = new OffsetClock();
@@ -193,10 +204,12 @@ export async function alipayMessages(
   stack: Stack,
   trackingId: string,
   api?: string,
-): Promise<Array<{ api: string; request_body: string; response_status: number | null }>> {
+): Promise<
+  Array<{ api: string; request_body: string; response_status: number | null; response_body: string | null }>
+> {
   let query = stack.database.db
     .selectFrom('alipay_messages')
-    .select(['api', 'request_body', 'response_status'])
+    .select(['api', 'request_body', 'response_status', 'response_body'])
     .where('tracking_id', '=', trackingId);
   if (api) query = query.where('api', '=', api);
   return query.orderBy('id').execute();
@@ -205,7 +218,7 @@ export async function alipayMessages(
 async function startOnFreePorts(
   database: TestDatabase,
   dataDir: string,
-  options: { timeoutMs?: number; inquiryTimeoutMs?: number; shop?: boolean; env?: Record<string, string> },
+  options: StackOptions,
   clock: OffsetClock,
   sandboxClock: OffsetClock,
 ): Promise<{
@@ -236,8 +249,10 @@ async function startOnFreePorts(
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
     KESSAI_LOG_LEVEL: 'silent',
+    ...(options.mode === 'production' ? productionSettings(urls.sandbox) : {}),
     ...options.env,
   };
+  seedTestKeys(dataDir);
   const config = loadConfig(env, 'demo');
   const runtime = await startRuntime({
     config,
@@ -247,13 +262,18 @@ async function startOnFreePorts(
     searchPath: database.searchPath,
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
+    seedDemo: true,
+    resolve: options.resolve,
+    logger: options.logger,
   });
   // A process of its own reaches this test's PostgreSQL schema through the URL's options.
   const databaseUrl = database.searchPath
     ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
     : database.url;
-  // A `kessai settlement fetch` of its own reaches the sandbox's SFTP server on the port it took.
-  const sftpPort = runtime.apps.sandbox ? reportSftpPort(runtime.apps.sandbox) : undefined;
+  // In the demo, a `kessai settlement fetch` of its own reaches the sandbox's SFTP server on the
+  // port it took (production mode has no report server unless all its settings are given).
+  const sftpPort =
+    runtime.apps.sandbox && config.alipayplus.reports ? reportSftpPort(runtime.apps.sandbox) : undefined;
   return {
     runtime,
     urls,
@@ -262,5 +282,36 @@ async function startOnFreePorts(
       DATABASE_URL: databaseUrl,
       ...(sftpPort ? { KESSAI_ALIPAYPLUS_SFTP_PORT: String(sftpPort) } : {}),
     },
+  };
+}
+
+let keyPairs: { gateway: PemKeyPair; sandbox: PemKeyPair } | undefined;
+
+/** One pair per side per test process: RSA generation would otherwise cost every stack ~0.5 s. */
+function testKeyPairs(): { gateway: PemKeyPair; sandbox: PemKeyPair } {
+  keyPairs ??= { gateway: generateRsaKeyPair(), sandbox: generateRsaKeyPair() };
+  return keyPairs;
+}
+
+/** Puts the pairs where demo mode keeps them (`<data dir>/keys/`), so that none is generated. */
+function seedTestKeys(dataDir: string): void {
+  const dir = join(dataDir, 'keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [name, pair] of Object.entries(testKeyPairs())) {
+    writeFileSync(join(dir, `${name}-private.pem`), pair.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dir, `${name}-public.pem`), pair.publicKeyPem);
+  }
+}
+
+/** What production mode requires of the operator: the Alipay+ endpoint, our Client-Id and both keys. */
+function productionSettings(sandboxUrl: string): Record<string, string> {
+  // The in-process sandbox keeps its own pair in the data folder; the gateway is told its public key.
+  const { gateway: gatewayPair, sandbox: sandboxPair } = testKeyPairs();
+  return {
+    KESSAI_MODE: 'production',
+    KESSAI_ALIPAYPLUS_BASE_URL: sandboxUrl,
+    KESSAI_ALIPAYPLUS_CLIENT_ID: 'PRODUCTION_TEST',
+    KESSAI_ALIPAYPLUS_PRIVATE_KEY: gatewayPair.privateKeyPem,
+    KESSAI_ALIPAYPLUS_PUBLIC_KEY: sandboxPair.publicKeyPem,
   };
 }

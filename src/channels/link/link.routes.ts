@@ -7,6 +7,7 @@ import type { Clock } from '../../kernel/clock';
 import type { Yen } from '../../kernel/money';
 import { findServiceWithMerchant, isGatewayInMaintenance } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
+import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
 import { findPaymentByOrderId } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
@@ -31,6 +32,8 @@ export interface LinkRoutesOptions {
   db: Kysely<Database>;
   clock: Clock;
   mode: 'demo' | 'production';
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
   payments: PaymentService;
   notifications: NotificationService;
 }
@@ -45,7 +48,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32}$/;
  * token in the URL, never by a cookie or the tracking id.
  */
 export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOptions): Promise<void> {
-  const { db, clock, mode, payments, notifications } = options;
+  const { db, clock, mode, resolve, payments, notifications } = options;
   const limiter = new RefusalLimiter({ clock });
 
   // The A01-1 body is read as bytes: its charset is decided per request (Encoding).
@@ -87,7 +90,11 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     field: string | null,
     status: number,
   ) {
-    return sendHtml(reply, status, renderErrorPage({ code, field, nonce: nonceOf(request) }));
+    return sendHtml(
+      reply,
+      status,
+      renderErrorPage({ code, field, nonce: nonceOf(request), requestId: request.id }),
+    );
   }
 
   /** A refused A01-1: logged (unless this address is over its refusal budget) and shown. */
@@ -143,6 +150,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   const checkDeps = (): PurchaseCheckDeps => ({
     now: clock.now(),
     mode,
+    resolve,
     async findService(merchantId, serviceId) {
       const found = await findServiceWithMerchant(db, merchantId, serviceId);
       if (!found) return null;
@@ -292,7 +300,12 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         return sendHtml(
           reply,
           LINK_ERROR_CODES['4301'].httpStatus,
-          renderProviderUnavailablePage({ token: outcome.payment.token, lang: languageOf(request), nonce }),
+          renderProviderUnavailablePage({
+            token: outcome.payment.token,
+            lang: languageOf(request),
+            nonce,
+            requestId: request.id,
+          }),
         );
       case 'final':
         return sendResultPage(request, reply, outcome.payment);

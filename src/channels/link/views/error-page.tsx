@@ -10,9 +10,11 @@ export interface ErrorPageProps {
   code: LinkErrorCode;
   field?: string | null;
   nonce?: string;
+  /** Quoted by the shopper or merchant to support: it finds our log lines. */
+  requestId: string;
 }
 
-export function renderErrorPage({ code, field, nonce }: ErrorPageProps): string {
+export function renderErrorPage({ code, field, nonce, requestId }: ErrorPageProps): string {
   const { ja, en } = LINK_ERROR_CODES[code];
   return renderDocument(
     <Layout lang="ja" title={`エラー ${code} / Error ${code}`} nonce={nonce}>
@@ -23,14 +25,20 @@ export function renderErrorPage({ code, field, nonce }: ErrorPageProps): string 
       <p lang="en" class="en">
         {en}
       </p>
-      {field ? (
-        <dl>
-          <dt>
-            項目 <span lang="en">/ Field</span>
-          </dt>
-          <dd class="code">{field}</dd>
-        </dl>
-      ) : null}
+      <dl>
+        {field ? (
+          <>
+            <dt>
+              項目 <span lang="en">/ Field</span>
+            </dt>
+            <dd class="code">{field}</dd>
+          </>
+        ) : null}
+        <dt>
+          お問い合わせ番号 <span lang="en">/ Reference for support</span>
+        </dt>
+        <dd class="code">{requestId}</dd>
+      </dl>
       <p>
         お手数ですが、ご利用のショップにお問い合わせください。
         <br />
