@@ -65,6 +65,8 @@ export interface ReportSftpSettings {
   user: string;
   password: string;
   participantId: string;
+  /** The server's host key fingerprint (`SHA256:…`); `undefined`: the sandbox's (demo). */
+  hostKeyFingerprint: string | undefined;
 }
 
 const KNOWN = [
@@ -99,6 +101,7 @@ const KNOWN = [
   'KESSAI_ALIPAYPLUS_SFTP_USER',
   'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
   'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+  'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
   'KESSAI_DEMO_HASH_KEY',
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
@@ -135,6 +138,12 @@ const participantId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1–64 l
 const sftpText = z
   .string()
   .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1–128 printable ASCII characters without spaces');
+const fingerprint = z
+  .string()
+  .regex(
+    /^SHA256:[A-Za-z0-9+/]{43}$/,
+    'must be an OpenSSH host key fingerprint, SHA256:<43 base64 characters>',
+  );
 const demoSecret = z
   .string()
   .regex(/^[\x21-\x7e]{16,64}$/, 'must be 16–64 printable ASCII characters without spaces');
@@ -207,19 +216,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
       '1',
     ),
   };
-  // The gateway's report server: all five settings or none in production; the sandbox's in the demo.
+  // The gateway's report server: all six settings or none in production; the sandbox's in the demo.
   const reportNames = [
     'KESSAI_ALIPAYPLUS_SFTP_HOST',
     'KESSAI_ALIPAYPLUS_SFTP_PORT',
     'KESSAI_ALIPAYPLUS_SFTP_USER',
     'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
     'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+    'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
   ] as const;
   const given = reportNames.filter((name) => get(name) !== undefined);
   if (mode === 'production' && given.length > 0 && given.length < reportNames.length) {
     throw new ConfigError(`${reportNames.join(', ')} go together`);
   }
   const reportPort = get('KESSAI_ALIPAYPLUS_SFTP_PORT');
+  const hostKey = get('KESSAI_ALIPAYPLUS_SFTP_HOST_KEY');
   const reports: ReportSftpSettings | undefined =
     mode === 'demo' || given.length > 0
       ? {
@@ -235,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
             'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
             sandboxReports.participantId,
           ),
+          hostKeyFingerprint: hostKey && parse(fingerprint, 'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY', hostKey),
         }
       : undefined;
 

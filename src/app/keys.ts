@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // ssh2 is CommonJS: under Node's ESM loader only its default export carries `utils`.
@@ -65,4 +65,12 @@ export function sandboxSftpHostKey(config: Config): string {
   const key = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }).private;
   writeFileSync(path, key, { mode: 0o600 });
   return key;
+}
+
+/** An SSH host key's fingerprint as OpenSSH prints it (`SHA256:<base64>`), from its private or public key. */
+export function sshHostKeyFingerprint(key: string): string {
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) throw new Error(`not an SSH key: ${parsed.message}`);
+  const blob = parsed.getPublicSSH();
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }

@@ -39,7 +39,7 @@ import {
 import { createAlipayPlusConnector } from './alipayplus-provider';
 import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
-import { gatewayKeys, sandboxKeyPair, sandboxSftpHostKey } from './keys';
+import { gatewayKeys, sandboxKeyPair, sandboxSftpHostKey, sshHostKeyFingerprint } from './keys';
 import { createLogger, type Logger } from './logger';
 import { buildMetricsApp, createMetrics } from './metrics';
 
@@ -282,6 +282,7 @@ export function reportSourceOf(config: Config, sandboxSftpPort?: number): Report
     user: settings.user,
     password: settings.password,
     participantId: settings.participantId,
+    hostKeyFingerprint: settings.hostKeyFingerprint ?? sshHostKeyFingerprint(sandboxSftpHostKey(config)),
   };
 }
 

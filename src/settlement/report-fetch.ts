@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import SftpClient from 'ssh2-sftp-client';
 import {
@@ -34,11 +34,14 @@ export interface ReportSource {
   user: string;
   password: string;
   participantId: string;
+  /** The host key the server must present (`SHA256:<base64>`, as OpenSSH prints it). */
+  hostKeyFingerprint: string;
 }
 
 export type FetchFailure =
   | 'BAD_DATE'
   | 'SFTP_UNREACHABLE'
+  | 'SFTP_HOST_KEY_MISMATCH'
   | 'SFTP_LOGIN_REFUSED'
   | 'BAD_FILE'
   | 'FILE_CHANGED';
@@ -71,9 +74,15 @@ interface Downloaded {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-function sftpFailure(error: unknown, source: ReportSource): ReportFetchError {
+function sftpFailure(error: unknown, source: ReportSource, hostKeyRefused: boolean): ReportFetchError {
   const message = error instanceof Error ? error.message : String(error);
   const where = `${source.user}@${source.host}:${source.port}`;
+  if (hostKeyRefused) {
+    return new ReportFetchError(
+      'SFTP_HOST_KEY_MISMATCH',
+      `the report SFTP server ${where} presented a host key other than ${source.hostKeyFingerprint}: not connected`,
+    );
+  }
   if (/authentication/i.test(message)) {
     return new ReportFetchError('SFTP_LOGIN_REFUSED', `the report SFTP server ${where} refused the login`);
   }
@@ -84,6 +93,7 @@ async function download(source: ReportSource, date: string): Promise<Downloaded[
   // Without listeners of our own the client prints every connection's end to the console.
   const quiet = () => undefined;
   const sftp = new SftpClient('reports', { error: quiet, end: quiet, close: quiet });
+  let hostKeyRefused = false;
   try {
     await sftp.connect({
       host: source.host,
@@ -92,9 +102,15 @@ async function download(source: ReportSource, date: string): Promise<Downloaded[
       password: source.password,
       readyTimeout: CONNECT_TIMEOUT_MS,
       retries: 0,
+      // The password goes only to the server whose key we know: anyone else is refused first.
+      hostVerifier: (key: Buffer) => {
+        const presented = `SHA256:${sha256(key, 'base64').replace(/=+$/, '')}`;
+        hostKeyRefused = !sameText(presented, source.hostKeyFingerprint);
+        return !hostKeyRefused;
+      },
     });
   } catch (error) {
-    throw sftpFailure(error, source);
+    throw sftpFailure(error, source, hostKeyRefused);
   }
   try {
     const files: Downloaded[] = [];
@@ -110,13 +126,20 @@ async function download(source: ReportSource, date: string): Promise<Downloaded[
     }
     return files;
   } catch (error) {
-    throw sftpFailure(error, source);
+    throw sftpFailure(error, source, false);
   } finally {
     await sftp.end().catch(() => undefined);
   }
 }
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+function sha256(bytes: Buffer, encoding: 'hex' | 'base64' = 'hex'): string {
+  return createHash('sha256').update(bytes).digest(encoding);
+}
+
+function sameText(a: string, b: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
 
 /** The kinds in the order they are taken in: a settlement needs its batches' lines first. */
 const ORDER: Record<ReportKind, number> = { transactionItems: 0, feeItems: 1, settlement: 2 };

@@ -201,6 +201,7 @@ for (const dialect of DIALECTS) {
           .where('dedupe_key', '=', `settlement.fetch:${delivery}`)
           .executeTakeFirst();
       // Scheduled by the run of the day before, for half an hour after the 08:00 UTC+8 delivery.
+      await eventually(async () => (await job()) !== undefined, 10_000);
       expect(Number((await job())?.due_at)).toBe(deliveryTime(delivery) + 30 * 60_000);
       await moveTo(deliveryTime(delivery) + HOUR);
       await eventually(async () => (await linesOf(payment)).length > 0, 10_000);
@@ -330,7 +331,7 @@ for (const dialect of DIALECTS) {
       expect((await openOf('FILE_CHANGED')).some((d) => d.subject.startsWith(original.fileName))).toBe(true);
     });
 
-    it('says so clearly when the SFTP server is down or refuses the login', async () => {
+    it('says so clearly when the SFTP server is down, refuses the login or is not the one we know', async () => {
       const before = await storedCount();
       const closed = await freePort();
       await expect(
@@ -339,6 +340,11 @@ for (const dialect of DIALECTS) {
       await expect(
         fetchReports(db(), { ...source, password: 'wrong-password' }, today(), stack.clock.now()),
       ).rejects.toThrow(/refused the login/);
+      // A server with another host key never gets the password.
+      const impostor = `SHA256:${'A'.repeat(43)}`;
+      await expect(
+        fetchReports(db(), { ...source, hostKeyFingerprint: impostor }, today(), stack.clock.now()),
+      ).rejects.toThrow(/presented a host key other than SHA256:A+: not connected/);
       expect(await storedCount()).toBe(before);
     });
 
