@@ -7,7 +7,7 @@ import { startBanner } from './app/banner';
 import { type Config, ConfigError, loadConfig, type Mode, requireAlipayPlusSettings } from './app/config';
 import { gatewayKeys } from './app/keys';
 import { stopWithParent } from './app/parent-watch';
-import { type Components, startRuntime } from './app/runtime';
+import { type Components, reportSourceOf, startRuntime } from './app/runtime';
 import { rejectUnknownOptions } from './cli-options';
 import { backupSqlite } from './db/backup';
 import { type Connection, openDatabase, redactUrl } from './db/connection';
@@ -22,6 +22,7 @@ import {
   keepDemoApiPassword,
 } from './merchants/demo-seed';
 import { registerReconcileCommand } from './reconcile/reconcile-cli';
+import { registerReportCommands } from './settlement/report-cli';
 import { registerSettlementCommands } from './settlement/settlement-cli';
 
 /**
@@ -176,6 +177,18 @@ program
 
 registerAdminCommands(program, { open: openMigrated });
 registerSettlementCommands(program, { withDatabase: (work) => withDatabase((db) => work(db)) });
+registerReportCommands(program, {
+  withDatabase: (work) => withDatabase((db) => work(db)),
+  source: () => {
+    const source = reportSourceOf(config('production'));
+    if (!source) {
+      throw new Error(
+        'no report SFTP server: set KESSAI_ALIPAYPLUS_SFTP_HOST, _PORT, _USER, _PASSWORD and KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+      );
+    }
+    return source;
+  },
+});
 
 registerReconcileCommand(program, {
   open: openMigrated,

@@ -21,6 +21,7 @@ import { listMerchantIds } from './merchant-list';
 import { registerPaymentRoutes } from './payment.routes';
 import { can, scopeOf } from './permissions';
 import type { RefundPort } from './refund-port';
+import { registerReportRoutes } from './report.routes';
 import { registerSettingsRoutes } from './settings.routes';
 import { registerUserRoutes } from './user.routes';
 import { AuditPage } from './views/audit-page';
@@ -388,4 +389,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerUserRoutes(app, kit);
   registerGovernanceRoutes(app, kit);
   registerCaseRoutes(app, kit);
+  registerReportRoutes(app, kit);
 }

@@ -26,7 +26,9 @@ export type Action =
   /** Answering one's own merchant's cases. */
   | 'governance.answer'
   /** Opening, deciding and closing cases, the refund stop, the prohibited list: operators only. */
-  | 'governance.manage';
+  | 'governance.manage'
+  /** Alipay+'s settlement reports and their reconciliation: the gateway's money, operators only. */
+  | 'reports.reconcile';
 
 const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read', 'governance.read'];
 const ADMIN: readonly Action[] = [
@@ -39,7 +41,13 @@ const ADMIN: readonly Action[] = [
   'notices.addresses',
 ];
 /** Governance of the gateway itself (governance.md, 5 and 6) is the operator's alone. */
-const OPERATOR: readonly Action[] = [...ADMIN, 'maintenance.manage', 'outages.manage', 'governance.manage'];
+const OPERATOR: readonly Action[] = [
+  ...ADMIN,
+  'maintenance.manage',
+  'outages.manage',
+  'governance.manage',
+  'reports.reconcile',
+];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   operator: OPERATOR,

@@ -171,6 +171,53 @@ const NUMERIC: ReadonlySet<ColumnType> = new Set(['amount', 'signed']);
 const NAME_PATTERN =
   /^(transactionItems|feeItems|settlement)_([A-Za-z0-9-]+)_([A-Z]{3})_([A-Za-z0-9-]+)_([A-Za-z0-9-]+)_(\d{3})\.csv$/;
 
+/**
+ * Alipay+ clears by the day in UTC+8 (00:00–23:59:59) and delivers that day's clearing files at
+ * 08:00 UTC+8 the next day; settlement follows on business days (settlement.md).
+ */
+const UTC8_MS = 8 * 3_600_000;
+const DAY_MS = 86_400_000;
+export const DELIVERY_HOUR_UTC8 = 8;
+
+/** The clearing day (`YYYY-MM-DD`, UTC+8) of an instant. */
+export function clearingDay(instant: number): string {
+  return new Date(instant + UTC8_MS).toISOString().slice(0, 10);
+}
+
+/** The first instant of a UTC+8 day. */
+export function clearingDayStart(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) - UTC8_MS;
+}
+
+export function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** When the files of a delivery date appear: 08:00 UTC+8 that day. */
+export function deliveryTime(day: string): number {
+  return clearingDayStart(day) + DELIVERY_HOUR_UTC8 * 3_600_000;
+}
+
+/** The settlement date of a clearing day: `lagDays` business days (Monday–Friday) later. */
+export function settlementDate(day: string, lagDays: number): string {
+  let date = day;
+  for (let left = lagDays; left > 0; ) {
+    date = addDays(date, 1);
+    const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+    if (weekday !== 0 && weekday !== 6) left--;
+  }
+  return date;
+}
+
+/** The clearing batch of a day (`20261204` → `2026120400001`), and the settlement batch of a date. */
+export function clearingBatchId(day: string): string {
+  return `${day.replaceAll('-', '')}00001`;
+}
+
+export function settlementBatchId(date: string): string {
+  return `${date.replaceAll('-', '')}S0001`;
+}
+
 export function reportFileName(name: ReportName): string {
   const seq = String(name.seq).padStart(3, '0');
   return `${name.kind}_${name.participantId}_${name.settlementCurrency}_${name.batchId}_${name.participantAgreementId}_${seq}.csv`;

@@ -20,6 +20,15 @@ export interface Config {
     timeFactor: number;
     /** Lets non-loopback callers use the sandbox's control API and console with this token. */
     controlToken: string | undefined;
+    /** The clearing and settlement reports and the SFTP server that serves them (settlement.md). */
+    reports: {
+      sftpPort: number;
+      sftpUser: string;
+      sftpPassword: string;
+      participantId: string;
+      feeBps: number;
+      settlementLagDays: number;
+    };
   };
   shop: { port: number; publicUrl: string };
   /** Where `/metrics` is served to Prometheus; without a port, only the demo serves it (on the gateway). */
@@ -34,6 +43,11 @@ export interface Config {
     publicKey: string | undefined;
     timeoutMs: number;
     inquiryTimeoutMs: number;
+    /**
+     * Where the gateway fetches Alipay+'s reports; `undefined` in production until configured. In
+     * demo mode each part defaults to the sandbox's (the port once the sandbox listens).
+     */
+    reports: ReportSftpSettings | undefined;
   };
   demo: { hashKey: string | undefined; apiPassword: string | undefined };
   logLevel: string;
@@ -44,6 +58,17 @@ export interface Config {
   trustProxy: string[];
   /** Notice e-mail (governance.md, Notices); without a URL, notice e-mails are recorded as skipped. */
   smtp: { url: string | undefined; from: string };
+}
+
+export interface ReportSftpSettings {
+  host: string;
+  /** `undefined`: the sandbox's port, known once it listens (demo). */
+  port: number | undefined;
+  user: string;
+  password: string;
+  participantId: string;
+  /** The server's host key fingerprint (`SHA256:…`); `undefined`: the sandbox's (demo). */
+  hostKeyFingerprint: string | undefined;
 }
 
 const KNOWN = [
@@ -67,6 +92,18 @@ const KNOWN = [
   'KESSAI_SANDBOX_DATABASE',
   'KESSAI_SANDBOX_TIME_FACTOR',
   'KESSAI_SANDBOX_CONTROL_TOKEN',
+  'KESSAI_SANDBOX_SFTP_PORT',
+  'KESSAI_SANDBOX_SFTP_USER',
+  'KESSAI_SANDBOX_SFTP_PASSWORD',
+  'KESSAI_SANDBOX_PARTICIPANT_ID',
+  'KESSAI_SANDBOX_REPORT_FEE_BPS',
+  'KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS',
+  'KESSAI_ALIPAYPLUS_SFTP_HOST',
+  'KESSAI_ALIPAYPLUS_SFTP_PORT',
+  'KESSAI_ALIPAYPLUS_SFTP_USER',
+  'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
+  'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+  'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
   'KESSAI_DEMO_HASH_KEY',
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
@@ -101,6 +138,16 @@ const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
   .transform((u) => u.replace(/\/+$/, ''));
+const participantId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1–64 letters, digits or "-"');
+const sftpText = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1–128 printable ASCII characters without spaces');
+const fingerprint = z
+  .string()
+  .regex(
+    /^SHA256:[A-Za-z0-9+/]{43}$/,
+    'must be an OpenSSH host key fingerprint, SHA256:<43 base64 characters>',
+  );
 const demoSecret = z
   .string()
   .regex(/^[\x21-\x7e]{16,64}$/, 'must be 16–64 printable ASCII characters without spaces');
@@ -159,6 +206,54 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
     throw new ConfigError('KESSAI_SANDBOX_DATABASE: expected sqlite:<file>, sqlite::memory: or postgres://…');
   }
 
+  const setting = <T>(schema: z.ZodType<T>, name: (typeof KNOWN)[number], fallback: string): T =>
+    parse(schema, name, get(name) ?? fallback);
+  const sandboxReports = {
+    sftpPort: setting(port, 'KESSAI_SANDBOX_SFTP_PORT', '8022'),
+    sftpUser: setting(sftpText, 'KESSAI_SANDBOX_SFTP_USER', 'acqp'),
+    sftpPassword: setting(sftpText, 'KESSAI_SANDBOX_SFTP_PASSWORD', 'sandbox-reports'),
+    participantId: setting(participantId, 'KESSAI_SANDBOX_PARTICIPANT_ID', '1022188000000000001'),
+    feeBps: setting(z.coerce.number().int().min(0).max(10_000), 'KESSAI_SANDBOX_REPORT_FEE_BPS', '30'),
+    settlementLagDays: setting(
+      z.coerce.number().int().min(1).max(10),
+      'KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS',
+      '1',
+    ),
+  };
+  // The gateway's report server: all six settings or none in production; the sandbox's in the demo.
+  const reportNames = [
+    'KESSAI_ALIPAYPLUS_SFTP_HOST',
+    'KESSAI_ALIPAYPLUS_SFTP_PORT',
+    'KESSAI_ALIPAYPLUS_SFTP_USER',
+    'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
+    'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+    'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
+  ] as const;
+  const given = reportNames.filter((name) => get(name) !== undefined);
+  if (mode === 'production' && given.length > 0 && given.length < reportNames.length) {
+    throw new ConfigError(`${reportNames.join(', ')} go together`);
+  }
+  const reportPort = get('KESSAI_ALIPAYPLUS_SFTP_PORT');
+  const hostKey = get('KESSAI_ALIPAYPLUS_SFTP_HOST_KEY');
+  const reports: ReportSftpSettings | undefined =
+    mode === 'demo' || given.length > 0
+      ? {
+          host: get('KESSAI_ALIPAYPLUS_SFTP_HOST') ?? host,
+          port:
+            reportPort === undefined
+              ? undefined
+              : parse(port.min(1), 'KESSAI_ALIPAYPLUS_SFTP_PORT', reportPort),
+          user: setting(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_USER', sandboxReports.sftpUser),
+          password: setting(sftpText, 'KESSAI_ALIPAYPLUS_SFTP_PASSWORD', sandboxReports.sftpPassword),
+          participantId: setting(
+            participantId,
+            'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+            sandboxReports.participantId,
+          ),
+          hostKeyFingerprint: hostKey && parse(fingerprint, 'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY', hostKey),
+        }
+      : undefined;
+
   const baseUrl = get('KESSAI_ALIPAYPLUS_BASE_URL');
   const clientId = get('KESSAI_ALIPAYPLUS_CLIENT_ID');
   const privateKey = get('KESSAI_ALIPAYPLUS_PRIVATE_KEY');
@@ -187,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
           'KESSAI_SANDBOX_CONTROL_TOKEN',
           get('KESSAI_SANDBOX_CONTROL_TOKEN'),
         ),
+      reports: sandboxReports,
     },
     shop: { port: shopPort, publicUrl: publicUrl('KESSAI_SHOP_PUBLIC_URL', shopPort) },
     metrics: {
@@ -213,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
         'KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS',
         get('KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS') ?? '5000',
       ),
+      reports,
     },
     demo: {
       hashKey:

@@ -1,6 +1,8 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+// ssh2 is CommonJS: under Node's ESM loader only its default export carries `utils`.
+import ssh2 from 'ssh2';
 import { generateRsaKeyPair, loadPrivateKey, loadPublicKey, type PemKeyPair } from '../kernel/rsa';
 import type { Config } from './config';
 
@@ -49,4 +51,26 @@ export function gatewayKeys(config: Config): GatewayKeys {
     publicKeyPem: createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString(),
     alipayPublicKey: loadPublicKey(publicKey ?? sandboxKeyPair(config).publicKeyPem),
   };
+}
+
+/**
+ * The sandbox SFTP server's host key, generated once like the other demo keys. ECDSA P-256: ssh2
+ * cannot read back about 1 in 250 of the ed25519 keys it generates.
+ */
+export function sandboxSftpHostKey(config: Config): string {
+  const dir = keysDir(config);
+  const path = join(dir, 'sandbox-sftp-host-key');
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const key = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }).private;
+  writeFileSync(path, key, { mode: 0o600 });
+  return key;
+}
+
+/** An SSH host key's fingerprint as OpenSSH prints it (`SHA256:<base64>`), from its private or public key. */
+export function sshHostKeyFingerprint(key: string): string {
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) throw new Error(`not an SSH key: ${parsed.message}`);
+  const blob = parsed.getPublicSSH();
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }

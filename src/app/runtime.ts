@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { seedDemoUsers } from '../admin/user.service';
+import { clearingDay } from '../alipayplus/settlement-reports';
 import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -35,11 +37,17 @@ import {
   PaymentService,
 } from '../payments/payment.service';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
-import { buildSandboxApp } from '../sandbox/sandbox-app';
+import { buildSandboxApp, reportSftpPort } from '../sandbox/sandbox-app';
+import {
+  type ReportSource,
+  SETTLEMENT_FETCH_JOB,
+  scheduleSettlementFetch,
+  settlementFetchJob,
+} from '../settlement/report-fetch';
 import { createAlipayPlusConnector } from './alipayplus-provider';
 import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
-import { gatewayKeys, sandboxKeyPair } from './keys';
+import { gatewayKeys, sandboxKeyPair, sandboxSftpHostKey, sshHostKeyFingerprint } from './keys';
 import { createLogger, type Logger } from './logger';
 import { buildMetricsApp, createMetrics } from './metrics';
 
@@ -129,6 +137,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let worker: JobWorker | undefined;
     let breaker: AlipayPlusBreaker | undefined;
     const apps: Runtime['apps'] = {};
+    // The demo's gateway fetches reports from the sandbox's SFTP server, whose port is known once
+    // it listens (it starts after the worker).
+    let sandboxSftpPort: number | undefined;
+    const reportSource = (): ReportSource | undefined => reportSourceOf(config, sandboxSftpPort);
 
     if (components.gateway || components.jobs) {
       requireAlipayPlusSettings(config);
@@ -195,8 +207,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
               await db.transaction().execute((tx) => postMaintenanceStage(tx, windowId, stage, clock.now()));
               return { type: 'done' };
             },
+            [SETTLEMENT_FETCH_JOB]: settlementFetchJob({ db, source: reportSource, logger }),
           },
         });
+        if (config.alipayplus.reports)
+          await scheduleSettlementFetch(db, clearingDay(clock.now().getTime()), clock.now());
         worker.start();
         const w = worker;
         started.push(() => w.stop());
@@ -238,9 +253,29 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         publicKeyPem: pair.publicKeyPem,
         clients,
         ...(options.sandboxClock ? { clock: options.sandboxClock } : {}),
+        reports: {
+          root: join(config.dataDir, 'sandbox-reports', config.sandbox.reports.participantId),
+          participantId: config.sandbox.reports.participantId,
+          feeBps: config.sandbox.reports.feeBps,
+          settlementLagDays: config.sandbox.reports.settlementLagDays,
+          sftp: {
+            host: config.host,
+            port: config.sandbox.reports.sftpPort,
+            username: config.sandbox.reports.sftpUser,
+            password: config.sandbox.reports.sftpPassword,
+            hostKey: sandboxSftpHostKey(config),
+          },
+        },
+      }).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+        throw new PortInUseError(
+          `port ${config.sandbox.reports.sftpPort} on ${config.host} (KESSAI_SANDBOX_SFTP_PORT) is already in use — ` +
+            'is another Kessai still running? Stop it, or choose a free port with KESSAI_SANDBOX_SFTP_PORT.',
+        );
       });
       await listen(sandbox, config.host, config.sandbox.port, 'KESSAI_SANDBOX_PORT', started);
       apps.sandbox = sandbox;
+      sandboxSftpPort = reportSftpPort(sandbox);
     }
 
     if (components.shop) {
@@ -264,6 +299,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * Where the gateway fetches Alipay+'s reports: the configured server, or in the demo the sandbox's
+ * (its port as it listens in this process, else as configured).
+ */
+export function reportSourceOf(config: Config, sandboxSftpPort?: number): ReportSource | undefined {
+  const settings = config.alipayplus.reports;
+  if (!settings) return undefined;
+  const port = settings.port ?? sandboxSftpPort ?? config.sandbox.reports.sftpPort;
+  if (!port) return undefined;
+  return {
+    host: settings.host,
+    port,
+    user: settings.user,
+    password: settings.password,
+    participantId: settings.participantId,
+    hostKeyFingerprint: settings.hostKeyFingerprint ?? sshHostKeyFingerprint(sandboxSftpHostKey(config)),
+  };
 }
 
 /** A port another process holds; keeps the `EADDRINUSE` code for callers that retry on it. */

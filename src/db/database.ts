@@ -434,6 +434,52 @@ export interface OutageIncidentTable {
   resolved_at: number | null;
 }
 
+export interface SettlementReportFileTable {
+  file_id: Generated<number>;
+  file_name: string;
+  kind: string;
+  /** The folder it was fetched from (`/v1/settlements/clearing/<participant>/<YYYYMMDD>`). */
+  directory: string;
+  batch_id: string;
+  sha256: string;
+  size: number;
+  content: string;
+  fetched_at: number;
+}
+
+export interface SettlementReportLineTable {
+  line_id: Generated<number>;
+  file_id: number;
+  /** The line's number in its file (1 = the summary header). */
+  line_no: number;
+  batch_id: string;
+  transaction_id: string;
+  request_id: string;
+  transaction_type: string;
+  amount: number;
+  currency: string;
+  tracking_id: string | null;
+  refund_id: string | null;
+  outcome: string;
+}
+
+export interface SettlementDiscrepancyTable {
+  discrepancy_id: Generated<number>;
+  kind: string;
+  subject: string;
+  file_id: number | null;
+  tracking_id: string | null;
+  refund_id: string | null;
+  ours: string | null;
+  theirs: string | null;
+  detail: string;
+  status: string;
+  created_at: number;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+}
+
 export interface Database {
   merchants: MerchantTable;
   services: ServiceTable;
@@ -470,6 +516,9 @@ export interface Database {
   notice_emails: NoticeEmailTable;
   maintenance_windows: MaintenanceWindowTable;
   outage_incidents: OutageIncidentTable;
+  settlement_report_files: SettlementReportFileTable;
+  settlement_report_lines: SettlementReportLineTable;
+  settlement_discrepancies: SettlementDiscrepancyTable;
 }
 
 /** A connection or an open transaction: repositories accept either. */

@@ -15,6 +15,7 @@ export const DOMAIN_ERROR_CODES = [
   'INVALID_FEE_SETTING',
   'INVALID_PAYOUT_TERMS',
   'REFUNDS_STOPPED',
+  'INVALID_RESOLUTION',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

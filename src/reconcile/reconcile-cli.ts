@@ -2,12 +2,19 @@ import { Presets, SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Connection } from '../db/connection';
 import type { Database } from '../db/database';
+import {
+  listDiscrepancies,
+  type Discrepancy as ReportDiscrepancy,
+  resolveDiscrepancy,
+} from '../settlement/discrepancy.repository';
 import { type PaymentLedger, type ReconcileReport, reconcile } from './reconcile.service';
 import type { Discrepancy } from './reconcile-rules';
 
 /**
  * `kessai reconcile [--since] [--json]`: prints each discrepancy between the gateway and Alipay+
  * and exits 1 when there is any, so that a scheduler can alert on it (operations.md, Reconcile).
+ * `kessai reconcile --reports` does the same for the open discrepancies found in Alipay+'s
+ * settlement reports, and `--reports --resolve <id> --note <text>` resolves one (audited).
  */
 export interface ReconcileCliDeps {
   /** The configured database, migrated. */
@@ -69,6 +76,59 @@ function summary(report: ReconcileReport): string {
   );
 }
 
+function parseId(text: string): number {
+  const value = Number(text);
+  if (!/^\d{1,15}$/.test(text) || value < 1) throw new InvalidArgumentError('expected a discrepancy id');
+  return value;
+}
+
+interface ReconcileOptions {
+  since?: Date;
+  json?: boolean;
+  concurrency: number;
+  reports?: boolean;
+  resolve?: number;
+  note?: string;
+}
+
+function describeReportDiscrepancy(d: ReportDiscrepancy): string {
+  return `#${d.discrepancy_id} ${d.kind}: ${d.detail}\n`;
+}
+
+async function reportDiscrepancies(
+  deps: ReconcileCliDeps,
+  options: ReconcileOptions,
+  out: (text: string) => void,
+  exitWith: (code: number) => void,
+): Promise<void> {
+  if ((options.resolve === undefined) !== (options.note === undefined)) {
+    throw new InvalidArgumentError('--resolve <id> needs --note <text>, and --note needs --resolve');
+  }
+  const now = deps.now ?? (() => new Date());
+  const connection = await deps.open();
+  try {
+    if (options.resolve !== undefined) {
+      const { resolve, note = '' } = options;
+      await connection.db
+        .transaction()
+        .execute((tx) =>
+          resolveDiscrepancy(tx, resolve, note, { actorUserId: null, actorEmail: 'cli', ip: 'local' }, now()),
+        );
+      out(`discrepancy ${options.resolve} resolved\n`);
+    }
+    const open = await listDiscrepancies(connection.db, { status: 'OPEN' });
+    if (options.json) {
+      out(`${JSON.stringify({ open }, null, 2)}\n`);
+    } else {
+      for (const d of open) out(describeReportDiscrepancy(d));
+      out(`${open.length} open report discrepanc${open.length === 1 ? 'y' : 'ies'}\n`);
+    }
+    if (open.length) exitWith(1);
+  } finally {
+    await connection.close();
+  }
+}
+
 export function registerReconcileCommand(program: Command, deps: ReconcileCliDeps): void {
   const out = deps.out ?? ((text: string) => process.stdout.write(text));
   const now = deps.now ?? (() => new Date());
@@ -79,7 +139,9 @@ export function registerReconcileCommand(program: Command, deps: ReconcileCliDep
     });
   program
     .command('reconcile')
-    .description("compare the payments and refunds of a window with Alipay+'s view (inquiryPayment)")
+    .description(
+      "compare the payments and refunds of a window with Alipay+'s view (inquiryPayment), or with --reports list the reports' open discrepancies",
+    )
     .option(
       '--since <when>',
       'start of the window: 30m, 24h (default), 7d, a JST day or an ISO instant',
@@ -87,7 +149,14 @@ export function registerReconcileCommand(program: Command, deps: ReconcileCliDep
     )
     .option('--json', 'print the report as JSON (no progress bar)')
     .option('--concurrency <n>', 'inquiries in flight at once (1-64)', parseConcurrency, 8)
-    .action(async (options: { since?: Date; json?: boolean; concurrency: number }) => {
+    .option('--reports', "the open discrepancies found in Alipay+'s settlement reports (no inquiries)")
+    .option('--resolve <id>', 'with --reports: resolve this discrepancy (needs --note)', parseId)
+    .option('--note <text>', 'with --resolve: why it is resolved (kept in the audit log)')
+    .action(async (options: ReconcileOptions) => {
+      if (options.reports) return reportDiscrepancies(deps, options, out, exitWith);
+      if (options.resolve !== undefined || options.note !== undefined) {
+        throw new InvalidArgumentError('--resolve and --note go with --reports');
+      }
       const since = options.since ?? parseSince(DEFAULT_WINDOW, now());
       const ledger = deps.ledger();
       const connection = await deps.open();

@@ -5,6 +5,7 @@ import { type Clock, OffsetClock } from '../kernel/clock';
 import { loadPublicKey } from '../kernel/rsa';
 import { type FaultTable, faultRequestSchema } from './faults';
 import type { Notifier } from './notifier';
+import type { ReportGenerator } from './reports/report-generator';
 import { type SandboxService, ShopperError } from './sandbox-service';
 import type { SandboxSigner } from './signer';
 import type { SandboxStore } from './store';
@@ -19,6 +20,8 @@ export interface ControlRouteDeps {
   notifier: Notifier;
   signer: SandboxSigner;
   publicKeyPem: string;
+  /** The report writer, when this sandbox writes reports. */
+  reports?: ReportGenerator;
 }
 
 const walletId = z.string().refine(isWalletId, { message: `must be one of ${WALLET_IDS.join(', ')}` });
@@ -101,6 +104,12 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
   app.delete('/sandbox/v1/faults', async (_request, reply) => {
     faults.clear();
     return reply.code(204).send();
+  });
+
+  // Writes the reports due by the sandbox's clock now, instead of at the writer's next tick.
+  app.post('/sandbox/v1/reports/run', async (_request, reply) => {
+    if (!deps.reports) return reply.code(404).send({ error: 'this sandbox writes no reports' });
+    return { written: await deps.reports.run() };
   });
 
   app.get<{ Params: { merchantId: string } }>(

@@ -13,8 +13,12 @@ import { z } from 'zod';
  *   `badSignature` processes and answers with a corrupted signature.
  * - notify: `drop` skips the attempt (counted as failed, retried on schedule); `delay` sends it
  *   `delayMs` late; `duplicate` sends it twice; `badSignature` corrupts its signature.
+ * - reports (the next clearing day with transactions): `missingLine` leaves its first transaction
+ *   out; `duplicateLine` lists it twice; `amountOffByOne` reports it ¥1 more; `lateFile` delivers
+ *   the day's clearing files `delayMs` (sandbox time, default 6 h) late; `missingFile` never
+ *   delivers them (settlement still pays the day).
  */
-export const FAULT_APIS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund', 'notify'] as const;
+export const FAULT_APIS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund', 'notify', 'reports'] as const;
 export const FAULT_MODES = [
   'unknown',
   'timeout',
@@ -23,6 +27,11 @@ export const FAULT_MODES = [
   'drop',
   'duplicate',
   'badSignature',
+  'missingLine',
+  'duplicateLine',
+  'amountOffByOne',
+  'lateFile',
+  'missingFile',
 ] as const;
 
 export type FaultApi = (typeof FAULT_APIS)[number];
@@ -30,6 +39,21 @@ export type FaultMode = (typeof FAULT_MODES)[number];
 
 const API_MODES: readonly FaultMode[] = ['unknown', 'timeout', 'http500', 'delay', 'drop', 'badSignature'];
 const NOTIFY_MODES: readonly FaultMode[] = ['delay', 'drop', 'duplicate', 'badSignature'];
+const REPORT_MODES: readonly FaultMode[] = [
+  'missingLine',
+  'duplicateLine',
+  'amountOffByOne',
+  'lateFile',
+  'missingFile',
+];
+const MODES_OF: Readonly<Record<FaultApi, readonly FaultMode[]>> = {
+  pay: API_MODES,
+  inquiryPayment: API_MODES,
+  cancelPayment: API_MODES,
+  refund: API_MODES,
+  notify: NOTIFY_MODES,
+  reports: REPORT_MODES,
+};
 
 const DEFAULT_DELAY_MS: Readonly<Record<FaultMode, number>> = {
   unknown: 0,
@@ -39,6 +63,11 @@ const DEFAULT_DELAY_MS: Readonly<Record<FaultMode, number>> = {
   drop: 0,
   duplicate: 0,
   badSignature: 0,
+  missingLine: 0,
+  duplicateLine: 0,
+  amountOffByOne: 0,
+  lateFile: 6 * 3_600_000,
+  missingFile: 0,
 };
 
 export const faultRequestSchema = z
@@ -50,8 +79,8 @@ export const faultRequestSchema = z
     delayMs: z.number().int().min(0).max(600_000).optional(),
   })
   .strict()
-  .refine((f) => (f.api === 'notify' ? NOTIFY_MODES : API_MODES).includes(f.mode), {
-    message: `mode not applicable to this api (notify: ${NOTIFY_MODES.join(', ')}; others: ${API_MODES.join(', ')})`,
+  .refine((f) => MODES_OF[f.api].includes(f.mode), {
+    message: `mode not applicable to this api (notify: ${NOTIFY_MODES.join(', ')}; reports: ${REPORT_MODES.join(', ')}; others: ${API_MODES.join(', ')})`,
     path: ['mode'],
   });
 

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerFavicon } from '../app/favicon';
 import { renderLandingPage } from '../app/landing-page';
@@ -11,6 +12,8 @@ import { FxTable } from './fx';
 import { Notifier } from './notifier';
 import { consoleRoutes } from './pages/console-routes';
 import { pageRoutes } from './pages/page-routes';
+import { ReportGenerator } from './reports/report-generator';
+import { type ReportSftpServer, startReportSftpServer } from './reports/sftp-server';
 import { SandboxService } from './sandbox-service';
 import { SandboxSigner } from './signer';
 import { SandboxStore } from './store';
@@ -40,6 +43,24 @@ export interface SandboxOptions {
   controlToken?: string;
   /** Overrides of the reference rates JPY → wallet currency, e.g. { PHP: '0.3871' }. */
   fxRates?: Partial<Record<string, string>>;
+  /** Writes the clearing and settlement reports and serves them over SFTP; none without it. */
+  reports?: SandboxReportOptions;
+}
+
+export interface SandboxReportOptions {
+  /** The participant's folder tree (created if absent). */
+  root: string;
+  participantId: string;
+  feeBps: number;
+  settlementLagDays: number;
+  sftp: { host: string; port: number; username: string; password: string; hostKey: string | Buffer };
+}
+
+/** The SFTP server of each sandbox app, for the composition root to learn its port (0 = any). */
+const sftpServers = new WeakMap<FastifyInstance, ReportSftpServer>();
+
+export function reportSftpPort(app: FastifyInstance): number | undefined {
+  return sftpServers.get(app)?.port;
 }
 
 const SANDBOX_LANDING = renderLandingPage({
@@ -107,9 +128,11 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
       logError: (message, error) => app.log.error({ err: error }, message),
     });
     const service = new SandboxService({ store, clock, fx, urls, notifier, timeFactor: options.timeFactor });
+    const reports = options.reports && (await startReports(options.reports, { store, clock, faults }, app));
 
     app.addHook('onClose', async () => {
       closing.abort();
+      await reports?.stop();
       await notifier.close();
       await store.close();
     });
@@ -132,6 +155,7 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
           notifier,
           signer,
           publicKeyPem: options.publicKeyPem,
+          reports: reports?.generator,
         }),
       );
       await scope.register(async (console) => consoleRoutes(console, { service, store, faults, clock }));
@@ -144,4 +168,30 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
     await store.close();
     throw error;
   }
+}
+
+/** How often the report writer looks at the clock (real time, scaled like the other delays). */
+const REPORT_TICK_MS = 10_000;
+
+async function startReports(
+  options: SandboxReportOptions,
+  deps: { store: SandboxStore; clock: Clock; faults: FaultTable },
+  app: FastifyInstance,
+): Promise<{ generator: ReportGenerator; stop(): Promise<void> }> {
+  mkdirSync(options.root, { recursive: true, mode: 0o700 });
+  const generator = new ReportGenerator({ ...deps, ...options });
+  const server = await startReportSftpServer({ root: options.root, ...options.sftp });
+  sftpServers.set(app, server);
+  const timer = setInterval(() => {
+    generator.run().catch((error: unknown) => app.log.error({ err: error }, 'writing the reports failed'));
+  }, REPORT_TICK_MS);
+  timer.unref();
+  return {
+    generator,
+    async stop() {
+      clearInterval(timer);
+      await generator.idle();
+      await server.close();
+    },
+  };
 }

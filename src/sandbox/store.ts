@@ -211,6 +211,45 @@ export class SandboxStore {
     return row ?? null;
   }
 
+  // Clearing (the reports Alipay+ delivers)
+
+  /** Paid, unreversed orders whose payment time lies in [from, to): one clearing day's payments. */
+  async paidOrdersBetween(from: number, to: number): Promise<Order[]> {
+    return this.db
+      .selectFrom('sandbox_orders')
+      .selectAll()
+      .where('status', '=', 'SUCCESS')
+      .where('reversed', '=', 0)
+      .where('paid_at', '>=', from)
+      .where('paid_at', '<', to)
+      .orderBy('paid_at')
+      .orderBy('payment_id')
+      .execute();
+  }
+
+  /** Successful refunds finished in [from, to), with their order's payment request id. */
+  async succeededRefundsBetween(from: number, to: number): Promise<Refund[]> {
+    return this.db
+      .selectFrom('sandbox_refunds')
+      .selectAll()
+      .where('status', '=', 'SUCCESS')
+      .where('finished_at', '>=', from)
+      .where('finished_at', '<', to)
+      .orderBy('finished_at')
+      .orderBy('refund_id')
+      .execute();
+  }
+
+  /** The first payment time of any paid order: clearing starts that day. */
+  async firstPaidAt(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('sandbox_orders')
+      .select((eb) => eb.fn.min('paid_at').as('first'))
+      .where('status', '=', 'SUCCESS')
+      .executeTakeFirst();
+    return row?.first == null ? null : Number(row.first);
+  }
+
   async refundsOf(paymentId: string): Promise<Refund[]> {
     return this.db
       .selectFrom('sandbox_refunds')

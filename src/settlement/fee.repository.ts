@@ -16,7 +16,8 @@ export interface NewServiceFee extends FeeRate {
   createdBy: string;
 }
 
-function isCalendarDate(text: string): boolean {
+/** A real `YYYY-MM-DD` date (not 2026-02-30). */
+export function isCalendarDate(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
   const d = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;

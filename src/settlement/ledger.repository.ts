@@ -12,6 +12,8 @@ export const ACCOUNTS = {
   refundClearing: 'refund_clearing',
   bank: 'bank',
   payoutClearing: 'payout_clearing',
+  alipayplusFees: 'alipayplus_fees',
+  settlementSuspense: 'settlement_suspense',
 } as const;
 
 export const MERCHANT_PAYABLE = 'merchant_payable';
@@ -21,7 +23,7 @@ export function merchantPayable(merchantId: string): string {
 }
 
 /** What an entry books; a reversal keeps the kind of the entry it reverses. */
-export type EntryKind = 'CAPTURE' | 'REFUND' | 'PAYOUT';
+export type EntryKind = 'CAPTURE' | 'REFUND' | 'PAYOUT' | 'SETTLEMENT';
 
 export interface LedgerLine {
   account: string;

@@ -120,6 +120,7 @@ describe('npm start', () => {
       KESSAI_DATA_DIR: dataDir,
       KESSAI_GATEWAY_PORT: String(gateway),
       KESSAI_SANDBOX_PORT: String(sandbox),
+      KESSAI_SANDBOX_SFTP_PORT: '0',
       KESSAI_SHOP_PORT: String(shop),
       KESSAI_LOG_LEVEL: 'warn',
     };

@@ -23,7 +23,7 @@ describe('report SFTP server', () => {
     writeFileSync(join(root, FOLDER, FILE), CONTENT);
     writeFileSync(join(base, 'secret.txt'), 'not for the participant');
     symlinkSync(join(base, 'secret.txt'), join(root, 'link.txt'));
-    const { private: hostKey } = utils.generateKeyPairSync('ed25519');
+    const { private: hostKey } = utils.generateKeyPairSync('ecdsa', { bits: 256 });
     server = await startReportSftpServer({ root, username: 'acqp', password: 'correct horse', hostKey });
   });
   afterAll(async () => {

@@ -61,6 +61,8 @@ for (const dialect of DIALECTS) {
         KESSAI_SANDBOX_PUBLIC_URL: sandboxUrl,
         KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
         KESSAI_LOG_LEVEL: 'error',
+        // This sandbox serves no reports: the gateway must not fetch from another one on 8022.
+        KESSAI_SANDBOX_SFTP_PORT: '0',
       };
       // The Alipay+ sandbox runs here; the gateway process finds both key pairs in its data folder.
       const config = loadConfig(env, 'demo');

@@ -12,6 +12,7 @@ import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
 import { generateRsaKeyPair, type PemKeyPair } from '../../src/kernel/rsa';
 import type { Resolver } from '../../src/notifications/merchant-endpoint';
+import { reportSftpPort } from '../../src/sandbox/sandbox-app';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
 import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
@@ -260,6 +261,7 @@ async function startOnFreePorts(
     KESSAI_SANDBOX_PUBLIC_URL: urls.sandbox,
     KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
     KESSAI_SANDBOX_TIME_FACTOR: '0.001',
+    KESSAI_SANDBOX_SFTP_PORT: '0',
     KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
@@ -286,7 +288,19 @@ async function startOnFreePorts(
   const databaseUrl = database.searchPath
     ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
     : database.url;
-  return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
+  // In the demo, a `kessai settlement fetch` of its own reaches the sandbox's SFTP server on the
+  // port it took (production mode has no report server unless all its settings are given).
+  const sftpPort =
+    runtime.apps.sandbox && config.alipayplus.reports ? reportSftpPort(runtime.apps.sandbox) : undefined;
+  return {
+    runtime,
+    urls,
+    env: {
+      ...env,
+      DATABASE_URL: databaseUrl,
+      ...(sftpPort ? { KESSAI_ALIPAYPLUS_SFTP_PORT: String(sftpPort) } : {}),
+    },
+  };
 }
 
 let keyPairs: { gateway: PemKeyPair; sandbox: PemKeyPair } | undefined;

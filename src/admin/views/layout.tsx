@@ -22,7 +22,8 @@ export type NavKey =
   | 'notices'
   | 'maintenance'
   | 'outages'
-  | 'cases';
+  | 'cases'
+  | 'reports';
 
 export interface PageContext {
   lang: AdminLanguage;
@@ -156,6 +157,7 @@ export function Layout(props: {
         ['maintenance', '/admin/maintenance', g.nav.maintenance, true],
         ['outages', '/admin/outages', g.nav.outages, operator],
         ['cases', '/admin/kyc', CASE_TEXTS[page.lang].nav, can(actor, 'governance.read')],
+        ['reports', '/admin/reports', t.nav.reports, can(actor, 'reports.reconcile')],
       ]
     : [];
   return (

@@ -85,6 +85,7 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   INVALID_FEE_SETTING: xmlErrorCode('notAllowed', 'none'),
   INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
   REFUNDS_STOPPED: xmlErrorCode('refundsStopped', 'none'),
+  INVALID_RESOLUTION: xmlErrorCode('notAllowed', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {

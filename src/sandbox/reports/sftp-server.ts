@@ -2,7 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { posix, sep } from 'node:path';
-import { type Attributes, type Connection, type FileEntry, Server, type SFTPWrapper, utils } from 'ssh2';
+import type { Attributes, Connection, FileEntry, SFTPWrapper } from 'ssh2';
+// ssh2 is CommonJS: under Node's ESM loader only its default export carries `Server` and `utils`.
+import ssh2 from 'ssh2';
+
+const { Server, utils } = ssh2;
 
 /**
  * The sandbox's SFTP server for the clearing and settlement reports (settlement.md: served over
@@ -43,6 +47,16 @@ async function attributesOf(file: string, follow = true): Promise<Attributes> {
     atime: Math.floor(s.atimeMs / 1000),
     mtime: Math.floor(s.mtimeMs / 1000),
   };
+}
+
+/**
+ * An `ls -l` style line, as OpenSSH's server gives: clients (ssh2-sftp-client among them) read the
+ * entry's type from its first character.
+ */
+function longname(name: string, attrs: Attributes): string {
+  const type = (attrs.mode & 0o170000) === 0o040000 ? 'd' : (attrs.mode & 0o170000) === 0o120000 ? 'l' : '-';
+  const when = new Date(attrs.mtime * 1000).toUTCString().slice(4, 22);
+  return `${type}r--r--r-- 1 0 0 ${attrs.size} ${when} ${name}`;
 }
 
 type Handle = { kind: 'file'; data: Buffer } | { kind: 'dir'; entries: FileEntry[] | null; path: string };
@@ -131,11 +145,10 @@ function serveSftp(sftp: SFTPWrapper, rootReal: string): void {
       if (h.entries) return fail(reqId, STATUS_CODE.EOF, 'end of directory');
       const names = (await readdir(h.path)).sort();
       h.entries = await Promise.all(
-        names.map(async (name) => ({
-          filename: name,
-          longname: name,
-          attrs: await attributesOf(`${h.path}${sep}${name}`, false),
-        })),
+        names.map(async (name) => {
+          const attrs = await attributesOf(`${h.path}${sep}${name}`, false);
+          return { filename: name, longname: longname(name, attrs), attrs };
+        }),
       );
       if (h.entries.length === 0) return fail(reqId, STATUS_CODE.EOF, 'end of directory');
       sftp.name(reqId, h.entries);
