@@ -20,6 +20,7 @@ import { adminRoutes } from '../src/admin/admin.routes';
 import { seedPayments } from '../src/admin/demo-data';
 import { jstLocalValue } from '../src/admin/payment-search';
 import { createUser } from '../src/admin/user.service';
+import { createMetrics } from '../src/app/metrics';
 import { type DialectName, openDatabase } from '../src/db/connection';
 import type { Database } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -141,6 +142,7 @@ async function bench(dialect: DialectName, rows: Row[]): Promise<string[]> {
         clock: systemClock,
         mode: 'demo',
         wakeJobs: () => {},
+        metrics: createMetrics(store.db, systemClock),
       }),
     });
     const base = await app.listen({ host: '127.0.0.1', port: 0 });

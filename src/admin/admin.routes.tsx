@@ -13,6 +13,7 @@ import type { NotificationService } from '../notifications/notification.service'
 import { type AdminKit, type ApiPasswordIssued, formField } from './admin-kit';
 import { listAudit, writeAudit } from './audit.repository';
 import { endSession, loadSession, newToken, type SignedIn, signIn, tokensEqual } from './auth.service';
+import { registerCaseRoutes } from './case.routes';
 import { loadDashboard } from './dashboard.service';
 import { jstText } from './format';
 import { ADMIN_TEXTS, type AdminLanguage, isAdminLanguage } from './i18n';
@@ -162,7 +163,12 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       return kit.html(
         reply,
         403,
-        <MessagePage page={page} title={page.t.errors.forbiddenTitle} message={page.t.errors.forbidden} />,
+        <MessagePage
+          requestId={request.id}
+          page={page}
+          title={page.t.errors.forbiddenTitle}
+          message={page.t.errors.forbidden}
+        />,
       );
     },
     notFound(request, reply) {
@@ -170,7 +176,12 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       return kit.html(
         reply,
         404,
-        <MessagePage page={page} title={page.t.errors.notFoundTitle} message={page.t.errors.notFound} />,
+        <MessagePage
+          requestId={request.id}
+          page={page}
+          title={page.t.errors.notFoundTitle}
+          message={page.t.errors.notFound}
+        />,
       );
     },
     async audit(request, entry) {
@@ -223,9 +234,9 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       reply,
       status,
       status === 500 ? (
-        <MessagePage page={page} title={e.systemTitle} message={e.system(String(request.id))} />
+        <MessagePage requestId={request.id} page={page} title={e.systemTitle} message={e.system} />
       ) : (
-        <MessagePage page={page} title={e.badRequestTitle} message={e.badRequest} />
+        <MessagePage requestId={request.id} page={page} title={e.badRequestTitle} message={e.badRequest} />
       ),
     );
   });
@@ -376,4 +387,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerSettingsRoutes(app, kit);
   registerUserRoutes(app, kit);
   registerGovernanceRoutes(app, kit);
+  registerCaseRoutes(app, kit);
 }

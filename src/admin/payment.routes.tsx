@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PaymentRow } from '../db/database';
+import { investigationFlags } from '../governance/fraud';
+import { findRefundStop } from '../governance/kyc';
 import { DomainError } from '../kernel/errors';
 import { formatJstCompact, jstDate } from '../kernel/jst';
 import { type Yen, yen } from '../kernel/money';
 import { remainingAmount } from '../refunds/refund-rules';
 import { type AdminKit, formField } from './admin-kit';
 import { findScopedPayment, latestNotificationId, loadBillingDetails } from './billing.repository';
+import { CASE_TEXTS } from './case-i18n';
 import { jstText, yenText } from './format';
 import { csvLines, csvStream, PAGE_SIZE, parseCursor, parseSearch, searchPayments } from './payment-search';
 import { can, scopeOf } from './permissions';
@@ -50,6 +53,7 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
         errors={search.errors}
         results={results}
         canCsv={can(actor, 'payments.csv')}
+        flags={await investigationFlags(db, results?.rows.map((r) => r.trackingId) ?? [])}
       />,
     );
   });
@@ -128,6 +132,8 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
         refundNonce={randomBytes(16).toString('base64url')}
         notices={notices}
         partialAmount={extra.partialAmount ?? ''}
+        investigations={(await investigationFlags(db, [payment.tracking_id])).get(payment.tracking_id) ?? []}
+        refundStop={(await findRefundStop(db, payment.merchant_id))?.reason ?? null}
       />,
     );
   }
@@ -235,6 +241,10 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
             );
           case 'INVALID_AMOUNT':
             return refused(422, t.refuseAmount, error.code);
+          case 'REFUNDS_STOPPED': {
+            const reason = (await findRefundStop(db, payment.merchant_id))?.reason ?? '';
+            return refused(403, CASE_TEXTS[kit.page(request).lang].refundStop.refused(reason), error.code);
+          }
           default:
             return refused(409, `${t.refuseOther} (${error.code})`, error.code);
         }

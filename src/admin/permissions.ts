@@ -20,9 +20,15 @@ export type Action =
   | 'audit.read'
   | 'notices.addresses'
   | 'maintenance.manage'
-  | 'outages.manage';
+  | 'outages.manage'
+  /** KYC cases, fraud investigations, prohibited categories (governance.md): reading them. */
+  | 'governance.read'
+  /** Answering one's own merchant's cases. */
+  | 'governance.answer'
+  /** Opening, deciding and closing cases, the refund stop, the prohibited list: operators only. */
+  | 'governance.manage';
 
-const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read'];
+const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read', 'governance.read'];
 const ADMIN: readonly Action[] = [
   ...VIEWER,
   'refund',
@@ -33,11 +39,11 @@ const ADMIN: readonly Action[] = [
   'notices.addresses',
 ];
 /** Governance of the gateway itself (governance.md, 5 and 6) is the operator's alone. */
-const OPERATOR: readonly Action[] = [...ADMIN, 'maintenance.manage', 'outages.manage'];
+const OPERATOR: readonly Action[] = [...ADMIN, 'maintenance.manage', 'outages.manage', 'governance.manage'];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   operator: OPERATOR,
-  merchant_admin: ADMIN,
+  merchant_admin: [...ADMIN, 'governance.answer'],
   merchant_viewer: VIEWER,
 };
 

@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GovernanceInputError } from '../governance/governance-input';
+import { declareServiceCategories, listProhibited, serviceCategories } from '../governance/prohibited';
 import { issueApiPassword } from '../merchants/api-password';
 import { findServiceWithMerchant, type ServiceWithMerchant } from '../merchants/merchant.repository';
 import { type AdminKit, formField } from './admin-kit';
 import { reauthenticate } from './auth.service';
+import { CASE_TEXTS } from './case-i18n';
 import { listServices, type ServiceKey } from './merchant-list';
 import { type Actor, can, inScope, scopeOf } from './permissions';
 import {
@@ -28,6 +31,12 @@ function parseServiceKey(text: unknown): ServiceKey | null {
   return m ? { merchantId: m[1]!, serviceId: m[2]! } : null;
 }
 
+async function categoriesOf(db: AdminKit['db'], merchantId: string, serviceId: string, typed?: string) {
+  const declared = await serviceCategories(db, merchantId, serviceId);
+  const listed = new Set((await listProhibited(db)).map((c) => c.category));
+  return { declared, prohibited: declared.filter((c) => listed.has(c)), typed: typed ?? null };
+}
+
 export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): void {
   const { db, clock } = kit;
 
@@ -43,7 +52,9 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
     reply: FastifyReply,
     status: number,
     selected: ServiceWithMerchant | null,
-    extra: Partial<Pick<SettingsPageProps, 'notices' | 'secret' | 'form'>> = {},
+    extra: Partial<Pick<SettingsPageProps, 'notices' | 'secret' | 'form'>> & {
+      typedCategories?: string;
+    } = {},
   ) {
     const actor = kit.actor(request);
     const key = selected
@@ -61,6 +72,16 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
         form={extra.form ?? null}
         notices={extra.notices ?? []}
         secret={extra.secret ?? null}
+        categories={
+          selected
+            ? await categoriesOf(
+                db,
+                selected.service.merchant_id,
+                selected.service.service_id,
+                extra.typedCategories,
+              )
+            : null
+        }
       />,
     );
   }
@@ -125,6 +146,40 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
       });
     }
     return reply.redirect(`/admin/settings?${new URLSearchParams({ service: key, saved: '1' })}`, 303);
+  });
+
+  // The service's product categories (governance.md, 4): declaring a prohibited one notifies at once.
+  app.post('/admin/settings/categories', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'settings.write');
+    if (!actor) return reply;
+    const current = await scopedService(actor, formField(request.body, 'service'));
+    if (!current) return kit.notFound(request, reply);
+    const { merchant_id: merchantId, service_id: serviceId } = current.service;
+    const typed = formField(request.body, 'categories');
+    const g = CASE_TEXTS[kit.page(request).lang];
+    try {
+      const changed = await declareServiceCategories(db, {
+        merchantId,
+        serviceId,
+        categories: typed,
+        now: clock.now(),
+      });
+      if (changed.from.join() !== changed.to.join()) {
+        await kit.audit(request, {
+          action: 'settings.categories',
+          target: serviceKeyText({ merchantId, serviceId }),
+          merchantId,
+          detail: { from: changed.from, to: changed.to, prohibited: changed.prohibited },
+        });
+      }
+      return render(request, reply, 200, current, { notices: [{ kind: 'ok', text: g.categories.saved }] });
+    } catch (error) {
+      if (!(error instanceof GovernanceInputError)) throw error;
+      return render(request, reply, 422, current, {
+        notices: [{ kind: 'error', text: g.inputErrors[error.code] }],
+        typedCategories: typed,
+      });
+    }
   });
 
   /** Re-authentication first; a failure is answered on the settings page and audited. */

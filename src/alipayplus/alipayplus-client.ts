@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { AlipayPlusCallOutcome } from '../app/metrics';
 import { formatJstIso } from '../kernel/jst';
 import type { ProviderExchange } from '../payments/payment-provider';
 import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from './signing';
@@ -14,6 +15,8 @@ export interface AlipayPlusClientOptions {
   privateKey: KeyObject;
   alipayPublicKey: KeyObject;
   clock: { now(): Date };
+  /** Told how each call ended and how long it took (the metrics). */
+  onCall?: (api: string, outcome: AlipayPlusCallOutcome, seconds: number) => void;
   /** Watches every call's outcome (the outage circuit breaker, governance.md 6). */
   guard?: CallGuard;
 }
@@ -49,6 +52,7 @@ export class AlipayPlusClient {
       responseBody: null,
       durationMs: 0,
     };
+    let outcome: AlipayPlusCallOutcome = 'U';
     try {
       const response = await fetch(baseUrl + path, {
         method: 'POST',
@@ -65,12 +69,17 @@ export class AlipayPlusClient {
       const raw = Buffer.from(await response.arrayBuffer());
       exchange.responseStatus = response.status;
       exchange.responseBody = raw.toString('utf8');
-      return { body: this.readVerified(path, response, raw), exchange };
+      const verified = this.readVerified(path, response, raw);
+      outcome = resultStatusOf(verified);
+      return { body: verified, exchange };
     } catch (error) {
+      if (error instanceof Error && error.name === 'TimeoutError') outcome = 'timeout';
       exchange.responseBody = `(no answer: ${error instanceof Error ? error.name : 'error'})`;
       return { body: undefined, exchange };
     } finally {
-      exchange.durationMs = Math.round(performance.now() - started);
+      const elapsed = performance.now() - started;
+      exchange.durationMs = Math.round(elapsed);
+      this.options.onCall?.(exchange.api, outcome, elapsed / 1000);
     }
   }
 
@@ -89,4 +98,10 @@ export class AlipayPlusClient {
       return undefined;
     }
   }
+}
+
+/** `result.resultStatus` of a verified answer; an answer we cannot read counts as unknown. */
+function resultStatusOf(body: Record<string, unknown> | undefined): AlipayPlusCallOutcome {
+  const status = (body?.result as { resultStatus?: unknown } | undefined)?.resultStatus;
+  return status === 'S' || status === 'F' ? status : 'U';
 }

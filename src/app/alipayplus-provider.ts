@@ -3,20 +3,24 @@ import { AlipayPlusConnector } from '../alipayplus/alipayplus-connector';
 import type { Clock } from '../kernel/clock';
 import type { Config } from './config';
 import type { GatewayKeys } from './keys';
+import type { MetricsRecorder } from './metrics';
 
 /** The connector to Alipay+ (or the sandbox) as configured: one for the gateway, the worker and the CLI. */
 export function createAlipayPlusConnector(
   config: Config,
   keys: GatewayKeys,
   clock: Clock,
-  guard?: CallGuard,
+  /** In the gateway and the worker: the metrics, and the outage circuit breaker. */
+  watch: { metrics?: MetricsRecorder; guard?: CallGuard } = {},
 ): AlipayPlusConnector {
+  const { metrics, guard } = watch;
   const client = new AlipayPlusClient({
     baseUrl: config.alipayplus.baseUrl,
     clientId: config.alipayplus.clientId,
     privateKey: keys.privateKey,
     alipayPublicKey: keys.alipayPublicKey,
     clock,
+    onCall: metrics && ((api, outcome, seconds) => metrics.alipayPlusCall(api, outcome, seconds)),
     ...(guard ? { guard } : {}),
   });
   return new AlipayPlusConnector(client, {

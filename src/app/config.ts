@@ -22,6 +22,8 @@ export interface Config {
     controlToken: string | undefined;
   };
   shop: { port: number; publicUrl: string };
+  /** Where `/metrics` is served to Prometheus; without a port, only the demo serves it (on the gateway). */
+  metrics: { host: string; port: number | undefined };
   alipayplus: {
     baseUrl: string;
     baseUrlConfigured: boolean;
@@ -48,6 +50,8 @@ const KNOWN = [
   'KESSAI_MODE',
   'KESSAI_DATA_DIR',
   'KESSAI_HOST',
+  'KESSAI_METRICS_HOST',
+  'KESSAI_METRICS_PORT',
   'KESSAI_GATEWAY_PORT',
   'KESSAI_SANDBOX_PORT',
   'KESSAI_SHOP_PORT',
@@ -185,6 +189,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
         ),
     },
     shop: { port: shopPort, publicUrl: publicUrl('KESSAI_SHOP_PUBLIC_URL', shopPort) },
+    metrics: {
+      host: get('KESSAI_METRICS_HOST') ?? '127.0.0.1',
+      port:
+        get('KESSAI_METRICS_PORT') === undefined
+          ? undefined
+          : parse(port, 'KESSAI_METRICS_PORT', get('KESSAI_METRICS_PORT')),
+    },
     alipayplus: {
       baseUrl: baseUrl ? parse(httpUrl, 'KESSAI_ALIPAYPLUS_BASE_URL', baseUrl) : sandboxPublicUrl,
       baseUrlConfigured: baseUrl !== undefined,

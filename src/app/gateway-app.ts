@@ -1,15 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { adminRoutes } from '../admin/admin.routes';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
-import type { AlipayPlusBreaker } from '../governance/outage-breaker';
 import { statusRoutes } from '../governance/status.routes';
 import type { Clock } from '../kernel/clock';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
+import type { Resolver } from '../notifications/merchant-endpoint';
 import type { NotificationService } from '../notifications/notification.service';
 import type { PaymentService } from '../payments/payment.service';
 import type { RefundService } from '../refunds/refund.service';
@@ -18,6 +18,7 @@ import { registerFavicon } from './favicon';
 import type { GatewayKeys } from './keys';
 import { renderLandingPage } from './landing-page';
 import { type Logger, QuietRequestLogs } from './logger';
+import { type GatewayMetrics, serveMetrics } from './metrics';
 
 /** The largest request body the gateway reads (merchant-link-type.md, check 1). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -31,8 +32,9 @@ export interface GatewayAppDeps {
   refunds: RefundService;
   keys: GatewayKeys;
   logger: Logger;
-  /** The Alipay+ circuit breaker, exposed as a metric. */
-  breaker?: AlipayPlusBreaker;
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
+  metrics: GatewayMetrics;
 }
 
 /** The gateway's HTTP listener: hosted pages, the notify endpoint, health and metrics. */
@@ -48,23 +50,12 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     // them 503: a shopper's purchase or Alipay+'s notification must not fail because of a deploy.
     // New connections are refused meanwhile, so the load balancer sends them elsewhere.
     return503OnClosing: false,
+    // Unique across processes and restarts, so that the id a merchant or shopper quotes finds the
+    // log lines; never taken from the client.
+    genReqId: newRequestId,
     // The demo's terminal gets one readable line per request, at debug level (configuration.md).
     ...(deps.config.mode === 'demo' ? { logController: new QuietRequestLogs() } : {}),
   });
-
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
-  const { breaker } = deps;
-  if (breaker) {
-    new Gauge({
-      name: 'kessai_alipayplus_breaker_state',
-      help: 'Circuit breaker on the calls to Alipay+ in this process: 0 closed, 1 open, 2 half-open',
-      registers: [metrics],
-      collect() {
-        this.set(breaker.state);
-      },
-    });
-  }
 
   // Set before the plugins are registered, so that they inherit it. Anything unexpected is a
   // logged 500 with a request id, never a stack trace.
@@ -78,15 +69,21 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
       .send(status === 500 ? `system error (request ${request.id})` : error.message);
   });
 
+  // Every answer names its request (logs carry it as `reqId`); error pages and XML errors show it too.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).type('text/plain; charset=utf-8').send(`not found (request ${request.id})`),
+  );
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerFavicon(app, [10, 88, 202]);
   app.get('/', (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(renderLandingPage(gatewayLanding(deps.config))),
   );
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('Content-Type', metrics.contentType);
-    return metrics.metrics();
-  });
+  // Production serves metrics only on their own port (KESSAI_METRICS_PORT), never to the public.
+  if (deps.config.mode === 'demo') serveMetrics(app, deps.metrics.registry);
 
   await app.register(notifyRoute, {
     payments: deps.payments,
@@ -99,6 +96,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     db: deps.db,
     clock: deps.clock,
     mode: deps.config.mode,
+    resolve: deps.resolve,
     payments: deps.payments,
     notifications: deps.notifications,
   });
@@ -168,4 +166,8 @@ function gatewayLanding(config: Config) {
       { href: '/metrics', label: 'Metrics', note: 'Prometheus text format' },
     ],
   };
+}
+
+function newRequestId(): string {
+  return randomBytes(8).toString('hex');
 }

@@ -10,7 +10,8 @@ import pretty from 'pino-pretty';
  */
 export type Logger = pino.Logger;
 
-export function createLogger(level: string, readable = false): Logger {
+/** `destination` (standard output by default) lets a test read the JSON lines. */
+export function createLogger(level: string, readable = false, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     redact: {
@@ -18,7 +19,7 @@ export function createLogger(level: string, readable = false): Logger {
       censor: '[redacted]',
     },
   };
-  if (!readable) return pino(options);
+  if (!readable) return destination ? pino(options, destination) : pino(options);
   return pino(
     options,
     pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }),

@@ -25,6 +25,7 @@ import {
   seedDemoData,
 } from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
+import type { Resolver } from '../notifications/merchant-endpoint';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
 import {
   JOB_CANCEL,
@@ -40,6 +41,7 @@ import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
 import { gatewayKeys, sandboxKeyPair } from './keys';
 import { createLogger, type Logger } from './logger';
+import { buildMetricsApp, createMetrics } from './metrics';
 
 /**
  * The composition root: builds and starts the parts a command asks for — gateway, job worker,
@@ -69,6 +71,8 @@ export interface RuntimeOptions {
   breakerHalfOpenAfterMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
 }
 
 export interface Runtime {
@@ -80,7 +84,13 @@ export interface Runtime {
   worker: JobWorker | undefined;
   /** The Alipay+ circuit breaker of this process (gateway or worker). */
   breaker: AlipayPlusBreaker | undefined;
-  apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
+  apps: {
+    gateway?: FastifyInstance;
+    sandbox?: FastifyInstance;
+    shop?: FastifyInstance;
+    /** The Prometheus listener (`KESSAI_METRICS_PORT`). */
+    metrics?: FastifyInstance;
+  };
   demo: DemoCredentials | undefined;
   close(): Promise<void>;
 }
@@ -131,7 +141,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
       breaker = guard;
       started.push(() => guard.settled());
-      const provider = createAlipayPlusConnector(config, keys, clock, guard);
+      const metrics = createMetrics(db, clock, guard);
+      const provider = createAlipayPlusConnector(config, keys, clock, { metrics, guard });
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,
@@ -139,6 +150,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         mode: config.mode,
         wakeJobs,
         answerTimeoutMs: options.notificationAnswerTimeoutMs,
+        resolve: options.resolve,
+        metrics,
       });
       payments = new PaymentService({
         db,
@@ -151,7 +164,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         findService: (merchantId, serviceId) => findServiceWithMerchant(db, merchantId, serviceId),
         logger,
       });
-      refunds = new RefundService({ db, clock, ids: randomIds, provider, wakeJobs });
+      refunds = new RefundService({ db, clock, ids: randomIds, provider, wakeJobs, metrics });
       if (components.jobs) {
         const p = payments;
         const n = notifications;
@@ -198,10 +211,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           refunds,
           keys,
           logger,
-          breaker: guard,
+          resolve: options.resolve,
+          metrics,
         });
         await listen(gateway, config.host, config.gateway.port, 'KESSAI_GATEWAY_PORT', started);
         apps.gateway = gateway;
+      }
+      if (config.metrics.port !== undefined) {
+        const listener = buildMetricsApp(metrics.registry, logger);
+        await listen(listener, config.metrics.host, config.metrics.port, 'KESSAI_METRICS_PORT', started);
+        apps.metrics = listener;
       }
     }
 

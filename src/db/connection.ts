@@ -36,8 +36,16 @@ export function openDatabase<DB>(url: string, options: { searchPath?: string } =
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,
+      // A database that does not answer fails the request instead of holding it for ever.
+      connectionTimeoutMillis: 5_000,
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     });
+    // A connection the server closes (a restart, a fail-over, a network cut) emits 'error': on an
+    // idle one through the pool, on one in use through the client itself. Without a listener the
+    // event would end the process. The statement in flight fails on its own, and the pool drops
+    // the broken connection and opens a new one on demand.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

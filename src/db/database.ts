@@ -296,6 +296,75 @@ export interface LedgerLineTable {
   amount: number;
 }
 
+export interface KycCaseTable {
+  case_id: string;
+  merchant_id: string;
+  reason: string;
+  information_requested: string;
+  /** `YYYY-MM-DD`, JST. */
+  due_date: string;
+  /** `OPEN` → `ANSWERED` → `CLEARED` | `SUSPENDED`. */
+  status: string;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: number | null;
+  outcome_note: string | null;
+  suspended_from: number | null;
+  /** Null: suspended until further notice. */
+  suspended_until: number | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  opened_by: string;
+  opened_at: number;
+}
+
+export interface RefundStopTable {
+  merchant_id: string;
+  reason: string;
+  stopped_by: string;
+  stopped_at: number;
+}
+
+export interface FraudInvestigationTable {
+  investigation_id: string;
+  merchant_id: string;
+  allegation: string;
+  requested: string;
+  /** `YYYY-MM-DD`, JST. */
+  due_date: string;
+  /** `OPEN` → `ANSWERED` → `CLOSED`. */
+  status: string;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: number | null;
+  outcome: string | null;
+  closed_by: string | null;
+  closed_at: number | null;
+  opened_by: string;
+  opened_at: number;
+}
+
+export interface FraudInvestigationPaymentTable {
+  investigation_id: string;
+  tracking_id: string;
+}
+
+export interface ProhibitedCategoryTable {
+  category: string;
+  /** `YYYY-MM-DD`, JST: prohibited from 00:00 JST that day (`effective_at`). */
+  effective_from: string;
+  effective_at: number;
+  note: string;
+  added_by: string;
+  added_at: number;
+}
+
+export interface ServiceCategoryTable {
+  merchant_id: string;
+  service_id: string;
+  category: string;
+}
+
 export interface NoticeTable {
   id: Generated<number>;
   kind: string;
@@ -389,6 +458,12 @@ export interface Database {
   ledger_accounts: LedgerAccountTable;
   ledger_entries: LedgerEntryTable;
   ledger_lines: LedgerLineTable;
+  kyc_cases: KycCaseTable;
+  refund_stops: RefundStopTable;
+  fraud_investigations: FraudInvestigationTable;
+  fraud_investigation_payments: FraudInvestigationPaymentTable;
+  prohibited_categories: ProhibitedCategoryTable;
+  service_categories: ServiceCategoryTable;
   notices: NoticeTable;
   notice_merchants: NoticeMerchantTable;
   notice_reads: NoticeReadTable;

@@ -9,6 +9,7 @@ const BY_TYPE: Record<string, { ja: string; en: string }> = {
     en: 'More than what remains to refund was asked for, or nothing remains',
   },
   K2: { ja: 'Alipay+ が返金を拒否しました', en: 'Alipay+ refused the refund' },
+  K3: { ja: 'オペレーターが返金を停止しています', en: 'The operator has stopped refunds for this merchant' },
   '13': { ja: 'この状態の支払いは返金できません', en: 'The payment is not in a state that can be refunded' },
   '31': { ja: '返金期間 (365日) を過ぎています', en: 'The refund period (365 days) has ended' },
   '12': { ja: '取引IDが見つかりません', en: 'The gateway does not know this tracking id' },

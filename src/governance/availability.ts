@@ -1,6 +1,8 @@
 import type { Db } from '../db/database';
 import { isGatewayInMaintenance } from '../merchants/merchant.repository';
+import { suspensionInEffect } from './kyc';
 import { concerns, type MaintenanceWindow, toWindow } from './maintenance';
+import { prohibitedCategoryInEffect } from './prohibited';
 
 /**
  * Whether a merchant's service takes new purchases (A01-1) and XML API calls now, as governance
@@ -33,4 +35,25 @@ export async function maintenanceFor(
     return { endsAt: new Date(Math.max(...running.map((w) => w.endsAt.getTime()))) };
   }
   return (await isGatewayInMaintenance(db)) ? { endsAt: null } : null;
+}
+
+/**
+ * A KYC suspension in effect for the merchant (governance.md, 2), or a prohibited category the
+ * service declares whose effective date has come (4): new purchases are answered 5111. Times are
+ * compared with `now`, so each applies from its instant, not from when it was recorded.
+ */
+export type PurchaseBlock =
+  | { reason: 'KYC_SUSPENDED'; caseId: string }
+  | { reason: 'PROHIBITED_CATEGORY'; category: string };
+
+export async function purchaseBlockFor(
+  db: Db,
+  service: { merchantId: string; serviceId: string },
+  now: Date,
+): Promise<PurchaseBlock | null> {
+  const suspension = await suspensionInEffect(db, service.merchantId, now);
+  if (suspension) return { reason: 'KYC_SUSPENDED', caseId: suspension.case_id };
+  const category = await prohibitedCategoryInEffect(db, service.merchantId, service.serviceId, now);
+  if (category !== undefined) return { reason: 'PROHIBITED_CATEGORY', category };
+  return null;
 }

@@ -14,6 +14,7 @@ export const DOMAIN_ERROR_CODES = [
   'CONFLICT',
   'INVALID_FEE_SETTING',
   'INVALID_PAYOUT_TERMS',
+  'REFUNDS_STOPPED',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -37,6 +37,9 @@ export type CallbackTarget =
   /** `permanent`: no later attempt can succeed until the service's registered hosts change. */
   | { ok: false; error: string; permanent: boolean };
 
+/** The error of an attempt the merchant did not answer within the time allowed. */
+export const NO_ANSWER_IN_TIME = 'no answer in time';
+
 /**
  * The one rule for a merchant's callback URL (`pagecon_url`), applied by A01-1 before a payment
  * exists and by the sender before each attempt (merchant-link-type.md, fields 21–24): an http(s)
@@ -85,7 +88,7 @@ export async function postToMerchant(post: MerchantPost): Promise<MerchantAnswer
   const deadline = AbortSignal.timeout(post.timeoutMs);
   const signal = post.signal ? AbortSignal.any([deadline, post.signal]) : deadline;
   const timedOut = new Promise<CallbackTarget>((resolve) => {
-    const stop = () => resolve({ ok: false, error: 'no answer in time', permanent: false });
+    const stop = () => resolve({ ok: false, error: NO_ANSWER_IN_TIME, permanent: false });
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
   });
@@ -132,7 +135,7 @@ export async function postToMerchant(post: MerchantPost): Promise<MerchantAnswer
       },
     );
     const stop = () => {
-      finish({ error: 'no answer in time' });
+      finish({ error: NO_ANSWER_IN_TIME });
       request.destroy();
     };
     if (signal.aborted) stop();

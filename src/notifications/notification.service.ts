@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { MetricsRecorder } from '../app/metrics';
 import { encodeForm } from '../channels/link/link-form';
 import { type LinkResult, notificationPairs, resultCharset } from '../channels/link/result-form';
 import type { Database, Db } from '../db/database';
@@ -8,7 +9,7 @@ import { charsetLabel, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { findPaymentByTrackingId } from '../payments/payment.repository';
-import { postToMerchant } from './merchant-endpoint';
+import { NO_ANSWER_IN_TIME, postToMerchant, type Resolver } from './merchant-endpoint';
 import { MAX_ATTEMPTS, nextAttemptAt, readMerchantAnswer } from './notification-schedule';
 
 /**
@@ -30,6 +31,9 @@ export interface NotificationServiceDeps {
   /** Asks the job worker to look for due jobs now (after a commit that queued one). */
   wakeJobs: () => void;
   answerTimeoutMs?: number;
+  metrics: MetricsRecorder;
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
 }
 
 export class NotificationService {
@@ -120,6 +124,7 @@ export class NotificationService {
       contentType: `application/x-www-form-urlencoded; charset=${charsetLabel(charset)}`,
       registeredHosts: found.urlHosts,
       mode: this.deps.mode,
+      resolve: this.deps.resolve,
       timeoutMs: this.deps.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
       signal: ctx.signal,
     });
@@ -129,6 +134,9 @@ export class NotificationService {
         ? null
         : (decodeText(answer.body, charset) ?? answer.body.toString('latin1')).slice(0, ANSWER_KEEP_CHARS);
     const verdict = 'error' in answer ? 'failed' : readMerchantAnswer(answer.status, text ?? '');
+    this.deps.metrics.notificationAttempt(
+      'error' in answer && answer.error === NO_ANSWER_IN_TIME ? 'timeout' : verdict,
+    );
     const attempts = notification.attempts + 1;
     const next = verdict === 'failed' && attempts < MAX_ATTEMPTS ? nextAttemptAt(attempts, started) : null;
     const finalStatus =

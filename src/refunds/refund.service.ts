@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { MetricsRecorder } from '../app/metrics';
 import { isUniqueViolation } from '../db/connection';
 import type { Database, PaymentRow, RefundRow } from '../db/database';
+import { findRefundStop } from '../governance/kyc';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import type { Clock } from '../kernel/clock';
@@ -76,6 +78,7 @@ export interface RefundServiceDeps {
   ids: IdSource;
   provider: PaymentProvider;
   wakeJobs: () => void;
+  metrics: MetricsRecorder;
 }
 
 function toView(row: RefundRow): RefundView {
@@ -120,6 +123,10 @@ export class RefundService {
       if (existing) return this.replay(existing, command);
     }
     const payment = await this.ownedPayment(command);
+    // An operator's refund stop (governance.md, 2) refuses new refunds from every channel.
+    if (await findRefundStop(db, payment.merchant_id)) {
+      throw new DomainError('REFUNDS_STOPPED', `refunds of merchant ${payment.merchant_id} are stopped`);
+    }
     // Every captured payment went through `pay`; one without a request id has nothing to refund at Alipay+.
     if (payment.payment_request_id === null) {
       throw new DomainError('NOT_REFUNDABLE_STATE', 'the payment was never sent to Alipay+');
@@ -279,18 +286,12 @@ export class RefundService {
     const now = clock.now();
     await recordExchange(db, refund.tracking_id, exchange, `refund ${outcome.kind}`, now);
     if (outcome.kind === 'unknown') return outcome;
-    await db
-      .transaction()
-      .execute((tx) =>
-        finishRefund(
-          tx,
-          refund,
-          outcome.kind === 'succeeded'
-            ? { status: 'SUCCEEDED' }
-            : { status: 'FAILED', resultCode: outcome.code },
-          now,
-        ),
-      );
+    const final =
+      outcome.kind === 'succeeded'
+        ? ({ status: 'SUCCEEDED' } as const)
+        : ({ status: 'FAILED', resultCode: outcome.code } as const);
+    const finished = await db.transaction().execute((tx) => finishRefund(tx, refund, final, now));
+    if (finished) this.deps.metrics.refundFinished(final.status);
     return outcome;
   }
 }

@@ -341,6 +341,9 @@ for (const dialect of DIALECTS) {
       const running = new Set<number>();
       const overlaps: number[] = [];
       const byWorker = { a: 0, b: 0 };
+      // The first jobs hold until both workers run one, so that on a busy machine one worker
+      // cannot take every batch before the other's first claim: the race is always run.
+      const bothRunning = deferred();
       const handler =
         (name: 'a' | 'b'): JobHandler =>
         async (job) => {
@@ -348,6 +351,8 @@ for (const dialect of DIALECTS) {
           running.add(job.id);
           runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
           byWorker[name]++;
+          if (byWorker.a > 0 && byWorker.b > 0) bothRunning.resolve();
+          await Promise.race([bothRunning.promise, new Promise((r) => setTimeout(r, 5_000))]);
           await new Promise((r) => setTimeout(r, Math.random() * 3));
           running.delete(job.id);
           return { type: 'done' };
@@ -466,15 +471,17 @@ for (const dialect of DIALECTS) {
         concurrency: 4,
       });
       workers.push(b);
-      a.start();
-      b.start();
-      // Let the first polls find nothing, so only the wake-ups below can start the jobs.
-      await new Promise((r) => setTimeout(r, 100));
+      // Due a minute from now: the workers' first polls find nothing, so only the wake-ups after
+      // the clock has moved can start the jobs (the next polls are a minute away).
+      const dueAt = new Date(clock.now().getTime() + MINUTE);
       await store.db.transaction().execute(async (tx) => {
         for (let i = 0; i < 100; i++) {
-          await enqueueJob(tx, { kind: 'race', payload: { i }, dueAt: clock.now() }, clock.now());
+          await enqueueJob(tx, { kind: 'race', payload: { i }, dueAt }, clock.now());
         }
       });
+      a.start();
+      b.start();
+      clock.advance(MINUTE);
       a.wake();
       b.wake();
       await until(async () => (await listJobs(store.db, { status: 'DONE', limit: 1000 })).length === 100);

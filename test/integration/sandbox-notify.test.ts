@@ -7,6 +7,7 @@ import {
   startSandbox,
   type TestAcqp,
 } from '../support/sandbox-harness';
+import { eventually } from '../support/stack';
 
 let sandbox: RunningSandbox;
 let acqp: TestAcqp;
@@ -43,7 +44,11 @@ async function orderState(paymentId: string) {
   return (await sandbox.control('GET', `/sandbox/v1/orders/${paymentId}`)).body;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The order's (only) notification once it has reached `status`. */
+async function notificationOnceIn(paymentId: string, status: string) {
+  await eventually(async () => (await orderState(paymentId)).notifications[0]?.status === status);
+  return (await orderState(paymentId)).notifications[0];
+}
 
 describe('sandbox notifyPayment', () => {
   it('notifies a payment by alice, signed by the sandbox, with the settlement quote', async () => {
@@ -70,10 +75,9 @@ describe('sandbox notifyPayment', () => {
       settlementAmount: { currency: 'JPY', value: '1500' },
       settlementQuote: { quoteId: expect.any(String), quoteCurrencyPair: 'JPY/PHP', quotePrice: '0.3871' },
     });
-    await sleep(100);
-    const state = await orderState(paymentId);
-    expect(state.notifications[0]).toMatchObject({ status: 'DELIVERED', attempts: 1 });
-    expect(state.notifications[0].attemptLog[0]).toMatchObject({
+    const delivered = await notificationOnceIn(paymentId, 'DELIVERED');
+    expect(delivered).toMatchObject({ attempts: 1, next_attempt_at: null });
+    expect(delivered.attemptLog[0]).toMatchObject({
       http_status: 200,
       verified: 1,
       accepted: 1,
@@ -94,10 +98,10 @@ describe('sandbox notifyPayment', () => {
     });
     // 2 min, 10 min, 10 min, 1 h × 0.001 = 0.12 s, 0.6 s, 0.6 s, 3.6 s.
     await acqp.waitFor(5, 15_000);
-    await sleep(300);
+    // Delivered: nothing more is scheduled, so the five attempts are all there will be.
+    const notification = await notificationOnceIn(created.body.paymentId, 'DELIVERED');
+    expect(notification.next_attempt_at).toBeNull();
     expect(acqp.received).toHaveLength(5);
-    const [notification] = (await orderState(created.body.paymentId)).notifications;
-    expect(notification.status).toBe('DELIVERED');
     expect(
       notification.attemptLog.map((a: { http_status: number; accepted: number }) => [
         a.http_status,
@@ -136,33 +140,35 @@ describe('sandbox notifyPayment', () => {
 
   it('never sends the notification for 5003; inquiry still reports the payment', async () => {
     const { paymentId } = await createAndPay(5003);
-    await sleep(300);
+    const withheld = await notificationOnceIn(paymentId, 'WITHHELD');
+    expect(withheld).toMatchObject({ attempts: 0, next_attempt_at: null });
     expect(acqp.received).toHaveLength(0);
     const inquiry = await sandbox.call('inquiryPayment', { paymentId });
     expect(inquiry.body.paymentResult).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
     expect(inquiry.body.settlementQuote.quoteCurrencyPair).toBe('JPY/PHP');
     expect(inquiry.body.acquirerId).toMatch(/^\d{16}$/);
-    const [notification] = (await orderState(paymentId)).notifications;
-    expect(notification.status).toBe('WITHHELD');
     // The console can still send it.
-    const resent = await sandbox.control('POST', `/sandbox/v1/notifications/${notification.id}/resend`);
+    const resent = await sandbox.control('POST', `/sandbox/v1/notifications/${withheld.id}/resend`);
     expect(resent.status).toBe(202);
     await acqp.waitFor(1);
   });
 
   it('sends the notification three times for 5004', async () => {
     const { paymentId } = await createAndPay(5004);
-    const received = await acqp.waitFor(3);
-    await sleep(300);
+    await acqp.waitFor(3);
+    const delivered = await notificationOnceIn(paymentId, 'DELIVERED');
+    expect(delivered.next_attempt_at).toBeNull();
+    const received = acqp.received;
     expect(received).toHaveLength(3);
     expect(new Set(received.map((n) => n.body.paymentId))).toEqual(new Set([paymentId]));
   });
 
   it('sends the notification 2 minutes (× time factor) late for 5005', async () => {
-    const started = Date.now();
-    await createAndPay(5005);
+    const { paymentId } = await createAndPay(5005);
     await acqp.waitFor(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+    // The sandbox's own record: the first attempt came 2 min × 0.001 after the notification was made.
+    const notification = await notificationOnceIn(paymentId, 'DELIVERED');
+    expect(notification.attemptLog[0].at - notification.created_at).toBeGreaterThanOrEqual(120);
   });
 
   it('applies notify faults: a dropped attempt is retried, a duplicate arrives twice', async () => {
@@ -194,10 +200,8 @@ describe('sandbox notifyPayment', () => {
     await acqp.waitFor(1);
     const cancel = await sandbox.call('cancelPayment', { paymentRequestId: body.paymentRequestId });
     expect(cancel.body.result.resultCode).toBe('SUCCESS');
+    // Stopped with nothing scheduled: no further attempt can be made.
     const [notification] = (await orderState(created.body.paymentId)).notifications;
-    expect(notification.status).toBe('STOPPED');
-    const count = acqp.received.length;
-    await sleep(1_500);
-    expect(acqp.received).toHaveLength(count);
+    expect(notification).toMatchObject({ status: 'STOPPED', next_attempt_at: null });
   });
 });

@@ -1,37 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POSTGRES_URL } from '../support/databases';
-import { payBody, type RunningSandbox, startAcqp, startSandbox } from '../support/sandbox-harness';
+import {
+  payBody,
+  type RunningSandbox,
+  type SandboxStore,
+  sandboxStore,
+  startAcqp,
+  startSandbox,
+} from '../support/sandbox-harness';
 
-const schema = `sandbox_${randomBytes(6).toString('hex')}`;
+let store: SandboxStore;
 let sandbox: RunningSandbox;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The sandbox takes only a URL, so its schema travels in the connection's `options`. */
-function urlWithSchema(): string {
-  const url = new URL(TEST_POSTGRES_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return url.toString();
-}
-
 beforeAll(async () => {
-  await admin(`CREATE SCHEMA ${schema}`);
-  sandbox = await startSandbox({ databaseUrl: urlWithSchema() });
+  store = await sandboxStore('postgres');
+  sandbox = await startSandbox({ databaseUrl: store.databaseUrl });
 });
 
 afterAll(async () => {
   await sandbox?.close();
-  await admin(`DROP SCHEMA ${schema} CASCADE`);
+  await store?.drop();
 });
 
 describe('sandbox on PostgreSQL', () => {
@@ -69,7 +58,7 @@ describe('sandbox on PostgreSQL', () => {
     await client.connect();
     const tables = await client.query(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
-      [schema],
+      [store.schema],
     );
     await client.end();
     expect(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -22,12 +22,33 @@ export interface TestDatabase extends Connection<Database> {
   searchPath?: string;
 }
 
+let sqliteTemplate: Promise<string> | undefined;
+
+/**
+ * A SQLite file migrated once per test process: each test database starts as a copy of it, which
+ * costs a file copy instead of running every migration again.
+ */
+function migratedSqliteTemplate(): Promise<string> {
+  sqliteTemplate ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kessai-template-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'template.sqlite');
+    const conn = openDatabase<Database>(`sqlite:${file}`);
+    await migrateToLatest(conn.db, 'sqlite');
+    // Closing the only connection checkpoints the WAL: the file alone holds the schema.
+    await conn.close();
+    return file;
+  })();
+  return sqliteTemplate;
+}
+
 export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'kessai-test-'));
-    const url = `sqlite:${join(dir, 'kessai.sqlite')}`;
+    const file = join(dir, 'kessai.sqlite');
+    copyFileSync(await migratedSqliteTemplate(), file);
+    const url = `sqlite:${file}`;
     const conn = openDatabase<Database>(url);
-    await migrateToLatest(conn.db, 'sqlite');
     return {
       ...conn,
       url,

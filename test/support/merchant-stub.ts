@@ -8,7 +8,7 @@ import type { Charset } from '../../src/kernel/charset';
  * `/success|/cancel|/error`, verifies each hash the way a merchant following the guide would
  * (merchant-link-type.md), records everything, and answers A02-1 as the test asks.
  */
-export type StubAnswer = 'ok' | 'ng' | 'timeout' | 'http500' | 'garbage';
+export type StubAnswer = 'ok' | 'ng' | 'timeout' | 'http500' | 'garbage' | 'redirect';
 
 export interface ReceivedPost {
   /** Decoded fields; empty when the body was not a form in the stub's charset. */
@@ -59,6 +59,8 @@ function answer(response: ServerResponse, status: number, body: string, type = '
 export async function startMerchantStub(options: {
   hashKey: string;
   charset?: Charset;
+  /** A given port (a merchant coming back where it was); a free one by default. */
+  port?: number;
 }): Promise<MerchantStub> {
   const charset = options.charset ?? 'windows-31j';
   const notifications: ReceivedPost[] = [];
@@ -97,6 +99,10 @@ export async function startMerchantStub(options: {
             return answer(response, 500, 'internal error');
           case 'garbage':
             return answer(response, 200, 'hello');
+          case 'redirect':
+            // A redirect is not an answer: the gateway must neither follow it nor count it as OK.
+            response.writeHead(302, { location: '/pagecon-moved' }).end();
+            return;
           case 'timeout':
             // Holds the socket open without a byte: the gateway's 10 s timeout must fire. close() ends it.
             return;
@@ -108,7 +114,7 @@ export async function startMerchantStub(options: {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 

@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from '../../src/alipayplus/signing';
+import type { DialectName } from '../../src/db/connection';
 import { formatJstIso } from '../../src/kernel/jst';
 import { generateRsaKeyPair, loadPrivateKey, loadPublicKey, type PemKeyPair } from '../../src/kernel/rsa';
 import { buildSandboxApp, type SandboxOptions } from '../../src/sandbox/sandbox-app';
+import { TEST_POSTGRES_URL } from './databases';
 
 /**
  * Drives the sandbox as the gateway would: signed HTTP calls from an ACQP client, and a small ACQP
@@ -49,6 +53,35 @@ export interface CallOptions {
   /** Send this text but keep the signature made for the body (a body changed in transit). */
   tamperedText?: string;
   timeoutMs?: number;
+}
+
+export interface SandboxStore {
+  databaseUrl: string;
+  /** The PostgreSQL schema, if any. */
+  schema?: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A private store for a sandbox of the given dialect: an in-memory SQLite database, or a fresh
+ * PostgreSQL schema — the sandbox takes only a URL, so the schema travels in its `options`.
+ */
+export async function sandboxStore(dialect: DialectName): Promise<SandboxStore> {
+  if (dialect === 'sqlite') return { databaseUrl: 'sqlite::memory:', drop: async () => {} };
+  const schema = `sandbox_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE SCHEMA ${schema}`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { databaseUrl: url.toString(), schema, drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) };
 }
 
 export async function startSandbox(options: Partial<SandboxOptions> = {}): Promise<RunningSandbox> {

@@ -1,14 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/app/config';
+import type { Logger } from '../../src/app/logger';
 import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
 import type { PaymentRow } from '../../src/db/database';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
+import { generateRsaKeyPair, type PemKeyPair } from '../../src/kernel/rsa';
+import type { Resolver } from '../../src/notifications/merchant-endpoint';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
 import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
@@ -41,6 +44,24 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  timeoutMs?: number;
+  inquiryTimeoutMs?: number;
+  shop?: boolean;
+  env?: Record<string, string>;
+  /**
+   * `production` runs the gateway as an operator would (KESSAI_MODE=production, explicit Alipay+
+   * settings and keys) against the in-process sandbox, still with the demo merchant seeded.
+   */
+  mode?: 'demo' | 'production';
+  /** Stands in for DNS when the gateway resolves merchant host names. */
+  resolve?: Resolver;
+  /** Where the processes log (nowhere by default). */
+  logger?: Logger;
+  /** How long the Alipay+ circuit breaker stays open before a test call. */
+  breakerHalfOpenAfterMs?: number;
+}
+
 export interface PurchaseOptions {
   charset?: 'windows-31j' | 'utf-8';
   userAgent?: string;
@@ -61,15 +82,6 @@ export async function freePort(): Promise<number> {
 }
 
 let orderCounter = 0;
-
-export interface StackOptions {
-  timeoutMs?: number;
-  inquiryTimeoutMs?: number;
-  shop?: boolean;
-  env?: Record<string, string>;
-  /** How long the Alipay+ circuit breaker stays open before a test call. */
-  breakerHalfOpenAfterMs?: number;
-}
 
 export async function startStack(dialect: DialectName, options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase(dialect);
@@ -208,10 +220,12 @@ export async function alipayMessages(
   stack: Stack,
   trackingId: string,
   api?: string,
-): Promise<Array<{ api: string; request_body: string; response_status: number | null }>> {
+): Promise<
+  Array<{ api: string; request_body: string; response_status: number | null; response_body: string | null }>
+> {
   let query = stack.database.db
     .selectFrom('alipay_messages')
-    .select(['api', 'request_body', 'response_status'])
+    .select(['api', 'request_body', 'response_status', 'response_body'])
     .where('tracking_id', '=', trackingId);
   if (api) query = query.where('api', '=', api);
   return query.orderBy('id').execute();
@@ -250,8 +264,10 @@ async function startOnFreePorts(
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
     KESSAI_LOG_LEVEL: 'silent',
+    ...(options.mode === 'production' ? productionSettings(urls.sandbox) : {}),
     ...options.env,
   };
+  seedTestKeys(dataDir);
   const config = loadConfig(env, 'demo');
   const runtime = await startRuntime({
     config,
@@ -261,6 +277,9 @@ async function startOnFreePorts(
     searchPath: database.searchPath,
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
+    seedDemo: true,
+    resolve: options.resolve,
+    logger: options.logger,
     ...(options.breakerHalfOpenAfterMs ? { breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
   });
   // A process of its own reaches this test's PostgreSQL schema through the URL's options.
@@ -268,4 +287,35 @@ async function startOnFreePorts(
     ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
     : database.url;
   return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
+}
+
+let keyPairs: { gateway: PemKeyPair; sandbox: PemKeyPair } | undefined;
+
+/** One pair per side per test process: RSA generation would otherwise cost every stack ~0.5 s. */
+function testKeyPairs(): { gateway: PemKeyPair; sandbox: PemKeyPair } {
+  keyPairs ??= { gateway: generateRsaKeyPair(), sandbox: generateRsaKeyPair() };
+  return keyPairs;
+}
+
+/** Puts the pairs where demo mode keeps them (`<data dir>/keys/`), so that none is generated. */
+function seedTestKeys(dataDir: string): void {
+  const dir = join(dataDir, 'keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [name, pair] of Object.entries(testKeyPairs())) {
+    writeFileSync(join(dir, `${name}-private.pem`), pair.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dir, `${name}-public.pem`), pair.publicKeyPem);
+  }
+}
+
+/** What production mode requires of the operator: the Alipay+ endpoint, our Client-Id and both keys. */
+function productionSettings(sandboxUrl: string): Record<string, string> {
+  // The in-process sandbox keeps its own pair in the data folder; the gateway is told its public key.
+  const { gateway: gatewayPair, sandbox: sandboxPair } = testKeyPairs();
+  return {
+    KESSAI_MODE: 'production',
+    KESSAI_ALIPAYPLUS_BASE_URL: sandboxUrl,
+    KESSAI_ALIPAYPLUS_CLIENT_ID: 'PRODUCTION_TEST',
+    KESSAI_ALIPAYPLUS_PRIVATE_KEY: gatewayPair.privateKeyPem,
+    KESSAI_ALIPAYPLUS_PUBLIC_KEY: sandboxPair.publicKeyPem,
+  };
 }

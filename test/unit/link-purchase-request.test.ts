@@ -46,6 +46,7 @@ interface Setup {
   now?: Date;
   mode?: 'demo' | 'production';
   gatewayMaintenance?: boolean;
+  purchaseBlocked?: boolean;
   usedOrderIds?: string[];
   /** What DNS answers for every name (default: loopback). */
   resolvesTo?: string;
@@ -62,6 +63,7 @@ function depsFor(setup: Setup = {}): PurchaseCheckDeps {
         ? null
         : { ...SERVICE, ...setup.service },
     maintenanceFor: async () => (setup.gatewayMaintenance ? { endsAt: null } : null),
+    isPurchaseBlocked: async () => setup.purchaseBlocked ?? false,
     findOrder:
       setup.findOrder ??
       (async (_m, _s, orderId) =>
@@ -566,6 +568,10 @@ describe('A01-1 checks 3–10', () => {
       httpStatus: 403,
     });
     expect((await refusal({}, { service: { approvedWallets: [] } })).code).toBe('5111');
+  });
+
+  it('refuses with 5111 what governance blocks (a KYC suspension, a prohibited category)', async () => {
+    expect(await refusal({}, { purchaseBlocked: true })).toMatchObject({ code: '5111', httpStatus: 403 });
   });
 
   it('refuses an order_id already used with 5107 (409)', async () => {

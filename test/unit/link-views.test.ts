@@ -103,25 +103,29 @@ describe('hosted pages', () => {
   });
 
   it('offers "try again" and "return to shop" when Alipay+ does not answer (4301)', () => {
-    const html = renderProviderUnavailablePage({ token: TOKEN, lang: 'ko' });
+    const html = renderProviderUnavailablePage({ token: TOKEN, lang: 'ko', requestId: '0123abcd' });
     expect(html).toContain('4301');
+    expect(html).toContain(`${TEXTS.ko.reference}: <span class="code">0123abcd</span>`);
     expect(html).toContain(TEXTS.ko.tryAgain);
     expect(html).toContain(`action="/f01/payments/${TOKEN}/alipayplus"`);
     expect(html).toContain(`action="/f01/payments/${TOKEN}/cancel"`);
   });
 
   it('names the code and the field on the error page, in Japanese and English', () => {
-    const html = renderErrorPage({ code: '5103', field: 'item_name' });
+    const html = renderErrorPage({ code: '5103', field: 'item_name', requestId: '0123abcd' });
     expect(html).toContain('エラー <span class="code">5103</span>');
     expect(html).toContain('Error 5103');
     expect(html).toContain('項目の形式が正しくないか');
     expect(html).toContain('A field has an invalid format');
     expect(html).toContain('<dd class="code">item_name</dd>');
-    expect(renderErrorPage({ code: '5112' })).not.toContain('<dl>');
+    expect(html).toContain('<dd class="code">0123abcd</dd>');
+    const noField = renderErrorPage({ code: '5112', requestId: '0123abcd' });
+    expect(noField).not.toContain('Field');
+    expect(noField).toContain('Reference for support');
   });
 
   it('escapes whatever field name it is given', () => {
-    expect(renderErrorPage({ code: '5103', field: '"><img src=x>' })).not.toContain('<img');
+    expect(renderErrorPage({ code: '5103', field: '"><img src=x>', requestId: 'r' })).not.toContain('<img');
   });
 });
 

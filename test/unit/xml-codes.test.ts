@@ -42,6 +42,7 @@ describe('XML API error codes', () => {
       CONFLICT: '99990999',
       INVALID_FEE_SETTING: '51007999',
       INVALID_PAYOUT_TERMS: '51007999',
+      REFUNDS_STOPPED: '510K3999',
     });
   });
 

@@ -73,13 +73,13 @@ describe('ST02-00306-510 responses', () => {
   });
 
   it('answers NG with res_result, res_err_code and res_date, the id only for a known function', () => {
-    const known = errorResponse('ST02-00306-510', '51009025', NOW);
+    const known = errorResponse('ST02-00306-510', '51009025', NOW, 'r1');
     expect(tags(known)).toEqual(['res_result', 'res_err_code', 'res_date']);
     expect(readXmlApiResponse(known)).toMatchObject({
       id: 'ST02-00306-510',
       fields: { res_result: 'NG', res_err_code: '51009025', res_date: '20261127103001' },
     });
-    expect(readXmlApiResponse(errorResponse(null, '99902000', NOW)).id).toBeNull();
+    expect(readXmlApiResponse(errorResponse(null, '99902000', NOW, 'r2')).id).toBeNull();
   });
 });
 

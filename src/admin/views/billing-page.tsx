@@ -7,6 +7,7 @@ import { remainingAmount } from '../../refunds/refund-rules';
 import type { BillingDetails } from '../billing.repository';
 import { jstText, yenText } from '../format';
 import type { ConsoleRefundability } from '../refund-port';
+import { caseTexts, InvestigationFlag } from './case-pages';
 import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
 
 export type BillingTab = 'basic' | 'details';
@@ -26,6 +27,10 @@ export interface BillingPageProps {
   notices: Array<{ kind: 'ok' | 'warn' | 'error'; text: string }>;
   /** The partial amount typed before a refusal, shown again. */
   partialAmount: string;
+  /** The fraud investigations concerning this payment (governance.md, 3). */
+  investigations: ReadonlyArray<{ investigationId: string; status: string }>;
+  /** The operator's reason when the merchant's refunds are stopped (governance.md, 2). */
+  refundStop: string | null;
 }
 
 function requestFields(payment: PaymentRow): Record<string, string> {
@@ -69,6 +74,13 @@ function RefundActions(props: BillingPageProps): VNode | null {
   const { page, payment, refundability } = props;
   const b = page.t.billing;
   if (!refundability) return <p>{b.refundsUnavailable}</p>;
+  if (props.refundStop !== null) {
+    return (
+      <p id="refund-reason" class="notice error">
+        {caseTexts(page).refundStop.refused(props.refundStop)}
+      </p>
+    );
+  }
   const remaining = remainingAmount(payment);
   if (!refundability.refundable) {
     const reason =
@@ -414,6 +426,12 @@ export function BillingPage(props: BillingPageProps): VNode {
       {props.notices.map((n) => (
         <Notice kind={n.kind}>{n.text}</Notice>
       ))}
+      {props.investigations.length > 0 && (
+        <div id="fraud-flag" class="notice warn" role="status">
+          <InvestigationFlag page={page} investigations={props.investigations} />{' '}
+          {caseTexts(page).fraud.refundsStillPossible}
+        </div>
+      )}
       <Alerts {...props} />
       {/* A viewer may act on nothing: no empty card. */}
       {(props.canRefund || props.canResend) && <Actions {...props} />}

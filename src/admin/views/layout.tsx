@@ -2,6 +2,7 @@ import type { ComponentChildren, VNode } from 'preact';
 import { render } from 'preact-render-to-string';
 import type { ConsoleHeader } from '../../governance/console-header';
 import { GOVERNANCE_TEXTS } from '../../governance/governance-i18n';
+import { CASE_TEXTS } from '../case-i18n';
 import { jstText } from '../format';
 import type { AdminLanguage, AdminTexts } from '../i18n';
 import { type Actor, can } from '../permissions';
@@ -20,7 +21,8 @@ export type NavKey =
   | 'audit'
   | 'notices'
   | 'maintenance'
-  | 'outages';
+  | 'outages'
+  | 'cases';
 
 export interface PageContext {
   lang: AdminLanguage;
@@ -153,6 +155,7 @@ export function Layout(props: {
         ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],
         ['maintenance', '/admin/maintenance', g.nav.maintenance, true],
         ['outages', '/admin/outages', g.nav.outages, operator],
+        ['cases', '/admin/kyc', CASE_TEXTS[page.lang].nav, can(actor, 'governance.read')],
       ]
     : [];
   return (

@@ -9,6 +9,7 @@ import {
   type SearchField,
   type SearchValues,
 } from '../payment-search';
+import { InvestigationFlag } from './case-pages';
 import { Layout, Notice, type PageContext, Scroll } from './layout';
 
 export interface SearchPageProps {
@@ -18,6 +19,8 @@ export interface SearchPageProps {
   /** Null when the criteria were refused. */
   results: { rows: PaymentListRow[]; next: Cursor | null; paged: boolean } | null;
   canCsv: boolean;
+  /** The fraud investigations concerning payments of this page, by tracking id. */
+  flags: ReadonlyMap<string, ReadonlyArray<{ investigationId: string; status: string }>>;
 }
 
 function queryOf(values: SearchValues, extra: Record<string, string> = {}): string {
@@ -164,7 +167,8 @@ export function SearchPage(props: SearchPageProps): VNode {
                   {results.rows.map((r) => (
                     <tr>
                       <td>
-                        <a href={`/admin/payments/${encodeURIComponent(r.trackingId)}`}>{r.trackingId}</a>
+                        <a href={`/admin/payments/${encodeURIComponent(r.trackingId)}`}>{r.trackingId}</a>{' '}
+                        <InvestigationFlag page={page} investigations={props.flags.get(r.trackingId)} />
                       </td>
                       <td>{r.orderId}</td>
                       <td>{jstText(r.receivedAt)}</td>

@@ -2,6 +2,7 @@ import type { VNode } from 'preact';
 import type { ServiceWithMerchant } from '../../merchants/merchant.repository';
 import type { ServiceKey } from '../merchant-list';
 import { maskedSecret, SERVICE_ENCODINGS } from '../settings.service';
+import { ServiceCategoriesCard } from './case-pages';
 import { CsrfField, Layout, Notice, type PageContext, SecretOnce } from './layout';
 
 export interface SettingsForm {
@@ -19,6 +20,8 @@ export interface SettingsPageProps {
   notices: Array<{ kind: 'ok' | 'warn' | 'error'; text: string }>;
   /** A secret shown once in this response (revealed or newly generated). */
   secret: { label: string; value: string } | null;
+  /** The selected service's product categories and which of them are prohibited (governance.md, 4). */
+  categories: { declared: string[]; prohibited: string[]; typed: string | null } | null;
 }
 
 export function serviceKeyText(key: ServiceKey): string {
@@ -191,6 +194,15 @@ export function SettingsPage(props: SettingsPageProps): VNode {
               </form>
             )}
           </section>
+
+          {props.categories && (
+            <ServiceCategoriesCard
+              page={page}
+              service={key}
+              canWrite={props.canWrite}
+              {...props.categories}
+            />
+          )}
         </>
       )}
     </Layout>

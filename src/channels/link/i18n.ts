@@ -40,6 +40,8 @@ export interface PageTexts {
   unavailableBody: string;
   tryAgain: string;
   errorCode: string;
+  /** The request id a shopper quotes to support. */
+  reference: string;
 }
 
 export const TEXTS: Record<Language, PageTexts> = {
@@ -63,6 +65,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: 'お支払いはまだ完了していません。もう一度お試しいただくか、ショップにお戻りください。',
     tryAgain: 'もう一度試す',
     errorCode: 'エラーコード',
+    reference: 'お問い合わせ番号',
   },
   en: {
     selectTitle: 'Choose how to pay',
@@ -83,6 +86,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: 'Your payment is not complete yet. Please try again, or return to the shop.',
     tryAgain: 'Try again',
     errorCode: 'Error code',
+    reference: 'Reference for support',
   },
   'zh-CN': {
     selectTitle: '选择支付方式',
@@ -103,6 +107,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: '您的付款尚未完成。请重试，或返回商户。',
     tryAgain: '重试',
     errorCode: '错误代码',
+    reference: '查询编号',
   },
   'zh-TW': {
     selectTitle: '選擇付款方式',
@@ -123,6 +128,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: '您的付款尚未完成。請重試，或返回商店。',
     tryAgain: '重試',
     errorCode: '錯誤代碼',
+    reference: '查詢編號',
   },
   ko: {
     selectTitle: '결제 수단 선택',
@@ -143,6 +149,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: '결제가 아직 완료되지 않았습니다. 다시 시도하거나 상점으로 돌아가세요.',
     tryAgain: '다시 시도',
     errorCode: '오류 코드',
+    reference: '문의 번호',
   },
   th: {
     selectTitle: 'เลือกวิธีชำระเงิน',
@@ -163,6 +170,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: 'การชำระเงินของคุณยังไม่เสร็จสมบูรณ์ โปรดลองอีกครั้ง หรือกลับไปที่ร้านค้า',
     tryAgain: 'ลองอีกครั้ง',
     errorCode: 'รหัสข้อผิดพลาด',
+    reference: 'หมายเลขอ้างอิง',
   },
   id: {
     selectTitle: 'Pilih metode pembayaran',
@@ -183,6 +191,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: 'Pembayaran Anda belum selesai. Silakan coba lagi, atau kembali ke toko.',
     tryAgain: 'Coba lagi',
     errorCode: 'Kode kesalahan',
+    reference: 'Nomor referensi',
   },
   ms: {
     selectTitle: 'Pilih kaedah pembayaran',
@@ -203,6 +212,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: 'Pembayaran anda belum selesai. Sila cuba lagi, atau kembali ke kedai.',
     tryAgain: 'Cuba lagi',
     errorCode: 'Kod ralat',
+    reference: 'Nombor rujukan',
   },
   fil: {
     selectTitle: 'Pumili ng paraan ng pagbabayad',
@@ -223,6 +233,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     unavailableBody: 'Hindi pa kumpleto ang iyong bayad. Pakisubukang muli, o bumalik sa tindahan.',
     tryAgain: 'Subukang muli',
     errorCode: 'Error code',
+    reference: 'Reference for support',
   },
 };
 

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
-import { maintenanceFor } from '../../governance/availability';
+import { maintenanceFor, purchaseBlockFor } from '../../governance/availability';
 import { openOutage } from '../../governance/outage';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
 import type { Yen } from '../../kernel/money';
 import { findServiceWithMerchant } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
+import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
 import { findPaymentByOrderId } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
@@ -33,6 +34,8 @@ export interface LinkRoutesOptions {
   db: Kysely<Database>;
   clock: Clock;
   mode: 'demo' | 'production';
+  /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
+  resolve?: Resolver;
   payments: PaymentService;
   notifications: NotificationService;
 }
@@ -47,7 +50,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32}$/;
  * token in the URL, never by a cookie or the tracking id.
  */
 export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOptions): Promise<void> {
-  const { db, clock, mode, payments, notifications } = options;
+  const { db, clock, mode, resolve, payments, notifications } = options;
   const limiter = new RefusalLimiter({ clock });
 
   // The A01-1 body is read as bytes: its charset is decided per request (Encoding).
@@ -93,7 +96,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     return sendHtml(
       reply,
       status,
-      renderErrorPage({ code, field, nonce: nonceOf(request), maintenanceEndsAt }),
+      renderErrorPage({ code, field, nonce: nonceOf(request), requestId: request.id, maintenanceEndsAt }),
     );
   }
 
@@ -151,6 +154,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   const checkDeps = (): PurchaseCheckDeps => ({
     now: clock.now(),
     mode,
+    resolve,
     async findService(merchantId, serviceId) {
       const found = await findServiceWithMerchant(db, merchantId, serviceId);
       if (!found) return null;
@@ -168,6 +172,8 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       };
     },
     maintenanceFor: (merchantId, serviceId) => maintenanceFor(db, { merchantId, serviceId }, clock.now()),
+    isPurchaseBlocked: async (merchantId, serviceId) =>
+      (await purchaseBlockFor(db, { merchantId, serviceId }, clock.now())) !== null,
     findOrder,
   });
 
@@ -301,7 +307,12 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         return sendHtml(
           reply,
           LINK_ERROR_CODES['4301'].httpStatus,
-          renderProviderUnavailablePage({ token: outcome.payment.token, lang: languageOf(request), nonce }),
+          renderProviderUnavailablePage({
+            token: outcome.payment.token,
+            lang: languageOf(request),
+            nonce,
+            requestId: request.id,
+          }),
         );
       case 'final':
         return sendResultPage(request, reply, outcome.payment);

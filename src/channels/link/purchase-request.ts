@@ -130,6 +130,8 @@ export interface PurchaseCheckDeps {
   findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
   /** A maintenance window in progress for the service (governance/availability.ts), or null. */
   maintenanceFor(merchantId: string, serviceId: string): Promise<{ endsAt: Date | null } | null>;
+  /** Whether a KYC suspension or a prohibited category stops new purchases now (governance/availability.ts). */
+  isPurchaseBlocked(merchantId: string, serviceId: string): Promise<boolean>;
   /** The payment already made with this order id, or `null` when the order id is unused. */
   findOrder(merchantId: string, serviceId: string, orderId: string): Promise<ExistingOrder | null>;
 }
@@ -573,6 +575,7 @@ export async function checkPurchaseRequest(
     return maintenance.endsAt === null ? refusal : { ...refusal, maintenanceEndsAt: maintenance.endsAt };
   }
   if (service.merchantSuspended || service.approvedWallets.length === 0) return refuse('5111', null);
+  if (await deps.isPurchaseBlocked(service.merchantId, service.serviceId)) return refuse('5111', null);
 
   // 10. order id never used for this service (the payments table's unique key settles races).
   const { sps_hashcode: _hash, ...purchaseFields } = fields;

@@ -65,23 +65,23 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
     const status = (error as { statusCode?: number }).statusCode;
     // The gateway's 64 KiB body limit (413), or another refusal of the HTTP layer: not a document.
     if (status !== undefined && status >= 400 && status < 500) {
-      return sendXml(reply, status, errorResponse(null, NOT_WELL_FORMED, now));
+      return sendXml(reply, status, errorResponse(null, NOT_WELL_FORMED, now, request.id));
     }
     request.log.error({ err: error, reqId: request.id }, 'xml api: unhandled error');
-    return sendXml(reply, 500, errorResponse(null, GATEWAY_FAULT, now));
+    return sendXml(reply, 500, errorResponse(null, GATEWAY_FAULT, now, request.id));
   });
 
   app.post(XML_API_PATH, async (request, reply) => {
     const service = await authenticateService(db, request.headers.authorization);
     if (!service) {
       reply.header('WWW-Authenticate', 'Basic realm="kessai"');
-      return sendXml(reply, 401, errorResponse(null, BAD_CREDENTIALS, clock.now()));
+      return sendXml(reply, 401, errorResponse(null, BAD_CREDENTIALS, clock.now(), request.id));
     }
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const read = readXmlDocument(body);
     if (!read.ok) {
       request.log.info({ refusal: read.refusal }, 'xml api: not a well-formed request');
-      return sendXml(reply, 200, errorResponse(null, NOT_WELL_FORMED, clock.now()));
+      return sendXml(reply, 200, errorResponse(null, NOT_WELL_FORMED, clock.now(), request.id));
     }
     const parsed = readXmlRequest(read.document);
     const functionId = parsed.functionId;
@@ -113,7 +113,7 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
             : null;
       if (code === null) throw error;
       request.log.info({ functionId, code }, 'xml api: refused');
-      return sendXml(reply, 200, errorResponse(functionId, code, clock.now()));
+      return sendXml(reply, 200, errorResponse(functionId, code, clock.now(), request.id));
     }
   });
 

@@ -26,6 +26,8 @@ export const ERROR_TYPES = {
   duplicateHash: '96',
   overRefund: 'K1',
   providerRefused: 'K2',
+  /** The operator stopped the merchant's refunds (governance.md, 2): final until lifted. */
+  refundsStopped: 'K3',
   period: '31',
 } as const;
 
@@ -82,6 +84,7 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   // Operators' refusals that no XML API request can cause; final all the same.
   INVALID_FEE_SETTING: xmlErrorCode('notAllowed', 'none'),
   INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
+  REFUNDS_STOPPED: xmlErrorCode('refundsStopped', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {

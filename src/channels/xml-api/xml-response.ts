@@ -27,19 +27,36 @@ const PAYMENT_STATUS_CODES: Record<PaymentStatus, string> = {
 const RESPONSE_ROOT = 'sps-api-response';
 
 /** The response document; the `id` attribute only for a function id the gateway implements. */
-function renderResponse(functionId: XmlFunctionId | null, nodes: readonly XmlNode[]): Buffer {
-  return renderXml(RESPONSE_ROOT, functionId, nodes, 'windows-31j');
+function renderResponse(
+  functionId: XmlFunctionId | null,
+  nodes: readonly XmlNode[],
+  comment?: string,
+): Buffer {
+  return renderXml(RESPONSE_ROOT, functionId, nodes, 'windows-31j', comment);
 }
 
 const jst = (instant: Date | null) => (instant ? formatJstCompact(instant) : '');
 
-/** An NG answer: at least `res_result`, `res_err_code` and `res_date`. */
-export function errorResponse(functionId: XmlFunctionId | null, code: string, now: Date): Buffer {
-  return renderResponse(functionId, [
-    ['res_result', 'NG'],
-    ['res_err_code', code],
-    ['res_date', jst(now)],
-  ]);
+/**
+ * An NG answer: at least `res_result`, `res_err_code` and `res_date`, with the request id in a
+ * comment (also in the `X-Request-Id` header) so that a merchant's support mail can be traced in
+ * our logs.
+ */
+export function errorResponse(
+  functionId: XmlFunctionId | null,
+  code: string,
+  now: Date,
+  requestId: string,
+): Buffer {
+  return renderResponse(
+    functionId,
+    [
+      ['res_result', 'NG'],
+      ['res_err_code', code],
+      ['res_date', jst(now)],
+    ],
+    `request id ${requestId}`,
+  );
 }
 
 /** ST02-00306-510: the refund's current state — OK succeeded, AC pending, NG refused by Alipay+. */

@@ -30,9 +30,13 @@ export function renderXml(
   id: string | null,
   nodes: readonly XmlNode[],
   charset: Charset,
+  /** A comment for people after the root's start tag (parsers skip it); no `--` inside. */
+  comment?: string,
 ): Buffer {
   const open = id === null ? `<${root}>` : `<${root} id="${escapeXml(id)}">`;
-  const text = `<?xml version="1.0" encoding="${charsetLabel(charset)}"?>\n${open}\n${renderNodes(nodes, '  ')}</${root}>\n`;
+  if (comment?.includes('--')) throw new Error('an XML comment cannot contain "--"');
+  const note = comment ? `  <!-- ${comment} -->\n` : '';
+  const text = `<?xml version="1.0" encoding="${charsetLabel(charset)}"?>\n${open}\n${note}${renderNodes(nodes, '  ')}</${root}>\n`;
   const bytes = encodeText(text, charset);
   if (!bytes) throw new Error(`an XML document cannot be encoded in ${charsetLabel(charset)}`);
   return bytes;

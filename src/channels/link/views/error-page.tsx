@@ -11,11 +11,19 @@ export interface ErrorPageProps {
   code: LinkErrorCode;
   field?: string | null;
   nonce?: string;
+  /** Quoted by the shopper or merchant to support: it finds our log lines. */
+  requestId: string;
   /** 5112 during a maintenance window: its expected end, shown in JST (governance.md, 5). */
   maintenanceEndsAt?: Date | undefined;
 }
 
-export function renderErrorPage({ code, field, nonce, maintenanceEndsAt }: ErrorPageProps): string {
+export function renderErrorPage({
+  code,
+  field,
+  nonce,
+  requestId,
+  maintenanceEndsAt,
+}: ErrorPageProps): string {
   const end = maintenanceEndsAt ? `${formatJstDisplay(maintenanceEndsAt).slice(0, 16)}` : null;
   const { ja, en } = LINK_ERROR_CODES[code];
   return renderDocument(
@@ -27,24 +35,30 @@ export function renderErrorPage({ code, field, nonce, maintenanceEndsAt }: Error
       <p lang="en" class="en">
         {en}
       </p>
-      {end ? (
-        <dl>
-          <dt>
-            終了予定 <span lang="en">/ Expected end</span>
-          </dt>
-          <dd class="code" id="maintenance-end">
-            {end} (JST)
-          </dd>
-        </dl>
-      ) : null}
-      {field ? (
-        <dl>
-          <dt>
-            項目 <span lang="en">/ Field</span>
-          </dt>
-          <dd class="code">{field}</dd>
-        </dl>
-      ) : null}
+      <dl>
+        {end ? (
+          <>
+            <dt>
+              終了予定 <span lang="en">/ Expected end</span>
+            </dt>
+            <dd class="code" id="maintenance-end">
+              {end} (JST)
+            </dd>
+          </>
+        ) : null}
+        {field ? (
+          <>
+            <dt>
+              項目 <span lang="en">/ Field</span>
+            </dt>
+            <dd class="code">{field}</dd>
+          </>
+        ) : null}
+        <dt>
+          お問い合わせ番号 <span lang="en">/ Reference for support</span>
+        </dt>
+        <dd class="code">{requestId}</dd>
+      </dl>
       <p>
         お手数ですが、ご利用のショップにお問い合わせください。
         <br />

@@ -11,6 +11,7 @@ export interface ProviderUnavailablePageProps {
   token: string;
   lang: Language;
   nonce?: string;
+  requestId: string;
 }
 
 export function renderProviderUnavailablePage(props: ProviderUnavailablePageProps): string {
@@ -27,6 +28,9 @@ export function renderProviderUnavailablePage(props: ProviderUnavailablePageProp
             ({LINK_ERROR_CODES['4301'].en})
           </span>
         )}
+      </p>
+      <p class="reference">
+        {t.reference}: <span class="code">{props.requestId}</span>
       </p>
       <PaymentAction token={props.token} action="alipayplus">
         {t.tryAgain}

@@ -1,0 +1,486 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import {
+  findInvestigation,
+  investigationPayments,
+  listInvestigations,
+  openInvestigation,
+  recordInvestigationStep,
+} from '../governance/fraud';
+import { GovernanceInputError } from '../governance/governance-input';
+import {
+  answerKycCase,
+  decideKycCase,
+  findKycCase,
+  type KycDecision,
+  liftSuspension,
+  listKycCases,
+  listRefundStops,
+  openKycCase,
+  resumeRefunds,
+  stopRefunds,
+  suspensionInEffect,
+} from '../governance/kyc';
+import { addProhibited, affectedServices, listProhibited, removeProhibited } from '../governance/prohibited';
+import { type AdminKit, formField } from './admin-kit';
+import { type Actor, inScope, scopeOf } from './permissions';
+import {
+  caseTexts,
+  type GovernanceForm,
+  InvestigationListPage,
+  InvestigationPage,
+  KycCasePage,
+  KycListPage,
+  type PageNotice,
+  ProhibitedPage,
+} from './views/case-pages';
+
+/**
+ * The governance screens (governance.md, 2-4). Operators open, decide and close; a merchant's
+ * admins answer their own merchant's cases; viewers read. Another merchant's case is "not found"
+ * (admin.md, tenancy), and nothing is changed. Every change is audited.
+ */
+export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
+  const { db, clock } = kit;
+
+  const formOf = (body: unknown, names: readonly string[]): GovernanceForm =>
+    Object.fromEntries(names.map((n) => [n, formField(body, n)]));
+
+  /** A refused input re-renders the page with the reason (422); anything else is not ours to catch. */
+  async function guarded(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    act: () => Promise<FastifyReply>,
+    again: (notices: PageNotice[]) => Promise<VNode>,
+  ): Promise<FastifyReply> {
+    try {
+      return await act();
+    } catch (error) {
+      if (!(error instanceof GovernanceInputError)) throw error;
+      const text = caseTexts(kit.page(request)).inputErrors[error.code];
+      return kit.html(reply, 422, await again([{ kind: 'error', text }]));
+    }
+  }
+
+  type Texts = ReturnType<typeof caseTexts>;
+  /** After a change the browser is sent back to the page (`?done=<step>`), which says what was done. */
+  const doneNotices = (
+    request: FastifyRequest,
+    steps: Record<string, (g: Texts) => string>,
+  ): PageNotice[] => {
+    const { done } = request.query as Record<string, unknown>;
+    const text = typeof done === 'string' && Object.hasOwn(steps, done) ? steps[done] : undefined;
+    return text ? [{ kind: 'ok', text: text(caseTexts(kit.page(request))) }] : [];
+  };
+  const KYC_STEPS: Record<string, (g: Texts) => string> = {
+    opened: (g) => g.kyc.opened,
+    answered: (g) => g.kyc.answered,
+    decided: (g) => g.kyc.decided,
+    lifted: (g) => g.kyc.lifted,
+  };
+  const FRAUD_STEPS: Record<string, (g: Texts) => string> = {
+    opened: (g) => g.fraud.opened,
+    answered: (g) => g.kyc.answered,
+    closed: (g) => g.fraud.closed,
+  };
+
+  // --- KYC cases and the refund stop -------------------------------------------------------------
+
+  async function kycList(request: FastifyRequest, notices: PageNotice[], form: GovernanceForm = {}) {
+    const { merchantId } = scopeOf(kit.actor(request));
+    return (
+      <KycListPage
+        page={kit.page(request, '/admin/kyc')}
+        cases={await listKycCases(db, merchantId)}
+        stops={await listRefundStops(db, merchantId)}
+        notices={notices}
+        form={form}
+      />
+    );
+  }
+
+  app.get('/admin/kyc', async (request, reply) => {
+    if (!kit.allow(request, reply, 'governance.read')) return reply;
+    const { done } = request.query as Record<string, unknown>;
+    const g = caseTexts(kit.page(request));
+    const notices: PageNotice[] =
+      done === 'stopped'
+        ? [{ kind: 'ok', text: g.refundStop.stoppedDone }]
+        : done === 'resumed'
+          ? [{ kind: 'ok', text: g.refundStop.resumedDone }]
+          : [];
+    return kit.html(reply, 200, await kycList(request, notices));
+  });
+
+  app.post('/admin/kyc', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.manage');
+    if (!actor) return reply;
+    const form = formOf(request.body, ['merchant', 'reason', 'information', 'due_date']);
+    return guarded(
+      request,
+      reply,
+      async () => {
+        const opened = await openKycCase(db, {
+          merchantId: form.merchant ?? '',
+          reason: form.reason ?? '',
+          informationRequested: form.information ?? '',
+          dueDate: form.due_date ?? '',
+          by: actor.email,
+          now: clock.now(),
+        });
+        await kit.audit(request, {
+          action: 'kyc.open',
+          target: opened.case_id,
+          merchantId: opened.merchant_id,
+          detail: { reason: opened.reason, dueDate: opened.due_date },
+        });
+        return reply.redirect(`/admin/kyc/${opened.case_id}?done=opened`, 303);
+      },
+      (notices) => kycList(request, notices, form),
+    );
+  });
+
+  app.post('/admin/refund-stops', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.manage');
+    if (!actor) return reply;
+    const op = formField(request.body, 'op');
+    const merchantId = formField(request.body, 'merchant').trim();
+    const reason = formField(request.body, 'reason');
+    return guarded(
+      request,
+      reply,
+      async () => {
+        if (op === 'stop') {
+          await stopRefunds(db, { merchantId, reason, by: actor.email, now: clock.now() });
+          await kit.audit(request, {
+            action: 'refunds.stop',
+            target: merchantId,
+            merchantId,
+            detail: { reason },
+          });
+          return reply.redirect('/admin/kyc?done=stopped', 303);
+        }
+        if (op !== 'resume') return kit.html(reply, 400, await kycList(request, [badRequest(request)]));
+        const stop = await resumeRefunds(db, { merchantId, now: clock.now() });
+        await kit.audit(request, {
+          action: 'refunds.resume',
+          target: merchantId,
+          merchantId,
+          detail: { reason: stop.reason },
+        });
+        return reply.redirect('/admin/kyc?done=resumed', 303);
+      },
+      (notices) => kycList(request, notices, { stop_merchant: merchantId, stop_reason: reason }),
+    );
+  });
+
+  function badRequest(request: FastifyRequest): PageNotice {
+    return { kind: 'error', text: kit.page(request).t.errors.badRequest };
+  }
+
+  /** The case named in the URL, if it exists and the actor may see its merchant. */
+  async function scopedCase(actor: Actor, caseId: string) {
+    const found = await findKycCase(db, caseId);
+    return found && inScope(actor, found.merchant_id) ? found : undefined;
+  }
+
+  async function kycCasePage(
+    request: FastifyRequest,
+    caseId: string,
+    notices: PageNotice[],
+    form: GovernanceForm = {},
+  ) {
+    const kycCase = (await findKycCase(db, caseId))!;
+    const now = clock.now();
+    const inEffect = await suspensionInEffect(db, kycCase.merchant_id, now);
+    return (
+      <KycCasePage
+        page={kit.page(request, `/admin/kyc/${caseId}`)}
+        kycCase={kycCase}
+        suspendedNow={inEffect?.case_id === caseId}
+        notices={notices}
+        form={form}
+      />
+    );
+  }
+
+  app.get<{ Params: { caseId: string } }>('/admin/kyc/:caseId', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.read');
+    if (!actor) return reply;
+    const found = await scopedCase(actor, request.params.caseId);
+    if (!found) return kit.notFound(request, reply);
+    return kit.html(reply, 200, await kycCasePage(request, found.case_id, doneNotices(request, KYC_STEPS)));
+  });
+
+  app.post<{ Params: { caseId: string } }>('/admin/kyc/:caseId/answer', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.answer');
+    if (!actor) return reply;
+    const found = await scopedCase(actor, request.params.caseId);
+    if (!found) return kit.notFound(request, reply);
+    const answer = formField(request.body, 'answer');
+    return guarded(
+      request,
+      reply,
+      async () => {
+        await answerKycCase(db, { caseId: found.case_id, answer, by: actor.email, now: clock.now() });
+        await kit.audit(request, {
+          action: 'kyc.answer',
+          target: found.case_id,
+          merchantId: found.merchant_id,
+        });
+        return reply.redirect(`/admin/kyc/${found.case_id}?done=answered`, 303);
+      },
+      (notices) => kycCasePage(request, found.case_id, notices),
+    );
+  });
+
+  app.post<{ Params: { caseId: string } }>('/admin/kyc/:caseId/decide', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.manage');
+    if (!actor) return reply;
+    const found = await scopedCase(actor, request.params.caseId);
+    if (!found) return kit.notFound(request, reply);
+    const form = formOf(request.body, ['outcome', 'note', 'from', 'until']);
+    return guarded(
+      request,
+      reply,
+      async () => {
+        const note = form.note ?? '';
+        let decision: KycDecision;
+        if (form.outcome === 'CLEARED') decision = { outcome: 'CLEARED', note };
+        else if (form.outcome === 'SUSPENDED')
+          decision = { outcome: 'SUSPENDED', note, from: form.from ?? '', until: form.until ?? '' };
+        else throw new GovernanceInputError('OUTCOME_INVALID', 'outcome must be CLEARED or SUSPENDED');
+        const decided = await decideKycCase(db, {
+          caseId: found.case_id,
+          decision,
+          by: actor.email,
+          now: clock.now(),
+        });
+        await kit.audit(request, {
+          action: 'kyc.decide',
+          target: found.case_id,
+          merchantId: found.merchant_id,
+          detail: {
+            outcome: decided.status,
+            note: decided.outcome_note,
+            from: decided.suspended_from,
+            until: decided.suspended_until,
+          },
+        });
+        return reply.redirect(`/admin/kyc/${found.case_id}?done=decided`, 303);
+      },
+      (notices) => kycCasePage(request, found.case_id, notices, form),
+    );
+  });
+
+  app.post<{ Params: { caseId: string } }>('/admin/kyc/:caseId/lift', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.manage');
+    if (!actor) return reply;
+    const found = await scopedCase(actor, request.params.caseId);
+    if (!found) return kit.notFound(request, reply);
+    return guarded(
+      request,
+      reply,
+      async () => {
+        const lifted = await liftSuspension(db, { caseId: found.case_id, by: actor.email, now: clock.now() });
+        await kit.audit(request, {
+          action: 'kyc.lift',
+          target: found.case_id,
+          merchantId: found.merchant_id,
+          detail: { until: lifted.suspended_until },
+        });
+        return reply.redirect(`/admin/kyc/${found.case_id}?done=lifted`, 303);
+      },
+      (notices) => kycCasePage(request, found.case_id, notices),
+    );
+  });
+
+  // --- fraud investigations ----------------------------------------------------------------------
+
+  async function investigationList(
+    request: FastifyRequest,
+    notices: PageNotice[],
+    form: GovernanceForm = {},
+  ) {
+    return (
+      <InvestigationListPage
+        page={kit.page(request, '/admin/investigations')}
+        investigations={await listInvestigations(db, scopeOf(kit.actor(request)).merchantId)}
+        notices={notices}
+        form={form}
+      />
+    );
+  }
+
+  async function scopedInvestigation(actor: Actor, id: string) {
+    const found = await findInvestigation(db, id);
+    return found && inScope(actor, found.merchant_id) ? found : undefined;
+  }
+
+  async function investigationPage(request: FastifyRequest, id: string, notices: PageNotice[]) {
+    return (
+      <InvestigationPage
+        page={kit.page(request, `/admin/investigations/${id}`)}
+        investigation={(await findInvestigation(db, id))!}
+        trackingIds={await investigationPayments(db, id)}
+        notices={notices}
+      />
+    );
+  }
+
+  app.get('/admin/investigations', async (request, reply) => {
+    if (!kit.allow(request, reply, 'governance.read')) return reply;
+    return kit.html(reply, 200, await investigationList(request, []));
+  });
+
+  app.post('/admin/investigations', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.manage');
+    if (!actor) return reply;
+    const form = formOf(request.body, ['merchant', 'tracking_ids', 'allegation', 'requested', 'due_date']);
+    return guarded(
+      request,
+      reply,
+      async () => {
+        const opened = await openInvestigation(db, {
+          merchantId: form.merchant ?? '',
+          trackingIds: form.tracking_ids ?? '',
+          allegation: form.allegation ?? '',
+          requested: form.requested ?? '',
+          dueDate: form.due_date ?? '',
+          by: actor.email,
+          now: clock.now(),
+        });
+        await kit.audit(request, {
+          action: 'fraud.open',
+          target: opened.investigation_id,
+          merchantId: opened.merchant_id,
+          detail: {
+            trackingIds: await investigationPayments(db, opened.investigation_id),
+            allegation: opened.allegation,
+            dueDate: opened.due_date,
+          },
+        });
+        return reply.redirect(`/admin/investigations/${opened.investigation_id}?done=opened`, 303);
+      },
+      (notices) => investigationList(request, notices, form),
+    );
+  });
+
+  app.get<{ Params: { id: string } }>('/admin/investigations/:id', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.read');
+    if (!actor) return reply;
+    const found = await scopedInvestigation(actor, request.params.id);
+    if (!found) return kit.notFound(request, reply);
+    return kit.html(
+      reply,
+      200,
+      await investigationPage(request, found.investigation_id, doneNotices(request, FRAUD_STEPS)),
+    );
+  });
+
+  for (const step of ['answer', 'close'] as const) {
+    app.post<{ Params: { id: string } }>(`/admin/investigations/:id/${step}`, async (request, reply) => {
+      const actor = kit.allow(request, reply, step === 'answer' ? 'governance.answer' : 'governance.manage');
+      if (!actor) return reply;
+      const found = await scopedInvestigation(actor, request.params.id);
+      if (!found) return kit.notFound(request, reply);
+      const id = found.investigation_id;
+      const text = formField(request.body, step === 'answer' ? 'answer' : 'outcome');
+      return guarded(
+        request,
+        reply,
+        async () => {
+          await recordInvestigationStep(db, { id, step, text, by: actor.email, now: clock.now() });
+          await kit.audit(request, {
+            action: step === 'answer' ? 'fraud.answer' : 'fraud.close',
+            target: id,
+            merchantId: found.merchant_id,
+            ...(step === 'close' ? { detail: { outcome: text.trim() } } : {}),
+          });
+          const done = step === 'answer' ? 'answered' : 'closed';
+          return reply.redirect(`/admin/investigations/${id}?done=${done}`, 303);
+        },
+        (notices) => investigationPage(request, id, notices),
+      );
+    });
+  }
+
+  // --- prohibited categories ---------------------------------------------------------------------
+
+  async function prohibitedPage(request: FastifyRequest, notices: PageNotice[], form: GovernanceForm = {}) {
+    return (
+      <ProhibitedPage
+        page={kit.page(request, '/admin/prohibited')}
+        categories={await listProhibited(db)}
+        affected={await affectedServices(db, scopeOf(kit.actor(request)).merchantId)}
+        now={clock.now()}
+        notices={notices}
+        form={form}
+      />
+    );
+  }
+
+  app.get('/admin/prohibited', async (request, reply) => {
+    if (!kit.allow(request, reply, 'governance.read')) return reply;
+    const query = request.query as Record<string, unknown>;
+    const g = caseTexts(kit.page(request));
+    const notices: PageNotice[] =
+      typeof query.added === 'string' && /^\d{1,6}$/.test(query.added)
+        ? [{ kind: 'ok', text: g.prohibited.added(Number(query.added)) }]
+        : query.removed === '1'
+          ? [{ kind: 'ok', text: g.prohibited.removed }]
+          : [];
+    return kit.html(reply, 200, await prohibitedPage(request, notices));
+  });
+
+  app.post('/admin/prohibited', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.manage');
+    if (!actor) return reply;
+    const form = formOf(request.body, ['category', 'effective_from', 'note']);
+    return guarded(
+      request,
+      reply,
+      async () => {
+        const added = await addProhibited(db, {
+          category: form.category ?? '',
+          effectiveFrom: form.effective_from ?? '',
+          note: form.note ?? '',
+          by: actor.email,
+          now: clock.now(),
+        });
+        await kit.audit(request, {
+          action: 'prohibited.add',
+          target: added.category.category,
+          merchantId: null,
+          detail: {
+            effectiveFrom: added.category.effective_from,
+            note: added.category.note,
+            notifiedMerchants: added.merchantIds,
+          },
+        });
+        return reply.redirect(`/admin/prohibited?added=${added.merchantIds.length}`, 303);
+      },
+      (notices) => prohibitedPage(request, notices, form),
+    );
+  });
+
+  app.post<{ Params: { category: string } }>('/admin/prohibited/:category/remove', async (request, reply) => {
+    const actor = kit.allow(request, reply, 'governance.manage');
+    if (!actor) return reply;
+    return guarded(
+      request,
+      reply,
+      async () => {
+        const removed = await removeProhibited(db, { category: request.params.category, now: clock.now() });
+        await kit.audit(request, {
+          action: 'prohibited.remove',
+          target: removed.category.category,
+          merchantId: null,
+          detail: { notifiedMerchants: removed.merchantIds },
+        });
+        return reply.redirect('/admin/prohibited?removed=1', 303);
+      },
+      (notices) => prohibitedPage(request, notices),
+    );
+  });
+}

@@ -1,0 +1,182 @@
+import type { Selectable } from 'kysely';
+import type { Db, ProhibitedCategoryTable } from '../db/database';
+import { prohibitedNotice } from './case-notices';
+import { GovernanceInputError, jstDateStart, requiredText } from './governance-input';
+import { postNotice } from './notice.repository';
+
+/**
+ * Prohibited product categories (governance.md, 4): an operator-maintained list, each with an
+ * effective date and a note; each service declares the categories it sells. A service selling a
+ * listed category gets 5111 for new purchases from 00:00 JST of the effective date until the
+ * category leaves the service or the list (`purchase-gate.ts`). Adding a category, or declaring
+ * a listed one, notifies every affected merchant in the same transaction.
+ */
+export type ProhibitedCategory = Selectable<ProhibitedCategoryTable>;
+
+/** A category code: lower-case letters, digits and hyphens, e.g. `tobacco`, `crypto-assets`. */
+const CATEGORY = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+export function parseCategory(value: string): string {
+  const category = value.trim().toLowerCase();
+  if (!CATEGORY.test(category)) throw new GovernanceInputError('CATEGORY_INVALID', value);
+  return category;
+}
+
+/** Categories as typed: separated by spaces, commas or lines; duplicates dropped, sorted. */
+export function parseCategories(text: string): string[] {
+  const parts = text.split(/[\s,、]+/).filter((t) => t !== '');
+  return [...new Set(parts.map(parseCategory))].sort();
+}
+
+export async function listProhibited(db: Db): Promise<ProhibitedCategory[]> {
+  return db.selectFrom('prohibited_categories').selectAll().orderBy('category').execute();
+}
+
+export async function serviceCategories(db: Db, merchantId: string, serviceId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('service_categories')
+    .select('category')
+    .where('merchant_id', '=', merchantId)
+    .where('service_id', '=', serviceId)
+    .orderBy('category')
+    .execute();
+  return rows.map((r) => r.category);
+}
+
+/** The services (of one merchant, or all) declaring a listed category, with the category. */
+export async function affectedServices(
+  db: Db,
+  merchantId: string | null,
+): Promise<Array<{ merchantId: string; serviceId: string; category: string; effectiveAt: number }>> {
+  let q = db
+    .selectFrom('service_categories as s')
+    .innerJoin('prohibited_categories as p', 'p.category', 's.category')
+    .select(['s.merchant_id', 's.service_id', 's.category', 'p.effective_at']);
+  if (merchantId !== null) q = q.where('s.merchant_id', '=', merchantId);
+  const rows = await q.orderBy('s.merchant_id').orderBy('s.service_id').orderBy('s.category').execute();
+  return rows.map((r) => ({
+    merchantId: r.merchant_id,
+    serviceId: r.service_id,
+    category: r.category,
+    effectiveAt: Number(r.effective_at),
+  }));
+}
+
+/** The first listed category in effect at `now` that the service declares, if any. */
+export async function prohibitedCategoryInEffect(
+  db: Db,
+  merchantId: string,
+  serviceId: string,
+  now: Date,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('service_categories as s')
+    .innerJoin('prohibited_categories as p', 'p.category', 's.category')
+    .select('s.category')
+    .where('s.merchant_id', '=', merchantId)
+    .where('s.service_id', '=', serviceId)
+    .where('p.effective_at', '<=', now.getTime())
+    .orderBy('s.category')
+    .executeTakeFirst();
+  return row?.category;
+}
+
+export async function addProhibited(
+  db: Db,
+  input: { category: string; effectiveFrom: string; note: string; by: string; now: Date },
+): Promise<{ category: ProhibitedCategory; merchantIds: string[] }> {
+  const row: ProhibitedCategory = {
+    category: parseCategory(input.category),
+    effective_from: input.effectiveFrom.trim(),
+    effective_at: jstDateStart(input.effectiveFrom).getTime(),
+    note: requiredText(input.note, 'note'),
+    added_by: input.by,
+    added_at: input.now.getTime(),
+  };
+  return db.transaction().execute(async (tx) => {
+    const inserted = await tx
+      .insertInto('prohibited_categories')
+      .values(row)
+      .onConflict((oc) => oc.column('category').doNothing())
+      .returning('category')
+      .executeTakeFirst();
+    if (!inserted) throw new GovernanceInputError('CATEGORY_EXISTS', row.category);
+    const declaring = await tx
+      .selectFrom('service_categories')
+      .select(['merchant_id', 'service_id'])
+      .where('category', '=', row.category)
+      .orderBy('merchant_id')
+      .orderBy('service_id')
+      .execute();
+    const merchantIds = [...new Set(declaring.map((d) => d.merchant_id))];
+    // One notice to every affected merchant at once, naming each one's services.
+    if (merchantIds.length > 0) {
+      const services = declaring.map((d) => `${d.merchant_id}/${d.service_id}`);
+      await postNotice(tx, prohibitedNotice('listed', row, merchantIds, services), input.now);
+    }
+    return { category: row, merchantIds };
+  });
+}
+
+export async function removeProhibited(
+  db: Db,
+  input: { category: string; now: Date },
+): Promise<{ category: ProhibitedCategory; merchantIds: string[] }> {
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .selectFrom('prohibited_categories')
+      .selectAll()
+      .where('category', '=', input.category)
+      .executeTakeFirst();
+    if (!row) throw new GovernanceInputError('CATEGORY_UNKNOWN', input.category);
+    await tx.deleteFrom('prohibited_categories').where('category', '=', row.category).execute();
+    const declaring = await tx
+      .selectFrom('service_categories')
+      .select(['merchant_id', 'service_id'])
+      .where('category', '=', row.category)
+      .execute();
+    const merchantIds = [...new Set(declaring.map((d) => d.merchant_id))];
+    if (merchantIds.length > 0) {
+      const services = declaring.map((d) => `${d.merchant_id}/${d.service_id}`);
+      await postNotice(tx, prohibitedNotice('delisted', row, merchantIds, services), input.now);
+    }
+    return { category: row, merchantIds };
+  });
+}
+
+/**
+ * Replaces a service's declared categories. Declaring a listed category notifies the merchant at
+ * once (the purchase gate applies from its effective date). Returns what changed.
+ */
+export async function declareServiceCategories(
+  db: Db,
+  input: { merchantId: string; serviceId: string; categories: string; now: Date },
+): Promise<{ from: string[]; to: string[]; prohibited: string[] }> {
+  const to = parseCategories(input.categories);
+  return db.transaction().execute(async (tx) => {
+    const from = await serviceCategories(tx, input.merchantId, input.serviceId);
+    await tx
+      .deleteFrom('service_categories')
+      .where('merchant_id', '=', input.merchantId)
+      .where('service_id', '=', input.serviceId)
+      .execute();
+    if (to.length > 0) {
+      await tx
+        .insertInto('service_categories')
+        .values(
+          to.map((category) => ({ merchant_id: input.merchantId, service_id: input.serviceId, category })),
+        )
+        .execute();
+    }
+    const added = to.filter((c) => !from.includes(c));
+    const listed =
+      added.length === 0
+        ? []
+        : await tx.selectFrom('prohibited_categories').selectAll().where('category', 'in', added).execute();
+    const service = `${input.merchantId}/${input.serviceId}`;
+    for (const category of listed) {
+      await postNotice(tx, prohibitedNotice('declared', category, [input.merchantId], [service]), input.now);
+    }
+    return { from, to, prohibited: listed.map((c) => c.category) };
+  });
+}

@@ -1,0 +1,495 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jstLocalValue } from '../../src/admin/payment-search';
+import { jstDate, startOfJstDay } from '../../src/kernel/jst';
+import { DIALECTS } from '../support/databases';
+import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
+import { type Stack, startStack } from '../support/stack';
+import { buyCaptured, ConsoleClient, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
+
+/**
+ * KYC cases, the refund stop, fraud investigations and prohibited categories (governance.md, 2-4)
+ * through the console over real HTTP, with the A01-1 refusals (5111) they cause from their
+ * effective time, on both databases.
+ */
+for (const dialect of DIALECTS) {
+  describe(`governance cases (${dialect})`, () => {
+    let stack: Stack;
+    let users: TestUsers;
+    let operator: ConsoleClient;
+    let admin: ConsoleClient;
+    let viewer: ConsoleClient;
+    let other: ConsoleClient;
+
+    const signIn = async () => {
+      operator = new ConsoleClient(stack.gatewayUrl);
+      admin = new ConsoleClient(stack.gatewayUrl);
+      viewer = new ConsoleClient(stack.gatewayUrl);
+      other = new ConsoleClient(stack.gatewayUrl);
+      expect((await operator.signIn(users.operator, TEST_PASSWORD)).status).toBe(303);
+      expect((await admin.signIn(users.admin, TEST_PASSWORD)).status).toBe(303);
+      expect((await viewer.signIn(users.viewer, TEST_PASSWORD)).status).toBe(303);
+      expect((await other.signIn(users.otherAdmin, TEST_PASSWORD)).status).toBe(303);
+    };
+
+    beforeAll(async () => {
+      stack = await startStack(dialect);
+      users = await seedConsole(stack.database.db, `g-${dialect}`);
+      await signIn();
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    /** Moves the gateway's and the sandbox's clocks together. */
+    const advance = (ms: number) => {
+      stack.clock.advance(ms);
+      stack.sandboxClock.advance(ms);
+    };
+    const db = () => stack.database.db;
+    const audit = (action: string) =>
+      db().selectFrom('admin_audit').selectAll().where('action', '=', action).orderBy('id').execute();
+    const kycCase = (id: string) =>
+      db().selectFrom('kyc_cases').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+    /** The English titles of the notices of `kind` concerning `merchantId`, oldest first. */
+    const notices = async (merchantId: string, kind: string) =>
+      (
+        await db()
+          .selectFrom('notices')
+          .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
+          .select(['notices.title_en', 'notices.links'])
+          .where('notice_merchants.merchant_id', '=', merchantId)
+          .where('notices.kind', '=', kind)
+          .orderBy('notices.id')
+          .execute()
+      ).map((n) => n.title_en);
+    /** The A01-1 answer for a new purchase of the test service: 303 (taken) or the refusal code. */
+    const purchase = async (): Promise<string> => {
+      const response = await stack.postPurchase();
+      if (response.status === 303) return '303';
+      const html = await response.text();
+      return /\b51\d\d\b/.exec(html)?.[0] ?? `HTTP ${response.status}`;
+    };
+    const today = () => jstDate(stack.clock.now());
+    const caseIdOf = (response: Response) =>
+      /\/admin\/(?:kyc|investigations)\/([A-Z]{3}-[0-9a-f-]{36})/.exec(
+        response.headers.get('location') ?? '',
+      )?.[1] ?? '';
+
+    async function openCase(): Promise<string> {
+      const opened = await operator.post('/admin/kyc', {
+        merchant: '30000',
+        reason: 'Periodic KYC review',
+        information: 'Certificate of registered matters (履歴事項全部証明書)',
+        due_date: today(),
+      });
+      expect(opened.status).toBe(303);
+      return caseIdOf(opened);
+    }
+
+    it('opens a KYC case; the merchant admin answers; viewers and other merchants are refused with nothing changed', async () => {
+      await db()
+        .updateTable('merchants')
+        .set({ notice_emails: JSON.stringify(['kyc@shop.example.jp']) })
+        .where('merchant_id', '=', '30000')
+        .execute();
+      const caseId = await openCase();
+      // The notice's e-mail is in the outbox, committed with the case.
+      const mail = await db()
+        .selectFrom('notice_emails')
+        .innerJoin('notices', 'notices.id', 'notice_emails.notice_id')
+        .select(['notice_emails.recipients', 'notices.title_ja'])
+        .where('notices.kind', '=', 'kyc')
+        .executeTakeFirstOrThrow();
+      expect(mail).toEqual({
+        recipients: JSON.stringify(['kyc@shop.example.jp']),
+        title_ja: 'KYC 審査：追加情報のご提出のお願い',
+      });
+      const row = await kycCase(caseId);
+      expect(row).toMatchObject({ merchant_id: '30000', status: 'OPEN', opened_by: users.operator });
+      expect((await audit('kyc.open')).at(-1)).toMatchObject({ target: caseId, merchant_id: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: additional information requested');
+      expect(await notices('40000', 'kyc')).toEqual([]);
+
+      const list = await admin.page('/admin/kyc');
+      expect(list.html).toContain(caseId);
+      expect((await other.page('/admin/kyc')).html).not.toContain(caseId);
+      expect((await other.page(`/admin/kyc/${caseId}`)).status).toBe(404);
+
+      const byOther = await other.post(`/admin/kyc/${caseId}/answer`, { answer: 'not mine' });
+      expect(byOther.status).toBe(404);
+      const byViewer = await viewer.post(`/admin/kyc/${caseId}/answer`, { answer: 'viewer' });
+      expect(byViewer.status).toBe(403);
+      expect(await byViewer.text()).toContain('権限がない');
+      expect((await viewer.page(`/admin/kyc/${caseId}`)).html).not.toContain('name="answer"');
+      expect(await kycCase(caseId)).toMatchObject({ status: 'OPEN', answer: null });
+      const beforeAnswer = await notices('30000', 'kyc');
+
+      const empty = await admin.post(`/admin/kyc/${caseId}/answer`, { answer: '   ' });
+      expect(empty.status).toBe(422);
+      expect(await empty.text()).toContain('必須の項目が入力されていません。');
+      expect((await kycCase(caseId)).answer).toBeNull();
+      expect(await notices('30000', 'kyc')).toEqual(beforeAnswer);
+
+      const answered = await admin.post(`/admin/kyc/${caseId}/answer`, { answer: 'Uploaded <b>today</b>' });
+      expect(answered.status).toBe(303);
+      expect(answered.headers.get('location')).toBe(`/admin/kyc/${caseId}?done=answered`);
+      const { html } = await admin.page(answered.headers.get('location')!);
+      expect(html).toContain('回答を送信しました。');
+      expect(html).toContain('Uploaded &lt;b>today&lt;/b>');
+      expect(html).not.toContain('<b>today');
+      expect(await kycCase(caseId)).toMatchObject({ status: 'ANSWERED', answered_by: users.admin });
+      expect((await audit('kyc.answer')).at(-1)).toMatchObject({ target: caseId, actor_email: users.admin });
+
+      // Only operators decide.
+      const decideByAdmin = await admin.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'CLEARED',
+        note: 'x',
+      });
+      expect(decideByAdmin.status).toBe(403);
+      const cleared = await operator.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'CLEARED',
+        note: 'All in order',
+      });
+      expect(cleared.status).toBe(303);
+      expect(await kycCase(caseId)).toMatchObject({ status: 'CLEARED', decided_by: users.operator });
+      expect((await notices('30000', 'kyc')).slice(-2)).toEqual([
+        'KYC review: your answer was received',
+        'KYC review: cleared',
+      ]);
+      // A decided case takes no more answers.
+      const late = await admin.post(`/admin/kyc/${caseId}/answer`, { answer: 'again' });
+      expect(late.status).toBe(422);
+      expect((await kycCase(caseId)).answer).toBe('Uploaded <b>today</b>');
+      expect(await purchase()).toBe('303');
+    });
+
+    it('refuses a bad case with a clear error and writes nothing', async () => {
+      const before = (await db().selectFrom('kyc_cases').select('case_id').execute()).length;
+      const newCase = (client: ConsoleClient, overrides: Record<string, string>) =>
+        client.post('/admin/kyc', {
+          merchant: '30000',
+          reason: 'r',
+          information: 'i',
+          due_date: today(),
+          ...overrides,
+        });
+      const past = await newCase(operator, {
+        due_date: jstDate(new Date(stack.clock.now().getTime() - 2 * 86_400_000)),
+      });
+      expect(past.status).toBe(422);
+      expect(await past.text()).toContain('期限が過ぎた日付です。');
+      const unknown = await newCase(operator, { merchant: '99999' });
+      expect(unknown.status).toBe(422);
+      expect(await unknown.text()).toContain('その加盟店IDは存在しません。');
+      expect((await newCase(admin, {})).status).toBe(403);
+      expect((await db().selectFrom('kyc_cases').select('case_id').execute()).length).toBe(before);
+
+      const caseId = await openCase();
+      const from = jstLocalValue(new Date(stack.clock.now().getTime() + 600_000));
+      const reversed = await operator.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'SUSPENDED',
+        note: 'n',
+        from,
+        until: jstLocalValue(stack.clock.now()),
+      });
+      expect(reversed.status).toBe(422);
+      expect(await reversed.text()).toContain('停止終了は停止開始より後にしてください。');
+      const badTime = await operator.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'SUSPENDED',
+        note: 'n',
+        from: 'soon',
+      });
+      expect(badTime.status).toBe(422);
+      const noOutcome = await operator.post(`/admin/kyc/${caseId}/decide`, { outcome: 'MAYBE', note: 'n' });
+      expect(noOutcome.status).toBe(422);
+      expect(await kycCase(caseId)).toMatchObject({ status: 'OPEN', suspended_from: null });
+      await operator.post(`/admin/kyc/${caseId}/decide`, { outcome: 'CLEARED', note: 'closed by the test' });
+    });
+
+    it('suspends new purchases (5111) from the given time until the given time; refunds keep working', async () => {
+      const payment = await buyCaptured(stack);
+      const caseId = await openCase();
+      const start = stack.clock.now().getTime();
+      // Minutes in the console are whole: the suspension starts at the next whole minute + 10.
+      const from = new Date(Math.ceil(start / 60_000) * 60_000 + 600_000);
+      const until = new Date(from.getTime() + 900_000);
+      const decided = await operator.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'SUSPENDED',
+        note: 'Documents not provided',
+        from: jstLocalValue(from),
+        until: jstLocalValue(until),
+      });
+      expect(decided.status).toBe(303);
+      expect(await kycCase(caseId)).toMatchObject({
+        status: 'SUSPENDED',
+        suspended_from: from.getTime(),
+        suspended_until: until.getTime(),
+      });
+      expect((await audit('kyc.decide')).at(-1)).toMatchObject({ target: caseId, merchant_id: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: Alipay+ suspended');
+
+      expect(await purchase()).toBe('303');
+      advance(from.getTime() - stack.clock.now().getTime());
+      expect(await purchase()).toBe('5111');
+      // The other merchant is not concerned.
+      expect(
+        (await db().selectFrom('kyc_cases').selectAll().where('merchant_id', '=', '40000').execute()).length,
+      ).toBe(0);
+
+      // Refunds of existing payments keep working while suspended.
+      const page = await admin.page(`/admin/payments/${payment.tracking_id}`);
+      const nonce = /name="nonce" value="([^"]+)"/.exec(page.html)![1]!;
+      const refunded = await admin.post(`/admin/payments/${payment.tracking_id}/refunds`, {
+        kind: 'partial',
+        amount: '100',
+        nonce,
+      });
+      expect(refunded.status).toBe(303);
+
+      advance(until.getTime() - stack.clock.now().getTime());
+      expect(await purchase()).toBe('303');
+    });
+
+    it('lifts a suspension in effect at once', async () => {
+      const caseId = await openCase();
+      await operator.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'SUSPENDED',
+        note: 'Until further notice',
+        from: jstLocalValue(stack.clock.now()),
+        until: '',
+      });
+      expect((await kycCase(caseId)).suspended_until).toBeNull();
+      expect(await purchase()).toBe('5111');
+      expect((await admin.post(`/admin/kyc/${caseId}/lift`)).status).toBe(403);
+      const lifted = await operator.post(`/admin/kyc/${caseId}/lift`);
+      expect(lifted.status).toBe(303);
+      expect((await audit('kyc.lift')).at(-1)).toMatchObject({ target: caseId });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: suspension lifted');
+      expect(await purchase()).toBe('303');
+      expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(422);
+    });
+
+    it('stops refunds (console and XML API) with a reason shown to the merchant, then resumes them', async () => {
+      await enableXmlApi(stack);
+      const payment = await buyCaptured(stack);
+      const stopByAdmin = await admin.post('/admin/refund-stops', {
+        op: 'stop',
+        merchant: '30000',
+        reason: 'x',
+      });
+      expect(stopByAdmin.status).toBe(403);
+      const noReason = await operator.post('/admin/refund-stops', {
+        op: 'stop',
+        merchant: '30000',
+        reason: '',
+      });
+      expect(noReason.status).toBe(422);
+      expect(await db().selectFrom('refund_stops').selectAll().execute()).toHaveLength(0);
+
+      const stopped = await operator.post('/admin/refund-stops', {
+        op: 'stop',
+        merchant: '30000',
+        reason: 'Chargeback ratio under review',
+      });
+      expect(stopped.status).toBe(303);
+      expect((await audit('refunds.stop')).at(-1)).toMatchObject({ target: '30000', merchant_id: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('Refunds stopped');
+      expect((await admin.page('/admin/kyc')).html).toContain('Chargeback ratio under review');
+
+      const billing = await admin.page(`/admin/payments/${payment.tracking_id}`);
+      expect(billing.html).toContain('返金は停止されています');
+      expect(billing.html).not.toContain('id="refund-full"');
+      const refused = await admin.post(`/admin/payments/${payment.tracking_id}/refunds`, {
+        kind: 'full',
+        nonce: 'n'.repeat(22),
+      });
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain('Chargeback ratio under review');
+      const xml = await refundOverXmlApi(stack, payment.tracking_id, 100);
+      expect(xml).toMatchObject({ res_result: 'NG', res_err_code: '510K3999' });
+      expect(
+        await db()
+          .selectFrom('refunds')
+          .select('refund_id')
+          .where('tracking_id', '=', payment.tracking_id)
+          .execute(),
+      ).toHaveLength(0);
+      // The other merchant's refunds are not stopped.
+      expect((await other.page('/admin/kyc')).html).not.toContain('Chargeback ratio under review');
+
+      const resumed = await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' });
+      expect(resumed.status).toBe(303);
+      expect((await audit('refunds.resume')).at(-1)).toMatchObject({ target: '30000' });
+      expect((await notices('30000', 'kyc')).at(-1)).toBe('Refunds resumed');
+      expect(await refundOverXmlApi(stack, payment.tracking_id, 100)).toMatchObject({ res_result: 'OK' });
+      const again = await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' });
+      expect(again.status).toBe(422);
+    });
+
+    it('records a fraud investigation; the payments are flagged in search and billing; answered, closed; refunds stay possible', async () => {
+      const payment = await buyCaptured(stack);
+      const before = await db().selectFrom('fraud_investigations').select('investigation_id').execute();
+      const foreign = await operator.post('/admin/investigations', {
+        merchant: '40000',
+        tracking_ids: payment.tracking_id,
+        allegation: 'a',
+        requested: 'r',
+        due_date: today(),
+      });
+      expect(foreign.status).toBe(422);
+      expect(await foreign.text()).toContain('この加盟店に存在しないトラッキングIDがあります。');
+      const byAdmin = await admin.post('/admin/investigations', {
+        merchant: '30000',
+        tracking_ids: payment.tracking_id,
+        allegation: 'a',
+        requested: 'r',
+        due_date: today(),
+      });
+      expect(byAdmin.status).toBe(403);
+      expect(await db().selectFrom('fraud_investigations').select('investigation_id').execute()).toEqual(
+        before,
+      );
+
+      const opened = await operator.post('/admin/investigations', {
+        merchant: '30000',
+        tracking_ids: `${payment.tracking_id}\n${payment.tracking_id}`,
+        allegation: 'Shopper reports an unauthorised payment',
+        requested: 'Delivery records for the order',
+        due_date: today(),
+      });
+      expect(opened.status).toBe(303);
+      const id = caseIdOf(opened);
+      expect((await audit('fraud.open')).at(-1)).toMatchObject({ target: id, merchant_id: '30000' });
+      const notice = await db()
+        .selectFrom('notices')
+        .selectAll()
+        .where('kind', '=', 'fraud')
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      expect(notice.title_en).toBe('Fraud investigation opened');
+      expect(JSON.parse(notice.links)).toContainEqual({ type: 'payment', trackingId: payment.tracking_id });
+      expect(await notices('40000', 'fraud')).toEqual([]);
+
+      const search = await admin.page(`/admin/payments?from=${today()}&tracking_id=${payment.tracking_id}`);
+      expect(search.html).toContain(`href="/admin/investigations/${id}"`);
+      expect(search.html).toContain('不正利用調査の対象');
+      const billing = await viewer.page(`/admin/payments/${payment.tracking_id}`);
+      expect(billing.html).toContain('id="fraud-flag"');
+      expect(billing.html).toContain(`href="/admin/investigations/${id}"`);
+
+      expect((await other.page(`/admin/investigations/${id}`)).status).toBe(404);
+      expect((await other.post(`/admin/investigations/${id}/answer`, { answer: 'x' })).status).toBe(404);
+      expect((await viewer.post(`/admin/investigations/${id}/answer`, { answer: 'x' })).status).toBe(403);
+      expect((await admin.post(`/admin/investigations/${id}/close`, { outcome: 'x' })).status).toBe(403);
+      const row = () =>
+        db()
+          .selectFrom('fraud_investigations')
+          .selectAll()
+          .where('investigation_id', '=', id)
+          .executeTakeFirstOrThrow();
+      expect(await row()).toMatchObject({ status: 'OPEN', answer: null });
+
+      expect(
+        (await admin.post(`/admin/investigations/${id}/answer`, { answer: 'Delivered on 11/20' })).status,
+      ).toBe(303);
+      expect(await row()).toMatchObject({ status: 'ANSWERED', answered_by: users.admin });
+
+      // Refunds stay possible under investigation.
+      const page = await admin.page(`/admin/payments/${payment.tracking_id}`);
+      const nonce = /name="nonce" value="([^"]+)"/.exec(page.html)![1]!;
+      expect(
+        (await admin.post(`/admin/payments/${payment.tracking_id}/refunds`, { kind: 'full', nonce })).status,
+      ).toBe(303);
+
+      const closed = await operator.post(`/admin/investigations/${id}/close`, { outcome: 'No fraud found' });
+      expect(closed.status).toBe(303);
+      expect(await row()).toMatchObject({
+        status: 'CLOSED',
+        outcome: 'No fraud found',
+        closed_by: users.operator,
+      });
+      expect((await audit('fraud.close')).at(-1)).toMatchObject({ target: id });
+      expect((await notices('30000', 'fraud')).slice(-3)).toEqual([
+        'Fraud investigation opened',
+        'Fraud investigation: your answer was received',
+        'Fraud investigation closed',
+      ]);
+      expect((await admin.post(`/admin/investigations/${id}/answer`, { answer: 'late' })).status).toBe(422);
+    });
+
+    it('refuses purchases (5111) of a service selling a prohibited category from its effective date', async () => {
+      const declare = (client: ConsoleClient, categories: string, service = '30000/001') =>
+        client.post('/admin/settings/categories', { service, categories });
+      expect((await declare(viewer, 'tobacco')).status).toBe(403);
+      expect((await declare(other, 'tobacco')).status).toBe(404);
+      const bad = await declare(admin, 'Tobacco!');
+      expect(bad.status).toBe(422);
+      expect(await db().selectFrom('service_categories').selectAll().execute()).toHaveLength(0);
+      expect((await declare(admin, 'tobacco, tea\ntea')).status).toBe(200);
+      expect(
+        (await db().selectFrom('service_categories').select('category').orderBy('category').execute()).map(
+          (r) => r.category,
+        ),
+      ).toEqual(['tea', 'tobacco']);
+      expect((await audit('settings.categories')).at(-1)).toMatchObject({ merchant_id: '30000' });
+
+      const tomorrow = jstDate(startOfJstDay(stack.clock.now(), 1));
+      expect(
+        (await admin.post('/admin/prohibited', { category: 'tobacco', effective_from: tomorrow, note: 'x' }))
+          .status,
+      ).toBe(403);
+      const added = await operator.post('/admin/prohibited', {
+        category: 'tobacco',
+        effective_from: tomorrow,
+        note: 'Core Operator list update',
+      });
+      expect(added.status).toBe(303);
+      expect(added.headers.get('location')).toBe('/admin/prohibited?added=1');
+      expect((await audit('prohibited.add')).at(-1)).toMatchObject({ target: 'tobacco' });
+      expect(await notices('30000', 'prohibited')).toEqual(['Prohibited product category: tobacco']);
+      expect(await notices('40000', 'prohibited')).toEqual([]);
+      const twice = await operator.post('/admin/prohibited', {
+        category: 'tobacco',
+        effective_from: tomorrow,
+        note: 'x',
+      });
+      expect(twice.status).toBe(422);
+      const badDate = await operator.post('/admin/prohibited', {
+        category: 'weapons',
+        effective_from: '2026-02-30',
+        note: 'x',
+      });
+      expect(badDate.status).toBe(422);
+      expect((await admin.page('/admin/settings?service=30000/001')).html).toContain(
+        'id="prohibited-warning"',
+      );
+      expect((await admin.page('/admin/prohibited')).html).toContain('30000/001');
+      expect((await other.page('/admin/prohibited')).html).not.toContain('30000/001');
+
+      // Before the effective date purchases are taken; from 00:00 JST that day they are refused.
+      expect(await purchase()).toBe('303');
+      advance(startOfJstDay(stack.clock.now(), 1).getTime() - stack.clock.now().getTime());
+      expect(await purchase()).toBe('5111');
+      await signIn();
+
+      // Removing the category from the service lifts it; declaring it again refuses again at once.
+      expect((await declare(admin, 'tea')).status).toBe(200);
+      expect(await purchase()).toBe('303');
+      expect((await declare(admin, 'tea tobacco')).status).toBe(200);
+      expect(await purchase()).toBe('5111');
+      expect(await notices('30000', 'prohibited')).toEqual([
+        'Prohibited product category: tobacco',
+        'Prohibited product category: tobacco',
+      ]);
+
+      // Removing it from the list lifts it too.
+      expect((await admin.post('/admin/prohibited/tobacco/remove')).status).toBe(403);
+      const removed = await operator.post('/admin/prohibited/tobacco/remove');
+      expect(removed.status).toBe(303);
+      expect((await audit('prohibited.remove')).at(-1)).toMatchObject({ target: 'tobacco' });
+      expect((await notices('30000', 'prohibited')).at(-1)).toBe('No longer prohibited: tobacco');
+      expect(await purchase()).toBe('303');
+      expect((await operator.post('/admin/prohibited/tobacco/remove')).status).toBe(422);
+    });
+  });
+}
