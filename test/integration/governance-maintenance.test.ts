@@ -231,6 +231,18 @@ for (const dialect of DIALECTS) {
         }),
       );
       expect(response.status).toBe(303);
+      // An emergency starting within 24 hours has no "24 hours before" notice.
+      const emergency = (await windows()).at(-1);
+      const stages = await stack.database.db
+        .selectFrom('jobs')
+        .select('dedupe_key')
+        .where('dedupe_key', 'like', `maintenance:${emergency?.id}:%`)
+        .orderBy('dedupe_key')
+        .execute();
+      expect(stages.map((j) => j.dedupe_key)).toEqual([
+        `maintenance:${emergency?.id}:end`,
+        `maintenance:${emergency?.id}:start`,
+      ]);
       stack.clock.setNow(new Date(start.getTime() + 1000));
       expect((await stack.postPurchase()).status).toBe(303);
       const other = await signedIn(users.otherAdmin);
