@@ -10,7 +10,7 @@ import { prohibitedCategoryInEffect } from './prohibited';
  * its own function here, checked by both paths in the order they are listed.
  */
 
-/** A maintenance window in progress for the service (governance.md, 5), answered 5112 / MNT00001. */
+/** A maintenance window in progress for the service (governance.md, 5), answered 5112 / 51091999. */
 export interface MaintenanceRefusal {
   /** The window's end, shown in JST; null for the gateway-wide switch, which has no end. */
   endsAt: Date | null;

@@ -86,6 +86,8 @@ export function checkNewNotice(notice: NewNotice): void {
   }
   for (const lang of ['ja', 'en'] as const) {
     checkText(`title.${lang}`, notice.title[lang], TITLE_MAX);
+    // A title becomes the e-mail's Subject: one line.
+    if (/[\r\n]/.test(notice.title[lang])) throw new NoticeError(`title.${lang} has a line break`);
     checkText(`body.${lang}`, notice.body[lang], BODY_MAX);
   }
   for (const link of notice.links ?? []) {

@@ -55,7 +55,7 @@ for (const dialect of DIALECTS) {
     });
 
     async function windows() {
-      return stack.database.db.selectFrom('maintenance_windows').selectAll().execute();
+      return stack.database.db.selectFrom('maintenance_windows').selectAll().orderBy('id').execute();
     }
 
     it('refuses a window in the past, ending before its start, announced late or an emergency without reason', async () => {
@@ -231,6 +231,18 @@ for (const dialect of DIALECTS) {
         }),
       );
       expect(response.status).toBe(303);
+      // An emergency starting within 24 hours has no "24 hours before" notice.
+      const emergency = (await windows()).at(-1);
+      const stages = await stack.database.db
+        .selectFrom('jobs')
+        .select('dedupe_key')
+        .where('dedupe_key', 'like', `maintenance:${emergency?.id}:%`)
+        .orderBy('dedupe_key')
+        .execute();
+      expect(stages.map((j) => j.dedupe_key)).toEqual([
+        `maintenance:${emergency?.id}:end`,
+        `maintenance:${emergency?.id}:start`,
+      ]);
       stack.clock.setNow(new Date(start.getTime() + 1000));
       expect((await stack.postPurchase()).status).toBe(303);
       const other = await signedIn(users.otherAdmin);
@@ -244,6 +256,41 @@ for (const dialect of DIALECTS) {
       const mine = await signedIn(users.viewer);
       const mineInbox = await mine.page('/admin/maintenance?lang=en');
       expect(mineInbox.html).not.toContain('Security fix');
+      stack.clock.set(0);
+    });
+
+    it('refuses purchases of a named service and during an Alipay+-only window, until the operator cancels it', async () => {
+      const operator = await signedIn(users.operator);
+      const now = stack.clock.now();
+      const start = new Date(Math.ceil((now.getTime() + 120_000) / 60_000) * 60_000);
+      const end = new Date(start.getTime() + 3_600_000);
+      const emergency = { emergency: '1', reason: 'Partner certificate renewal' };
+      const before = (await windows()).length;
+      const scopes: Array<Record<string, string>> = [
+        { scope: 'SERVICES', services: '30000/001' },
+        { scope: 'ALIPAYPLUS' },
+      ];
+      for (const scope of scopes) {
+        expect(
+          (await operator.post('/admin/maintenance', form(start, end, { ...scope, ...emergency }))).status,
+        ).toBe(303);
+      }
+      const rows = (await windows()).slice(before);
+      expect(rows.map((r) => r.scope)).toEqual(['SERVICES', 'ALIPAYPLUS']);
+      stack.clock.setNow(new Date(start.getTime() + 1000));
+      expect((await stack.postPurchase()).status).toBe(503);
+      for (const row of rows) {
+        expect((await operator.post(`/admin/maintenance/${row.id}/cancel`)).status).toBe(303);
+      }
+      expect((await operator.post(`/admin/maintenance/${rows[0]?.id}/cancel`)).status).toBe(404);
+      expect((await stack.postPurchase()).status).toBe(303);
+      expect((await noticeTitles()).filter((t) => t.startsWith('Maintenance cancelled'))).toHaveLength(2);
+      const audit = await stack.database.db
+        .selectFrom('admin_audit')
+        .select('target')
+        .where('action', '=', 'maintenance.cancel')
+        .execute();
+      expect(audit.map((a) => a.target).sort()).toEqual(rows.map((r) => `maintenance:${r.id}`).sort());
       stack.clock.set(0);
     });
 

@@ -153,6 +153,13 @@ for (const dialect of DIALECTS) {
       await expect(
         postNotice(
           db(),
+          { ...base, merchants: 'all', title: { ja: 'T', en: 'T\r\nBcc: x@evil.example' } },
+          now,
+        ),
+      ).rejects.toThrow('title.en has a line break');
+      await expect(
+        postNotice(
+          db(),
           {
             ...base,
             merchants: 'all',

@@ -116,6 +116,9 @@ details{margin:.25rem 0}
 .unread{display:inline-block;min-width:1.4rem;padding:0 .4rem;border-radius:1rem;background:#f0a000;color:#12263f;font-weight:700;text-align:center}
 .banners{max-width:80rem;margin:0 auto;padding:.75rem 1rem 0}
 .banners .notice{margin:0 0 .5rem}
+.notice-body{white-space:pre-line;overflow-wrap:anywhere}
+.badge.warning{background:#fdeccc}
+.badge.critical{background:#fbd5d5}
 @media (max-width:40rem){main{padding:1rem .75rem 2rem}h1{font-size:1.25rem}dl.fields{grid-template-columns:1fr}dl.fields dd{margin-bottom:.4rem}.brand{width:100%}}`;
 
 /**

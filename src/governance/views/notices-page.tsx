@@ -123,9 +123,13 @@ export function NoticeDetailPage(props: { page: PageContext; entry: InboxEntry }
           )}
         </dl>
         <h2 lang="ja">{entry.title.ja}</h2>
-        <pre lang="ja">{entry.body.ja}</pre>
+        <p lang="ja" class="notice-body">
+          {entry.body.ja}
+        </p>
         <h2 lang="en">{entry.title.en}</h2>
-        <pre lang="en">{entry.body.en}</pre>
+        <p lang="en" class="notice-body">
+          {entry.body.en}
+        </p>
         {entry.links.length > 0 && (
           <>
             <h3>{n.links}</h3>
