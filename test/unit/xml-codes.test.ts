@@ -43,6 +43,7 @@ describe('XML API error codes', () => {
       INVALID_FEE_SETTING: '51007999',
       INVALID_PAYOUT_TERMS: '51007999',
       REFUNDS_STOPPED: '510K3999',
+      INVALID_RESOLUTION: '51007999',
     });
   });
 
