@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases';
+import type { ReceivedPost } from '../support/merchant-stub';
 import { injectFaults, runChaos, runStream, settle } from './crash-scenario';
 import { type CrashSystem, startCrashSystem } from './crash-system';
 
@@ -36,10 +37,10 @@ for (const dialect of DIALECTS) {
       console.log(`[${dialect}] process logs in ${sys.logDir}`);
       await injectFaults(sys.sandboxUrl);
 
-      let streaming = true;
+      let purchases = 0;
       const chaos = runChaos(sys, SEED, {
         minKillsEach: 2,
-        stopped: () => !streaming,
+        enough: () => purchases >= PAYMENTS,
         // The sandbox keeps its faults in memory: a new sandbox gets them again.
         onRestart: async (p) => (p.role === 'sandbox' ? injectFaults(sys.sandboxUrl) : undefined),
       });
@@ -49,9 +50,10 @@ for (const dialect of DIALECTS) {
         lanes: 6,
         payments: PAYMENTS,
         keepGoing: () => !chaosDone,
+        progress: (n) => (purchases = n),
       });
-      streaming = false;
       const { kills } = await chaos;
+      console.log(`[${dialect}] stream done; settling`);
       const { clockAdvancedMs } = await settle(sys);
       console.log(
         `[${dialect}] ${stream.payments} purchases, ${stream.refunds} refunds, ${stream.refused} refused by a dead process; ` +
@@ -148,17 +150,19 @@ for (const dialect of DIALECTS) {
       }
 
       // Every final payment's A02-1 arrived at least once, with identical content each time.
-      const received = new Map<string, Buffer[]>();
+      const received = new Map<string, ReceivedPost[]>();
       for (const n of sys.merchant.notifications) {
         expect(n.hashValid).toBe(true);
         const orderId = n.fields.order_id ?? '';
-        received.set(orderId, [...(received.get(orderId) ?? []), n.raw]);
+        received.set(orderId, [...(received.get(orderId) ?? []), n]);
       }
       for (const p of payments) {
-        const bodies = received.get(p.order_id) ?? [];
-        expect(bodies.length, `A02-1 for ${p.tracking_id} (${p.status})`).toBeGreaterThanOrEqual(1);
-        for (const body of bodies)
-          expect(body.equals(bodies[0]!), `A02-1 of ${p.tracking_id} changed`).toBe(true);
+        const posts = received.get(p.order_id) ?? [];
+        expect(posts.length, `A02-1 for ${p.tracking_id} (${p.status})`).toBeGreaterThanOrEqual(1);
+        for (const post of posts) {
+          expect(post.fields, `A02-1 of ${p.tracking_id}`).toEqual(posts[0]!.fields);
+          expect(post.raw.equals(posts[0]!.raw), `A02-1 of ${p.tracking_id}`).toBe(true);
+        }
       }
 
       // No job is left leased.
