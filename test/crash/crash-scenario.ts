@@ -55,17 +55,18 @@ export async function injectFaults(sandboxUrl: string): Promise<void> {
 const AMOUNTS = [1500, 2980, 10_000, 123_456, 5001, 5003, 5004, 5005, 6001, 6002, 4001];
 
 export interface StreamReport {
+  /** Purchase requests sent, and those a gateway took (a payment exists). */
+  attempts: number;
   payments: number;
   refunds: number;
   /** Requests that reached no gateway (a gateway was down): not answers. */
   refused: number;
   /** Every answer body, for the `SQLITE_BUSY` check. */
   answers: string[];
-  statuses: number[];
 }
 
 /**
- * `lanes` shoppers and merchants in parallel until `payments` purchases were made and `keepGoing`
+ * `lanes` shoppers and merchants in parallel until the gateways took `payments` purchases and `keepGoing`
  * says stop: buy, pay (or refuse, or cancel) at the sandbox, come back; refund some payments over
  * the XML API, partly, fully, or twice at once.
  */
@@ -79,10 +80,16 @@ export async function runStream(
     progress: (payments: number) => void;
   },
 ): Promise<StreamReport> {
-  const report: StreamReport = { payments: 0, refunds: 0, refused: 0, answers: [], statuses: [] };
+  const report: StreamReport = {
+    attempts: 0,
+    payments: 0,
+    refunds: 0,
+    refused: 0,
+    answers: [],
+    statuses: [],
+  };
   const answered = async (response: Response): Promise<string> => {
     const text = await response.text();
-    report.statuses.push(response.status);
     report.answers.push(text);
     return text;
   };
@@ -109,7 +116,7 @@ export async function runStream(
     const random = prng(seed + laneNo);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     while (report.payments < options.payments || options.keepGoing()) {
-      const orderId = `CRASH-${seed}-${laneNo}-${report.payments}-${Date.now()}`;
+      const orderId = `CRASH-${seed}-${laneNo}-${report.attempts}-${Date.now()}`;
       const amount = pick(AMOUNTS);
       const action = random();
       const refundPlan = random();
@@ -142,6 +149,10 @@ export async function runStream(
         await answered(purchase);
         const cashierUrl = purchase.headers.get('location');
         if (purchase.status !== 303 || !cashierUrl) continue;
+        report.payments++;
+        options.progress(report.payments);
+        if (report.payments % 100 === 0)
+          console.log(`  ${report.payments} payments, ${report.refunds} refunds`);
         const paid = await fetch(`${system.sandboxUrl}/sandbox/v1/simulate/pay`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },

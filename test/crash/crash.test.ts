@@ -56,7 +56,7 @@ for (const dialect of DIALECTS) {
       console.log(`[${dialect}] stream done; settling`);
       const { clockAdvancedMs } = await settle(sys);
       console.log(
-        `[${dialect}] ${stream.payments} purchases, ${stream.refunds} refunds, ${stream.refused} refused by a dead process; ` +
+        `[${dialect}] ${stream.payments} payments (${stream.attempts} purchase requests), ${stream.refunds} refunds, ${stream.refused} requests met a dead process; ` +
           `${kills.length} kills (${kills.map((k) => k.name).join(', ')}); settled with the clock ${Math.round(clockAdvancedMs / 60_000)} min ahead`,
       );
       const db = sys.database.db;
@@ -66,7 +66,7 @@ for (const dialect of DIALECTS) {
       for (const p of sys.processes) expect(p.starts, p.name).toBeGreaterThanOrEqual(3);
 
       const payments = await db.selectFrom('payments').selectAll().execute();
-      expect(payments.length).toBeGreaterThan(PAYMENTS / 2);
+      expect(payments.length).toBeGreaterThanOrEqual(PAYMENTS);
 
       // Every payment is final.
       expect(payments.filter((p) => !FINAL.includes(p.status)).map((p) => [p.tracking_id, p.status])).toEqual(
