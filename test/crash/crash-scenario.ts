@@ -86,7 +86,6 @@ export async function runStream(
     refunds: 0,
     refused: 0,
     answers: [],
-    statuses: [],
   };
   const answered = async (response: Response): Promise<string> => {
     const text = await response.text();
