@@ -119,10 +119,7 @@ export async function runStream(
       const amount = pick(AMOUNTS);
       const action = random();
       const refundPlan = random();
-      report.payments++;
-      options.progress(report.payments);
-      if (report.payments % 100 === 0)
-        console.log(`  ${report.payments} purchases, ${report.refunds} refunds`);
+      report.attempts++;
       try {
         const purchase = await fetch(`${system.gatewayUrl}/f01/FepBuyInfoReceive.do`, {
           method: 'POST',
