@@ -188,7 +188,7 @@ export async function runStream(
       } catch {
         // A process was killed under this request: the load balancer's next try is the next request.
         report.refused++;
-        await sleep(100);
+        await sleep(300);
       }
     }
   };
@@ -218,7 +218,9 @@ export async function runChaos(
   const report: ChaosReport = { kills: [] };
   const started = Date.now();
   while (planned.length > 0 || !options.enough()) {
-    await sleep(500 + random() * 2500);
+    // The planned kills come fast; after them, the stream gets longer stretches to make progress.
+    await sleep(planned.length > 0 ? 1000 + random() * 3000 : 4000 + random() * 6000);
+    if (planned.length === 0 && options.enough()) break;
     const victim = planned.shift() ?? system.processes[Math.floor(random() * system.processes.length)]!;
     await victim.stop('SIGKILL');
     report.kills.push({ name: victim.name, at: Date.now() - started });
