@@ -1,3 +1,4 @@
+import { generator as prng } from '../../src/admin/demo-data';
 import { loadConfig } from '../../src/app/config';
 import { startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
@@ -6,14 +7,7 @@ import { formatJstCompact } from '../../src/kernel/jst';
 import { xmlApiRefund } from '../support/merchant-api';
 import { SPEC_PURCHASE_FIELDS } from '../support/spec-vectors';
 import { PC_UA, TEST_HASH_KEY } from '../support/stack';
-import {
-  ALIPAYPLUS_TIMEOUT_MS,
-  type CrashSystem,
-  type KessaiProcess,
-  prng,
-  sleep,
-  until,
-} from './crash-system';
+import { ALIPAYPLUS_TIMEOUT_MS, type CrashSystem, type KessaiProcess, sleep, until } from './crash-system';
 
 /**
  * What the crash suite does to the system (operations.md, Crash suite): a stream of payments and

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/app/config';
 import { gatewayKeys, sandboxKeyPair } from '../../src/app/keys';
 import type { DialectName } from '../../src/db/connection';
-import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { createTestDatabase, processDatabaseUrl, type TestDatabase } from '../support/databases';
 import { XML_API_PASSWORD } from '../support/merchant-api';
 import { type MerchantStub, startMerchantStub } from '../support/merchant-stub';
 import { freePort, TEST_HASH_KEY } from '../support/stack';
@@ -19,18 +19,6 @@ import { freePort, TEST_HASH_KEY } from '../support/stack';
  * again; one database, the sandbox's own SQLite file, and a merchant stub that records every A02-1.
  */
 const BIN = fileURLToPath(new URL('../../bin/kessai.js', import.meta.url));
-
-/** A small, seedable PRNG (mulberry32): the same seed makes the same choices. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -181,9 +169,7 @@ export async function startCrashSystem(
   const env: Record<string, string> = {
     KESSAI_MODE: 'demo',
     KESSAI_DATA_DIR: logDir,
-    DATABASE_URL: database.searchPath
-      ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
-      : database.url,
+    DATABASE_URL: processDatabaseUrl(database),
     KESSAI_GATEWAY_PUBLIC_URL: gatewayUrl,
     KESSAI_SANDBOX_PORT: String(sandboxPort),
     KESSAI_SANDBOX_PUBLIC_URL: sandboxUrl,
@@ -225,7 +211,10 @@ export async function startCrashSystem(
     await database.close();
   };
   try {
-    for (const p of processes) await p.start();
+    // The sandbox first; then the gateways and workers all at once, as a deployment starts them:
+    // they migrate and seed the same database side by side.
+    await processes[0]!.start();
+    await Promise.all(processes.slice(1).map((p) => p.start()));
     const registered = await fetch(`${sandboxUrl}/sandbox/v1/clients/${config.alipayplus.clientId}`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json' },

@@ -9,7 +9,7 @@ import type { DialectName } from '../../src/db/connection';
 import type { PaymentRow } from '../../src/db/database';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
-import { createTestDatabase, type TestDatabase } from './databases';
+import { createTestDatabase, processDatabaseUrl, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
 import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
 
@@ -246,9 +246,5 @@ async function startOnFreePorts(
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
   });
-  // A process of its own reaches this test's PostgreSQL schema through the URL's options.
-  const databaseUrl = database.searchPath
-    ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
-    : database.url;
-  return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
+  return { runtime, urls, env: { ...env, DATABASE_URL: processDatabaseUrl(database) } };
 }
