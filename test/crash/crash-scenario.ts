@@ -57,6 +57,8 @@ export interface StreamReport {
   refused: number;
   /** Every answer body, for the `SQLITE_BUSY` check. */
   answers: string[];
+  /** Answers with HTTP 500: an error nobody handled. */
+  unhandled: string[];
 }
 
 /**
@@ -80,10 +82,12 @@ export async function runStream(
     refunds: 0,
     refused: 0,
     answers: [],
+    unhandled: [],
   };
   const answered = async (response: Response): Promise<string> => {
     const text = await response.text();
     report.answers.push(text);
+    if (response.status === 500) report.unhandled.push(`${response.url}: ${text.slice(0, 300)}`);
     return text;
   };
   const trackingIdOf = async (orderId: string): Promise<{ trackingId: string; amount: number } | null> => {

@@ -32,6 +32,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('keeps every payment, refund and notification right through SIGKILLs and faults', async () => {
+      const startedAt = Date.now();
       system = await startCrashSystem(dialect, TOPOLOGY[dialect]);
       const sys = system;
       console.log(`[${dialect}] process logs in ${sys.logDir}`);
@@ -53,8 +54,10 @@ for (const dialect of DIALECTS) {
         progress: (n) => (purchases = n),
       });
       const { kills } = await chaos;
-      console.log(`[${dialect}] stream done; settling`);
+      const streamedAt = Date.now();
+      console.log(`[${dialect}] stream done in ${Math.round((streamedAt - startedAt) / 1000)} s; settling`);
       const { clockAdvancedMs } = await settle(sys);
+      console.log(`[${dialect}] settled in ${Math.round((Date.now() - streamedAt) / 1000)} s`);
       console.log(
         `[${dialect}] ${stream.payments} payments (${stream.attempts} purchase requests), ${stream.refunds} refunds, ${stream.refused} requests met a dead process; ` +
           `${kills.length} kills (${kills.map((k) => k.name).join(', ')}); settled with the clock ${Math.round(clockAdvancedMs / 60_000)} min ahead`,
@@ -172,6 +175,9 @@ for (const dialect of DIALECTS) {
         .where((eb) => eb.or([eb('status', '=', 'RUNNING'), eb('locked_by', 'is not', null)]))
         .execute();
       expect(leased).toEqual([]);
+
+      // Killed processes cost requests, never an unhandled error (HTTP 500) in a living one.
+      expect(stream.unhandled).toEqual([]);
 
       // No SQLITE_BUSY reached a log line or an answer.
       const busy = /SQLITE_BUSY|database is locked/;
