@@ -9,7 +9,8 @@ export default defineConfig({
     include: ['test/crash/**/*.test.ts'],
     pool: 'forks',
     fileParallelism: false,
-    testTimeout: 300_000,
+    // About 1.5 minutes per database on two idle cores; the margin is for a busy machine.
+    testTimeout: 420_000,
     hookTimeout: 120_000,
     reporters: ['default'],
   },
