@@ -229,7 +229,8 @@ export async function runChaos(
   return report;
 }
 
-const FINAL = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'FAILED', 'CANCELED', 'EXPIRED'];
+/** Payments that wait on nothing any more: paid (refunds may follow), or closed. */
+export const SETTLED = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'FAILED', 'CANCELED', 'EXPIRED'];
 
 /**
  * Lets everything finish: faults off, every process up, the workers stopped with SIGTERM, then a
@@ -258,7 +259,7 @@ export async function settle(system: CrashSystem): Promise<{ clockAdvancedMs: nu
       const open = await db
         .selectFrom('payments')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('status', 'not in', FINAL)
+        .where('status', 'not in', SETTLED)
         .executeTakeFirstOrThrow();
       const refunds = await db
         .selectFrom('refunds')
