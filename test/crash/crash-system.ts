@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,7 +146,8 @@ export interface CrashSystem {
   /** The environment a `kessai` process (or an in-process runtime) of this system runs with. */
   env: Record<string, string>;
   logDir: string;
-  close(): Promise<void>;
+  /** Stops everything; the log folder stays when `keepLogs` (a failed run, to look at). */
+  close(keepLogs: boolean): Promise<void>;
 }
 
 /** The gateways' time-outs towards Alipay+; the sandbox's `timeout` fault holds longer than this. */
@@ -204,11 +205,12 @@ export async function startCrashSystem(
       (_, i) => new KessaiProcess(`worker-${i + 1}`, 'worker', ['worker'], env, null, logDir),
     ),
   ];
-  const close = async () => {
+  const close = async (keepLogs: boolean) => {
     for (const p of processes) await p.close();
     await new Promise((resolve) => balancer.server.close(resolve));
     await merchant.close();
     await database.close();
+    if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
   };
   try {
     // The sandbox first; then the gateways and workers all at once, as a deployment starts them:
@@ -222,7 +224,7 @@ export async function startCrashSystem(
     });
     if (registered.status !== 200) throw new Error(`sandbox refused the client: ${registered.status}`);
   } catch (error) {
-    await close();
+    await close(true);
     throw error;
   }
   return { database, merchant, gatewayUrl, sandboxUrl, sandboxFile, processes, env, logDir, close };

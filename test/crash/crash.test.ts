@@ -26,8 +26,9 @@ console.log(`crash suite seed: ${SEED} (replay with CRASH_SEED=${SEED})`);
 for (const dialect of DIALECTS) {
   describe(`crash suite (${dialect}, seed ${SEED})`, () => {
     let system: CrashSystem | undefined;
+    let passed = false;
     afterAll(async () => {
-      await system?.close();
+      await system?.close(!passed);
     });
 
     it('keeps every payment, refund and notification right through SIGKILLs and faults', async () => {
@@ -195,6 +196,7 @@ for (const dialect of DIALECTS) {
         encoding: 'utf8',
       });
       expect(reconcile.status, reconcile.stdout + reconcile.stderr).toBe(0);
+      passed = true;
     });
   });
 }
