@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // The crash suite runs on its own (vitest.crash.config.ts, `npm run test:crash`).
+    exclude: [...configDefaults.exclude, 'test/crash/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -4,7 +4,8 @@
 #     from this very lockfile);
 #  2. Debian's chromium and fonts for the browser tests (no browser download);
 #  3. the local PostgreSQL started if it is stopped;
-#  4. npm test (typecheck, lint, unit, integration on SQLite and PostgreSQL, browser).
+#  4. npm test (typecheck, lint, unit, integration on SQLite and PostgreSQL, browser);
+#  5. the crash suite (npm run test:crash; docs/operations.md, Crash suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,3 +52,6 @@ export KESSAI_TEST_DATABASE_URL="$PGURL"
 
 echo "== npm test"
 npm test
+
+echo "== npm run test:crash"
+npm run test:crash

@@ -76,8 +76,8 @@ const ITEMS: ReadonlyArray<readonly [string, string]> = [
   ['TOWEL-08', '今治タオル ギフト'],
 ];
 
-/** mulberry32: small, fast and good enough for test data. */
-function generator(seed: number): () => number {
+/** mulberry32: small, fast and good enough for test data (and the crash suite's choices). */
+export function generator(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -197,20 +197,30 @@ export async function seedDemoUsers(
   let changed = false;
   const out: DemoCredential[] = [];
   for (const spec of DEMO_USERS) {
-    const existing = await findUserByEmail(db, spec.email);
+    let existing = await findUserByEmail(db, spec.email);
     let password = stored[spec.email];
     if (!existing) {
-      password ??= generatePassword();
-      await createUser(db, { ...spec, password, now });
-      changed ||= stored[spec.email] !== password;
-    } else {
-      if (password === undefined || !(await verifyPassword(password, existing.password_hash))) {
-        password = generatePassword();
-        await setPassword(db, existing.user_id, password, now);
-        changed = true;
+      const created = password ?? generatePassword();
+      try {
+        await createUser(db, { ...spec, password: created, now });
+        changed ||= stored[spec.email] !== created;
+        stored[spec.email] = created;
+        out.push({ role: spec.role, email: spec.email, password: created });
+        continue;
+      } catch (error) {
+        // A process starting side by side on this database created it first: from here on, the
+        // user exists, and its password is checked (and if need be renewed) like any other.
+        existing = await findUserByEmail(db, spec.email);
+        if (!(error instanceof UserInputError && error.code === 'EMAIL_TAKEN') || !existing) throw error;
+        password = readPasswordFile(file)[spec.email];
       }
-      if (existing.disabled !== 0) await setDisabled(db, existing.user_id, false, now);
     }
+    if (password === undefined || !(await verifyPassword(password, existing.password_hash))) {
+      password = generatePassword();
+      await setPassword(db, existing.user_id, password, now);
+      changed = true;
+    }
+    if (existing.disabled !== 0) await setDisabled(db, existing.user_id, false, now);
     stored[spec.email] = password;
     out.push({ role: spec.role, email: spec.email, password });
   }

@@ -112,9 +112,15 @@ export class NotificationService {
     const echoed = JSON.parse(payment.request_fields) as Record<string, string>;
     const started = clock.now();
     const charset = resultCharset(found.service.encoding, payment.charset);
+    // Every attempt sends the same A02-1: res_date is when the outcome's notification was written,
+    // so a repeat is byte for byte a repeat (merchant-link-type.md: repeats are normal).
     const pairs = notificationPairs(
       payment,
-      { result: notification.result as LinkResult, errCode: notification.err_code, resDate: started },
+      {
+        result: notification.result as LinkResult,
+        errCode: notification.err_code,
+        resDate: new Date(notification.created_at),
+      },
       found.service.hash_key,
     );
     const began = performance.now();

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAdminCommands } from '../../src/admin/admin-cli';
+import { verifyPassword } from '../../src/admin/password';
 import { jstLocalValue } from '../../src/admin/payment-search';
 import { DEMO_PASSWORDS_FILE, seedDemoUsers } from '../../src/admin/user.service';
 import { openDatabase } from '../../src/db/connection';
 import type { Database } from '../../src/db/database';
 import { verifyApiPassword } from '../../src/merchants/api-password';
-import { currentDemoApiPassword } from '../../src/merchants/demo-seed';
-import { DIALECTS } from '../support/databases';
+import { currentDemoApiPassword, seedDemoData } from '../../src/merchants/demo-seed';
+import { createTestDatabase, DIALECTS } from '../support/databases';
 import { type Stack, startStack, TEST_HASH_KEY } from '../support/stack';
 import { ConsoleClient, resultsOf, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
 
@@ -292,6 +293,38 @@ for (const dialect of DIALECTS) {
         `/admin/payments?${new URLSearchParams({ from: jstLocalValue(new Date(Date.now() - 364 * 86_400_000)), merchant: '30000' })}`,
       );
       expect(resultsOf(search.html)).toContain('DEMO-');
+    });
+
+    it('seeds the demo users from processes starting side by side on one database', async () => {
+      const database = await createTestDatabase(dialect);
+      const dataDir = mkdtempSync(join(tmpdir(), 'kessai-demo-users-'));
+      try {
+        await seedDemoData(database.db, new Date(), {});
+        // `kessai serve --no-jobs` and `kessai worker` started at once both find no demo users.
+        const seeded = await Promise.allSettled([
+          seedDemoUsers(database.db, new Date(), { dataDir }),
+          seedDemoUsers(database.db, new Date(), { dataDir }),
+        ]);
+        expect(seeded.map((s) => (s.status === 'rejected' ? String(s.reason) : s.status))).toEqual([
+          'fulfilled',
+          'fulfilled',
+        ]);
+        const users = await database.db.selectFrom('admin_users').select('email').execute();
+        expect(users).toHaveLength(3);
+        // The next start prints passwords that work.
+        const next = await seedDemoUsers(database.db, new Date(), { dataDir });
+        for (const c of next) {
+          const { password_hash } = await database.db
+            .selectFrom('admin_users')
+            .select('password_hash')
+            .where('email', '=', c.email)
+            .executeTakeFirstOrThrow();
+          expect(await verifyPassword(c.password, password_hash), c.role).toBe(true);
+        }
+      } finally {
+        await database.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
 
     it('seeds the demo users once, keeps their passwords printable, and renews them when the file is lost', async () => {

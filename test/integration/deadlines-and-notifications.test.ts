@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/alipayplus/signing';
-import { formatJstIso } from '../../src/kernel/jst';
+import { formatJstCompact, formatJstIso } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { alipayMessages, eventually, type Stack, simulatePay, startStack } from '../support/stack';
 
@@ -295,6 +295,11 @@ for (const dialect of DIALECTS) {
         await eventually(async () => (await notification()).status === 'DELIVERED');
         expect((await notification()).attempts).toBe(3);
         expect(noticesOf(fields.order_id!)).toHaveLength(3);
+        // Every attempt and the re-send carry the same A02-1, byte for byte: a merchant sees a
+        // repeat, not a second, different result (res_date is the time of the outcome's notification).
+        const [first, ...repeats] = noticesOf(fields.order_id!);
+        for (const repeat of repeats) expect(repeat.raw.equals(first!.raw)).toBe(true);
+        expect(first!.fields.res_date).toBe(formatJstCompact(new Date((await notification()).created_at)));
       } finally {
         stack.clock.set(0);
         stack.merchant.setAnswer('ok');

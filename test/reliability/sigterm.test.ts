@@ -10,7 +10,7 @@ import { gatewayKeys, sandboxKeyPair } from '../../src/app/keys';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import { formatJstCompact } from '../../src/kernel/jst';
 import { buildSandboxApp } from '../../src/sandbox/sandbox-app';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
+import { createTestDatabase, DIALECTS, processDatabaseUrl, type TestDatabase } from '../support/databases';
 import { type MerchantStub, startMerchantStub } from '../support/merchant-stub';
 import { SPEC_PURCHASE_FIELDS } from '../support/spec-vectors';
 import { freePort, PC_UA, TEST_HASH_KEY } from '../support/stack';
@@ -53,9 +53,7 @@ for (const dialect of DIALECTS) {
       const env: Record<string, string> = {
         KESSAI_MODE: 'demo',
         KESSAI_DATA_DIR: dataDir,
-        DATABASE_URL: database.searchPath
-          ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
-          : database.url,
+        DATABASE_URL: processDatabaseUrl(database),
         KESSAI_GATEWAY_PORT: String(gatewayPort),
         KESSAI_GATEWAY_PUBLIC_URL: gatewayUrl,
         KESSAI_SANDBOX_PUBLIC_URL: sandboxUrl,

@@ -42,6 +42,13 @@ function migratedSqliteTemplate(): Promise<string> {
   return sqliteTemplate;
 }
 
+/** The `DATABASE_URL` under which a process of its own opens this same store (and schema). */
+export function processDatabaseUrl(database: TestDatabase): string {
+  return database.searchPath
+    ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
+    : database.url;
+}
+
 export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'kessai-test-'));

@@ -13,7 +13,7 @@ import { formatJstCompact } from '../../src/kernel/jst';
 import { generateRsaKeyPair, type PemKeyPair } from '../../src/kernel/rsa';
 import type { Resolver } from '../../src/notifications/merchant-endpoint';
 import { reportSftpPort } from '../../src/sandbox/sandbox-app';
-import { createTestDatabase, type TestDatabase } from './databases';
+import { createTestDatabase, processDatabaseUrl, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
 import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
 
@@ -284,10 +284,6 @@ async function startOnFreePorts(
     logger: options.logger,
     ...(options.breakerHalfOpenAfterMs ? { breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
   });
-  // A process of its own reaches this test's PostgreSQL schema through the URL's options.
-  const databaseUrl = database.searchPath
-    ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`
-    : database.url;
   // In the demo, a `kessai settlement fetch` of its own reaches the sandbox's SFTP server on the
   // port it took (production mode has no report server unless all its settings are given).
   const sftpPort =
@@ -297,7 +293,7 @@ async function startOnFreePorts(
     urls,
     env: {
       ...env,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: processDatabaseUrl(database),
       ...(sftpPort ? { KESSAI_ALIPAYPLUS_SFTP_PORT: String(sftpPort) } : {}),
     },
   };
