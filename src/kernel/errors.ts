@@ -14,6 +14,9 @@ export const DOMAIN_ERROR_CODES = [
   'CONFLICT',
   'INVALID_FEE_SETTING',
   'INVALID_PAYOUT_TERMS',
+  'INVALID_BANK_ACCOUNT',
+  'CLOSE_REFUSED',
+  'PAYOUT_REFUSED',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

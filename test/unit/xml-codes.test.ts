@@ -42,6 +42,9 @@ describe('XML API error codes', () => {
       CONFLICT: '99990999',
       INVALID_FEE_SETTING: '51007999',
       INVALID_PAYOUT_TERMS: '51007999',
+      INVALID_BANK_ACCOUNT: '51007999',
+      CLOSE_REFUSED: '51007999',
+      PAYOUT_REFUSED: '51007999',
     });
   });
 

@@ -80,6 +80,9 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   // Operators' refusals that no XML API request can cause; final all the same.
   INVALID_FEE_SETTING: xmlErrorCode('notAllowed', 'none'),
   INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
+  INVALID_BANK_ACCOUNT: xmlErrorCode('notAllowed', 'none'),
+  CLOSE_REFUSED: xmlErrorCode('notAllowed', 'none'),
+  PAYOUT_REFUSED: xmlErrorCode('notAllowed', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {
