@@ -112,6 +112,14 @@ async function issueIn(
   period: SettlementPeriod,
   now: Date,
 ): Promise<IssueResult> {
+  // Closes of one merchant take turns: this no-op update holds the merchant's row lock on
+  // PostgreSQL until commit, so a concurrent close reads the statement this one issued instead of
+  // finding its entries gone (SQLite runs one write transaction at a time anyway).
+  await db
+    .updateTable('merchants')
+    .set({ merchant_id: merchantId })
+    .where('merchant_id', '=', merchantId)
+    .execute();
   const existing = await statementOf(db, merchantId, period.close);
   if (existing) return { kind: 'already-issued', statement: existing };
   const previous = await db
@@ -202,7 +210,12 @@ export interface CloseOutcome {
  * JST date before today: a period still running cannot be closed).
  */
 export async function closeStatements(db: Db, through: string, now: Date): Promise<CloseOutcome[]> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(through) || Number.isNaN(Date.parse(`${through}T00:00:00Z`))) {
+  const parsed = new Date(`${through}T00:00:00Z`);
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(through) ||
+    Number.isNaN(parsed.getTime()) ||
+    parsed.toISOString().slice(0, 10) !== through
+  ) {
     throw new DomainError('CLOSE_REFUSED', `"${through}" is not a date (YYYY-MM-DD)`);
   }
   const today = jstDate(now);
