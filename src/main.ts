@@ -175,7 +175,10 @@ program
   });
 
 registerAdminCommands(program, { open: openMigrated });
-registerSettlementCommands(program, { withDatabase: (work) => withDatabase((db) => work(db)) });
+registerSettlementCommands(program, {
+  withDatabase: (work) => withDatabase((db) => work(db)),
+  originator: () => config('production').payoutOriginator,
+});
 
 registerReconcileCommand(program, {
   open: openMigrated,

@@ -8,6 +8,7 @@ import { buildShopApp } from '../demo-shop/shop-app';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
+import { jstDate, startOfJstDay } from '../kernel/jst';
 import {
   currentDemoApiPassword,
   DEMO_MERCHANT_ID,
@@ -27,6 +28,12 @@ import {
 } from '../payments/payment.service';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp } from '../sandbox/sandbox-app';
+import { seedDemoSettlement } from '../settlement/demo-settlement';
+import {
+  SETTLEMENT_CLOSE_JOB,
+  scheduleSettlementClose,
+  settlementCloseJob,
+} from '../settlement/statement-close-job';
 import { createAlipayPlusConnector } from './alipayplus-provider';
 import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
@@ -100,6 +107,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             consoleUsers: await seedDemoUsers(db, clock.now(), { dataDir: config.dataDir }),
           }
         : undefined;
+    if (demo) await seedDemoSettlement(db, connection!.dialect, clock.now());
 
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;
@@ -148,8 +156,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_CANCEL]: (job) => p.handleCancel(job),
             [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
+            [SETTLEMENT_CLOSE_JOB]: settlementCloseJob({ db, logger }),
           },
         });
+        // Yesterday's close is due at once: a period that ended while nothing ran is closed now.
+        await scheduleSettlementClose(db, jstDate(startOfJstDay(clock.now(), -1)), clock.now());
         worker.start();
         const w = worker;
         started.push(() => w.stop());

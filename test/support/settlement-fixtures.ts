@@ -12,17 +12,15 @@ import { paymentRow } from '../integration/admin-client';
 export async function capturedAt(db: Db, amount: number, at: Date): Promise<PaymentRow> {
   const row = paymentRow({ status: 'IN_PROGRESS', amount, received_at: at.getTime() - 60_000 });
   await db.insertInto('payments').values(row).execute();
-  const moved = await db
-    .transaction()
-    .execute((tx) =>
-      transitionPayment(tx, {
-        trackingId: row.tracking_id,
-        from: 'IN_PROGRESS',
-        to: 'CAPTURED',
-        cause: 'test',
-        now: at,
-      }),
-    );
+  const moved = await db.transaction().execute((tx) =>
+    transitionPayment(tx, {
+      trackingId: row.tracking_id,
+      from: 'IN_PROGRESS',
+      to: 'CAPTURED',
+      cause: 'test',
+      now: at,
+    }),
+  );
   expect(moved).toBe(true);
   return row;
 }
