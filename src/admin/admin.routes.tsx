@@ -8,6 +8,7 @@ import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import { listPaymentErrors } from '../merchants/payment-error.repository';
 import type { NotificationService } from '../notifications/notification.service';
+import type { ZenginOriginator } from '../settlement/zengin';
 import { type AdminKit, type ApiPasswordIssued, formField } from './admin-kit';
 import { listAudit, writeAudit } from './audit.repository';
 import { endSession, loadSession, newToken, type SignedIn, signIn, tokensEqual } from './auth.service';
@@ -19,6 +20,7 @@ import { registerPaymentRoutes } from './payment.routes';
 import { can, scopeOf } from './permissions';
 import type { RefundPort } from './refund-port';
 import { registerSettingsRoutes } from './settings.routes';
+import { registerStatementRoutes } from './statement.routes';
 import { registerUserRoutes } from './user.routes';
 import { AuditPage } from './views/audit-page';
 import { DashboardPage } from './views/dashboard-page';
@@ -40,6 +42,7 @@ export interface AdminRoutesOptions {
   refunds?: RefundPort | undefined;
   /** Told of each API password issued here (the demo keeps its service's for the demo shop). */
   apiPasswordIssued?: ApiPasswordIssued | undefined;
+  payoutOriginator?: ZenginOriginator | undefined;
 }
 
 const SESSION_COOKIE = 'kessai_admin';
@@ -123,6 +126,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     notifications: options.notifications,
     refunds: options.refunds,
     apiPasswordIssued: options.apiPasswordIssued ?? (() => {}),
+    payoutOriginator: options.payoutOriginator,
     page(request, path) {
       const state = stateOf(request);
       const url = new URL(path ?? (request.method === 'GET' ? request.url : '/admin'), 'http://console');
@@ -368,4 +372,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerPaymentRoutes(app, kit);
   registerSettingsRoutes(app, kit);
   registerUserRoutes(app, kit);
+  registerStatementRoutes(app, kit);
 }

@@ -17,9 +17,12 @@ export type Action =
   | 'settings.read'
   | 'settings.write'
   | 'users.manage'
-  | 'audit.read';
+  | 'audit.read'
+  | 'statements.read'
+  /** Transfer files and marking payouts paid: the gateway's staff only. */
+  | 'payouts.manage';
 
-const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read'];
+const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read', 'statements.read'];
 const ADMIN: readonly Action[] = [
   ...VIEWER,
   'refund',
@@ -30,7 +33,7 @@ const ADMIN: readonly Action[] = [
 ];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
-  operator: ADMIN,
+  operator: [...ADMIN, 'payouts.manage'],
   merchant_admin: ADMIN,
   merchant_viewer: VIEWER,
 };

@@ -8,7 +8,15 @@ import { type Actor, can } from '../permissions';
  * switch; one stylesheet and one small script, both inline under the CSP nonce. Nothing external,
  * no inline event handlers or style attributes (the CSP allows neither).
  */
-export type NavKey = 'dashboard' | 'payments' | 'errors' | 'settings' | 'users' | 'audit';
+export type NavKey =
+  | 'dashboard'
+  | 'payments'
+  | 'errors'
+  | 'statements'
+  | 'payouts'
+  | 'settings'
+  | 'users'
+  | 'audit';
 
 export interface PageContext {
   lang: AdminLanguage;
@@ -129,6 +137,8 @@ export function Layout(props: {
         ['dashboard', '/admin', t.nav.dashboard, true],
         ['payments', '/admin/payments', t.nav.payments, can(actor, 'payments.read')],
         ['errors', '/admin/errors', t.nav.errors, can(actor, 'payments.read')],
+        ['statements', '/admin/statements', t.nav.statements, can(actor, 'statements.read')],
+        ['payouts', '/admin/payouts', t.nav.payouts, can(actor, 'payouts.manage')],
         ['settings', '/admin/settings', t.nav.settings, can(actor, 'settings.read')],
         ['users', '/admin/users', t.nav.users, can(actor, 'users.manage')],
         ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],
