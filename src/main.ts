@@ -41,7 +41,8 @@ function config(defaultMode: Mode): Config {
 }
 
 async function run(cfg: Config, components: Components): Promise<void> {
-  const runtime = await startRuntime({ config: cfg, components });
+  // The all-in-one demo shows a settled cycle at once (settlement.md).
+  const runtime = await startRuntime({ config: cfg, components, seedDemoSettlement: components.shop });
   process.stdout.write(startBanner(cfg, components, runtime.demo));
 
   let stopping = false;

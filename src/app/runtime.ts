@@ -63,6 +63,11 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Seeds the demo merchant; default: in demo mode. */
   seedDemo?: boolean;
+  /**
+   * Gives the demo merchant last month's payments and a bank account, so the start-up close shows
+   * a settled cycle (`kessai start` only: tests bring their own payments).
+   */
+  seedDemoSettlement?: boolean;
   jobPollIntervalMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
@@ -107,7 +112,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             consoleUsers: await seedDemoUsers(db, clock.now(), { dataDir: config.dataDir }),
           }
         : undefined;
-    if (demo) await seedDemoSettlement(db, connection!.dialect, clock.now());
+    if (demo && options.seedDemoSettlement) await seedDemoSettlement(db, connection!.dialect, clock.now());
 
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;
