@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
 import iconv from 'iconv-lite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/kernel/errors';
@@ -13,6 +17,7 @@ import {
   setBankAccount,
 } from '../../src/settlement/payout.repository';
 import { setPayoutCycle } from '../../src/settlement/payout-terms.repository';
+import { registerSettlementCommands } from '../../src/settlement/settlement-cli';
 import { closeStatements, findStatement, issueStatement } from '../../src/settlement/statement.repository';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
 import { capturedAt, refundedAt } from '../support/settlement-fixtures';
@@ -282,6 +287,52 @@ for (const dialect of DIALECTS) {
       expect(await setBankAccount(db(), MERCHANT, { ...bad, holderName: 'ﾔﾏﾀﾞ' }, now)).toMatchObject({
         accountNumber: '0000042',
       });
+    });
+
+    it('closes, writes the transfer file and applies the bank result from the command line', async () => {
+      await account();
+      await capturedAt(db(), 10_000, at('2026-11-10'));
+      const dir = mkdtempSync(join(tmpdir(), 'kessai-payout-'));
+      const kessai = async (...args: string[]) => {
+        let text = '';
+        const program = new Command().exitOverride();
+        registerSettlementCommands(program, {
+          withDatabase: (work) => work(db()),
+          out: (t) => (text += t),
+          now: () => now,
+          originator: () => ORIGINATOR,
+        });
+        process.exitCode = 0;
+        await program.parseAsync(['node', 'kessai', ...args]);
+        const code = process.exitCode;
+        process.exitCode = 0;
+        return { text, code };
+      };
+      try {
+        expect((await kessai('settlement', 'close', '--date', '2026-12-02')).text).toMatch(
+          /^30000 2026-11-01\.\.2026-11-30: issued \(statement \d+: net ¥9675, carried in ¥0, payout ¥9675 on 2026-12-15\)$/m,
+        );
+        const file = join(dir, 'transfer.txt');
+        expect((await kessai('payout', 'file', '--date', '2026-12-15', '--out', file)).text).toMatch(
+          /^Transfer file \d+: 1 transfer\(s\), ¥9675/,
+        );
+        await expect(kessai('payout', 'file', '--date', '2026-12-15', '--out', file)).rejects.toThrow(
+          'no scheduled payout for 2026-12-15',
+        );
+        const bytes = readFileSync(file);
+        bytes[122 + 113] = '9'.charCodeAt(0); // not transferred
+        writeFileSync(join(dir, 'failed.txt'), bytes);
+        const failed = await kessai('payout', 'import-result', '--file', join(dir, 'failed.txt'));
+        expect(failed.code).toBe(1);
+        expect(failed.text).toMatch(/not transferred: \d+ \(code 9\)/);
+        const [payout] = await payouts();
+        expect(payout?.status).toBe('SENT');
+        expect((await kessai('payout', 'paid', '--id', String(payout?.payout_id))).text).toContain('is paid');
+        await expect(kessai('payout', 'paid', '--id', String(payout?.payout_id))).rejects.toThrow(/is PAID/);
+        await expectLedgerClean();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('refuses to close a period that is not over', async () => {
