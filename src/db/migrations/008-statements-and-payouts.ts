@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { ColumnKit } from './columns';
+import { type ColumnKit, refuseChanges } from './columns';
 
 /**
  * Merchant statements, payouts and Zengin transfer files (settlement.md, Paying merchants).
@@ -95,32 +95,11 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
     .columns(['merchant_id', 'payout_date'])
     .execute();
 
-  await immutable(db, col, ['statements', 'statement_lines']);
-}
-
-/** The database itself refuses to change or delete an issued statement or its lines. */
-async function immutable(db: Kysely<unknown>, col: ColumnKit, tables: readonly string[]): Promise<void> {
-  if (col.dialect === 'postgres') {
-    await sql`CREATE FUNCTION statement_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        RAISE EXCEPTION 'an issued statement is immutable: % on % refused (corrections go on the next statement)', TG_OP, TG_TABLE_NAME;
-      END $$`.execute(db);
-  }
-  for (const table of tables) {
-    for (const op of ['UPDATE', 'DELETE'] as const) {
-      const name = sql.raw(`${table}_no_${op.toLowerCase()}`);
-      const target = sql.raw(table);
-      const event = sql.raw(op);
-      if (col.dialect === 'postgres') {
-        await sql`CREATE TRIGGER ${name} BEFORE ${event} ON ${target}
-                  FOR EACH ROW EXECUTE FUNCTION statement_immutable()`.execute(db);
-      } else {
-        const message = sql.raw(
-          `'an issued statement is immutable: ${op} on ${table} refused (corrections go on the next statement)'`,
-        );
-        await sql`CREATE TRIGGER ${name} BEFORE ${event} ON ${target}
-                  BEGIN SELECT RAISE(ABORT, ${message}); END`.execute(db);
-      }
-    }
-  }
+  // The database itself refuses to change or delete an issued statement or its lines.
+  await refuseChanges(db, col, {
+    fn: 'statement_immutable',
+    what: 'an issued statement is immutable',
+    instead: 'corrections go on the next statement',
+    tables: ['statements', 'statement_lines'],
+  });
 }
