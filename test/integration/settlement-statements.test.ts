@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import iconv from 'iconv-lite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/app/logger';
 import { DomainError } from '../../src/kernel/errors';
 import { seedDemoData } from '../../src/merchants/demo-seed';
 import { addServiceFee } from '../../src/settlement/fee.repository';
@@ -19,6 +20,11 @@ import {
 import { setPayoutCycle } from '../../src/settlement/payout-terms.repository';
 import { registerSettlementCommands } from '../../src/settlement/settlement-cli';
 import { closeStatements, findStatement, issueStatement } from '../../src/settlement/statement.repository';
+import {
+  SETTLEMENT_CLOSE_JOB,
+  scheduleSettlementClose,
+  settlementCloseJob,
+} from '../../src/settlement/statement-close-job';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
 import { capturedAt, refundedAt } from '../support/settlement-fixtures';
 
@@ -333,6 +339,45 @@ for (const dialect of DIALECTS) {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it('closes from the daily job, which schedules the next day first', async () => {
+      await capturedAt(db(), 10_000, at('2026-11-10'));
+      await scheduleSettlementClose(db(), '2026-12-01', now);
+      const job = await db()
+        .selectFrom('jobs')
+        .selectAll()
+        .where('kind', '=', SETTLEMENT_CLOSE_JOB)
+        .executeTakeFirstOrThrow();
+      expect(job.due_at).toBe(Date.parse('2026-12-02T00:15:00+09:00'));
+      const handler = settlementCloseJob({ db: db(), logger: createLogger('silent') });
+      const claimed = {
+        id: Number(job.id),
+        kind: job.kind,
+        payload: { date: '2026-12-01' },
+        dedupeKey: job.dedupe_key,
+        group: null,
+        dueAt: new Date(job.due_at),
+        attempt: 1,
+        createdAt: now,
+      };
+      expect(await handler(claimed, { now, signal: new AbortController().signal })).toEqual({ type: 'done' });
+      expect(
+        await db()
+          .selectFrom('statements')
+          .select(['merchant_id', 'period_close', 'payout_amount'])
+          .execute(),
+      ).toEqual([{ merchant_id: MERCHANT, period_close: '2026-11-30', payout_amount: 9_675 }]);
+      const keys = await db()
+        .selectFrom('jobs')
+        .select('dedupe_key')
+        .where('kind', '=', SETTLEMENT_CLOSE_JOB)
+        .orderBy('id')
+        .execute();
+      expect(keys.map((k) => k.dedupe_key)).toEqual([
+        'settlement.close:2026-12-01',
+        'settlement.close:2026-12-02',
+      ]);
     });
 
     it('refuses to close a period that is not over', async () => {
