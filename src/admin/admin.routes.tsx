@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { VNode } from 'preact';
@@ -78,6 +79,11 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   const { db, clock } = options;
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
+  // Uploads (the bank's result file) arrive as fields of the body, so the CSRF check reads them too.
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 1024 * 1024, files: 1 },
+  });
   const states = new WeakMap<FastifyRequest, RequestState>();
 
   const stateOf = (request: FastifyRequest): RequestState =>

@@ -407,6 +407,12 @@ const ja = {
     paid: (id: number) => `振込 ${id} を振込済みにしました。`,
     none: '振込はありません。',
     noFiles: '作成済みの振込ファイルはありません。',
+    importTitle: '銀行の振込結果の取込',
+    resultFile: '振込結果ファイル',
+    import: '取り込む',
+    noResultFile: '振込結果ファイルを選んでください。',
+    imported: (paid: number, failed: number[]) =>
+      `${paid} 件を振込済みにしました。${failed.length ? `振込できなかった振込: ${failed.join(', ')}` : ''}`,
   },
   statusLabel: (status: string) => STATUS_LABELS_JA[status as PaymentStatus] ?? status,
 };
@@ -813,6 +819,12 @@ const en: AdminTexts = {
     paid: (id) => `Payout ${id} marked paid.`,
     none: 'No payouts.',
     noFiles: 'No transfer file yet.',
+    importTitle: "Import the bank's result",
+    resultFile: 'Result file',
+    import: 'Import',
+    noResultFile: 'Choose the result file.',
+    imported: (paid, failed) =>
+      `${paid} payout(s) marked paid.${failed.length ? ` Not transferred: ${failed.join(', ')}` : ''}`,
   },
   statusLabel: (status) => STATUS_LABELS_EN[status as PaymentStatus] ?? status,
 };

@@ -3,6 +3,7 @@ import { DomainError } from '../kernel/errors';
 import {
   bankAccountOf,
   generateZenginFile,
+  importBankResult,
   listPayouts,
   listZenginFiles,
   markPayoutPaid,
@@ -236,6 +237,36 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
       .header('Content-Type', 'text/plain; charset=Shift_JIS')
       .header('Content-Disposition', `attachment; filename="zengin-${file.transfer_date}-${id}.txt"`)
       .send(Buffer.from(file.content));
+  });
+
+  app.post('/admin/payouts/import', async (request, reply) => {
+    if (!kit.allow(request, reply, 'payouts.manage')) return reply;
+    const file = (request.body as Record<string, unknown> | undefined)?.result;
+    const t = kit.page(request).t.payouts;
+    if (!Buffer.isBuffer(file) || file.length === 0) {
+      return payoutsPage(request, reply, 400, [{ kind: 'error', text: t.noResultFile }]);
+    }
+    try {
+      const result = await importBankResult(db, file, clock.now());
+      await kit.audit(request, {
+        action: 'payout.bank-result',
+        target: 'payouts',
+        merchantId: null,
+        detail: result,
+      });
+      return payoutsPage(request, reply, 200, [
+        {
+          kind: result.failed.length ? 'warn' : 'ok',
+          text: t.imported(
+            result.paid.length,
+            result.failed.map((f) => f.payoutId),
+          ),
+        },
+      ]);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      return payoutsPage(request, reply, 409, [{ kind: 'error', text: error.message }]);
+    }
   });
 
   app.post('/admin/payouts/:id/paid', async (request, reply) => {

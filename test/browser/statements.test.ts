@@ -127,7 +127,7 @@ describe('statements and payouts in a browser', () => {
     await expect(page.locator('#statements').count()).resolves.toBe(0);
   });
 
-  it('lets the operator make the transfer file and mark the payout paid', async () => {
+  it('lets the operator make the transfer file, import the bank result and mark the payout paid', async () => {
     const page = await signedIn(users.operator);
     await page.click('nav a:has-text("振込")');
     page.on('dialog', (d) => void d.accept());
@@ -136,12 +136,24 @@ describe('statements and payouts in a browser', () => {
       /振込ファイル \d+ を作成しました/,
     );
     const [file] = await Promise.all([page.waitForEvent('download'), page.click('#zengin-files a')]);
-    const records = readFileSync((await file.path())!)
-      .toString('latin1')
-      .split('\r\n');
+    const transfer = readFileSync((await file.path())!);
+    const records = transfer.toString('latin1').split('\r\n');
     expect(records.slice(0, 4).map((r) => r.length)).toEqual([120, 120, 120, 120]);
+    // The bank answers "not transferred" (code 9): the payout stays sent, and the screen says which.
+    transfer[122 + 113] = '9'.charCodeAt(0);
+    await page.setInputFiles('#result-file', {
+      name: 'result.txt',
+      mimeType: 'text/plain',
+      buffer: transfer,
+    });
+    await page.click('button:has-text("取り込む")');
+    await expect(page.locator('.notice.warn').textContent()).resolves.toMatch(
+      /0 件を振込済みにしました。振込できなかった振込: \d+/,
+    );
+    await expect(page.locator('#payouts tbody').textContent()).resolves.toContain('振込依頼済み');
     await page.click('#payouts button:has-text("振込済みにする")');
     await expect(page.locator('#payouts tbody').textContent()).resolves.toContain('振込済み');
+    await expect(page.locator('#payouts tbody').textContent()).resolves.not.toContain('振込依頼済み');
     await screenshot(page, 'statements-03-payouts');
     // Without the CSRF token the form is refused.
     const refused = await page.request.post(`${stack.gatewayUrl}/admin/payouts/file`, {

@@ -46,6 +46,13 @@ export function PayoutsPage(props: {
         </div>
       )}
       <PayoutTable page={page} payouts={props.payouts} empty={p.none} markPaid />
+      <h2>{p.importTitle}</h2>
+      <form method="post" action="/admin/payouts/import" enctype="multipart/form-data" class="card actions">
+        <CsrfField page={page} />
+        <label for="result-file">{p.resultFile}</label>
+        <input id="result-file" type="file" name="result" required />
+        <button type="submit">{p.import}</button>
+      </form>
       <h2>{p.files}</h2>
       {props.files.length === 0 ? (
         <p>{p.noFiles}</p>
