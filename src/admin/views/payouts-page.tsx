@@ -70,7 +70,7 @@ export function PayoutsPage(props: {
                   {s.total}
                 </th>
                 <th scope="col">{p.createdBy}</th>
-                <th scope="col">{s.issuedAt}</th>
+                <th scope="col">{p.createdAt}</th>
               </tr>
             </thead>
             <tbody>
