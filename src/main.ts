@@ -42,7 +42,8 @@ function config(defaultMode: Mode): Config {
 }
 
 async function run(cfg: Config, components: Components): Promise<void> {
-  const runtime = await startRuntime({ config: cfg, components });
+  // The all-in-one demo shows a settled cycle at once (settlement.md).
+  const runtime = await startRuntime({ config: cfg, components, seedDemoSettlement: components.shop });
   process.stdout.write(startBanner(cfg, components, runtime.demo));
 
   let stopping = false;
@@ -176,7 +177,10 @@ program
   });
 
 registerAdminCommands(program, { open: openMigrated });
-registerSettlementCommands(program, { withDatabase: (work) => withDatabase((db) => work(db)) });
+registerSettlementCommands(program, {
+  withDatabase: (work) => withDatabase((db) => work(db)),
+  originator: () => config('production').payoutOriginator,
+});
 registerReportCommands(program, {
   withDatabase: (work) => withDatabase((db) => work(db)),
   source: () => {

@@ -4,6 +4,7 @@ import type { VNode } from 'preact';
 import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { NotificationService } from '../notifications/notification.service';
+import type { ZenginOriginator } from '../settlement/zengin';
 import type { SignedIn } from './auth.service';
 import type { Action, Actor } from './permissions';
 import type { RefundPort } from './refund-port';
@@ -21,6 +22,8 @@ export interface AdminKit {
   notifications: NotificationService;
   refunds: RefundPort | undefined;
   apiPasswordIssued: ApiPasswordIssued;
+  /** Our side of the payouts' transfer files (`KESSAI_PAYOUT_ORIGINATOR`); none: no files. */
+  payoutOriginator: ZenginOriginator | undefined;
   /** The page context; `path` is the GET address to switch language on (default: this URL). */
   page(request: FastifyRequest, path?: string): PageContext;
   html(reply: FastifyReply, status: number, page: VNode): FastifyReply;

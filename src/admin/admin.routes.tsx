@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { VNode } from 'preact';
@@ -10,6 +11,7 @@ import { registerGovernanceRoutes } from '../governance/governance.routes';
 import type { Clock } from '../kernel/clock';
 import { listPaymentErrors } from '../merchants/payment-error.repository';
 import type { NotificationService } from '../notifications/notification.service';
+import type { ZenginOriginator } from '../settlement/zengin';
 import { type AdminKit, type ApiPasswordIssued, formField } from './admin-kit';
 import { listAudit, writeAudit } from './audit.repository';
 import { endSession, loadSession, newToken, type SignedIn, signIn, tokensEqual } from './auth.service';
@@ -23,6 +25,7 @@ import { can, scopeOf } from './permissions';
 import type { RefundPort } from './refund-port';
 import { registerReportRoutes } from './report.routes';
 import { registerSettingsRoutes } from './settings.routes';
+import { registerStatementRoutes } from './statement.routes';
 import { registerUserRoutes } from './user.routes';
 import { AuditPage } from './views/audit-page';
 import { DashboardPage } from './views/dashboard-page';
@@ -44,6 +47,7 @@ export interface AdminRoutesOptions {
   refunds?: RefundPort | undefined;
   /** Told of each API password issued here (the demo keeps its service's for the demo shop). */
   apiPasswordIssued?: ApiPasswordIssued | undefined;
+  payoutOriginator?: ZenginOriginator | undefined;
 }
 
 const SESSION_COOKIE = 'kessai_admin';
@@ -80,6 +84,11 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   const { db, clock } = options;
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
+  // Uploads (the bank's result file) arrive as fields of the body, so the CSRF check reads them too.
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 1024 * 1024, files: 1 },
+  });
   const states = new WeakMap<FastifyRequest, RequestState>();
 
   const stateOf = (request: FastifyRequest): RequestState =>
@@ -128,6 +137,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     notifications: options.notifications,
     refunds: options.refunds,
     apiPasswordIssued: options.apiPasswordIssued ?? (() => {}),
+    payoutOriginator: options.payoutOriginator,
     page(request, path) {
       const state = stateOf(request);
       const url = new URL(path ?? (request.method === 'GET' ? request.url : '/admin'), 'http://console');
@@ -390,4 +400,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerGovernanceRoutes(app, kit);
   registerCaseRoutes(app, kit);
   registerReportRoutes(app, kit);
+  registerStatementRoutes(app, kit);
 }

@@ -6,6 +6,11 @@ export function yenText(amount: number): string {
   return formatYen(yen(amount));
 }
 
+/** Yen that may be negative (balances): −¥1,500. */
+export function signedYenText(amount: number): string {
+  return amount < 0 ? `−${yenText(-amount)}` : yenText(amount);
+}
+
 export function countText(n: number): string {
   return n.toLocaleString('en-US');
 }

@@ -301,7 +301,7 @@ export function csvField(value: string | number): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-function csvLine(fields: Array<string | number>): string {
+export function csvLine(fields: Array<string | number>): string {
   return `${fields.map(csvField).join(',')}\r\n`;
 }
 

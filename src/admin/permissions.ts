@@ -28,9 +28,19 @@ export type Action =
   /** Opening, deciding and closing cases, the refund stop, the prohibited list: operators only. */
   | 'governance.manage'
   /** Alipay+'s settlement reports and their reconciliation: the gateway's money, operators only. */
-  | 'reports.reconcile';
+  | 'reports.reconcile'
+  /** Statements and upcoming payouts (settlement.md): one's own merchant's. */
+  | 'statements.read'
+  /** Transfer files and marking payouts paid: the gateway's staff only. */
+  | 'payouts.manage';
 
-const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read', 'governance.read'];
+const VIEWER: readonly Action[] = [
+  'payments.read',
+  'payments.csv',
+  'settings.read',
+  'governance.read',
+  'statements.read',
+];
 const ADMIN: readonly Action[] = [
   ...VIEWER,
   'refund',
@@ -47,6 +57,7 @@ const OPERATOR: readonly Action[] = [
   'outages.manage',
   'governance.manage',
   'reports.reconcile',
+  'payouts.manage',
 ];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {

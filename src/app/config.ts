@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DomainError } from '../kernel/errors';
+import { parseOriginator } from '../settlement/payout.repository';
+import type { ZenginOriginator } from '../settlement/zengin';
 
 /**
  * Configuration from the environment (configuration.md, Environment). An unknown `KESSAI_*`
@@ -58,6 +61,8 @@ export interface Config {
   trustProxy: string[];
   /** Notice e-mail (governance.md, Notices); without a URL, notice e-mails are recorded as skipped. */
   smtp: { url: string | undefined; from: string };
+  /** Our side of the payouts' Zengin transfer files; undefined: payout files cannot be made. */
+  payoutOriginator: ZenginOriginator | undefined;
 }
 
 export interface ReportSftpSettings {
@@ -108,6 +113,7 @@ const KNOWN = [
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
   'KESSAI_TRUST_PROXY',
+  'KESSAI_PAYOUT_ORIGINATOR',
   'KESSAI_TEST_DATABASE_URL',
   'KESSAI_SMTP_URL',
   'KESSAI_SMTP_FROM',
@@ -148,6 +154,20 @@ const fingerprint = z
     /^SHA256:[A-Za-z0-9+/]{43}$/,
     'must be an OpenSSH host key fingerprint, SHA256:<43 base64 characters>',
   );
+/** The demo pays its merchant from a made-up account, so its transfer files can be made and read. */
+const DEMO_PAYOUT_ORIGINATOR = '0000012345/ｹｯｻｲ ﾃﾞﾓ/0005/ﾐﾂﾋﾞｼUFJ/001/ﾎﾝﾃﾝ/ORDINARY/1234567';
+
+function payoutOriginator(value: string | undefined, mode: Mode): ZenginOriginator | undefined {
+  const text = value ?? (mode === 'demo' ? DEMO_PAYOUT_ORIGINATOR : undefined);
+  if (text === undefined) return undefined;
+  try {
+    return parseOriginator(text);
+  } catch (error) {
+    if (error instanceof DomainError) throw new ConfigError(`KESSAI_PAYOUT_ORIGINATOR: ${error.message}`);
+    throw error;
+  }
+}
+
 const demoSecret = z
   .string()
   .regex(/^[\x21-\x7e]{16,64}$/, 'must be 16–64 printable ASCII characters without spaces');
@@ -352,6 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
         get('KESSAI_SMTP_FROM') ?? 'Kessai <no-reply@kessai.invalid>',
       ),
     },
+    payoutOriginator: payoutOriginator(get('KESSAI_PAYOUT_ORIGINATOR'), mode),
     logLevel: parse(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
       'KESSAI_LOG_LEVEL',

@@ -18,6 +18,7 @@ import { AlipayPlusBreaker } from '../governance/outage-breaker';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
+import { jstDate, startOfJstDay } from '../kernel/jst';
 import {
   currentDemoApiPassword,
   DEMO_MERCHANT_ID,
@@ -38,12 +39,18 @@ import {
 } from '../payments/payment.service';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp, reportSftpPort } from '../sandbox/sandbox-app';
+import { seedDemoSettlement } from '../settlement/demo-settlement';
 import {
   type ReportSource,
   SETTLEMENT_FETCH_JOB,
   scheduleSettlementFetch,
   settlementFetchJob,
 } from '../settlement/report-fetch';
+import {
+  SETTLEMENT_CLOSE_JOB,
+  scheduleSettlementClose,
+  settlementCloseJob,
+} from '../settlement/statement-close-job';
 import { createAlipayPlusConnector } from './alipayplus-provider';
 import { type Config, requireAlipayPlusSettings } from './config';
 import { buildGatewayApp } from './gateway-app';
@@ -74,6 +81,11 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Seeds the demo merchant; default: in demo mode. */
   seedDemo?: boolean;
+  /**
+   * Gives the demo merchant last month's payments and a bank account, so the start-up close shows
+   * a settled cycle (`kessai start` only: tests bring their own payments).
+   */
+  seedDemoSettlement?: boolean;
   jobPollIntervalMs?: number;
   /** How long the Alipay+ breaker stays open before a test call (10 s; tests shorten it). */
   breakerHalfOpenAfterMs?: number;
@@ -130,6 +142,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             consoleUsers: await seedDemoUsers(db, clock.now(), { dataDir: config.dataDir }),
           }
         : undefined;
+    if (demo && options.seedDemoSettlement) await seedDemoSettlement(db, connection!.dialect, clock.now());
 
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;
@@ -208,10 +221,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
               return { type: 'done' };
             },
             [SETTLEMENT_FETCH_JOB]: settlementFetchJob({ db, source: reportSource, logger }),
+            [SETTLEMENT_CLOSE_JOB]: settlementCloseJob({ db, logger }),
           },
         });
         if (config.alipayplus.reports)
           await scheduleSettlementFetch(db, clearingDay(clock.now().getTime()), clock.now());
+        // Yesterday's close is due at once: a period that ended while nothing ran is closed now.
+        await scheduleSettlementClose(db, jstDate(startOfJstDay(clock.now(), -1)), clock.now());
         worker.start();
         const w = worker;
         started.push(() => w.stop());

@@ -480,6 +480,73 @@ export interface SettlementDiscrepancyTable {
   resolution_note: string | null;
 }
 
+export interface MerchantBankAccountTable {
+  merchant_id: string;
+  bank_code: string;
+  bank_name: string;
+  branch_code: string;
+  branch_name: string;
+  account_type: string;
+  account_number: string;
+  /** The account holder's name in kana, as the bank has it. */
+  holder_name: string;
+  updated_at: number;
+}
+
+/** Yen amounts; `net` and the carried balances are what the merchant is owed (negative: owes). */
+export interface StatementTable {
+  statement_id: Generated<number>;
+  merchant_id: string;
+  period_from: string;
+  period_close: string;
+  payout_date: string;
+  captured: number;
+  refunded: number;
+  fees: number;
+  net: number;
+  carried_in: number;
+  payout_amount: number;
+  carried_out: number;
+  issued_at: number;
+}
+
+export interface StatementLineTable {
+  line_id: Generated<number>;
+  statement_id: number;
+  entry_id: number;
+  kind: string;
+  business_date: string;
+  tracking_id: string | null;
+  refund_id: string | null;
+  /** Captured (> 0) or refunded (< 0) amount, the fee charged (> 0) or returned (< 0), and the net. */
+  gross: number;
+  fee: number;
+  amount: number;
+}
+
+export interface PayoutTable {
+  payout_id: Generated<number>;
+  statement_id: number;
+  merchant_id: string;
+  amount: number;
+  payout_date: string;
+  status: string;
+  zengin_file_id: number | null;
+  created_at: number;
+  sent_at: number | null;
+  paid_at: number | null;
+}
+
+export interface ZenginFileTable {
+  file_id: Generated<number>;
+  transfer_date: string;
+  transfers: number;
+  total: number;
+  content: Buffer;
+  created_by: string;
+  created_at: number;
+}
+
 export interface Database {
   merchants: MerchantTable;
   services: ServiceTable;
@@ -519,6 +586,11 @@ export interface Database {
   settlement_report_files: SettlementReportFileTable;
   settlement_report_lines: SettlementReportLineTable;
   settlement_discrepancies: SettlementDiscrepancyTable;
+  merchant_bank_accounts: MerchantBankAccountTable;
+  statements: StatementTable;
+  statement_lines: StatementLineTable;
+  payouts: PayoutTable;
+  zengin_files: ZenginFileTable;
 }
 
 /** A connection or an open transaction: repositories accept either. */

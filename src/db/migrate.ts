@@ -7,6 +7,7 @@ import * as m004 from './migrations/004-isolation-and-late-payments';
 import * as m005 from './migrations/005-settlement';
 import * as m006 from './migrations/006-acquirer-id';
 import * as m007 from './migrations/007-settlement-reports';
+import * as m008 from './migrations/008-statements-and-payouts';
 import * as m010 from './migrations/010-governance-notices';
 import * as m011 from './migrations/011-governance-cases';
 import { columnKit } from './migrations/columns';
@@ -23,6 +24,7 @@ const MIGRATIONS = {
   '005-settlement': m005,
   '006-acquirer-id': m006,
   '007-settlement-reports': m007,
+  '008-statements-and-payouts': m008,
   '010-governance-notices': m010,
   '011-governance-cases': m011,
 } as const;

@@ -16,6 +16,9 @@ export const DOMAIN_ERROR_CODES = [
   'INVALID_PAYOUT_TERMS',
   'REFUNDS_STOPPED',
   'INVALID_RESOLUTION',
+  'INVALID_BANK_ACCOUNT',
+  'CLOSE_REFUSED',
+  'PAYOUT_REFUSED',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

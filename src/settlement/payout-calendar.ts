@@ -43,7 +43,7 @@ function lastDayOf(year: number, month: number): string {
   return format(Date.UTC(year, month, 0));
 }
 
-function addDays(date: string, days: number): string {
+export function addDays(date: string, days: number): string {
   const [y, m, d] = parts(date);
   return format(Date.UTC(y, m - 1, d) + days * DAY_MS);
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { isCalendarDate } from './fee.repository';
 import { fetchReports, type ReportSource } from './report-fetch';
+import { settlementCommand } from './settlement-cli';
 
 /**
  * `kessai settlement fetch --date YYYY-MM-DD`: fetches and reconciles the Alipay+ reports
@@ -27,9 +28,7 @@ function parseDate(text: string): string {
 export function registerReportCommands(program: Command, deps: ReportCliDeps): void {
   const out = deps.out ?? ((text: string) => process.stdout.write(text));
   const now = deps.now ?? (() => new Date());
-  program
-    .command('settlement')
-    .description("Alipay+'s clearing and settlement reports")
+  settlementCommand(program)
     .command('fetch')
     .description(
       'fetch and reconcile the reports delivered on a date (UTC+8); see `kessai reconcile --reports`',

@@ -1,8 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { setServiceFee } from './fee.repository';
 import { checkLedger, type LedgerCheckReport } from './ledger-check';
+import { generateZenginFile, importBankResult, markPayoutPaid } from './payout.repository';
+import { closeStatements } from './statement.repository';
+import type { ZenginOriginator } from './zengin';
 
 /**
  * Settlement's commands: `kessai ledger check` (exits 1 while any invariant is broken) and
@@ -12,6 +16,16 @@ export interface SettlementCliDeps {
   withDatabase<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   out?: (text: string) => void;
   now?: () => Date;
+  /** `KESSAI_PAYOUT_ORIGINATOR`, read only by the commands that write transfer files. */
+  originator?: () => ZenginOriginator | undefined;
+}
+
+/** The `settlement` command group, shared by every module that adds a subcommand to it. */
+export function settlementCommand(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === 'settlement') ??
+    program.command('settlement').description('settlement: statements, reports')
+  );
 }
 
 export function formatLedgerReport(report: LedgerCheckReport, seconds: number): string {
@@ -80,5 +94,77 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
               `${options.rateBps} bp + ¥${options.fixedFee} per payment.\n`,
           );
         }),
+    );
+
+  settlementCommand(program)
+    .command('close')
+    .description("issue each merchant's statement for the last period of its cycle that ended by a date")
+    .requiredOption('--date <YYYY-MM-DD>', 'a JST date that is over (e.g. the month-end)')
+    .action((options: { date: string }) =>
+      deps.withDatabase(async (db) => {
+        for (const o of await closeStatements(db, options.date, now())) {
+          const s =
+            o.result.kind === 'issued' || o.result.kind === 'already-issued' ? o.result.statement : null;
+          out(
+            `${o.merchantId} ${o.period.from}..${o.period.close}: ${o.result.kind}` +
+              (s
+                ? ` (statement ${s.statement_id}: net ¥${s.net}, carried in ¥${s.carried_in}, ` +
+                  `payout ¥${s.payout_amount} on ${s.payout_date})`
+                : '') +
+              '\n',
+          );
+        }
+      }),
+    );
+
+  const payout = program.command('payout').description('payouts to merchants');
+  payout
+    .command('file')
+    .description("write the Zengin transfer file of a payout date's scheduled payouts and send them")
+    .requiredOption('--date <YYYY-MM-DD>', 'the payout (transfer) date')
+    .requiredOption('--out <file>', 'where to write the file (Shift_JIS)')
+    .action((options: { date: string; out: string }) =>
+      deps.withDatabase(async (db) => {
+        const originator = deps.originator?.();
+        if (!originator) throw new Error('set KESSAI_PAYOUT_ORIGINATOR to make transfer files');
+        const file = await generateZenginFile(
+          db,
+          { transferDate: options.date, originator, createdBy: 'cli' },
+          now(),
+        );
+        const stored = await db
+          .selectFrom('zengin_files')
+          .select('content')
+          .where('file_id', '=', file.fileId)
+          .executeTakeFirstOrThrow();
+        writeFileSync(options.out, stored.content);
+        out(
+          `Transfer file ${file.fileId}: ${file.transfers} transfer(s), ¥${file.total}, written to ${options.out}\n`,
+        );
+      }),
+    );
+  payout
+    .command('paid')
+    .description('mark a sent payout paid (the bank made the transfer)')
+    .requiredOption('--id <payout_id>', 'payout number', Number)
+    .action((options: { id: number }) =>
+      deps.withDatabase(async (db) => {
+        const p = await markPayoutPaid(db, options.id, now());
+        out(`Payout ${p.payout_id} of ¥${p.amount} to merchant ${p.merchant_id} is paid.\n`);
+      }),
+    );
+  payout
+    .command('import-result')
+    .description("apply the bank's result file: transferred payouts become paid")
+    .requiredOption('--file <file>', "the bank's result file")
+    .action((options: { file: string }) =>
+      deps.withDatabase(async (db) => {
+        const r = await importBankResult(db, readFileSync(options.file), now());
+        out(
+          `paid: ${r.paid.join(', ') || 'none'}; already paid: ${r.alreadyPaid.join(', ') || 'none'}; ` +
+            `not transferred: ${r.failed.map((f) => `${f.payoutId} (code ${f.resultCode})`).join(', ') || 'none'}\n`,
+        );
+        if (r.failed.length) process.exitCode = 1;
+      }),
     );
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedPayments } from '../../src/admin/demo-data';
@@ -8,7 +7,7 @@ import { jstDate } from '../../src/kernel/jst';
 import type { Yen } from '../../src/kernel/money';
 import { seedDemoData } from '../../src/merchants/demo-seed';
 import { transitionPayment } from '../../src/payments/payment.repository';
-import { finishRefund, insertRefund, reserveRefundAmount } from '../../src/refunds/refund.repository';
+import { finishRefund } from '../../src/refunds/refund.repository';
 import { addServiceFee } from '../../src/settlement/fee.repository';
 import {
   ACCOUNTS,
@@ -20,6 +19,7 @@ import { backfillLedger } from '../../src/settlement/ledger-backfill';
 import { checkLedger } from '../../src/settlement/ledger-check';
 import { registerSettlementCommands } from '../../src/settlement/settlement-cli';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
+import { capturedAt, refundedAt, reservedRefund, succeededRefund } from '../support/settlement-fixtures';
 import { capturedPayment, type Stack, startStack } from '../support/stack';
 import { paymentRow } from './admin-client';
 
@@ -46,66 +46,11 @@ for (const dialect of DIALECTS) {
       await database?.close();
     });
 
-    async function captured(amount: number, at = now): Promise<PaymentRow> {
-      const row = paymentRow({ status: 'IN_PROGRESS', amount, received_at: at.getTime() - 60_000 });
-      await db().insertInto('payments').values(row).execute();
-      const moved = await db()
-        .transaction()
-        .execute((tx) =>
-          transitionPayment(tx, {
-            trackingId: row.tracking_id,
-            from: 'IN_PROGRESS',
-            to: 'CAPTURED',
-            cause: 'test',
-            now: at,
-          }),
-        );
-      expect(moved).toBe(true);
-      return row;
-    }
-
+    const captured = (amount: number, at = now) => capturedAt(db(), amount, at);
     /** Reserves a refund (PROCESSING) the way the refund service does. */
-    async function reserved(payment: PaymentRow, amount: number): Promise<RefundRow> {
-      const refund: RefundRow = {
-        refund_id: randomBytes(16).toString('hex').toUpperCase(),
-        tracking_id: payment.tracking_id,
-        merchant_id: payment.merchant_id,
-        service_id: payment.service_id,
-        amount,
-        status: 'PROCESSING',
-        refund_request_id: `KSR${randomBytes(12).toString('hex')}`,
-        replay_key: null,
-        channel: 'CONSOLE',
-        requested_by: 'test',
-        result_code: null,
-        processing_datetime: null,
-        created_at: now.getTime(),
-        updated_at: now.getTime(),
-        completed_at: null,
-      };
-      const ok = await db()
-        .transaction()
-        .execute(async (tx) => {
-          if (!(await reserveRefundAmount(tx, payment.tracking_id, amount, now))) return false;
-          await insertRefund(tx, refund);
-          return true;
-        });
-      expect(ok).toBe(true);
-      return refund;
-    }
-
-    async function succeed(refund: RefundRow, at = now): Promise<void> {
-      const done = await db()
-        .transaction()
-        .execute((tx) => finishRefund(tx, refund, { status: 'SUCCEEDED' }, at));
-      expect(done).toBe(true);
-    }
-
-    async function refunded(payment: PaymentRow, amount: number): Promise<RefundRow> {
-      const refund = await reserved(payment, amount);
-      await succeed(refund);
-      return refund;
-    }
+    const reserved = (payment: PaymentRow, amount: number) => reservedRefund(db(), payment, amount, now);
+    const succeed = (refund: RefundRow, at = now) => succeededRefund(db(), refund, at);
+    const refunded = (payment: PaymentRow, amount: number) => refundedAt(db(), payment, amount, now);
 
     async function linesOf(sourceKey: string): Promise<Record<string, number>> {
       const rows = await db()

@@ -43,6 +43,8 @@ describe('configuration from the environment', () => {
     ['KESSAI_TRUST_PROXY', 'everyone'],
     ['KESSAI_SANDBOX_CONTROL_TOKEN', 'too-short-to-guard-anything'],
     ['KESSAI_LOG_LEVEL', 'loud'],
+    ['KESSAI_PAYOUT_ORIGINATOR', '0000012345/決済/0005/ﾐﾂﾋﾞｼ/001/ﾎﾝﾃﾝ/ORDINARY/1234567'],
+    ['KESSAI_PAYOUT_ORIGINATOR', 'only/three/fields'],
   ])('names %s when its value (%s) is invalid', (name, value) => {
     expect(() => loadConfig({ [name]: value }, 'demo')).toThrow(new RegExp(`^${name}:`));
   });
@@ -59,6 +61,29 @@ describe('configuration from the environment', () => {
     expect(config.databaseUrl).toBe('postgres://kessai@db:5432/kessai');
     expect(config.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
     expect(config.alipayplus.timeoutMs).toBe(1000);
+  });
+
+  it('reads the payout originator, with a made-up one in the demo only', () => {
+    expect(loadConfig({}, 'production').payoutOriginator).toBeUndefined();
+    expect(loadConfig({}, 'demo').payoutOriginator).toMatchObject({
+      companyCode: '0000012345',
+      bankCode: '0005',
+    });
+    const set = 'KESSAI_PAYOUT_ORIGINATOR';
+    expect(
+      loadConfig({ [set]: '1234567890/ケッサイ/0001/ミズホ/100/ホンテン/CURRENT/42' }, 'production')
+        .payoutOriginator,
+    ).toEqual({
+      companyCode: '1234567890',
+      name: 'ｹﾂｻｲ',
+      holderName: 'ｹﾂｻｲ',
+      bankCode: '0001',
+      bankName: 'ﾐｽﾞﾎ',
+      branchCode: '100',
+      branchName: 'ﾎﾝﾃﾝ',
+      accountType: 'CURRENT',
+      accountNumber: '0000042',
+    });
   });
 
   it('requires every Alipay+ connection setting in production', () => {

@@ -16,6 +16,8 @@ export type NavKey =
   | 'dashboard'
   | 'payments'
   | 'errors'
+  | 'statements'
+  | 'payouts'
   | 'settings'
   | 'users'
   | 'audit'
@@ -103,8 +105,8 @@ button:disabled{opacity:.6;cursor:default}
 .tabs a{display:block;padding:.5rem 1rem;text-decoration:none;border:1px solid transparent;border-bottom:0;border-radius:.35rem .35rem 0 0}
 .tabs a[aria-current=page]{background:#fff;border-color:#d5d8de;font-weight:700;margin-bottom:-2px;border-bottom:2px solid #fff}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;background:#e4e6ea;font-size:.8rem}
-.badge.CAPTURED,.badge.DELIVERED,.badge.SUCCEEDED{background:#d7f0de}
-.badge.PARTIALLY_REFUNDED,.badge.REFUNDED,.badge.PROCESSING,.badge.PENDING{background:#fdeccc}
+.badge.CAPTURED,.badge.DELIVERED,.badge.SUCCEEDED,.badge.PAID{background:#d7f0de}
+.badge.PARTIALLY_REFUNDED,.badge.REFUNDED,.badge.PROCESSING,.badge.PENDING,.badge.SCHEDULED,.badge.SENT{background:#fdeccc}
 .badge.FAILED,.badge.UNDELIVERED,.badge.REFUSED{background:#fbd5d5}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f8fa;border:1px solid #e4e6ea;border-radius:.35rem;padding:.5rem;font-size:.8rem;max-height:24rem;overflow:auto;margin:.25rem 0}
 details{margin:.25rem 0}
@@ -154,6 +156,8 @@ export function Layout(props: {
         ['dashboard', '/admin', t.nav.dashboard, true],
         ['payments', '/admin/payments', t.nav.payments, can(actor, 'payments.read')],
         ['errors', '/admin/errors', t.nav.errors, can(actor, 'payments.read')],
+        ['statements', '/admin/statements', t.nav.statements, can(actor, 'statements.read')],
+        ['payouts', '/admin/payouts', t.nav.payouts, can(actor, 'payouts.manage')],
         ['settings', '/admin/settings', t.nav.settings, can(actor, 'settings.read')],
         ['users', '/admin/users', t.nav.users, can(actor, 'users.manage')],
         ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],

@@ -86,6 +86,9 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   INVALID_PAYOUT_TERMS: xmlErrorCode('notAllowed', 'none'),
   REFUNDS_STOPPED: xmlErrorCode('refundsStopped', 'none'),
   INVALID_RESOLUTION: xmlErrorCode('notAllowed', 'none'),
+  INVALID_BANK_ACCOUNT: xmlErrorCode('notAllowed', 'none'),
+  CLOSE_REFUSED: xmlErrorCode('notAllowed', 'none'),
+  PAYOUT_REFUSED: xmlErrorCode('notAllowed', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { backfillLedger } from '../../settlement/ledger-backfill';
 import type { Database } from '../database';
-import type { ColumnKit } from './columns';
+import { type ColumnKit, refuseChanges } from './columns';
 
 /**
  * Settlement (settlement.md): fee settings per service with effective dates, merchants' payout
@@ -89,36 +89,15 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
   await db.schema.createIndex('ledger_lines_entry').on('ledger_lines').column('entry_id').execute();
   await db.schema.createIndex('ledger_lines_account').on('ledger_lines').column('account_id').execute();
 
-  await appendOnly(db, col, ['ledger_entries', 'ledger_lines']);
+  // The database itself refuses to change or delete a posted entry or line.
+  await refuseChanges(db, col, {
+    fn: 'ledger_append_only',
+    what: 'the ledger is append-only',
+    instead: 'post a reversing entry',
+    tables: ['ledger_entries', 'ledger_lines'],
+  });
 
   // Payments captured before the ledger existed are booked now (with no fee: no setting existed),
   // so `kessai ledger check` holds from the first day.
   await backfillLedger(db as unknown as Kysely<Database>);
-}
-
-/** The database itself refuses to change or delete a posted entry or line. */
-async function appendOnly(db: Kysely<unknown>, col: ColumnKit, tables: readonly string[]): Promise<void> {
-  if (col.dialect === 'postgres') {
-    await sql`CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        RAISE EXCEPTION 'the ledger is append-only: % on % refused (post a reversing entry)', TG_OP, TG_TABLE_NAME;
-      END $$`.execute(db);
-  }
-  for (const table of tables) {
-    for (const op of ['UPDATE', 'DELETE'] as const) {
-      const name = sql.raw(`${table}_no_${op.toLowerCase()}`);
-      const target = sql.raw(table);
-      const event = sql.raw(op);
-      if (col.dialect === 'postgres') {
-        await sql`CREATE TRIGGER ${name} BEFORE ${event} ON ${target}
-                  FOR EACH ROW EXECUTE FUNCTION ledger_append_only()`.execute(db);
-      } else {
-        const message = sql.raw(
-          `'the ledger is append-only: ${op} on ${table} refused (post a reversing entry)'`,
-        );
-        await sql`CREATE TRIGGER ${name} BEFORE ${event} ON ${target}
-                  BEGIN SELECT RAISE(ABORT, ${message}); END`.execute(db);
-      }
-    }
-  }
 }
