@@ -6,6 +6,7 @@ import * as m003 from './migrations/003-admin';
 import * as m004 from './migrations/004-isolation-and-late-payments';
 import * as m005 from './migrations/005-settlement';
 import * as m006 from './migrations/006-acquirer-id';
+import * as m009 from './migrations/009-sub-brand-review';
 import { columnKit } from './migrations/columns';
 
 /**
@@ -19,6 +20,7 @@ const MIGRATIONS = {
   '004-isolation-and-late-payments': m004,
   '005-settlement': m005,
   '006-acquirer-id': m006,
+  '009-sub-brand-review': m009,
 } as const;
 
 function provider(dialect: DialectName): MigrationProvider {

@@ -160,6 +160,7 @@ export class SandboxService {
         payment_method_type: req.paymentMethodType,
         terminal_type: req.terminalType,
         os_type: req.osType,
+        allowed_wallets: req.allowedWallets ? JSON.stringify(req.allowedWallets) : null,
         notify_url: req.notifyUrl,
         redirect_url: req.redirectUrl,
         status: 'PROCESSING',

@@ -34,7 +34,6 @@ const SERVICE: ServiceForCheck = {
   hashKey: HASH_KEY,
   encoding: 'Shift_JIS',
   urlHosts: ['localhost', '127.0.0.1'],
-  approvedWallets: ['ALIPAY_CN', 'GCASH'],
   active: true,
   maintenance: false,
   merchantSuspended: false,
@@ -50,6 +49,8 @@ interface Setup {
   /** What DNS answers for every name (default: loopback). */
   resolvesTo?: string;
   findOrder?: PurchaseCheckDeps['findOrder'];
+  /** What the governance rules answer (default: nothing stops the purchase). */
+  governance?: '5111' | '5112' | null;
 }
 
 function depsFor(setup: Setup = {}): PurchaseCheckDeps {
@@ -62,6 +63,7 @@ function depsFor(setup: Setup = {}): PurchaseCheckDeps {
         ? null
         : { ...SERVICE, ...setup.service },
     isGatewayInMaintenance: async () => setup.gatewayMaintenance ?? false,
+    governanceRefusal: async () => setup.governance ?? null,
     findOrder:
       setup.findOrder ??
       (async (_m, _s, orderId) =>
@@ -560,12 +562,12 @@ describe('A01-1 checks 3–10', () => {
     expect((await refusal({}, { service: { maintenance: true } })).code).toBe('5112');
   });
 
-  it('refuses a suspended merchant or one without approved sub-brands with 5111', async () => {
+  it('refuses a suspended merchant, or one the governance rules stop, with 5111', async () => {
     expect(await refusal({}, { service: { merchantSuspended: true } })).toMatchObject({
       code: '5111',
       httpStatus: 403,
     });
-    expect((await refusal({}, { service: { approvedWallets: [] } })).code).toBe('5111');
+    expect((await refusal({}, { governance: '5111' })).code).toBe('5111');
   });
 
   it('refuses an order_id already used with 5107 (409)', async () => {

@@ -1,3 +1,4 @@
+import { governanceRefusal } from '../../governance/purchase-checks';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -152,7 +153,6 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         hashKey: found.service.hash_key,
         encoding: found.service.encoding === 'UTF-8' ? 'UTF-8' : 'Shift_JIS',
         urlHosts: found.urlHosts,
-        approvedWallets: found.approvedWallets,
         active: found.service.active === 1,
         maintenance: found.service.maintenance === 1,
         merchantSuspended: found.merchant.suspended === 1,
@@ -160,6 +160,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       };
     },
     isGatewayInMaintenance: () => isGatewayInMaintenance(db),
+    governanceRefusal: (merchantId, serviceId) => governanceRefusal(db, merchantId, serviceId),
     findOrder,
   });
 

@@ -114,7 +114,6 @@ export interface ServiceForCheck {
   encoding: 'Shift_JIS' | 'UTF-8';
   /** Registered URL hosts (see url-hosts.ts for the entry forms). */
   urlHosts: string[];
-  approvedWallets: string[];
   active: boolean;
   maintenance: boolean;
   merchantSuspended: boolean;
@@ -129,6 +128,8 @@ export interface PurchaseCheckDeps {
   /** The service with its merchant's state, or `null` when there is no such service. */
   findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
   isGatewayInMaintenance(): Promise<boolean>;
+  /** The governance rules' refusal of a new purchase (governance.md), or `null`. */
+  governanceRefusal(merchantId: string, serviceId: string): Promise<'5111' | '5112' | null>;
   /** The payment already made with this order id, or `null` when the order id is unused. */
   findOrder(merchantId: string, serviceId: string, orderId: string): Promise<ExistingOrder | null>;
 }
@@ -564,7 +565,9 @@ export async function checkPurchaseRequest(
 
   // 9. maintenance, then the merchant's Alipay+ availability.
   if (service.maintenance || (await deps.isGatewayInMaintenance())) return refuse('5112', null);
-  if (service.merchantSuspended || service.approvedWallets.length === 0) return refuse('5111', null);
+  if (service.merchantSuspended) return refuse('5111', null);
+  const governance = await deps.governanceRefusal(service.merchantId, service.serviceId);
+  if (governance !== null) return refuse(governance, null);
 
   // 10. order id never used for this service (the payments table's unique key settles races).
   const { sps_hashcode: _hash, ...purchaseFields } = fields;

@@ -1,0 +1,297 @@
+import type { Kysely } from 'kysely';
+import type { Database, SubBrandStatus } from '../db/database';
+import type { ClaimedJob, JobOutcome } from '../jobs/job';
+import { enqueueJob } from '../jobs/job.repository';
+import { backoffDelayMs } from '../jobs/job-worker';
+import type { Clock } from '../kernel/clock';
+import type { IdSource } from '../kernel/ids';
+import { SUB_BRAND_CODES, type SubBrandCode } from '../merchants/sub-brands';
+import type { RegistrationProvider, RegistrationReport } from './registration';
+import { changeSubBrand, subBrandStates } from './sub-brand-review.repository';
+
+export const JOB_SEND_REGISTRATION = 'governance.send-registration';
+export const JOB_INQUIRE_REGISTRATION = 'governance.inquire-registration';
+
+const MINUTE = 60_000;
+/** governance.md §1: inquire once a registration has had no news for 10 minutes, then hourly. */
+export const SILENCE_BEFORE_INQUIRY_MS = 10 * MINUTE;
+export const INQUIRY_INTERVAL_MS = 60 * MINUTE;
+/** registrationRequestId is at most 64 characters (governance.md §1). */
+const REQUEST_ID_PREFIX = 'REG';
+
+/** A merchant may apply for a sub-brand it has never applied for, or one that was rejected. */
+const APPLICABLE_FROM: readonly SubBrandStatus[] = ['REJECTED'];
+
+/** A refused application or withdrawal; the message is shown to the person who asked. */
+export class SubBrandReviewError extends Error {
+  override name = 'SubBrandReviewError';
+}
+
+export type ReportVerdict = 'applied' | 'unknownRegistration' | 'wrongMerchant';
+
+export interface SubBrandReviewDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  ids: IdSource;
+  provider: RegistrationProvider;
+  gatewayPublicUrl: string;
+  wakeJobs?: () => void;
+}
+
+export const REGISTRATION_NOTIFY_PATH = '/alipayplus/notifyRegistrationStatus';
+
+/**
+ * Sub-brand review as Alipay+ merchant registration (governance.md §1). A registration row and its
+ * sub-brands' `APPLIED` state are recorded before anything is sent; a job sends `registration`
+ * (re-sending the same `registrationRequestId` after U or a time-out), and the result arrives by
+ * `notifyRegistrationStatus` or, when that stays silent, by the inquiry schedule.
+ */
+export class SubBrandReviewService {
+  constructor(private readonly deps: SubBrandReviewDeps) {}
+
+  /** Applies for `subBrands` (new or rejected ones); returns the new registrationRequestId. */
+  async apply(merchantId: string, subBrands: readonly string[], actor: string): Promise<string> {
+    const wanted = [...new Set(subBrands)];
+    if (wanted.length === 0) throw new SubBrandReviewError('choose at least one sub-brand');
+    const unknown = wanted.filter((code) => !(SUB_BRAND_CODES as readonly string[]).includes(code));
+    if (unknown.length > 0) throw new SubBrandReviewError(`unknown sub-brand: ${unknown.join(', ')}`);
+    const { db, clock, ids } = this.deps;
+    const now = clock.now();
+    const registrationRequestId = ids.requestId(REQUEST_ID_PREFIX);
+    await db.transaction().execute(async (trx) => {
+      const merchant = await trx
+        .selectFrom('merchants')
+        .select('merchant_id')
+        .where('merchant_id', '=', merchantId)
+        .executeTakeFirst();
+      if (!merchant) throw new SubBrandReviewError(`no merchant ${merchantId}`);
+      const current = new Map((await subBrandStates(trx, merchantId)).map((s) => [s.subBrand, s.status]));
+      const blocked = wanted.filter((code) => {
+        const status = current.get(code);
+        return status !== undefined && !APPLICABLE_FROM.includes(status);
+      });
+      if (blocked.length > 0) {
+        throw new SubBrandReviewError(
+          `already applied, approved or withdrawn: ${blocked.map((c) => `${c} (${current.get(c)})`).join(', ')}`,
+        );
+      }
+      await trx
+        .insertInto('sub_brand_registrations')
+        .values({
+          registration_request_id: registrationRequestId,
+          merchant_id: merchantId,
+          sub_brands: JSON.stringify(wanted),
+          status: 'SENDING',
+          result_code: null,
+          created_at: now.getTime(),
+          updated_at: now.getTime(),
+          last_heard_at: null,
+        })
+        .execute();
+      for (const subBrand of wanted) {
+        const changed = await changeSubBrand(trx, {
+          merchantId,
+          subBrand,
+          from: current.has(subBrand) ? APPLICABLE_FROM : null,
+          to: 'APPLIED',
+          reason: null,
+          newRegistrationRequestId: registrationRequestId,
+          actor,
+          now,
+        });
+        if (!changed) throw new SubBrandReviewError(`${subBrand} changed meanwhile; try again`);
+      }
+      await enqueueJob(trx, { kind: JOB_SEND_REGISTRATION, payload: { registrationRequestId }, dueAt: now }, now);
+    });
+    this.deps.wakeJobs?.();
+    return registrationRequestId;
+  }
+
+  /** Sends (or re-sends, with the same id) a registration that Alipay+ has not yet accepted. */
+  async handleSend(job: ClaimedJob): Promise<JobOutcome> {
+    const registrationRequestId = requestIdOf(job);
+    if (!registrationRequestId) return { type: 'dead', error: 'payload without a registrationRequestId' };
+    const { db, clock, provider, gatewayPublicUrl } = this.deps;
+    const registration = await db
+      .selectFrom('sub_brand_registrations')
+      .selectAll()
+      .where('registration_request_id', '=', registrationRequestId)
+      .executeTakeFirst();
+    if (!registration) return { type: 'dead', error: `registration ${registrationRequestId} not found` };
+    if (registration.status !== 'SENDING') return { type: 'done' };
+    const merchant = await db
+      .selectFrom('merchants')
+      .selectAll()
+      .where('merchant_id', '=', registration.merchant_id)
+      .executeTakeFirstOrThrow();
+    const hosts = await db
+      .selectFrom('services')
+      .select('url_hosts')
+      .where('merchant_id', '=', merchant.merchant_id)
+      .execute();
+    const { outcome } = await provider.register({
+      registrationRequestId,
+      notifyUrl: gatewayPublicUrl + REGISTRATION_NOTIFY_PATH,
+      merchant: {
+        merchantId: merchant.merchant_id,
+        name: merchant.name,
+        displayName: merchant.display_name,
+        mcc: merchant.mcc,
+        city: merchant.city,
+        region: merchant.region,
+      },
+      websites: websitesOf(hosts.map((h) => h.url_hosts)),
+      subBrands: JSON.parse(registration.sub_brands) as SubBrandCode[],
+    });
+    const now = clock.now();
+    if (outcome.type === 'unknown') {
+      return {
+        type: 'retry',
+        at: new Date(now.getTime() + backoffDelayMs(job.attempt)),
+        note: 'registration answered U or not at all; re-sending the same request',
+      };
+    }
+    await db.transaction().execute(async (trx) => {
+      const moved = await trx
+        .updateTable('sub_brand_registrations')
+        .set({
+          status: outcome.type === 'accepted' ? 'PROCESSING' : 'FAILED',
+          result_code: outcome.type === 'failed' ? outcome.code : null,
+          updated_at: now.getTime(),
+          last_heard_at: now.getTime(),
+        })
+        .where('registration_request_id', '=', registrationRequestId)
+        .where('status', '=', 'SENDING')
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) === 0) return;
+      for (const subBrand of JSON.parse(registration.sub_brands) as string[]) {
+        await changeSubBrand(trx, {
+          merchantId: registration.merchant_id,
+          subBrand,
+          from: ['APPLIED'],
+          registrationRequestId,
+          to: outcome.type === 'accepted' ? 'PENDING' : 'REJECTED',
+          reason: outcome.type === 'failed' ? `registration refused: ${outcome.code}` : null,
+          actor: 'alipayplus',
+          now,
+        });
+      }
+      if (outcome.type === 'accepted') {
+        await enqueueJob(
+          trx,
+          {
+            kind: JOB_INQUIRE_REGISTRATION,
+            payload: { registrationRequestId },
+            dueAt: new Date(now.getTime() + SILENCE_BEFORE_INQUIRY_MS),
+          },
+          now,
+        );
+      }
+    });
+    return { type: 'done' };
+  }
+
+  /** Asks Alipay+ about a registration that has been silent for 10 minutes; then hourly. */
+  async handleInquire(job: ClaimedJob): Promise<JobOutcome> {
+    const registrationRequestId = requestIdOf(job);
+    if (!registrationRequestId) return { type: 'dead', error: 'payload without a registrationRequestId' };
+    const { db, clock, provider } = this.deps;
+    const registration = await db
+      .selectFrom('sub_brand_registrations')
+      .selectAll()
+      .where('registration_request_id', '=', registrationRequestId)
+      .executeTakeFirst();
+    if (!registration) return { type: 'dead', error: `registration ${registrationRequestId} not found` };
+    if (registration.status !== 'PROCESSING') return { type: 'done' };
+    const now = clock.now().getTime();
+    const quietUntil = Number(registration.last_heard_at ?? registration.created_at) + SILENCE_BEFORE_INQUIRY_MS;
+    if (job.attempt === 1 && quietUntil > now) return { type: 'retry', at: new Date(quietUntil) };
+    const { outcome } = await provider.inquireRegistration(registrationRequestId);
+    if (outcome) await this.applyReport(outcome);
+    const after = await db
+      .selectFrom('sub_brand_registrations')
+      .select('status')
+      .where('registration_request_id', '=', registrationRequestId)
+      .executeTakeFirstOrThrow();
+    if (after.status !== 'PROCESSING') return { type: 'done' };
+    return {
+      type: 'retry',
+      at: new Date(clock.now().getTime() + INQUIRY_INTERVAL_MS),
+      note: outcome ? 'review still running' : 'inquiry answer unreadable',
+    };
+  }
+
+  /**
+   * Applies a notification's or an inquiry's report. Only a sub-brand still waiting on this very
+   * registration moves (PENDING → APPROVED / REJECTED), so a repeated or stale report changes
+   * nothing, and one for another merchant's registration is refused.
+   */
+  async applyReport(report: RegistrationReport): Promise<ReportVerdict> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    return db.transaction().execute(async (trx) => {
+      const registration = await trx
+        .selectFrom('sub_brand_registrations')
+        .selectAll()
+        .where('registration_request_id', '=', report.registrationRequestId)
+        .executeTakeFirst();
+      if (!registration) return 'unknownRegistration';
+      if (registration.merchant_id !== report.merchantId) return 'wrongMerchant';
+      const applied = JSON.parse(registration.sub_brands) as string[];
+      for (const psp of report.psps) {
+        if (psp.status === 'PENDING' || !applied.includes(psp.subBrand)) continue;
+        await changeSubBrand(trx, {
+          merchantId: registration.merchant_id,
+          subBrand: psp.subBrand,
+          from: ['APPLIED', 'PENDING'],
+          registrationRequestId: registration.registration_request_id,
+          to: psp.status,
+          reason: psp.status === 'REJECTED' ? (psp.reason ?? 'rejected at review') : null,
+          actor: 'alipayplus',
+          now,
+        });
+      }
+      await trx
+        .updateTable('sub_brand_registrations')
+        .set({
+          ...(registration.status === 'PROCESSING' || registration.status === 'SENDING' ? { status: report.status } : {}),
+          result_code: report.reason ?? registration.result_code,
+          last_heard_at: now.getTime(),
+          updated_at: now.getTime(),
+        })
+        .where('registration_request_id', '=', registration.registration_request_id)
+        .execute();
+      return 'applied';
+    });
+  }
+
+  /** The operator's withdrawal of an approved sub-brand: it stops being offered at once. */
+  async withdraw(merchantId: string, subBrand: string, reason: string, actor: string): Promise<void> {
+    if (reason.trim() === '') throw new SubBrandReviewError('a reason is required');
+    const changed = await changeSubBrand(this.deps.db, {
+      merchantId,
+      subBrand,
+      from: ['APPROVED'],
+      to: 'WITHDRAWN',
+      reason: reason.trim(),
+      actor,
+      now: this.deps.clock.now(),
+    });
+    if (!changed) throw new SubBrandReviewError(`${subBrand} is not approved for merchant ${merchantId}`);
+  }
+}
+
+function requestIdOf(job: ClaimedJob): string | undefined {
+  const id = (job.payload as { registrationRequestId?: unknown } | null)?.registrationRequestId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** The merchant's sites as Alipay+ wants them: one https URL per registered callback host. */
+function websitesOf(hostLists: string[]): string[] {
+  const hosts = new Set<string>();
+  for (const list of hostLists) {
+    const parsed: unknown = JSON.parse(list);
+    if (Array.isArray(parsed)) for (const h of parsed) if (typeof h === 'string') hosts.add(h);
+  }
+  return [...hosts].map((h) => `https://${h}/`);
+}
