@@ -1,3 +1,9 @@
+import type {
+  RegistrationCommand,
+  RegistrationOutcome,
+  RegistrationProvider,
+  RegistrationReport,
+} from '../governance/registration';
 import { formatJstIso, jstDateStartIso } from '../kernel/jst';
 import type {
   CancelOutcome,
@@ -10,12 +16,6 @@ import type {
   RefundProviderOutcome,
   WithExchange,
 } from '../payments/payment-provider';
-import type {
-  RegistrationCommand,
-  RegistrationOutcome,
-  RegistrationProvider,
-  RegistrationReport,
-} from '../governance/registration';
 import type { AlipayPlusClient } from './alipayplus-client';
 import type {
   PaymentRefMessage,

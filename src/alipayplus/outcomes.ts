@@ -188,7 +188,13 @@ export function readRegistrationReport(body: Json): RegistrationReport | undefin
       const subBrand = subBrandByCode(entry?.pspName ?? '');
       const pspStatus = oneOf(PSP_STATUSES, entry?.registrationResult?.registrationStatus);
       if (!subBrand || !pspStatus) return [];
-      return [{ subBrand: subBrand.code, status: pspStatus, reason: entry?.registrationResult?.rejectReason ?? null }];
+      return [
+        {
+          subBrand: subBrand.code,
+          status: pspStatus,
+          reason: entry?.registrationResult?.rejectReason ?? null,
+        },
+      ];
     }),
   };
 }

@@ -6,6 +6,7 @@ import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
+import type { SubBrandReviewService } from '../governance/sub-brand-review.service';
 import type { Clock } from '../kernel/clock';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
 import type { NotificationService } from '../notifications/notification.service';
@@ -27,6 +28,7 @@ export interface GatewayAppDeps {
   payments: PaymentService;
   notifications: NotificationService;
   refunds: RefundService;
+  registrations: SubBrandReviewService;
   keys: GatewayKeys;
   logger: Logger;
 }
@@ -75,6 +77,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   await app.register(notifyRoute, {
     payments: deps.payments,
+    registrations: deps.registrations,
     clock: deps.clock,
     clientId: deps.config.alipayplus.clientId,
     privateKey: deps.keys.privateKey,

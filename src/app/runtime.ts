@@ -5,6 +5,12 @@ import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
+import { subBrandStates } from '../governance/sub-brand-review.repository';
+import {
+  JOB_INQUIRE_REGISTRATION,
+  JOB_SEND_REGISTRATION,
+  SubBrandReviewService,
+} from '../governance/sub-brand-review.service';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
@@ -17,6 +23,7 @@ import {
   seedDemoData,
 } from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
+import { SUB_BRAND_CODES } from '../merchants/sub-brands';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
 import {
   JOB_CANCEL,
@@ -67,6 +74,7 @@ export interface Runtime {
   payments: PaymentService | undefined;
   notifications: NotificationService | undefined;
   refunds: RefundService | undefined;
+  registrations: SubBrandReviewService | undefined;
   worker: JobWorker | undefined;
   apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
   demo: DemoCredentials | undefined;
@@ -104,6 +112,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;
     let refunds: RefundService | undefined;
+    let registrations: SubBrandReviewService | undefined;
     let worker: JobWorker | undefined;
     const apps: Runtime['apps'] = {};
 
@@ -131,10 +140,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger,
       });
       refunds = new RefundService({ db, clock, ids: randomIds, provider, wakeJobs });
+      registrations = new SubBrandReviewService({
+        db,
+        clock,
+        ids: randomIds,
+        provider,
+        gatewayPublicUrl: config.gateway.publicUrl,
+        wakeJobs,
+      });
       if (components.jobs) {
         const p = payments;
         const n = notifications;
         const r = refunds;
+        const g = registrations;
         worker = new JobWorker({
           db,
           dialect: connection!.dialect,
@@ -148,6 +166,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_CANCEL]: (job) => p.handleCancel(job),
             [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
+            [JOB_SEND_REGISTRATION]: (job) => g.handleSend(job),
+            [JOB_INQUIRE_REGISTRATION]: (job) => g.handleInquire(job),
           },
         });
         worker.start();
@@ -162,6 +182,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           payments,
           notifications,
           refunds,
+          registrations,
           keys,
           logger,
         });
@@ -179,6 +200,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         databaseUrl: config.sandbox.databaseUrl,
         publicUrl: config.sandbox.publicUrl,
         timeFactor: config.sandbox.timeFactor,
+        reviewSeconds: config.sandbox.reviewSeconds,
         controlToken: config.sandbox.controlToken,
         privateKeyPem: pair.privateKeyPem,
         publicKeyPem: pair.publicKeyPem,
@@ -205,7 +227,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       apps.shop = shop;
     }
 
-    return { config, db, payments, notifications, refunds, worker, apps, demo, close: closeAll };
+    // The demo merchant is registered with Alipay+ (the sandbox) like any other, once: at the
+    // first start, when it has never applied for a sub-brand (governance.md §1). Last, so that
+    // the sandbox already listens when the job sends it.
+    if (demo && registrations && (await subBrandStates(db, DEMO_MERCHANT_ID)).length === 0) {
+      await registrations.apply(DEMO_MERCHANT_ID, SUB_BRAND_CODES, 'demo first start');
+    }
+
+    return {
+      config,
+      db,
+      payments,
+      notifications,
+      refunds,
+      registrations,
+      worker,
+      apps,
+      demo,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

@@ -8,13 +8,23 @@ import type { WithExchange } from '../payments/payment-provider';
 export interface RegistrationCommand {
   registrationRequestId: string;
   notifyUrl: string;
-  merchant: { merchantId: string; name: string; displayName: string; mcc: string; city: string; region: string };
+  merchant: {
+    merchantId: string;
+    name: string;
+    displayName: string;
+    mcc: string;
+    city: string;
+    region: string;
+  };
   websites: string[];
   subBrands: SubBrandCode[];
 }
 
 /** `registration`'s answer: accepted (review running), refused for good, or unknown (re-send). */
-export type RegistrationOutcome = { type: 'accepted' } | { type: 'failed'; code: string } | { type: 'unknown' };
+export type RegistrationOutcome =
+  | { type: 'accepted' }
+  | { type: 'failed'; code: string }
+  | { type: 'unknown' };
 
 export type PspReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
 

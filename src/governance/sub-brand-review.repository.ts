@@ -120,18 +120,24 @@ export async function changeSubBrand(
         ...values,
       })
       .onConflict((oc) =>
-        oc.columns(['merchant_id', 'sub_brand']).doUpdateSet({ ...values, registration_request_id: registration }),
+        oc
+          .columns(['merchant_id', 'sub_brand'])
+          .doUpdateSet({ ...values, registration_request_id: registration }),
       )
       .execute();
     changed = true;
   } else {
     let q = db
       .updateTable('merchant_sub_brands')
-      .set({ ...values, ...(change.newRegistrationRequestId ? { registration_request_id: registration } : {}) })
+      .set({
+        ...values,
+        ...(change.newRegistrationRequestId ? { registration_request_id: registration } : {}),
+      })
       .where('merchant_id', '=', change.merchantId)
       .where('sub_brand', '=', change.subBrand)
       .where('status', 'in', change.from);
-    if (change.registrationRequestId) q = q.where('registration_request_id', '=', change.registrationRequestId);
+    if (change.registrationRequestId)
+      q = q.where('registration_request_id', '=', change.registrationRequestId);
     const result = await q.executeTakeFirst();
     changed = Number(result.numUpdatedRows) > 0;
   }

@@ -101,7 +101,11 @@ export class SubBrandReviewService {
         });
         if (!changed) throw new SubBrandReviewError(`${subBrand} changed meanwhile; try again`);
       }
-      await enqueueJob(trx, { kind: JOB_SEND_REGISTRATION, payload: { registrationRequestId }, dueAt: now }, now);
+      await enqueueJob(
+        trx,
+        { kind: JOB_SEND_REGISTRATION, payload: { registrationRequestId }, dueAt: now },
+        now,
+      );
     });
     this.deps.wakeJobs?.();
     return registrationRequestId;
@@ -204,7 +208,8 @@ export class SubBrandReviewService {
     if (!registration) return { type: 'dead', error: `registration ${registrationRequestId} not found` };
     if (registration.status !== 'PROCESSING') return { type: 'done' };
     const now = clock.now().getTime();
-    const quietUntil = Number(registration.last_heard_at ?? registration.created_at) + SILENCE_BEFORE_INQUIRY_MS;
+    const quietUntil =
+      Number(registration.last_heard_at ?? registration.created_at) + SILENCE_BEFORE_INQUIRY_MS;
     if (job.attempt === 1 && quietUntil > now) return { type: 'retry', at: new Date(quietUntil) };
     const { outcome } = await provider.inquireRegistration(registrationRequestId);
     if (outcome) await this.applyReport(outcome);
@@ -254,7 +259,9 @@ export class SubBrandReviewService {
       await trx
         .updateTable('sub_brand_registrations')
         .set({
-          ...(registration.status === 'PROCESSING' || registration.status === 'SENDING' ? { status: report.status } : {}),
+          ...(registration.status === 'PROCESSING' || registration.status === 'SENDING'
+            ? { status: report.status }
+            : {}),
           result_code: report.reason ?? registration.result_code,
           last_heard_at: now.getTime(),
           updated_at: now.getTime(),

@@ -14,7 +14,15 @@ import { z } from 'zod';
  * - notify: `drop` skips the attempt (counted as failed, retried on schedule); `delay` sends it
  *   `delayMs` late; `duplicate` sends it twice; `badSignature` corrupts its signature.
  */
-export const FAULT_APIS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund', 'notify'] as const;
+export const FAULT_APIS = [
+  'pay',
+  'inquiryPayment',
+  'cancelPayment',
+  'refund',
+  'registration',
+  'inquiryRegistrationStatus',
+  'notify',
+] as const;
 export const FAULT_MODES = [
   'unknown',
   'timeout',

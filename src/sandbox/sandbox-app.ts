@@ -11,6 +11,7 @@ import { FxTable } from './fx';
 import { Notifier } from './notifier';
 import { consoleRoutes } from './pages/console-routes';
 import { pageRoutes } from './pages/page-routes';
+import { SandboxRegistrations } from './registrations';
 import { SandboxService } from './sandbox-service';
 import { SandboxSigner } from './signer';
 import { SandboxStore } from './store';
@@ -23,6 +24,8 @@ export interface SandboxOptions {
   publicUrl: string;
   /** Scales notification retry intervals and magic delays (except 5002's 10 s). */
   timeFactor: number;
+  /** Seconds until the automatic merchant review decides (governance.md §1); default 3. */
+  reviewSeconds?: number;
   /** The sandbox's own RSA private key (signs responses and notifications). */
   privateKeyPem: string;
   /** Published at GET /sandbox/v1/public-key. */
@@ -41,6 +44,8 @@ export interface SandboxOptions {
   /** Overrides of the reference rates JPY → wallet currency, e.g. { PHP: '0.3871' }. */
   fxRates?: Partial<Record<string, string>>;
 }
+
+const DEFAULT_REVIEW_SECONDS = 3;
 
 const SANDBOX_LANDING = renderLandingPage({
   title: 'Alipay+ sandbox',
@@ -107,9 +112,17 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
       logError: (message, error) => app.log.error({ err: error }, message),
     });
     const service = new SandboxService({ store, clock, fx, urls, notifier, timeFactor: options.timeFactor });
+    const registrations = new SandboxRegistrations({
+      store,
+      clock,
+      notifier,
+      reviewSeconds: options.reviewSeconds ?? DEFAULT_REVIEW_SECONDS,
+      logError: (message, error) => app.log.error({ err: error }, message),
+    });
 
     app.addHook('onClose', async () => {
       closing.abort();
+      registrations.close();
       await notifier.close();
       await store.close();
     });
@@ -118,7 +131,7 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
     registerFavicon(app, [22, 119, 255]);
     app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(SANDBOX_LANDING));
     await app.register(async (scope) =>
-      apiRoutes(scope, { service, signer, faults, store, clock, closing: closing.signal }),
+      apiRoutes(scope, { service, registrations, signer, faults, store, clock, closing: closing.signal }),
     );
     await app.register(async (scope) => pageRoutes(scope, { service, urls }));
     await app.register(async (scope) => {
@@ -130,15 +143,19 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
           faults,
           clock,
           notifier,
+          registrations,
           signer,
           publicKeyPem: options.publicKeyPem,
         }),
       );
-      await scope.register(async (console) => consoleRoutes(console, { service, store, faults, clock }));
+      await scope.register(async (console) =>
+        consoleRoutes(console, { service, registrations, store, faults, clock }),
+      );
     });
 
     // Notifications still pending from an earlier run carry on where they were.
     await notifier.rearm();
+    await registrations.rearm();
     return app;
   } catch (error) {
     await store.close();

@@ -7,8 +7,11 @@ import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
 import type { PaymentRow } from '../../src/db/database';
+import { approvedSubBrands } from '../../src/governance/sub-brand-review.repository';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
+import { DEMO_MERCHANT_ID } from '../../src/merchants/demo-seed';
+import { SUB_BRAND_CODES } from '../../src/merchants/sub-brands';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type MerchantStub, startMerchantStub } from './merchant-stub';
 import { SPEC_HASH_KEY, SPEC_PURCHASE_FIELDS } from './spec-vectors';
@@ -60,17 +63,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface StackOptions {
+  timeoutMs?: number;
+  inquiryTimeoutMs?: number;
+  shop?: boolean;
+  env?: Record<string, string>;
+  /** Wait until the demo merchant's first registration has been approved (default true). */
+  awaitReview?: boolean;
+}
+
 let orderCounter = 0;
 
-export async function startStack(
-  dialect: DialectName,
-  options: {
-    timeoutMs?: number;
-    inquiryTimeoutMs?: number;
-    shop?: boolean;
-    env?: Record<string, string>;
-  } = {},
-): Promise<Stack> {
+export async function startStack(dialect: DialectName, options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'kessai-stack-'));
   const clock = new OffsetClock();
@@ -204,7 +208,7 @@ export async function alipayMessages(
 async function startOnFreePorts(
   database: TestDatabase,
   dataDir: string,
-  options: { timeoutMs?: number; inquiryTimeoutMs?: number; shop?: boolean; env?: Record<string, string> },
+  options: StackOptions,
   clock: OffsetClock,
   sandboxClock: OffsetClock,
 ): Promise<{
@@ -230,6 +234,8 @@ async function startOnFreePorts(
     KESSAI_SANDBOX_PUBLIC_URL: urls.sandbox,
     KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
     KESSAI_SANDBOX_TIME_FACTOR: '0.001',
+    // The demo merchant goes through the sandbox's review at once (governance.md §1).
+    KESSAI_SANDBOX_REVIEW_SECONDS: '0',
     KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
@@ -246,6 +252,18 @@ async function startOnFreePorts(
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
   });
+  // Purchases need the demo merchant's sub-brands, which its first-start registration brings.
+  if (options.awaitReview ?? true) {
+    try {
+      await eventually(
+        async () => (await approvedSubBrands(runtime.db, DEMO_MERCHANT_ID)).length === SUB_BRAND_CODES.length,
+        10_000,
+      );
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
   // A process of its own reaches this test's PostgreSQL schema through the URL's options.
   const databaseUrl = database.searchPath
     ? `${database.url}?options=${encodeURIComponent(`-c search_path=${database.searchPath}`)}`

@@ -34,7 +34,9 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
       c.notNull().check(sql`status IN ('APPLIED', 'PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN')`),
     )
     .addColumn('reason', 'text')
-    .addColumn('registration_request_id', 'text', (c) => c.references('sub_brand_registrations.registration_request_id'))
+    .addColumn('registration_request_id', 'text', (c) =>
+      c.references('sub_brand_registrations.registration_request_id'),
+    )
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('merchant_sub_brands_pk', ['merchant_id', 'sub_brand'])
     .execute();
