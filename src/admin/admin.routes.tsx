@@ -5,6 +5,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Kysely } from 'kysely';
 import type { VNode } from 'preact';
 import type { Database } from '../db/database';
+import { type ConsoleHeader, loadConsoleHeader } from '../governance/console-header';
+import { registerGovernanceRoutes } from '../governance/governance.routes';
 import type { Clock } from '../kernel/clock';
 import { listPaymentErrors } from '../merchants/payment-error.repository';
 import type { NotificationService } from '../notifications/notification.service';
@@ -53,6 +55,7 @@ interface RequestState {
   nonce: string;
   lang: AdminLanguage;
   signedIn: SignedIn | null;
+  header: ConsoleHeader | null;
 }
 
 interface AdminRouteConfig {
@@ -78,7 +81,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   const states = new WeakMap<FastifyRequest, RequestState>();
 
   const stateOf = (request: FastifyRequest): RequestState =>
-    states.get(request) ?? { nonce: '', lang: 'ja', signedIn: null };
+    states.get(request) ?? { nonce: '', lang: 'ja', signedIn: null, header: null };
   const secure = (request: FastifyRequest) => request.protocol === 'https';
 
   app.addHook('onRequest', async (request, reply) => {
@@ -114,7 +117,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     } else if (isAdminLanguage(request.cookies[LANG_COOKIE])) {
       lang = request.cookies[LANG_COOKIE] as AdminLanguage;
     }
-    states.set(request, { nonce, lang, signedIn: null });
+    states.set(request, { nonce, lang, signedIn: null, header: null });
   });
 
   const kit: AdminKit = {
@@ -134,6 +137,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         actor: state.signedIn?.actor ?? null,
         csrf: state.signedIn?.session.csrf_token ?? '',
         switchLanguageHref: `${url.pathname}${url.search}`,
+        header: state.header,
       };
     },
     html(reply, status, page: VNode) {
@@ -195,6 +199,9 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       return reply.redirect(`/admin/login?${params}`, 303);
     }
     stateOf(request).signedIn = found.signedIn;
+    if (!config.adminApi) {
+      stateOf(request).header = await loadConsoleHeader(db, found.signedIn.actor, clock.now());
+    }
     if (
       request.method !== 'GET' &&
       request.method !== 'HEAD' &&
@@ -368,4 +375,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerPaymentRoutes(app, kit);
   registerSettingsRoutes(app, kit);
   registerUserRoutes(app, kit);
+  registerGovernanceRoutes(app, kit);
 }

@@ -17,7 +17,10 @@ export type Action =
   | 'settings.read'
   | 'settings.write'
   | 'users.manage'
-  | 'audit.read';
+  | 'audit.read'
+  | 'notices.addresses'
+  | 'maintenance.manage'
+  | 'outages.manage';
 
 const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read'];
 const ADMIN: readonly Action[] = [
@@ -27,10 +30,13 @@ const ADMIN: readonly Action[] = [
   'settings.write',
   'users.manage',
   'audit.read',
+  'notices.addresses',
 ];
+/** Governance of the gateway itself (governance.md, 5 and 6) is the operator's alone. */
+const OPERATOR: readonly Action[] = [...ADMIN, 'maintenance.manage', 'outages.manage'];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
-  operator: ADMIN,
+  operator: OPERATOR,
   merchant_admin: ADMIN,
   merchant_viewer: VIEWER,
 };

@@ -14,6 +14,13 @@ export interface AlipayPlusClientOptions {
   privateKey: KeyObject;
   alipayPublicKey: KeyObject;
   clock: { now(): Date };
+  /** Watches every call's outcome (the outage circuit breaker, governance.md 6). */
+  guard?: CallGuard;
+}
+
+/** Wraps each call; must return the call's own result. */
+export interface CallGuard {
+  run(call: () => Promise<CallResult>): Promise<CallResult>;
 }
 
 export interface CallResult {
@@ -26,6 +33,11 @@ export class AlipayPlusClient {
   constructor(private readonly options: AlipayPlusClientOptions) {}
 
   async call(path: string, payload: Record<string, unknown>, timeoutMs: number): Promise<CallResult> {
+    const send = () => this.send(path, payload, timeoutMs);
+    return this.options.guard ? this.options.guard.run(send) : send();
+  }
+
+  private async send(path: string, payload: Record<string, unknown>, timeoutMs: number): Promise<CallResult> {
     const { baseUrl, clientId, privateKey, clock } = this.options;
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
     const requestTime = formatJstIso(clock.now());

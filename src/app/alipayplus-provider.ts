@@ -1,4 +1,4 @@
-import { AlipayPlusClient } from '../alipayplus/alipayplus-client';
+import { AlipayPlusClient, type CallGuard } from '../alipayplus/alipayplus-client';
 import { AlipayPlusConnector } from '../alipayplus/alipayplus-connector';
 import type { Clock } from '../kernel/clock';
 import type { Config } from './config';
@@ -9,6 +9,7 @@ export function createAlipayPlusConnector(
   config: Config,
   keys: GatewayKeys,
   clock: Clock,
+  guard?: CallGuard,
 ): AlipayPlusConnector {
   const client = new AlipayPlusClient({
     baseUrl: config.alipayplus.baseUrl,
@@ -16,6 +17,7 @@ export function createAlipayPlusConnector(
     privateKey: keys.privateKey,
     alipayPublicKey: keys.alipayPublicKey,
     clock,
+    ...(guard ? { guard } : {}),
   });
   return new AlipayPlusConnector(client, {
     timeoutMs: config.alipayplus.timeoutMs,

@@ -42,6 +42,8 @@ export interface Config {
    * believed (the shopper's address feeds the refusal limit and Alipay+'s `clientIp`); empty: none.
    */
   trustProxy: string[];
+  /** Notice e-mail (governance.md, Notices); without a URL, notice e-mails are recorded as skipped. */
+  smtp: { url: string | undefined; from: string };
 }
 
 const KNOWN = [
@@ -69,6 +71,8 @@ const KNOWN = [
   'KESSAI_LOG_LEVEL',
   'KESSAI_TRUST_PROXY',
   'KESSAI_TEST_DATABASE_URL',
+  'KESSAI_SMTP_URL',
+  'KESSAI_SMTP_FROM',
 ] as const;
 
 export class ConfigError extends Error {
@@ -234,6 +238,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
       'KESSAI_TRUST_PROXY',
       get('KESSAI_TRUST_PROXY') ?? '',
     ),
+    smtp: {
+      url:
+        get('KESSAI_SMTP_URL') &&
+        parse(
+          z.string().regex(/^smtps?:\/\/[^\s]+$/, 'expected smtp://[user:password@]host[:port] or smtps://…'),
+          'KESSAI_SMTP_URL',
+          get('KESSAI_SMTP_URL'),
+        ),
+      from: parse(
+        z
+          .string()
+          .min(3)
+          .max(200)
+          .regex(/^[^\r\n]+$/, 'must be one line'),
+        'KESSAI_SMTP_FROM',
+        get('KESSAI_SMTP_FROM') ?? 'Kessai <no-reply@kessai.invalid>',
+      ),
+    },
     logLevel: parse(
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
       'KESSAI_LOG_LEVEL',

@@ -1,11 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { adminRoutes } from '../admin/admin.routes';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
+import type { AlipayPlusBreaker } from '../governance/outage-breaker';
+import { statusRoutes } from '../governance/status.routes';
 import type { SubBrandReviewService } from '../governance/sub-brand-review.service';
 import type { Clock } from '../kernel/clock';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
@@ -31,6 +33,8 @@ export interface GatewayAppDeps {
   registrations: SubBrandReviewService;
   keys: GatewayKeys;
   logger: Logger;
+  /** The Alipay+ circuit breaker, exposed as a metric. */
+  breaker?: AlipayPlusBreaker;
 }
 
 /** The gateway's HTTP listener: hosted pages, the notify endpoint, health and metrics. */
@@ -52,6 +56,17 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  const { breaker } = deps;
+  if (breaker) {
+    new Gauge({
+      name: 'kessai_alipayplus_breaker_state',
+      help: 'Circuit breaker on the calls to Alipay+ in this process: 0 closed, 1 open, 2 half-open',
+      registers: [metrics],
+      collect() {
+        this.set(breaker.state);
+      },
+    });
+  }
 
   // Set before the plugins are registered, so that they inherit it. Anything unexpected is a
   // logged 500 with a request id, never a stack trace.
@@ -108,6 +123,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   });
 
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
+  await app.register(statusRoutes, { db: deps.db, clock: deps.clock });
 
   return app;
 }
@@ -150,6 +166,7 @@ function gatewayLanding(config: Config) {
         note: "refunds and payment inquiries from the merchant's server (Basic auth)",
         endpoint: true,
       },
+      { href: '/status', label: 'Status', note: 'outages and scheduled maintenance (also /status.json)' },
       { href: '/healthz', label: 'Health check', note: 'answers {"status":"ok"}' },
       { href: '/metrics', label: 'Metrics', note: 'Prometheus text format' },
     ],

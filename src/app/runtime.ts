@@ -5,6 +5,14 @@ import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
+import {
+  JOB_MAINTENANCE_NOTICE,
+  type MaintenanceStage,
+  postMaintenanceStage,
+} from '../governance/maintenance';
+import { JOB_SEND_NOTICE_EMAIL } from '../governance/notice.repository';
+import { NoticeMailer } from '../governance/notice-mailer';
+import { AlipayPlusBreaker } from '../governance/outage-breaker';
 import { subBrandStates } from '../governance/sub-brand-review.repository';
 import {
   JOB_INQUIRE_REGISTRATION,
@@ -64,6 +72,8 @@ export interface RuntimeOptions {
   /** Seeds the demo merchant; default: in demo mode. */
   seedDemo?: boolean;
   jobPollIntervalMs?: number;
+  /** How long the Alipay+ breaker stays open before a test call (10 s; tests shorten it). */
+  breakerHalfOpenAfterMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
 }
@@ -76,6 +86,8 @@ export interface Runtime {
   refunds: RefundService | undefined;
   registrations: SubBrandReviewService | undefined;
   worker: JobWorker | undefined;
+  /** The Alipay+ circuit breaker of this process (gateway or worker). */
+  breaker: AlipayPlusBreaker | undefined;
   apps: { gateway?: FastifyInstance; sandbox?: FastifyInstance; shop?: FastifyInstance };
   demo: DemoCredentials | undefined;
   close(): Promise<void>;
@@ -114,12 +126,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let refunds: RefundService | undefined;
     let registrations: SubBrandReviewService | undefined;
     let worker: JobWorker | undefined;
+    let breaker: AlipayPlusBreaker | undefined;
     const apps: Runtime['apps'] = {};
 
     if (components.gateway || components.jobs) {
       requireAlipayPlusSettings(config);
       const keys = gatewayKeys(config);
-      const provider = createAlipayPlusConnector(config, keys, clock);
+      const guard = new AlipayPlusBreaker({
+        db,
+        clock,
+        logger,
+        ...(options.breakerHalfOpenAfterMs ? { halfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
+      });
+      breaker = guard;
+      started.push(() => guard.settled());
+      const provider = createAlipayPlusConnector(config, keys, clock, guard);
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,
@@ -153,6 +174,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const n = notifications;
         const r = refunds;
         const g = registrations;
+        const mailer = new NoticeMailer({
+          db,
+          clock,
+          smtp: config.smtp,
+          gatewayPublicUrl: config.gateway.publicUrl,
+        });
+        started.push(async () => mailer.close());
         worker = new JobWorker({
           db,
           dialect: connection!.dialect,
@@ -168,6 +196,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
             [JOB_SEND_REGISTRATION]: (job) => g.handleSend(job),
             [JOB_INQUIRE_REGISTRATION]: (job) => g.handleInquire(job),
+            [JOB_SEND_NOTICE_EMAIL]: (job) => mailer.send(job),
+            [JOB_MAINTENANCE_NOTICE]: async (job) => {
+              const { windowId, stage } = job.payload as { windowId: number; stage: MaintenanceStage };
+              await db.transaction().execute((tx) => postMaintenanceStage(tx, windowId, stage, clock.now()));
+              return { type: 'done' };
+            },
           },
         });
         worker.start();
@@ -185,6 +219,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           registrations,
           keys,
           logger,
+          breaker: guard,
         });
         await listen(gateway, config.host, config.gateway.port, 'KESSAI_GATEWAY_PORT', started);
         apps.gateway = gateway;
@@ -242,6 +277,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       refunds,
       registrations,
       worker,
+      breaker,
       apps,
       demo,
       close: closeAll,

@@ -15,6 +15,8 @@ export interface MerchantTable {
   registered_on: string;
   suspended: number;
   created_at: number;
+  /** JSON list of the addresses notices are e-mailed to (governance.md, Notices). */
+  notice_emails: Generated<string>;
 }
 
 export interface ServiceTable {
@@ -293,6 +295,75 @@ export interface LedgerLineTable {
   amount: number;
 }
 
+export interface NoticeTable {
+  id: Generated<number>;
+  kind: string;
+  severity: string;
+  for_all: number;
+  title_ja: string;
+  title_en: string;
+  body_ja: string;
+  body_en: string;
+  /** JSON list of `NoticeLink`. */
+  links: string;
+  dedupe_key: string | null;
+  created_at: number;
+}
+
+export interface NoticeMerchantTable {
+  notice_id: number;
+  merchant_id: string;
+}
+
+export interface NoticeReadTable {
+  notice_id: number;
+  user_id: string;
+  read_at: number;
+}
+
+export interface NoticeEmailTable {
+  id: Generated<number>;
+  notice_id: number;
+  merchant_id: string;
+  status: string;
+  /** JSON list of addresses, fixed when the notice is posted. */
+  recipients: string;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface MaintenanceWindowTable {
+  id: Generated<number>;
+  starts_at: number;
+  ends_at: number;
+  scope: string;
+  /** JSON list of "merchantId/serviceId" when the scope is SERVICES. */
+  services: string;
+  text_ja: string;
+  text_en: string;
+  emergency: number;
+  emergency_reason: string | null;
+  announced_at: number;
+  announced_by: string;
+  cancelled_at: number | null;
+}
+
+export interface OutageIncidentTable {
+  id: Generated<number>;
+  open_slot: string | null;
+  status: string;
+  opened_at: number;
+  opened_detail: string;
+  cause_ja: string | null;
+  cause_en: string | null;
+  cause_at: number | null;
+  cause_by: string | null;
+  unhealthy_at: number;
+  resolved_at: number | null;
+}
+
 export interface Database {
   merchants: MerchantTable;
   services: ServiceTable;
@@ -317,6 +388,12 @@ export interface Database {
   ledger_accounts: LedgerAccountTable;
   ledger_entries: LedgerEntryTable;
   ledger_lines: LedgerLineTable;
+  notices: NoticeTable;
+  notice_merchants: NoticeMerchantTable;
+  notice_reads: NoticeReadTable;
+  notice_emails: NoticeEmailTable;
+  maintenance_windows: MaintenanceWindowTable;
+  outage_incidents: OutageIncidentTable;
   sub_brand_registrations: SubBrandRegistrationTable;
   merchant_sub_brands: MerchantSubBrandTable;
   merchant_sub_brand_events: MerchantSubBrandEventTable;

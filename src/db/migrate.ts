@@ -7,6 +7,7 @@ import * as m004 from './migrations/004-isolation-and-late-payments';
 import * as m005 from './migrations/005-settlement';
 import * as m006 from './migrations/006-acquirer-id';
 import * as m009 from './migrations/009-sub-brand-review';
+import * as m010 from './migrations/010-governance-notices';
 import { columnKit } from './migrations/columns';
 
 /**
@@ -21,6 +22,7 @@ const MIGRATIONS = {
   '005-settlement': m005,
   '006-acquirer-id': m006,
   '009-sub-brand-review': m009,
+  '010-governance-notices': m010,
 } as const;
 
 function provider(dialect: DialectName): MigrationProvider {

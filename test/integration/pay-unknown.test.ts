@@ -1,17 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases';
-import { alipayMessages, type Stack, startStack } from '../support/stack';
+import { alipayMessages, type Stack, sandboxControl, startStack } from '../support/stack';
 
 /** `pay` without a clear answer: re-send the same request, then inquire; never guess. */
-async function sandboxControl(stack: Stack, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack.sandboxUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(response.status).toBeLessThan(300);
-}
-
 for (const dialect of DIALECTS) {
   describe(`pay with an unknown outcome (${dialect})`, () => {
     let stack: Stack;

@@ -70,6 +70,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Wait until the demo merchant's first registration has been approved (default true). */
   awaitReview?: boolean;
+  /** How long the Alipay+ circuit breaker stays open before a test call. */
+  breakerHalfOpenAfterMs?: number;
 }
 
 let orderCounter = 0;
@@ -144,6 +146,21 @@ export async function startStack(dialect: DialectName, options: StackOptions = {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A call to the sandbox's control API (faults, wallets …) that must succeed. */
+export async function sandboxControl(
+  stack: Stack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<void> {
+  const response = await fetch(`${stack.sandboxUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`sandbox control ${method} ${path}: HTTP ${response.status}`);
 }
 
 /** Asks the sandbox to act as the shopper (sandbox.md, Control API). */
@@ -251,6 +268,7 @@ async function startOnFreePorts(
     searchPath: database.searchPath,
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
+    ...(options.breakerHalfOpenAfterMs ? { breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
   });
   // Purchases need the demo merchant's sub-brands, which its first-start registration brings.
   if (options.awaitReview ?? true) {

@@ -62,7 +62,7 @@ function depsFor(setup: Setup = {}): PurchaseCheckDeps {
       setup.service === null || merchantId !== SERVICE.merchantId || serviceId !== SERVICE.serviceId
         ? null
         : { ...SERVICE, ...setup.service },
-    isGatewayInMaintenance: async () => setup.gatewayMaintenance ?? false,
+    maintenanceFor: async () => (setup.gatewayMaintenance ? { endsAt: null } : null),
     governanceRefusal: async () => setup.governance ?? null,
     findOrder:
       setup.findOrder ??

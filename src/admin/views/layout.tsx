@@ -1,5 +1,8 @@
 import type { ComponentChildren, VNode } from 'preact';
 import { render } from 'preact-render-to-string';
+import type { ConsoleHeader } from '../../governance/console-header';
+import { GOVERNANCE_TEXTS } from '../../governance/governance-i18n';
+import { jstText } from '../format';
 import type { AdminLanguage, AdminTexts } from '../i18n';
 import { type Actor, can } from '../permissions';
 
@@ -8,7 +11,16 @@ import { type Actor, can } from '../permissions';
  * switch; one stylesheet and one small script, both inline under the CSP nonce. Nothing external,
  * no inline event handlers or style attributes (the CSP allows neither).
  */
-export type NavKey = 'dashboard' | 'payments' | 'errors' | 'settings' | 'users' | 'audit';
+export type NavKey =
+  | 'dashboard'
+  | 'payments'
+  | 'errors'
+  | 'settings'
+  | 'users'
+  | 'audit'
+  | 'notices'
+  | 'maintenance'
+  | 'outages';
 
 export interface PageContext {
   lang: AdminLanguage;
@@ -19,6 +31,8 @@ export interface PageContext {
   csrf: string;
   /** The current URL with the other language selected. */
   switchLanguageHref: string;
+  /** Unread notices and the maintenance / outage banners; null without a session. */
+  header: ConsoleHeader | null;
 }
 
 const CSS = `*{box-sizing:border-box}
@@ -96,6 +110,9 @@ details{margin:.25rem 0}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;padding:0;margin:.5rem 0 0;font-size:.8rem}
 .legend svg{vertical-align:middle;margin-right:.3rem}
 .login{max-width:24rem;margin:3rem auto}
+.unread{display:inline-block;min-width:1.4rem;padding:0 .4rem;border-radius:1rem;background:#f0a000;color:#12263f;font-weight:700;text-align:center}
+.banners{max-width:80rem;margin:0 auto;padding:.75rem 1rem 0}
+.banners .notice{margin:0 0 .5rem}
 @media (max-width:40rem){main{padding:1rem .75rem 2rem}h1{font-size:1.25rem}dl.fields{grid-template-columns:1fr}dl.fields dd{margin-bottom:.4rem}.brand{width:100%}}`;
 
 /**
@@ -124,6 +141,8 @@ export function Layout(props: {
 }): VNode {
   const { page } = props;
   const { t, actor } = page;
+  const g = GOVERNANCE_TEXTS[page.lang];
+  const operator = actor?.role === 'operator';
   const items: Array<[NavKey, string, string, boolean]> = actor
     ? [
         ['dashboard', '/admin', t.nav.dashboard, true],
@@ -132,6 +151,8 @@ export function Layout(props: {
         ['settings', '/admin/settings', t.nav.settings, can(actor, 'settings.read')],
         ['users', '/admin/users', t.nav.users, can(actor, 'users.manage')],
         ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],
+        ['maintenance', '/admin/maintenance', g.nav.maintenance, true],
+        ['outages', '/admin/outages', g.nav.outages, operator],
       ]
     : [];
   return (
@@ -172,6 +193,18 @@ export function Layout(props: {
               </nav>
             )}
             <div class="who">
+              {actor && page.header && (
+                <a
+                  href="/admin/notices"
+                  id="notices-link"
+                  aria-current={props.current === 'notices' ? 'page' : undefined}
+                >
+                  {g.nav.notices}{' '}
+                  <span class="unread" id="unread-count" title={g.unread(page.header.unread)}>
+                    {page.header.unread}
+                  </span>
+                </a>
+              )}
               {actor && <span>{t.signedInAs(actor.email, t.roles[actor.role])}</span>}
               <a
                 href={page.switchLanguageHref}
@@ -189,12 +222,31 @@ export function Layout(props: {
             </div>
           </div>
         </header>
+        {page.header && <Banners page={page} header={page.header} />}
         <main id="main" tabIndex={-1}>
           <h1>{props.title}</h1>
           {props.children}
         </main>
       </body>
     </html>
+  );
+}
+
+/** Maintenance before and during its window, and an open outage (governance.md, 5 and 6). */
+function Banners(props: { page: PageContext; header: ConsoleHeader }): VNode | null {
+  const g = GOVERNANCE_TEXTS[props.page.lang].banner;
+  const { maintenance, outageSince } = props.header;
+  if (maintenance.length === 0 && outageSince === null) return null;
+  const minutes = (d: Date) => jstText(d).slice(0, 16);
+  return (
+    <div class="banners" id="banners">
+      {outageSince && <Notice kind="error">{g.outage(minutes(outageSince))}</Notice>}
+      {maintenance.map((w) => (
+        <Notice kind="warn">
+          {w.running ? g.running(minutes(w.endsAt)) : g.coming(minutes(w.startsAt), minutes(w.endsAt))}
+        </Notice>
+      ))}
+    </div>
   );
 }
 

@@ -29,6 +29,8 @@ export interface PageTexts {
   amount: string;
   paymentMethod: string;
   alipayHint: string;
+  /** While an outage incident is open (governance.md, 6). */
+  disturbed: string;
   returnToShop: string;
   language: string;
   confirmingTitle: string;
@@ -50,6 +52,8 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: 'お支払い金額',
     paymentMethod: 'お支払い方法',
     alipayHint: 'Alipay+ に対応したウォレットアプリでお支払いいただけます。',
+    disturbed:
+      'ただいま Alipay+ のウォレットサービスに障害が発生しています。お支払いが完了しないことがあります。',
     returnToShop: 'ショップに戻る',
     language: '言語',
     confirmingTitle: 'お支払いを確認しています',
@@ -69,6 +73,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: 'Amount',
     paymentMethod: 'Payment method',
     alipayHint: 'Pay with a wallet app that supports Alipay+.',
+    disturbed: 'The Alipay+ wallet service is currently disturbed. Your payment may not go through.',
     returnToShop: 'Return to the shop',
     language: 'Language',
     confirmingTitle: 'Confirming your payment',
@@ -88,6 +93,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: '支付金额',
     paymentMethod: '支付方式',
     alipayHint: '使用支持 Alipay+ 的电子钱包应用付款。',
+    disturbed: 'Alipay+ 钱包服务目前出现故障，付款可能无法完成。',
     returnToShop: '返回商户',
     language: '语言',
     confirmingTitle: '正在确认您的付款',
@@ -107,6 +113,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: '付款金額',
     paymentMethod: '付款方式',
     alipayHint: '使用支援 Alipay+ 的電子錢包應用程式付款。',
+    disturbed: 'Alipay+ 錢包服務目前發生故障，付款可能無法完成。',
     returnToShop: '返回商店',
     language: '語言',
     confirmingTitle: '正在確認您的付款',
@@ -126,6 +133,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: '결제 금액',
     paymentMethod: '결제 수단',
     alipayHint: 'Alipay+를 지원하는 지갑 앱으로 결제할 수 있습니다.',
+    disturbed: '현재 Alipay+ 지갑 서비스에 장애가 발생했습니다. 결제가 완료되지 않을 수 있습니다.',
     returnToShop: '상점으로 돌아가기',
     language: '언어',
     confirmingTitle: '결제를 확인하고 있습니다',
@@ -145,6 +153,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: 'ยอดชำระ',
     paymentMethod: 'วิธีชำระเงิน',
     alipayHint: 'ชำระเงินด้วยแอปวอลเล็ตที่รองรับ Alipay+',
+    disturbed: 'บริการวอลเล็ต Alipay+ ขัดข้องในขณะนี้ การชำระเงินอาจไม่สำเร็จ',
     returnToShop: 'กลับไปที่ร้านค้า',
     language: 'ภาษา',
     confirmingTitle: 'กำลังยืนยันการชำระเงินของคุณ',
@@ -164,6 +173,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: 'Jumlah pembayaran',
     paymentMethod: 'Metode pembayaran',
     alipayHint: 'Bayar dengan aplikasi dompet digital yang mendukung Alipay+.',
+    disturbed: 'Layanan dompet Alipay+ sedang terganggu. Pembayaran Anda mungkin tidak berhasil.',
     returnToShop: 'Kembali ke toko',
     language: 'Bahasa',
     confirmingTitle: 'Mengonfirmasi pembayaran Anda',
@@ -183,6 +193,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: 'Jumlah bayaran',
     paymentMethod: 'Kaedah pembayaran',
     alipayHint: 'Bayar dengan aplikasi e-dompet yang menyokong Alipay+.',
+    disturbed: 'Perkhidmatan e-dompet Alipay+ sedang terganggu. Pembayaran anda mungkin tidak berjaya.',
     returnToShop: 'Kembali ke kedai',
     language: 'Bahasa',
     confirmingTitle: 'Mengesahkan pembayaran anda',
@@ -202,6 +213,7 @@ export const TEXTS: Record<Language, PageTexts> = {
     amount: 'Halagang babayaran',
     paymentMethod: 'Paraan ng pagbabayad',
     alipayHint: 'Magbayad gamit ang wallet app na sumusuporta sa Alipay+.',
+    disturbed: 'May aberya ngayon sa wallet service ng Alipay+. Maaaring hindi matuloy ang iyong bayad.',
     returnToShop: 'Bumalik sa tindahan',
     language: 'Wika',
     confirmingTitle: 'Kinukumpirma ang iyong bayad',

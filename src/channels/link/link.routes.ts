@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
+import { maintenanceFor } from '../../governance/availability';
+import { openOutage } from '../../governance/outage';
 import { governanceRefusal } from '../../governance/purchase-checks';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
 import type { Yen } from '../../kernel/money';
-import { findServiceWithMerchant, isGatewayInMaintenance } from '../../merchants/merchant.repository';
+import { findServiceWithMerchant } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
 import type { NotificationService } from '../../notifications/notification.service';
 import { findPaymentByOrderId } from '../../payments/payment.repository';
@@ -87,8 +89,13 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     code: LinkErrorCode,
     field: string | null,
     status: number,
+    maintenanceEndsAt?: Date,
   ) {
-    return sendHtml(reply, status, renderErrorPage({ code, field, nonce: nonceOf(request) }));
+    return sendHtml(
+      reply,
+      status,
+      renderErrorPage({ code, field, nonce: nonceOf(request), maintenanceEndsAt }),
+    );
   }
 
   /** A refused A01-1: logged (unless this address is over its refusal budget) and shown. */
@@ -103,6 +110,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       merchantId: string;
       serviceId: string;
       orderId: string;
+      maintenanceEndsAt?: Date;
     },
   ) {
     if (!limiter.admit(request.ip)) return refuse(request, reply, '1102', null, 429);
@@ -117,7 +125,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       authenticated: refusal.authenticated,
       at: clock.now(),
     });
-    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus);
+    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus, refusal.maintenanceEndsAt);
   }
 
   // Check 1: an oversized body never reaches the handler; it is refused as 5103 with HTTP 413.
@@ -159,7 +167,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         merchantDisplayName: found.merchant.display_name,
       };
     },
-    isGatewayInMaintenance: () => isGatewayInMaintenance(db),
+    maintenanceFor: (merchantId, serviceId) => maintenanceFor(db, { merchantId, serviceId }, clock.now()),
     governanceRefusal: (merchantId, serviceId) => governanceRefusal(db, merchantId, serviceId),
     findOrder,
   });
@@ -247,6 +255,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           itemName: payment.item_name || payment.item_id,
           amount: payment.amount as Yen,
           nonce: nonceOf(request),
+          disturbed: (await openOutage(db)) !== null,
         }),
       );
     },

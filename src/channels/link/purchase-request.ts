@@ -127,7 +127,8 @@ export interface PurchaseCheckDeps {
   resolve?: Resolver;
   /** The service with its merchant's state, or `null` when there is no such service. */
   findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
-  isGatewayInMaintenance(): Promise<boolean>;
+  /** A maintenance window in progress for the service (governance/availability.ts), or null. */
+  maintenanceFor(merchantId: string, serviceId: string): Promise<{ endsAt: Date | null } | null>;
   /** The governance rules' refusal of a new purchase (governance.md), or `null`. */
   governanceRefusal(merchantId: string, serviceId: string): Promise<'5111' | '5112' | null>;
   /** The payment already made with this order id, or `null` when the order id is unused. */
@@ -206,6 +207,8 @@ export type PurchaseCheck =
       partial: PartialRequest;
       /** On a 5107: the existing payment this very request made, still open (see `resumableToken`). */
       resumeToken?: string;
+      /** On a 5112: when the maintenance window ends (shown in JST), if it has an end. */
+      maintenanceEndsAt?: Date;
     };
 
 export interface PurchaseInput {
@@ -564,7 +567,12 @@ export async function checkPurchaseRequest(
   if (fields.terminal_type === '2') return refuse('5110', 'terminal_type');
 
   // 9. maintenance, then the merchant's Alipay+ availability.
-  if (service.maintenance || (await deps.isGatewayInMaintenance())) return refuse('5112', null);
+  if (service.maintenance) return refuse('5112', null);
+  const maintenance = await deps.maintenanceFor(service.merchantId, service.serviceId);
+  if (maintenance !== null) {
+    const refusal = refuse('5112', null);
+    return maintenance.endsAt === null ? refusal : { ...refusal, maintenanceEndsAt: maintenance.endsAt };
+  }
   if (service.merchantSuspended) return refuse('5111', null);
   const governance = await deps.governanceRefusal(service.merchantId, service.serviceId);
   if (governance !== null) return refuse(governance, null);

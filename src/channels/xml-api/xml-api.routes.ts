@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
 import { writeAudit } from '../../admin/audit.repository';
 import type { Database, ServiceRow } from '../../db/database';
+import { maintenanceFor } from '../../governance/availability';
 import type { Clock } from '../../kernel/clock';
 import { DomainError } from '../../kernel/errors';
 import { findPaymentByTrackingId } from '../../payments/payment.repository';
@@ -13,6 +14,7 @@ import {
   BAD_CREDENTIALS,
   domainErrorXmlCode,
   GATEWAY_FAULT,
+  MAINTENANCE,
   NOT_WELL_FORMED,
   xmlErrorCode,
 } from './xml-codes';
@@ -94,6 +96,9 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
       }
       const now = clock.now();
       if (!isWithinValidity(fields, now)) throw new RequestRefused(xmlErrorCode('expired', 'request_date'));
+      if (await maintenanceFor(db, { merchantId: service.merchant_id, serviceId: service.service_id }, now)) {
+        throw new RequestRefused(MAINTENANCE);
+      }
       const answer =
         parsed.functionId === REFUND_FUNCTION
           ? await refund(service, fields, now, request.ip)

@@ -21,6 +21,8 @@ export const ERROR_TYPES = {
   state: '13',
   merchant: '14',
   system: '90',
+  /** A maintenance window is in progress (governance.md, 5): retryable once it ends. */
+  maintenance: '91',
   duplicateHash: '96',
   overRefund: 'K1',
   providerRefused: 'K2',
@@ -85,6 +87,9 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
 export function domainErrorXmlCode(code: DomainErrorCode): string {
   return DOMAIN_ERROR_XML_CODES[code];
 }
+
+/** During a maintenance window for the service (51091999): retry after the window. */
+export const MAINTENANCE = xmlErrorCode('maintenance', 'none');
 
 /** Alipay+ refused the refund (F): final, not retryable (510K2999). */
 export const PROVIDER_REFUSED = xmlErrorCode('providerRefused', 'none');

@@ -1,3 +1,4 @@
+import { formatJstDisplay } from '../../../kernel/jst';
 import { LINK_ERROR_CODES, type LinkErrorCode } from '../purchase-request';
 import { Layout, renderDocument } from './layout';
 
@@ -10,9 +11,12 @@ export interface ErrorPageProps {
   code: LinkErrorCode;
   field?: string | null;
   nonce?: string;
+  /** 5112 during a maintenance window: its expected end, shown in JST (governance.md, 5). */
+  maintenanceEndsAt?: Date | undefined;
 }
 
-export function renderErrorPage({ code, field, nonce }: ErrorPageProps): string {
+export function renderErrorPage({ code, field, nonce, maintenanceEndsAt }: ErrorPageProps): string {
+  const end = maintenanceEndsAt ? `${formatJstDisplay(maintenanceEndsAt).slice(0, 16)}` : null;
   const { ja, en } = LINK_ERROR_CODES[code];
   return renderDocument(
     <Layout lang="ja" title={`エラー ${code} / Error ${code}`} nonce={nonce}>
@@ -23,6 +27,16 @@ export function renderErrorPage({ code, field, nonce }: ErrorPageProps): string 
       <p lang="en" class="en">
         {en}
       </p>
+      {end ? (
+        <dl>
+          <dt>
+            終了予定 <span lang="en">/ Expected end</span>
+          </dt>
+          <dd class="code" id="maintenance-end">
+            {end} (JST)
+          </dd>
+        </dl>
+      ) : null}
       {field ? (
         <dl>
           <dt>

@@ -33,7 +33,8 @@ button.primary:has(.method):hover{background:#f0f6ff}
 .lang ul{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:1.5rem 0 0;padding:0;font-size:.875rem}
 .lang a{white-space:nowrap}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
-.en{color:#3d4149}`;
+.en{color:#3d4149}
+.disturbed{border-left:4px solid #b35900;background:#fff4e5;padding:.5rem .75rem;border-radius:.25rem}`;
 
 export interface LayoutProps {
   lang: string;

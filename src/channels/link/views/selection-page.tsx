@@ -15,6 +15,8 @@ export interface SelectionPageProps {
   amount: Yen;
   lang: Language;
   nonce?: string;
+  /** An outage incident is open: purchases are still taken, the shopper is warned. */
+  disturbed?: boolean;
 }
 
 export function renderSelectionPage(props: SelectionPageProps): string {
@@ -39,6 +41,11 @@ export function renderSelectionPage(props: SelectionPageProps): string {
         <dd class="amount">{formatYen(props.amount)}</dd>
       </dl>
       <h2>{t.paymentMethod}</h2>
+      {props.disturbed && (
+        <p class="disturbed" id="disturbed" role="status">
+          {t.disturbed}
+        </p>
+      )}
       <p>{t.alipayHint}</p>
       <PaymentAction token={props.token} action="alipayplus">
         <span class="method">
