@@ -20,7 +20,9 @@ export type Action =
   | 'audit.read'
   | 'notices.addresses'
   | 'maintenance.manage'
-  | 'outages.manage';
+  | 'outages.manage'
+  | 'subBrands.apply'
+  | 'subBrands.withdraw';
 
 const VIEWER: readonly Action[] = ['payments.read', 'payments.csv', 'settings.read'];
 const ADMIN: readonly Action[] = [
@@ -31,9 +33,10 @@ const ADMIN: readonly Action[] = [
   'users.manage',
   'audit.read',
   'notices.addresses',
+  'subBrands.apply',
 ];
 /** Governance of the gateway itself (governance.md, 5 and 6) is the operator's alone. */
-const OPERATOR: readonly Action[] = [...ADMIN, 'maintenance.manage', 'outages.manage'];
+const OPERATOR: readonly Action[] = [...ADMIN, 'maintenance.manage', 'outages.manage', 'subBrands.withdraw'];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {
   operator: OPERATOR,

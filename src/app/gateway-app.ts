@@ -110,6 +110,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     clock: deps.clock,
     notifications: deps.notifications,
     refunds: deps.refunds,
+    registrations: deps.registrations,
     // The demo shop signs its refunds with the demo service's password kept in the data folder:
     // a reset in the console replaces it there too, so the shop keeps working.
     apiPasswordIssued:

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { Database, SubBrandStatus } from '../db/database';
+import type { Database, Db, SubBrandStatus } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { backoffDelayMs } from '../jobs/job-worker';
 import type { Clock } from '../kernel/clock';
 import type { IdSource } from '../kernel/ids';
-import { SUB_BRAND_CODES, type SubBrandCode } from '../merchants/sub-brands';
+import { SUB_BRAND_CODES, type SubBrandCode, subBrandByCode } from '../merchants/sub-brands';
+import { postNotice } from './notice.repository';
 import type { RegistrationProvider, RegistrationReport } from './registration';
 import { changeSubBrand, subBrandStates } from './sub-brand-review.repository';
 
@@ -168,18 +169,22 @@ export class SubBrandReviewService {
         .where('status', '=', 'SENDING')
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) === 0) return;
+      const refused: Decision[] = [];
       for (const subBrand of JSON.parse(registration.sub_brands) as string[]) {
-        await changeSubBrand(trx, {
+        const reason = outcome.type === 'failed' ? `registration refused: ${outcome.code}` : null;
+        const changed = await changeSubBrand(trx, {
           merchantId: registration.merchant_id,
           subBrand,
           from: ['APPLIED'],
           registrationRequestId,
           to: outcome.type === 'accepted' ? 'PENDING' : 'REJECTED',
-          reason: outcome.type === 'failed' ? `registration refused: ${outcome.code}` : null,
+          reason,
           actor: 'alipayplus',
           now,
         });
+        if (changed && outcome.type === 'failed') refused.push({ subBrand, status: 'REJECTED', reason });
       }
+      await noticeOfDecisions(trx, registration.merchant_id, refused, now);
       if (outcome.type === 'accepted') {
         await enqueueJob(
           trx,
@@ -243,19 +248,23 @@ export class SubBrandReviewService {
       if (!registration) return 'unknownRegistration';
       if (registration.merchant_id !== report.merchantId) return 'wrongMerchant';
       const applied = JSON.parse(registration.sub_brands) as string[];
+      const decided: Decision[] = [];
       for (const psp of report.psps) {
         if (psp.status === 'PENDING' || !applied.includes(psp.subBrand)) continue;
-        await changeSubBrand(trx, {
+        const reason = psp.status === 'REJECTED' ? (psp.reason ?? 'rejected at review') : null;
+        const changed = await changeSubBrand(trx, {
           merchantId: registration.merchant_id,
           subBrand: psp.subBrand,
           from: ['APPLIED', 'PENDING'],
           registrationRequestId: registration.registration_request_id,
           to: psp.status,
-          reason: psp.status === 'REJECTED' ? (psp.reason ?? 'rejected at review') : null,
+          reason,
           actor: 'alipayplus',
           now,
         });
+        if (changed) decided.push({ subBrand: psp.subBrand, status: psp.status, reason });
       }
+      await noticeOfDecisions(trx, registration.merchant_id, decided, now);
       await trx
         .updateTable('sub_brand_registrations')
         .set({
@@ -275,17 +284,68 @@ export class SubBrandReviewService {
   /** The operator's withdrawal of an approved sub-brand: it stops being offered at once. */
   async withdraw(merchantId: string, subBrand: string, reason: string, actor: string): Promise<void> {
     if (reason.trim() === '') throw new SubBrandReviewError('a reason is required');
-    const changed = await changeSubBrand(this.deps.db, {
-      merchantId,
-      subBrand,
-      from: ['APPROVED'],
-      to: 'WITHDRAWN',
-      reason: reason.trim(),
-      actor,
-      now: this.deps.clock.now(),
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      const changed = await changeSubBrand(trx, {
+        merchantId,
+        subBrand,
+        from: ['APPROVED'],
+        to: 'WITHDRAWN',
+        reason: reason.trim(),
+        actor,
+        now,
+      });
+      if (!changed) throw new SubBrandReviewError(`${subBrand} is not approved for merchant ${merchantId}`);
+      await noticeOfDecisions(
+        trx,
+        merchantId,
+        [{ subBrand, status: 'WITHDRAWN', reason: reason.trim() }],
+        now,
+      );
     });
-    if (!changed) throw new SubBrandReviewError(`${subBrand} is not approved for merchant ${merchantId}`);
   }
+}
+
+interface Decision {
+  subBrand: string;
+  status: 'APPROVED' | 'REJECTED' | 'WITHDRAWN';
+  reason: string | null;
+}
+
+const STATUS_WORDS: Record<Decision['status'], { ja: string; en: string }> = {
+  APPROVED: { ja: '承認', en: 'approved' },
+  REJECTED: { ja: '否認', en: 'rejected' },
+  WITHDRAWN: { ja: '取り下げ', en: 'withdrawn' },
+};
+
+/** One notice to the merchant for the decisions of one event, in the transaction that made them. */
+async function noticeOfDecisions(
+  db: Db,
+  merchantId: string,
+  decisions: Decision[],
+  now: Date,
+): Promise<void> {
+  if (decisions.length === 0) return;
+  const line = (d: Decision, lang: 'ja' | 'en') =>
+    `${subBrandByCode(d.subBrand)?.name ?? d.subBrand}: ${STATUS_WORDS[d.status][lang]}${d.reason ? ` (${d.reason})` : ''}`;
+  const adverse = decisions.some((d) => d.status !== 'APPROVED');
+  await postNotice(
+    db,
+    {
+      kind: 'registration',
+      severity: decisions.some((d) => d.status === 'WITHDRAWN') ? 'critical' : adverse ? 'warning' : 'info',
+      merchants: [merchantId],
+      title: { ja: 'サブブランド審査の結果', en: 'Sub-brand review results' },
+      body: {
+        ja: `ご利用のサブブランドの状態が変わりました。\n${decisions.map((d) => line(d, 'ja')).join('\n')}\n承認済みのサブブランドだけが決済画面に表示されます。`,
+        en: `The state of your sub-brands has changed.\n${decisions.map((d) => line(d, 'en')).join('\n')}\nOnly approved sub-brands are offered to shoppers.`,
+      },
+      links: [
+        { type: 'console', path: '/admin/sub-brands', label: { ja: 'サブブランド', en: 'Sub-brands' } },
+      ],
+    },
+    now,
+  );
 }
 
 function requestIdOf(job: ClaimedJob): string | undefined {
