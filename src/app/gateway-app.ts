@@ -8,6 +8,7 @@ import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
 import type { AlipayPlusBreaker } from '../governance/outage-breaker';
 import { statusRoutes } from '../governance/status.routes';
+import { subBrandPublicRoutes } from '../governance/sub-brand-public.routes';
 import type { SubBrandReviewService } from '../governance/sub-brand-review.service';
 import type { Clock } from '../kernel/clock';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
@@ -123,6 +124,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
         : undefined,
   });
 
+  await app.register(subBrandPublicRoutes, { db: deps.db, gatewayPublicUrl: deps.config.gateway.publicUrl });
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
   await app.register(statusRoutes, { db: deps.db, clock: deps.clock });
 
