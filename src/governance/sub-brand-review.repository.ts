@@ -34,29 +34,6 @@ export async function subBrandStates(db: Db, merchantId: string): Promise<SubBra
   }));
 }
 
-/** Every merchant's states, for the operators' overview. */
-export async function allSubBrandStates(db: Db): Promise<Map<string, SubBrandState[]>> {
-  const rows = await db
-    .selectFrom('merchant_sub_brands')
-    .selectAll()
-    .orderBy('merchant_id')
-    .orderBy('sub_brand')
-    .execute();
-  const out = new Map<string, SubBrandState[]>();
-  for (const r of rows) {
-    const list = out.get(r.merchant_id) ?? [];
-    list.push({
-      subBrand: r.sub_brand,
-      status: r.status,
-      reason: r.reason,
-      registrationRequestId: r.registration_request_id,
-      updatedAt: new Date(Number(r.updated_at)),
-    });
-    out.set(r.merchant_id, list);
-  }
-  return out;
-}
-
 /** The sub-brands a merchant may offer now. */
 export async function approvedSubBrands(db: Db, merchantId: string): Promise<string[]> {
   const rows = await db

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database, Db, SubBrandStatus } from '../db/database';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, Db, SubBrandRegistrationTable, SubBrandStatus } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { backoffDelayMs } from '../jobs/job-worker';
@@ -112,18 +112,30 @@ export class SubBrandReviewService {
     return registrationRequestId;
   }
 
-  /** Sends (or re-sends, with the same id) a registration that Alipay+ has not yet accepted. */
-  async handleSend(job: ClaimedJob): Promise<JobOutcome> {
-    const registrationRequestId = requestIdOf(job);
-    if (!registrationRequestId) return { type: 'dead', error: 'payload without a registrationRequestId' };
-    const { db, clock, provider, gatewayPublicUrl } = this.deps;
-    const registration = await db
+  /** A job's registration when it is still in `status`; otherwise how the job ends. */
+  private async registrationOf(
+    job: ClaimedJob,
+    status: 'SENDING' | 'PROCESSING',
+  ): Promise<{ registration: Selectable<SubBrandRegistrationTable> } | { outcome: JobOutcome }> {
+    const id = (job.payload as { registrationRequestId?: unknown } | null)?.registrationRequestId;
+    if (typeof id !== 'string')
+      return { outcome: { type: 'dead', error: 'payload without a registrationRequestId' } };
+    const registration = await this.deps.db
       .selectFrom('sub_brand_registrations')
       .selectAll()
-      .where('registration_request_id', '=', registrationRequestId)
+      .where('registration_request_id', '=', id)
       .executeTakeFirst();
-    if (!registration) return { type: 'dead', error: `registration ${registrationRequestId} not found` };
-    if (registration.status !== 'SENDING') return { type: 'done' };
+    if (!registration) return { outcome: { type: 'dead', error: `registration ${id} not found` } };
+    return registration.status === status ? { registration } : { outcome: { type: 'done' } };
+  }
+
+  /** Sends (or re-sends, with the same id) a registration that Alipay+ has not yet accepted. */
+  async handleSend(job: ClaimedJob): Promise<JobOutcome> {
+    const found = await this.registrationOf(job, 'SENDING');
+    if ('outcome' in found) return found.outcome;
+    const { registration } = found;
+    const registrationRequestId = registration.registration_request_id;
+    const { db, clock, provider, gatewayPublicUrl } = this.deps;
     const merchant = await db
       .selectFrom('merchants')
       .selectAll()
@@ -202,16 +214,11 @@ export class SubBrandReviewService {
 
   /** Asks Alipay+ about a registration that has been silent for 10 minutes; then hourly. */
   async handleInquire(job: ClaimedJob): Promise<JobOutcome> {
-    const registrationRequestId = requestIdOf(job);
-    if (!registrationRequestId) return { type: 'dead', error: 'payload without a registrationRequestId' };
+    const found = await this.registrationOf(job, 'PROCESSING');
+    if ('outcome' in found) return found.outcome;
+    const { registration } = found;
+    const registrationRequestId = registration.registration_request_id;
     const { db, clock, provider } = this.deps;
-    const registration = await db
-      .selectFrom('sub_brand_registrations')
-      .selectAll()
-      .where('registration_request_id', '=', registrationRequestId)
-      .executeTakeFirst();
-    if (!registration) return { type: 'dead', error: `registration ${registrationRequestId} not found` };
-    if (registration.status !== 'PROCESSING') return { type: 'done' };
     const now = clock.now().getTime();
     const quietUntil =
       Number(registration.last_heard_at ?? registration.created_at) + SILENCE_BEFORE_INQUIRY_MS;
@@ -346,11 +353,6 @@ async function noticeOfDecisions(
     },
     now,
   );
-}
-
-function requestIdOf(job: ClaimedJob): string | undefined {
-  const id = (job.payload as { registrationRequestId?: unknown } | null)?.registrationRequestId;
-  return typeof id === 'string' ? id : undefined;
 }
 
 /** The merchant's sites as Alipay+ wants them: one https URL per registered callback host. */
