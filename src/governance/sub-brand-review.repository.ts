@@ -18,6 +18,21 @@ export interface SubBrandEvent {
   at: Date;
 }
 
+/** The fields a state and a history row share. */
+function common(r: {
+  sub_brand: string;
+  status: SubBrandStatus;
+  reason: string | null;
+  registration_request_id: string | null;
+}) {
+  return {
+    subBrand: r.sub_brand,
+    status: r.status,
+    reason: r.reason,
+    registrationRequestId: r.registration_request_id,
+  };
+}
+
 export async function subBrandStates(db: Db, merchantId: string): Promise<SubBrandState[]> {
   const rows = await db
     .selectFrom('merchant_sub_brands')
@@ -25,13 +40,7 @@ export async function subBrandStates(db: Db, merchantId: string): Promise<SubBra
     .where('merchant_id', '=', merchantId)
     .orderBy('sub_brand')
     .execute();
-  return rows.map((r) => ({
-    subBrand: r.sub_brand,
-    status: r.status,
-    reason: r.reason,
-    registrationRequestId: r.registration_request_id,
-    updatedAt: new Date(Number(r.updated_at)),
-  }));
+  return rows.map((r) => ({ ...common(r), updatedAt: new Date(Number(r.updated_at)) }));
 }
 
 /** The sub-brands a merchant may offer now. */
@@ -54,14 +63,7 @@ export async function subBrandEvents(db: Db, merchantId: string, limit = 200): P
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
-    subBrand: r.sub_brand,
-    status: r.status,
-    reason: r.reason,
-    registrationRequestId: r.registration_request_id,
-    actor: r.actor,
-    at: new Date(Number(r.at)),
-  }));
+  return rows.map((r) => ({ ...common(r), actor: r.actor, at: new Date(Number(r.at)) }));
 }
 
 /**
