@@ -288,3 +288,14 @@ async function startOnFreePorts(
     : database.url;
   return { runtime, urls, env: { ...env, DATABASE_URL: databaseUrl } };
 }
+
+/**
+ * Forgets the notices posted while the stack started — the demo merchant's sub-brand review
+ * results (governance.md §1) — for tests that count from an empty inbox.
+ */
+export async function clearStartupNotices(stack: Stack): Promise<void> {
+  const { db } = stack.database;
+  for (const table of ['notice_emails', 'notice_reads', 'notice_merchants', 'notices'] as const) {
+    await db.deleteFrom(table).execute();
+  }
+}
