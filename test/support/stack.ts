@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { loadConfig } from '../../src/app/config';
 import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
-import type { PaymentRow } from '../../src/db/database';
+import type { Database, PaymentRow } from '../../src/db/database';
 import { approvedSubBrands } from '../../src/governance/sub-brand-review.repository';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
@@ -176,6 +177,14 @@ export async function simulatePay(
   return (await response.json()) as { status: string; resultCode: string; redirectUrl: string };
 }
 
+/** Waits until every sub-brand of the demo merchant's first-start registration is approved. */
+export async function demoReviewed(db: Kysely<Database>): Promise<void> {
+  await eventually(
+    async () => (await approvedSubBrands(db, DEMO_MERCHANT_ID)).length === SUB_BRAND_CODES.length,
+    10_000,
+  );
+}
+
 /** Polls until `check` holds (or throws after `timeoutMs`). */
 export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -273,10 +282,7 @@ async function startOnFreePorts(
   // Purchases need the demo merchant's sub-brands, which its first-start registration brings.
   if (options.awaitReview ?? true) {
     try {
-      await eventually(
-        async () => (await approvedSubBrands(runtime.db, DEMO_MERCHANT_ID)).length === SUB_BRAND_CODES.length,
-        10_000,
-      );
+      await demoReviewed(runtime.db);
     } catch (error) {
       await runtime.close();
       throw error;
