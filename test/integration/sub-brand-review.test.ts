@@ -237,6 +237,53 @@ for (const dialect of DIALECTS) {
       expect(await sandboxCalls('registration')).toContain(id);
     });
 
+    it('takes a notification that overtakes the registration answer as the start of the review', async () => {
+      const merchantId = await newMerchant('Kessai Overtaken');
+      await fetch(`${stack.sandboxUrl}/sandbox/v1/faults`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ api: 'registration', mode: 'unknown', count: 1 }),
+      });
+      const id = await service().apply(merchantId, ['BPI'], 'test');
+      const registration = () =>
+        db()
+          .selectFrom('sub_brand_registrations')
+          .selectAll()
+          .where('registration_request_id', '=', id)
+          .executeTakeFirstOrThrow();
+      const inquiries = () =>
+        db()
+          .selectFrom('jobs')
+          .select('id')
+          .where('kind', '=', 'governance.inquire-registration')
+          .where('payload', 'like', `%${id}%`)
+          .execute();
+      await eventually(async () => {
+        const job = await db()
+          .selectFrom('jobs')
+          .select('attempts')
+          .where('kind', '=', 'governance.send-registration')
+          .where('payload', 'like', `%${id}%`)
+          .executeTakeFirstOrThrow();
+        return job.attempts === 1;
+      }, 10_000);
+      expect((await registration()).status).toBe('SENDING');
+      expect(await inquiries()).toHaveLength(0);
+
+      const report = {
+        referenceMerchantId: merchantId,
+        registrationRequestId: id,
+        registrationResult: { registrationStatus: 'PROCESSING' },
+        pspRegistrationResultList: [
+          { pspName: 'BPI', registrationResult: { registrationStatus: 'PENDING' } },
+        ],
+      };
+      expect((await notify(report)).result.resultCode).toBe('SUCCESS');
+      expect((await statusOf(merchantId)).BPI).toBe('PENDING');
+      expect((await registration()).status).toBe('PROCESSING');
+      expect(await inquiries()).toHaveLength(1);
+    });
+
     it('refuses forged, replayed and unknown-merchant notifications, changing nothing', async () => {
       const merchantId = await newMerchant('Kessai Forgery Target HOLD');
       const id = await service().apply(merchantId, ['GCASH'], 'test');
