@@ -15,8 +15,8 @@ export const JOB_INQUIRE_REGISTRATION = 'governance.inquire-registration';
 
 const MINUTE = 60_000;
 /** governance.md §1: inquire once a registration has had no news for 10 minutes, then hourly. */
-export const SILENCE_BEFORE_INQUIRY_MS = 10 * MINUTE;
-export const INQUIRY_INTERVAL_MS = 60 * MINUTE;
+const SILENCE_BEFORE_INQUIRY_MS = 10 * MINUTE;
+const INQUIRY_INTERVAL_MS = 60 * MINUTE;
 /** registrationRequestId is at most 64 characters (governance.md §1). */
 const REQUEST_ID_PREFIX = 'REG';
 

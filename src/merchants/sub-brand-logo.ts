@@ -13,7 +13,7 @@ const LOOK: Readonly<Record<SubBrandCode, [label: string, background: string, te
   RABBIT_LINE_PAY: ['RL', '#00c300', '#fff'],
 };
 
-export const LOGO_SIZE = 64;
+const LOGO_SIZE = 64;
 
 /** The shapes of a sub-brand's plain stand-in logo in a 64×64 box (no third-party artwork). */
 function logoShapes(code: SubBrandCode): string {

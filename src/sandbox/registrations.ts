@@ -23,7 +23,7 @@ export interface RegistrationDeps {
  * The magic display names (governance.md §1): `REJECT-<PSPNAME>` makes that wallet reject the
  * merchant, `HOLD` keeps every wallet's review pending until someone decides on the console.
  */
-export function automaticDecision(
+function automaticDecision(
   displayName: string,
   psp: string,
 ): { status: 'APPROVED' | 'REJECTED'; reason: string | null } | null {
