@@ -65,6 +65,12 @@ const SANDBOX_LANDING = renderLandingPage({
       note: 'pay, inquiryPayment, cancelPayment, refund — signed JSON, as the real Alipay+',
       endpoint: true,
     },
+    {
+      href: 'POST /aps/api/v1/merchants/registration',
+      label: 'Merchant registration',
+      note: 'registration, inquiryRegistrationStatus — each wallet reviews the merchant',
+      endpoint: true,
+    },
     { href: '/healthz', label: 'Health check', note: 'answers {"status":"ok"}' },
   ],
 });
