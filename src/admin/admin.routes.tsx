@@ -8,6 +8,8 @@ import type { VNode } from 'preact';
 import type { Database } from '../db/database';
 import { type ConsoleHeader, loadConsoleHeader } from '../governance/console-header';
 import { registerGovernanceRoutes } from '../governance/governance.routes';
+import { registerSubBrandRoutes } from '../governance/sub-brand.routes';
+import type { SubBrandReviewService } from '../governance/sub-brand-review.service';
 import type { Clock } from '../kernel/clock';
 import { listPaymentErrors } from '../merchants/payment-error.repository';
 import type { NotificationService } from '../notifications/notification.service';
@@ -48,6 +50,8 @@ export interface AdminRoutesOptions {
   /** Told of each API password issued here (the demo keeps its service's for the demo shop). */
   apiPasswordIssued?: ApiPasswordIssued | undefined;
   payoutOriginator?: ZenginOriginator | undefined;
+  /** Sub-brand review; without it the sub-brand screens are not offered. */
+  registrations?: SubBrandReviewService | undefined;
 }
 
 const SESSION_COOKIE = 'kessai_admin';
@@ -401,4 +405,5 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
   registerCaseRoutes(app, kit);
   registerReportRoutes(app, kit);
   registerStatementRoutes(app, kit);
+  if (options.registrations) registerSubBrandRoutes(app, kit, options.registrations);
 }

@@ -32,7 +32,9 @@ export type Action =
   /** Statements and upcoming payouts (settlement.md): one's own merchant's. */
   | 'statements.read'
   /** Transfer files and marking payouts paid: the gateway's staff only. */
-  | 'payouts.manage';
+  | 'payouts.manage'
+  | 'subBrands.apply'
+  | 'subBrands.withdraw';
 
 const VIEWER: readonly Action[] = [
   'payments.read',
@@ -49,6 +51,7 @@ const ADMIN: readonly Action[] = [
   'users.manage',
   'audit.read',
   'notices.addresses',
+  'subBrands.apply',
 ];
 /** Governance of the gateway itself (governance.md, 5 and 6) is the operator's alone. */
 const OPERATOR: readonly Action[] = [
@@ -58,6 +61,7 @@ const OPERATOR: readonly Action[] = [
   'governance.manage',
   'reports.reconcile',
   'payouts.manage',
+  'subBrands.withdraw',
 ];
 
 const GRANTS: Readonly<Record<Role, readonly Action[]>> = {

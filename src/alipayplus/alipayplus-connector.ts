@@ -1,3 +1,9 @@
+import type {
+  RegistrationCommand,
+  RegistrationOutcome,
+  RegistrationProvider,
+  RegistrationReport,
+} from '../governance/registration';
 import { formatJstIso, jstDateStartIso } from '../kernel/jst';
 import type {
   CancelOutcome,
@@ -11,8 +17,22 @@ import type {
   WithExchange,
 } from '../payments/payment-provider';
 import type { AlipayPlusClient } from './alipayplus-client';
-import type { PaymentRefMessage, PayRequestMessage, RefundRequestMessage } from './messages';
-import { mapCancel, mapInquiry, mapPay, mapRefund, mapTransactions } from './outcomes';
+import type {
+  PaymentRefMessage,
+  PayRequestMessage,
+  RefundRequestMessage,
+  RegistrationInquiryMessage,
+  RegistrationRequestMessage,
+} from './messages';
+import {
+  mapCancel,
+  mapInquiry,
+  mapPay,
+  mapRefund,
+  mapRegistration,
+  mapRegistrationInquiry,
+  mapTransactions,
+} from './outcomes';
 
 /** API paths (alipayplus.md, Endpoints). */
 export const ALIPAYPLUS_PATHS = {
@@ -20,6 +40,8 @@ export const ALIPAYPLUS_PATHS = {
   inquiryPayment: '/aps/api/v1/payments/inquiryPayment',
   cancelPayment: '/aps/api/v1/payments/cancelPayment',
   refund: '/aps/api/v1/payments/refund',
+  registration: '/aps/api/v1/merchants/registration',
+  inquiryRegistrationStatus: '/aps/api/v1/merchants/inquiryRegistrationStatus',
 } as const;
 
 /** The longest `env.userAgent` the Alipay+ sandbox accepts (and the gateway sends). */
@@ -33,7 +55,7 @@ export interface ConnectorTimeouts {
 }
 
 /** Translates the domain's commands into Alipay+ messages and the answers back into outcomes. */
-export class AlipayPlusConnector implements PaymentProvider {
+export class AlipayPlusConnector implements PaymentProvider, RegistrationProvider {
   constructor(
     private readonly client: AlipayPlusClient,
     private readonly timeouts: ConnectorTimeouts,
@@ -48,6 +70,7 @@ export class AlipayPlusConnector implements PaymentProvider {
     if (command.terminal === 'WAP' && command.osType) env.osType = command.osType;
     const request: PayRequestMessage = {
       paymentRequestId: command.paymentRequestId,
+      allowedPspNames: command.allowedSubBrands,
       paymentAmount: amount,
       paymentMethod: { paymentMethodType: 'CONNECT_WALLET' },
       paymentFactor: { isInStorePayment: 'false', isCashierPayment: 'true', presentmentMode: 'UNIFIED' },
@@ -116,5 +139,40 @@ export class AlipayPlusConnector implements PaymentProvider {
       this.timeouts.timeoutMs,
     );
     return { outcome: mapRefund(body), exchange };
+  }
+
+  async register(command: RegistrationCommand): Promise<WithExchange<RegistrationOutcome>> {
+    const { merchant } = command;
+    const request: RegistrationRequestMessage = {
+      registrationRequestId: command.registrationRequestId,
+      registrationNotifyURL: command.notifyUrl,
+      productCodes: ['CASHIER_PAYMENT'],
+      merchantInfo: {
+        referenceMerchantId: merchant.merchantId,
+        merchantDisplayName: merchant.displayName,
+        merchantMCC: merchant.mcc,
+        merchantAddress: { region: merchant.region, city: merchant.city },
+        websites: command.websites.map((url) => ({ url })),
+        registrationDetail: { legalName: merchant.name, businessType: 'ENTERPRISE' },
+      },
+      pspNames: command.subBrands,
+    };
+    const { body, exchange } = await this.client.call(
+      ALIPAYPLUS_PATHS.registration,
+      request,
+      this.timeouts.timeoutMs,
+    );
+    return { outcome: mapRegistration(body), exchange };
+  }
+
+  async inquireRegistration(
+    registrationRequestId: string,
+  ): Promise<WithExchange<RegistrationReport | undefined>> {
+    const { body, exchange } = await this.client.call(
+      ALIPAYPLUS_PATHS.inquiryRegistrationStatus,
+      { registrationRequestId } satisfies RegistrationInquiryMessage,
+      this.timeouts.inquiryTimeoutMs,
+    );
+    return { outcome: mapRegistrationInquiry(body), exchange };
   }
 }

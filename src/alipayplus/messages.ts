@@ -64,8 +64,20 @@ export const AmountSchema = object({
     .refine(Number.isSafeInteger, 'is too large'),
 });
 
+/** A list of sub-brand enums (`["GCASH","DANA"]`), each once. */
+const pspNames = (min: number) =>
+  z
+    .array(shaped(64, /^[A-Z][A-Z0-9_]*$/, 'a sub-brand enum such as GCASH'), {
+      error: (issue) => (issue.input == null ? 'is required' : 'must be a JSON array of strings'),
+    })
+    .min(min, 'must name at least one sub-brand')
+    .max(64, 'names too many sub-brands')
+    .refine((names) => new Set(names).size === names.length, 'names a sub-brand twice');
+
 export const PayRequestSchema = object({
   paymentRequestId: id(),
+  /** *(ours)* The sub-brands this merchant may be offered (governance.md §1). */
+  allowedPspNames: pspNames(0).nullish(),
   paymentAmount: AmountSchema,
   paymentMethod: object({ paymentMethodType: text(64) }),
   paymentFactor: object({
@@ -124,6 +136,43 @@ export const ConsultRequestSchema = object({
   env: object({}).nullish(),
   merchant: object({ referenceMerchantId: id().nullish() }).nullish(),
 });
+
+/** registration (governance.md §1): `pspNames` *(ours)* lists the sub-brands applied for. */
+export const RegistrationRequestSchema = object({
+  registrationRequestId: id(),
+  registrationNotifyURL: httpUrl(),
+  productCodes: z.array(text(64)).nullish(),
+  merchantInfo: object({
+    referenceMerchantId: id(),
+    merchantDisplayName: text(256),
+    merchantMCC: shaped(DEFAULT_MAX, /^\d{4}$/, 'four digits'),
+    merchantAddress: object({
+      region: region(),
+      address1: text(256).nullish(),
+      city: text(128).nullish(),
+      zipCode: text(32).nullish(),
+    }),
+    websites: z.array(object({ url: httpUrl() })).nullish(),
+    registrationDetail: object({
+      legalName: text(256),
+      registrationNumber: text(64).nullish(),
+      businessType: text(64).nullish(),
+    }).nullish(),
+  }),
+  pspNames: pspNames(1),
+});
+
+/** inquiryRegistrationStatus: the registration by its id, or the merchant's latest. */
+export const RegistrationInquirySchema = object({
+  registrationRequestId: id().nullish(),
+  referenceMerchantId: id().nullish(),
+}).refine(
+  (ref) => ref.registrationRequestId != null || ref.referenceMerchantId != null,
+  'registrationRequestId or referenceMerchantId is required',
+);
+
+export type RegistrationRequestMessage = z.input<typeof RegistrationRequestSchema>;
+export type RegistrationInquiryMessage = z.input<typeof RegistrationInquirySchema>;
 
 /** What the connector writes (amount values as strings). */
 export type PayRequestMessage = z.input<typeof PayRequestSchema>;
@@ -199,6 +248,29 @@ export const PayAnswerFieldsSchema = z.object({
 });
 
 export const RefundAnswerFieldsSchema = z.object({ refundId: lenient });
+
+const registrationResult = lenientObject({ registrationStatus: lenient, rejectReason: lenient });
+
+/** notifyRegistrationStatus and the inquiryRegistrationStatus answer (governance.md §1). */
+export const RegistrationReportSchema = z.object({
+  referenceMerchantId: lenient,
+  registrationRequestId: lenient,
+  registrationResult,
+  pspRegistrationResultList: z
+    .array(lenientObject({ pspName: lenient, registrationResult }))
+    .optional()
+    .catch(undefined),
+});
+
+export type RegistrationResultMessage = { registrationStatus: string; rejectReason?: string };
+
+/** The report the sandbox writes. */
+export type RegistrationReportMessage = {
+  referenceMerchantId: string;
+  registrationRequestId: string;
+  registrationResult: RegistrationResultMessage;
+  pspRegistrationResultList: Array<{ pspName: string; registrationResult: RegistrationResultMessage }>;
+};
 
 /** The shapes the sandbox writes (strings only, optional fields omitted). */
 export type AmountMessage = {

@@ -1,29 +1,40 @@
 import type { KeyObject } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { REGISTRATION_NOTIFY_PATH, type SubBrandReviewService } from '../governance/sub-brand-review.service';
 import type { Clock } from '../kernel/clock';
 import { formatJstIso } from '../kernel/jst';
 import type { PaymentService } from '../payments/payment.service';
 import type { ResultMessage, ResultStatus } from './messages';
-import { mapNotification, readResult } from './outcomes';
-import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from './signing';
+import { mapNotification, readRegistrationReport, readResult } from './outcomes';
+import { JSON_CONTENT_TYPE, parseAlipayTime, signMessage, verifyMessage } from './signing';
 
 export const NOTIFY_PATH = '/alipayplus/notifyPayment';
 
+/**
+ * How far a registration notification's Request-Time may be from our clock. Alipay+ signs every
+ * re-send afresh, so an older one is a replay of a captured message, not a retry.
+ */
+const REGISTRATION_FRESHNESS_MS = 5 * 60_000;
+
 export interface NotifyRouteOptions {
   payments: PaymentService;
+  registrations: SubBrandReviewService;
   clock: Clock;
   clientId: string;
   privateKey: KeyObject;
   alipayPublicKey: KeyObject;
 }
 
+type Json = Record<string, unknown>;
+
 /**
- * notifyPayment (alipayplus.md): the signature is checked on the raw bytes before anything is
- * parsed; a bad one changes nothing. Once the result is durably recorded the answer is a signed
- * SUCCESS — for success and failure alike, and for repeats — so Alipay+ stops re-sending.
+ * notifyPayment (alipayplus.md) and notifyRegistrationStatus (governance.md §1): the signature is
+ * checked on the raw bytes before anything is parsed; a bad one changes nothing. Once the result is
+ * durably recorded the answer is a signed SUCCESS — for success and failure alike, and for
+ * repeats — so Alipay+ stops re-sending.
  */
 export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOptions): Promise<void> {
-  const { payments, clock, clientId, privateKey, alipayPublicKey } = options;
+  const { payments, registrations, clock, clientId, privateKey, alipayPublicKey } = options;
 
   // Keep the exact bytes: the signature covers them, not a re-serialization. Other media types
   // are refused by name (MEDIA_TYPE_NOT_ACCEPTABLE), not left to a framework error.
@@ -32,6 +43,7 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
 
   function answer(
     reply: FastifyReply,
+    path: string,
     status: number,
     resultCode: string,
     resultStatus: ResultStatus,
@@ -45,31 +57,44 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
       .header('Content-Type', JSON_CONTENT_TYPE)
       .header('Client-Id', clientId)
       .header('Response-Time', time)
-      .header('Signature', signMessage(privateKey, NOTIFY_PATH, clientId, time, body))
+      .header('Signature', signMessage(privateKey, path, clientId, time, body))
       .send(body);
   }
 
   // Even a failure is answered in the protocol: signed, U, so Alipay+ re-sends; no internal text.
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
     const status = error.statusCode;
+    const path = request.url.split('?')[0] ?? NOTIFY_PATH;
     // A request the HTTP layer refuses (too large, malformed) is final: F, and nothing to re-send.
     if (status !== undefined && status >= 400 && status < 500) {
       return answer(
         reply,
+        path,
         status,
         'PARAM_ILLEGAL',
         'F',
         status === 413 ? 'body too large' : 'malformed request',
       );
     }
-    request.log.error({ err: error, reqId: request.id }, 'notifyPayment failed');
-    return answer(reply, 500, 'UNKNOWN_EXCEPTION', 'U', 'temporary failure, please retry');
+    request.log.error({ err: error, reqId: request.id }, 'notification failed');
+    return answer(reply, path, 500, 'UNKNOWN_EXCEPTION', 'U', 'temporary failure, please retry');
   });
 
-  app.post(NOTIFY_PATH, async (request, reply) => {
+  /**
+   * The checks every notification passes before it is read: media type, our Client-Id, the
+   * signature over the raw bytes, a JSON object without NUL. Answers the refusal itself and
+   * returns `undefined`, or returns the body.
+   */
+  async function verified(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    path: string,
+  ): Promise<{ body: Json; raw: Buffer; time: string } | undefined> {
+    const api = path.slice(path.lastIndexOf('/') + 1);
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (mediaType !== 'application/json') {
-      return answer(reply, 415, 'MEDIA_TYPE_NOT_ACCEPTABLE', 'F', 'expected application/json');
+      await answer(reply, path, 415, 'MEDIA_TYPE_NOT_ACCEPTABLE', 'F', 'expected application/json');
+      return undefined;
     }
     const raw = Buffer.isBuffer(request.body) ? request.body : null;
     const signature = request.headers.signature;
@@ -77,19 +102,20 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     // Alipay+ notifies under the Client-Id it issued to us; any other is not meant for this
     // gateway, whoever signed it.
     if (request.headers['client-id'] !== clientId) {
-      request.log.warn('notifyPayment refused: Client-Id is not ours');
-      return answer(reply, 401, 'INVALID_CLIENT', 'F', 'Client-Id is not this client');
+      request.log.warn(`${api} refused: Client-Id is not ours`);
+      await answer(reply, path, 401, 'INVALID_CLIENT', 'F', 'Client-Id is not this client');
+      return undefined;
     }
     if (
       !raw ||
       typeof signature !== 'string' ||
       typeof time !== 'string' ||
-      !verifyMessage(alipayPublicKey, NOTIFY_PATH, clientId, time, raw, signature)
+      !verifyMessage(alipayPublicKey, path, clientId, time, raw, signature)
     ) {
-      request.log.warn('notifyPayment refused: missing or invalid signature');
-      return answer(reply, 401, 'INVALID_SIGNATURE', 'F', 'signature verification failed');
+      request.log.warn(`${api} refused: missing or invalid signature`);
+      await answer(reply, path, 401, 'INVALID_SIGNATURE', 'F', 'signature verification failed');
+      return undefined;
     }
-    let body: Record<string, unknown>;
     try {
       // No value may hold NUL: no Alipay+ field does, and PostgreSQL text cannot store it.
       const parsed: unknown = JSON.parse(raw.toString('utf8'), (_key, value: unknown) => {
@@ -98,13 +124,27 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
       });
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
         throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
+      return { body: parsed as Json, raw, time };
     } catch {
-      return answer(reply, 400, 'PARAM_ILLEGAL', 'F', 'body is not a JSON object');
+      await answer(reply, path, 400, 'PARAM_ILLEGAL', 'F', 'body is not a JSON object');
+      return undefined;
     }
+  }
+
+  app.post(NOTIFY_PATH, async (request, reply) => {
+    const checked = await verified(request, reply, NOTIFY_PATH);
+    if (!checked) return reply;
+    const { body, raw } = checked;
     const paymentRequestId = body.paymentRequestId;
     if (typeof paymentRequestId !== 'string' || !readResult(body.paymentResult)) {
-      return answer(reply, 400, 'PARAM_ILLEGAL', 'F', 'paymentRequestId and paymentResult are required');
+      return answer(
+        reply,
+        NOTIFY_PATH,
+        400,
+        'PARAM_ILLEGAL',
+        'F',
+        'paymentRequestId and paymentResult are required',
+      );
     }
     const verdict = await payments.applyNotification({
       paymentRequestId,
@@ -119,10 +159,57 @@ export async function notifyRoute(app: FastifyInstance, options: NotifyRouteOpti
     });
     if (verdict === 'unknownPayment') {
       request.log.warn({ paymentRequestId }, 'notifyPayment for an unknown payment');
-      return answer(reply, 200, 'ORDER_NOT_EXIST', 'F', 'no such payment');
+      return answer(reply, NOTIFY_PATH, 200, 'ORDER_NOT_EXIST', 'F', 'no such payment');
     }
     if (verdict === 'mismatch')
-      return answer(reply, 200, 'PARAM_ILLEGAL', 'F', 'paymentAmount does not match');
-    return answer(reply, 200, 'SUCCESS', 'S', 'success');
+      return answer(reply, NOTIFY_PATH, 200, 'PARAM_ILLEGAL', 'F', 'paymentAmount does not match');
+    return answer(reply, NOTIFY_PATH, 200, 'SUCCESS', 'S', 'success');
+  });
+
+  app.post(REGISTRATION_NOTIFY_PATH, async (request, reply) => {
+    const path = REGISTRATION_NOTIFY_PATH;
+    const checked = await verified(request, reply, path);
+    if (!checked) return reply;
+    const sentAt = parseAlipayTime(checked.time);
+    if (!sentAt || Math.abs(clock.now().getTime() - sentAt.getTime()) > REGISTRATION_FRESHNESS_MS) {
+      request.log.warn('notifyRegistrationStatus refused: Request-Time is not current (a replay?)');
+      return answer(
+        reply,
+        path,
+        401,
+        'INVALID_SIGNATURE',
+        'F',
+        'Request-Time is not current: replayed or stale',
+      );
+    }
+    const report = readRegistrationReport(checked.body);
+    if (!report) {
+      return answer(
+        reply,
+        path,
+        400,
+        'PARAM_ILLEGAL',
+        'F',
+        'referenceMerchantId, registrationRequestId and registrationResult.registrationStatus are required',
+      );
+    }
+    const verdict = await registrations.applyReport(report);
+    if (verdict !== 'applied') {
+      request.log.warn(
+        { registrationRequestId: report.registrationRequestId, verdict },
+        'notifyRegistrationStatus refused',
+      );
+      return answer(
+        reply,
+        path,
+        200,
+        'PARAM_ILLEGAL',
+        'F',
+        verdict === 'unknownRegistration'
+          ? 'no such registrationRequestId'
+          : 'referenceMerchantId is not the merchant of this registration',
+      );
+    }
+    return answer(reply, path, 200, 'SUCCESS', 'S', 'success');
   });
 }

@@ -1,4 +1,5 @@
-import { subBrandOf } from '../merchants/sub-brands';
+import type { RegistrationOutcome, RegistrationReport } from '../governance/registration';
+import { subBrandByCode, subBrandOf } from '../merchants/sub-brands';
 import type {
   CancelOutcome,
   InquiryOutcome,
@@ -13,6 +14,7 @@ import {
   PaidFieldsSchema,
   PayAnswerFieldsSchema,
   RefundAnswerFieldsSchema,
+  RegistrationReportSchema,
   ResultSchema,
   type ResultStatus,
   WalletFieldsSchema,
@@ -151,4 +153,53 @@ export function mapRefund(body: Json | undefined): RefundProviderOutcome {
 
 export function mapNotification(body: Json): NotifiedResult {
   return mapPaymentResult(body) ?? { kind: 'unknown', reason: 'notification without a final paymentResult' };
+}
+
+export function mapRegistration(body: Json | undefined): RegistrationOutcome {
+  const result = readResult(body?.result);
+  if (!body || !result) return { type: 'unknown' };
+  if (result.resultStatus === 'S') return { type: 'accepted' };
+  if (result.resultStatus === 'F') return { type: 'failed', code: result.resultCode };
+  return { type: 'unknown' };
+}
+
+const REGISTRATION_STATUSES = ['PROCESSING', 'COMPLETED', 'FAILED'] as const;
+const PSP_STATUSES = ['PENDING', 'APPROVED', 'REJECTED'] as const;
+
+function oneOf<T extends string>(values: readonly T[], value: string | undefined): T | undefined {
+  return values.find((v) => v === value);
+}
+
+/**
+ * A registration's state from `notifyRegistrationStatus` or a successful inquiry; `undefined` when
+ * the ids or the overall status are missing. A psp entry naming an unknown sub-brand or status is
+ * left out: it can only be read as "nothing decided" for that entry.
+ */
+export function readRegistrationReport(body: Json): RegistrationReport | undefined {
+  const fields = RegistrationReportSchema.parse(body);
+  const status = oneOf(REGISTRATION_STATUSES, fields.registrationResult?.registrationStatus);
+  if (!fields.registrationRequestId || !fields.referenceMerchantId || !status) return undefined;
+  return {
+    registrationRequestId: fields.registrationRequestId,
+    merchantId: fields.referenceMerchantId,
+    status,
+    reason: fields.registrationResult?.rejectReason ?? null,
+    psps: (fields.pspRegistrationResultList ?? []).flatMap((entry) => {
+      const subBrand = subBrandByCode(entry?.pspName ?? '');
+      const pspStatus = oneOf(PSP_STATUSES, entry?.registrationResult?.registrationStatus);
+      if (!subBrand || !pspStatus) return [];
+      return [
+        {
+          subBrand: subBrand.code,
+          status: pspStatus,
+          reason: entry?.registrationResult?.rejectReason ?? null,
+        },
+      ];
+    }),
+  };
+}
+
+export function mapRegistrationInquiry(body: Json | undefined): RegistrationReport | undefined {
+  if (!body || readResult(body.result)?.resultStatus !== 'S') return undefined;
+  return readRegistrationReport(body);
 }

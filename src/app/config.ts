@@ -21,6 +21,8 @@ export interface Config {
     publicUrl: string;
     databaseUrl: string;
     timeFactor: number;
+    /** How long the sandbox's automatic merchant review takes (governance.md §1). */
+    reviewSeconds: number;
     /** Lets non-loopback callers use the sandbox's control API and console with this token. */
     controlToken: string | undefined;
     /** The clearing and settlement reports and the SFTP server that serves them (settlement.md). */
@@ -96,6 +98,7 @@ const KNOWN = [
   'KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS',
   'KESSAI_SANDBOX_DATABASE',
   'KESSAI_SANDBOX_TIME_FACTOR',
+  'KESSAI_SANDBOX_REVIEW_SECONDS',
   'KESSAI_SANDBOX_CONTROL_TOKEN',
   'KESSAI_SANDBOX_SFTP_PORT',
   'KESSAI_SANDBOX_SFTP_USER',
@@ -292,6 +295,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
         z.coerce.number().positive().max(1000),
         'KESSAI_SANDBOX_TIME_FACTOR',
         get('KESSAI_SANDBOX_TIME_FACTOR') ?? '1',
+      ),
+      reviewSeconds: parse(
+        z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 24 * 3600),
+        'KESSAI_SANDBOX_REVIEW_SECONDS',
+        get('KESSAI_SANDBOX_REVIEW_SECONDS') ?? '3',
       ),
       controlToken:
         get('KESSAI_SANDBOX_CONTROL_TOKEN') &&

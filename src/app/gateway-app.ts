@@ -7,6 +7,8 @@ import { linkRoutes } from '../channels/link/link.routes';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
 import { statusRoutes } from '../governance/status.routes';
+import { subBrandPublicRoutes } from '../governance/sub-brand-public.routes';
+import type { SubBrandReviewService } from '../governance/sub-brand-review.service';
 import type { Clock } from '../kernel/clock';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
 import type { Resolver } from '../notifications/merchant-endpoint';
@@ -30,6 +32,7 @@ export interface GatewayAppDeps {
   payments: PaymentService;
   notifications: NotificationService;
   refunds: RefundService;
+  registrations: SubBrandReviewService;
   keys: GatewayKeys;
   logger: Logger;
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
@@ -87,6 +90,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
 
   await app.register(notifyRoute, {
     payments: deps.payments,
+    registrations: deps.registrations,
     clock: deps.clock,
     clientId: deps.config.alipayplus.clientId,
     privateKey: deps.keys.privateKey,
@@ -106,6 +110,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     notifications: deps.notifications,
     refunds: deps.refunds,
     payoutOriginator: deps.config.payoutOriginator,
+    registrations: deps.registrations,
     // The demo shop signs its refunds with the demo service's password kept in the data folder:
     // a reset in the console replaces it there too, so the shop keeps working.
     apiPasswordIssued:
@@ -118,6 +123,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
         : undefined,
   });
 
+  await app.register(subBrandPublicRoutes, { db: deps.db, gatewayPublicUrl: deps.config.gateway.publicUrl });
   await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
   await app.register(statusRoutes, { db: deps.db, clock: deps.clock });
 

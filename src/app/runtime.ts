@@ -15,6 +15,12 @@ import {
 import { JOB_SEND_NOTICE_EMAIL } from '../governance/notice.repository';
 import { NoticeMailer } from '../governance/notice-mailer';
 import { AlipayPlusBreaker } from '../governance/outage-breaker';
+import { subBrandStates } from '../governance/sub-brand-review.repository';
+import {
+  JOB_INQUIRE_REGISTRATION,
+  JOB_SEND_REGISTRATION,
+  SubBrandReviewService,
+} from '../governance/sub-brand-review.service';
 import { JobWorker } from '../jobs/job-worker';
 import { type Clock, systemClock } from '../kernel/clock';
 import { randomIds } from '../kernel/ids';
@@ -28,6 +34,7 @@ import {
   seedDemoData,
 } from '../merchants/demo-seed';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
+import { SUB_BRAND_CODES } from '../merchants/sub-brands';
 import type { Resolver } from '../notifications/merchant-endpoint';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
 import {
@@ -101,6 +108,7 @@ export interface Runtime {
   payments: PaymentService | undefined;
   notifications: NotificationService | undefined;
   refunds: RefundService | undefined;
+  registrations: SubBrandReviewService | undefined;
   worker: JobWorker | undefined;
   /** The Alipay+ circuit breaker of this process (gateway or worker). */
   breaker: AlipayPlusBreaker | undefined;
@@ -147,6 +155,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let payments: PaymentService | undefined;
     let notifications: NotificationService | undefined;
     let refunds: RefundService | undefined;
+    let registrations: SubBrandReviewService | undefined;
     let worker: JobWorker | undefined;
     let breaker: AlipayPlusBreaker | undefined;
     const apps: Runtime['apps'] = {};
@@ -190,10 +199,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger,
       });
       refunds = new RefundService({ db, clock, ids: randomIds, provider, wakeJobs, metrics });
+      registrations = new SubBrandReviewService({
+        db,
+        clock,
+        ids: randomIds,
+        provider,
+        gatewayPublicUrl: config.gateway.publicUrl,
+        wakeJobs,
+      });
       if (components.jobs) {
         const p = payments;
         const n = notifications;
         const r = refunds;
+        const g = registrations;
         const mailer = new NoticeMailer({
           db,
           clock,
@@ -214,6 +232,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_CANCEL]: (job) => p.handleCancel(job),
             [JOB_REVERSE_LATE_PAYMENT]: (job) => p.handleReverseLatePayment(job),
             [JOB_RESEND_REFUND]: (job) => r.handleResend(job),
+            [JOB_SEND_REGISTRATION]: (job) => g.handleSend(job),
+            [JOB_INQUIRE_REGISTRATION]: (job) => g.handleInquire(job),
             [JOB_SEND_NOTICE_EMAIL]: (job) => mailer.send(job),
             [JOB_MAINTENANCE_NOTICE]: async (job) => {
               const { windowId, stage } = job.payload as { windowId: number; stage: MaintenanceStage };
@@ -240,6 +260,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           payments,
           notifications,
           refunds,
+          registrations,
           keys,
           logger,
           resolve: options.resolve,
@@ -264,6 +285,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         databaseUrl: config.sandbox.databaseUrl,
         publicUrl: config.sandbox.publicUrl,
         timeFactor: config.sandbox.timeFactor,
+        reviewSeconds: config.sandbox.reviewSeconds,
         controlToken: config.sandbox.controlToken,
         privateKeyPem: pair.privateKeyPem,
         publicKeyPem: pair.publicKeyPem,
@@ -310,7 +332,26 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       apps.shop = shop;
     }
 
-    return { config, db, payments, notifications, refunds, worker, breaker, apps, demo, close: closeAll };
+    // The demo merchant is registered with Alipay+ (the sandbox) like any other, once: at the
+    // first start, when it has never applied for a sub-brand (governance.md §1). Last, so that
+    // the sandbox already listens when the job sends it.
+    if (demo && registrations && (await subBrandStates(db, DEMO_MERCHANT_ID)).length === 0) {
+      await registrations.apply(DEMO_MERCHANT_ID, SUB_BRAND_CODES, 'demo first start');
+    }
+
+    return {
+      config,
+      db,
+      payments,
+      notifications,
+      refunds,
+      registrations,
+      worker,
+      breaker,
+      apps,
+      demo,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

@@ -27,7 +27,6 @@ export interface ServiceTable {
   api_password_digest: string | null;
   encoding: string;
   url_hosts: string;
-  approved_wallets: string;
   active: number;
   maintenance: number;
   created_at: number;
@@ -591,6 +590,45 @@ export interface Database {
   statement_lines: StatementLineTable;
   payouts: PayoutTable;
   zengin_files: ZenginFileTable;
+  sub_brand_registrations: SubBrandRegistrationTable;
+  merchant_sub_brands: MerchantSubBrandTable;
+  merchant_sub_brand_events: MerchantSubBrandEventTable;
+}
+
+/** A merchant registration sent to Alipay+ (governance.md §1). */
+export interface SubBrandRegistrationTable {
+  registration_request_id: string;
+  merchant_id: string;
+  /** JSON array of the sub-brand codes applied for. */
+  sub_brands: string;
+  status: 'SENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
+  result_code: string | null;
+  created_at: number;
+  updated_at: number;
+  /** When Alipay+ last told us about it (answer, notification or inquiry). */
+  last_heard_at: number | null;
+}
+
+export type SubBrandStatus = 'APPLIED' | 'PENDING' | 'APPROVED' | 'REJECTED' | 'WITHDRAWN';
+
+export interface MerchantSubBrandTable {
+  merchant_id: string;
+  sub_brand: string;
+  status: SubBrandStatus;
+  reason: string | null;
+  registration_request_id: string | null;
+  updated_at: number;
+}
+
+export interface MerchantSubBrandEventTable {
+  id: Generated<number>;
+  merchant_id: string;
+  sub_brand: string;
+  status: SubBrandStatus;
+  reason: string | null;
+  registration_request_id: string | null;
+  actor: string;
+  at: number;
 }
 
 /** A connection or an open transaction: repositories accept either. */

@@ -8,6 +8,7 @@ import * as m005 from './migrations/005-settlement';
 import * as m006 from './migrations/006-acquirer-id';
 import * as m007 from './migrations/007-settlement-reports';
 import * as m008 from './migrations/008-statements-and-payouts';
+import * as m009 from './migrations/009-sub-brand-review';
 import * as m010 from './migrations/010-governance-notices';
 import * as m011 from './migrations/011-governance-cases';
 import { columnKit } from './migrations/columns';
@@ -25,6 +26,7 @@ const MIGRATIONS = {
   '006-acquirer-id': m006,
   '007-settlement-reports': m007,
   '008-statements-and-payouts': m008,
+  '009-sub-brand-review': m009,
   '010-governance-notices': m010,
   '011-governance-cases': m011,
 } as const;

@@ -3,6 +3,7 @@ import { isGatewayInMaintenance } from '../merchants/merchant.repository';
 import { suspensionInEffect } from './kyc';
 import { concerns, type MaintenanceWindow, toWindow } from './maintenance';
 import { prohibitedCategoryInEffect } from './prohibited';
+import { approvedSubBrands } from './sub-brand-review.repository';
 
 /**
  * Whether a merchant's service takes new purchases (A01-1) and XML API calls now, as governance
@@ -43,6 +44,7 @@ export async function maintenanceFor(
  * compared with `now`, so each applies from its instant, not from when it was recorded.
  */
 export type PurchaseBlock =
+  | { reason: 'NO_APPROVED_SUB_BRAND' }
   | { reason: 'KYC_SUSPENDED'; caseId: string }
   | { reason: 'PROHIBITED_CATEGORY'; category: string };
 
@@ -51,6 +53,9 @@ export async function purchaseBlockFor(
   service: { merchantId: string; serviceId: string },
   now: Date,
 ): Promise<PurchaseBlock | null> {
+  // §1: only sub-brands that completed review may be used; with none, Alipay+ is unavailable.
+  if ((await approvedSubBrands(db, service.merchantId)).length === 0)
+    return { reason: 'NO_APPROVED_SUB_BRAND' };
   const suspension = await suspensionInEffect(db, service.merchantId, now);
   if (suspension) return { reason: 'KYC_SUSPENDED', caseId: suspension.case_id };
   const category = await prohibitedCategoryInEffect(db, service.merchantId, service.serviceId, now);

@@ -7,7 +7,7 @@ import type { NoticeKind, NoticeSeverity } from './notice';
  * languages; the English catalogue has the Japanese one's type, so both stay complete.
  */
 const ja = {
-  nav: { notices: 'お知らせ', maintenance: 'メンテナンス', outages: '障害' },
+  nav: { notices: 'お知らせ', maintenance: 'メンテナンス', outages: '障害', subBrands: 'サブブランド' },
   unread: (n: number) => `未読 ${n} 件`,
   kinds: {
     maintenance: 'メンテナンス',
@@ -119,7 +119,7 @@ const ja = {
 export type GovernanceTexts = typeof ja;
 
 const en: GovernanceTexts = {
-  nav: { notices: 'Notices', maintenance: 'Maintenance', outages: 'Outages' },
+  nav: { notices: 'Notices', maintenance: 'Maintenance', outages: 'Outages', subBrands: 'Sub-brands' },
   unread: (n: number) => `${n} unread`,
   kinds: {
     maintenance: 'Maintenance',

@@ -3,11 +3,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../db/database';
 import { apiPasswordDigest, issueApiPassword, setApiPassword } from './api-password';
-import { SUB_BRAND_CODES } from './sub-brands';
 
 /**
  * The demo merchant of configuration.md (Demo data): merchant 30000 "Kessai Demo Shop" with
- * service 001 (Shift_JIS, all ten sub-brands approved, callback hosts localhost and 127.0.0.1).
+ * service 001 (Shift_JIS, callback hosts localhost and 127.0.0.1). Its sub-brands are not seeded:
+ * the demo registers them with Alipay+ (the sandbox) at first start (governance.md §1).
  * Idempotent; a generated hash key persists across restarts, and `KESSAI_DEMO_HASH_KEY` replaces
  * it at each start.
  */
@@ -55,7 +55,6 @@ export async function seedDemoData(
       api_password_digest: null,
       encoding: 'Shift_JIS',
       url_hosts: JSON.stringify(['localhost', '127.0.0.1']),
-      approved_wallets: JSON.stringify(SUB_BRAND_CODES),
       active: 1,
       maintenance: 0,
       created_at: now.getTime(),

@@ -1,10 +1,12 @@
 import type { Db, MerchantRow, ServiceRow } from '../db/database';
+import { approvedSubBrands } from '../governance/sub-brand-review.repository';
 
 /** A service with its merchant, as the purchase checks and the payment flow need it. */
 export interface ServiceWithMerchant {
   service: ServiceRow;
   merchant: MerchantRow;
   urlHosts: string[];
+  /** The merchant's approved sub-brands (governance.md §1). */
   approvedWallets: string[];
 }
 
@@ -34,7 +36,7 @@ export async function findServiceWithMerchant(
     service,
     merchant,
     urlHosts: parseList(service.url_hosts),
-    approvedWallets: parseList(service.approved_wallets),
+    approvedWallets: await approvedSubBrands(db, merchantId),
   };
 }
 

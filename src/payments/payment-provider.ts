@@ -31,6 +31,8 @@ export interface PayCommand {
     registeredOn: string;
   };
   buyerId: string;
+  /** The sub-brands Alipay+ may offer the shopper: the merchant's approved ones. */
+  allowedSubBrands: string[];
   terminal: 'WEB' | 'WAP';
   osType: 'IOS' | 'ANDROID' | null;
   userAgent: string;

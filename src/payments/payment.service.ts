@@ -276,6 +276,7 @@ export class PaymentService {
         registeredOn: merchant.registered_on,
       },
       buyerId: payment.cust_code,
+      allowedSubBrands: found.approvedWallets,
       terminal: payment.terminal_type === 'WAP' ? ('WAP' as const) : ('WEB' as const),
       osType: (payment.os_type as 'IOS' | 'ANDROID' | null) ?? null,
       userAgent: payment.user_agent,

@@ -5,6 +5,8 @@ import {
   PaymentRefSchema,
   PayRequestSchema,
   RefundRequestSchema,
+  RegistrationInquirySchema,
+  RegistrationRequestSchema,
 } from '../alipayplus/messages';
 import { parseAlipayTime } from '../alipayplus/signing';
 
@@ -32,6 +34,8 @@ export interface PayRequest {
   merchant: { id: string; name: string; displayName: string };
   terminalType: string;
   osType: string | null;
+  /** The sub-brands the ACQP allows for this payment; `null` when it did not say. */
+  allowedWallets: string[] | null;
   /** The fields whose change makes a re-send inconsistent (alipayplus.md, Idempotency). */
   fingerprint: string;
 }
@@ -45,6 +49,20 @@ export interface RefundRequest extends PaymentRef {
   refundRequestId: string;
   refundAmount: Amount;
   refundReason: string | null;
+}
+
+export interface RegistrationRequest {
+  registrationRequestId: string;
+  notifyUrl: string;
+  merchantId: string;
+  displayName: string;
+  pspNames: string[];
+  fingerprint: string;
+}
+
+export interface RegistrationInquiry {
+  registrationRequestId: string | null;
+  merchantId: string | null;
 }
 
 export interface ConsultRequest {
@@ -127,6 +145,7 @@ export function parsePay(body: RequestBody): PayRequest {
     },
     terminalType: env.terminalType,
     osType: env.osType ?? null,
+    allowedWallets: req.allowedPspNames ?? null,
     fingerprint: canonicalJson({
       paymentAmount: body.paymentAmount,
       paymentMethod: body.paymentMethod,
@@ -160,6 +179,26 @@ export function parseRefund(body: RequestBody): RefundRequest {
 export function parseConsult(body: RequestBody): ConsultRequest {
   const req = read(ConsultRequestSchema, body);
   return { paymentAmount: req.paymentAmount, merchantId: req.merchant?.referenceMerchantId ?? null };
+}
+
+export function parseRegistration(body: RequestBody): RegistrationRequest {
+  const req = read(RegistrationRequestSchema, body);
+  return {
+    registrationRequestId: req.registrationRequestId,
+    notifyUrl: req.registrationNotifyURL,
+    merchantId: req.merchantInfo.referenceMerchantId,
+    displayName: req.merchantInfo.merchantDisplayName,
+    pspNames: req.pspNames,
+    fingerprint: canonicalJson({ merchantInfo: body.merchantInfo, pspNames: body.pspNames }),
+  };
+}
+
+export function parseRegistrationInquiry(body: RequestBody): RegistrationInquiry {
+  const req = read(RegistrationInquirySchema, body);
+  return {
+    registrationRequestId: req.registrationRequestId ?? null,
+    merchantId: req.referenceMerchantId ?? null,
+  };
 }
 
 /** A stable text of JSON values (sorted keys), to compare the idempotency-relevant fields. */

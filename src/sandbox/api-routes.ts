@@ -3,8 +3,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JSON_CONTENT_TYPE, signedPath } from '../alipayplus/signing';
 import type { Clock } from '../kernel/clock';
 import { result } from './answers';
-import { ParamIllegal, parseConsult, parsePay, parsePaymentRef, parseRefund, readBody } from './api-requests';
+import {
+  ParamIllegal,
+  parseConsult,
+  parsePay,
+  parsePaymentRef,
+  parseRefund,
+  parseRegistration,
+  parseRegistrationInquiry,
+  readBody,
+} from './api-requests';
 import type { Fault, FaultApi, FaultTable } from './faults';
+import type { SandboxRegistrations } from './registrations';
 import type { ApiAnswer, SandboxService } from './sandbox-service';
 import type { SandboxSigner } from './signer';
 import type { SandboxStore } from './store';
@@ -13,11 +23,17 @@ import type { SandboxStore } from './store';
 export const API_BODY_LIMIT = 64 * 1024;
 const LOGGED_BODY_CHARS = 4_000;
 
-const APIS = ['consultPayment', 'pay', 'inquiryPayment', 'cancelPayment', 'refund'] as const;
-type ApiName = (typeof APIS)[number];
+/** The APIs under each path group (alipayplus.md, Endpoints; governance.md §1). */
+const APIS = {
+  payments: ['consultPayment', 'pay', 'inquiryPayment', 'cancelPayment', 'refund'],
+  merchants: ['registration', 'inquiryRegistrationStatus'],
+} as const;
+type ApiGroup = keyof typeof APIS;
+type ApiName = (typeof APIS)[ApiGroup][number];
 
 export interface ApiRouteDeps {
   service: SandboxService;
+  registrations: SandboxRegistrations;
   signer: SandboxSigner;
   faults: FaultTable;
   store: SandboxStore;
@@ -42,7 +58,7 @@ interface Exchange {
  * fields, every answer signed over the request path. Business results are HTTP 200.
  */
 export async function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): Promise<void> {
-  const { service, signer, faults, store, clock, closing } = deps;
+  const { service, registrations, signer, faults, store, clock, closing } = deps;
 
   // Keep the exact bytes: the signature covers them, so they are verified before any parsing.
   app.removeAllContentTypeParsers();
@@ -142,16 +158,27 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): Promi
       }
       case 'consultPayment':
         return { ...(await service.consult(parseConsult(fields))), requestId: '' };
+      case 'registration': {
+        const req = parseRegistration(fields);
+        return { ...(await registrations.register(clientId, req)), requestId: req.registrationRequestId };
+      }
+      case 'inquiryRegistrationStatus': {
+        const req = parseRegistrationInquiry(fields);
+        return {
+          ...(await registrations.inquire(clientId, req)),
+          requestId: req.registrationRequestId ?? req.merchantId ?? '',
+        };
+      }
     }
   }
 
-  app.post<{ Params: { api: string } }>(
-    '/aps/api/v1/payments/:api',
+  app.post<{ Params: { group: string; api: string } }>(
+    '/aps/api/v1/:group/:api',
     { bodyLimit: API_BODY_LIMIT },
     async (request, reply) => {
-      const api = request.params.api;
+      const { group, api } = request.params;
       const exchange = exchangeOf(request, api);
-      if (!(APIS as readonly string[]).includes(api)) {
+      if (!(group in APIS) || !(APIS[group as ApiGroup] as readonly string[]).includes(api)) {
         return send(reply, exchange, 404, { result: result('INVALID_API', `no API ${api}`) });
       }
       const contentType = request.headers['content-type'] ?? '';
@@ -199,9 +226,9 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiRouteDeps): Promi
     },
   );
 
-  app.route<{ Params: { api: string } }>({
+  app.route<{ Params: { group: string; api: string } }>({
     method: ['GET', 'PUT', 'DELETE', 'PATCH'],
-    url: '/aps/api/v1/payments/:api',
+    url: '/aps/api/v1/:group/:api',
     handler: (request, reply) =>
       send(reply, exchangeOf(request, request.params.api), 405, {
         result: result('METHOD_NOT_SUPPORTED', `${request.method} is not supported; use POST`),

@@ -5,6 +5,7 @@ import { type Clock, OffsetClock } from '../kernel/clock';
 import { loadPublicKey } from '../kernel/rsa';
 import { type FaultTable, faultRequestSchema } from './faults';
 import type { Notifier } from './notifier';
+import type { SandboxRegistrations } from './registrations';
 import type { ReportGenerator } from './reports/report-generator';
 import { type SandboxService, ShopperError } from './sandbox-service';
 import type { SandboxSigner } from './signer';
@@ -18,11 +19,22 @@ export interface ControlRouteDeps {
   faults: FaultTable;
   clock: Clock;
   notifier: Notifier;
+  registrations: SandboxRegistrations;
   signer: SandboxSigner;
   publicKeyPem: string;
   /** The report writer, when this sandbox writes reports. */
   reports?: ReportGenerator;
 }
+
+/** A wallet's review decision on the console (governance.md §1); a rejection needs its reason. */
+const reviewSchema = z
+  .object({
+    decision: z.enum(['APPROVED', 'REJECTED']),
+    reason: z.string().trim().max(256).optional(),
+  })
+  .refine((b) => b.decision === 'APPROVED' || (b.reason ?? '') !== '', {
+    message: 'reason: required to reject',
+  });
 
 const walletId = z.string().refine(isWalletId, { message: `must be one of ${WALLET_IDS.join(', ')}` });
 
@@ -191,6 +203,28 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
       return expired
         ? { expired }
         : reply.code(409).send({ error: `the order is ${order.status}, not open` });
+    },
+  );
+
+  app.post<{ Params: { registrationRequestId: string; psp: string } }>(
+    '/sandbox/v1/registrations/:registrationRequestId/psps/:psp',
+    async (request, reply) => {
+      const { registrationRequestId, psp } = request.params;
+      const body = parse(reviewSchema, request.body);
+      const psps = await store.registrationPsps(registrationRequestId);
+      if (!psps.some((p) => p.psp_name === psp)) {
+        return reply.code(404).send({ error: 'no such registration or wallet' });
+      }
+      const decided = await deps.registrations.decide(
+        registrationRequestId,
+        psp,
+        body.decision,
+        body.decision === 'REJECTED' ? (body.reason ?? null) : null,
+      );
+      if (fromConsole(request)) return reply.redirect('/sandbox#registrations', 303);
+      return decided
+        ? { registrationRequestId, psp, status: body.decision }
+        : reply.code(409).send({ error: `${psp} has already decided` });
     },
   );
 

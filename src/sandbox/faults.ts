@@ -18,7 +18,16 @@ import { z } from 'zod';
  *   the day's clearing files `delayMs` (sandbox time, default 6 h) late; `missingFile` never
  *   delivers them (settlement still pays the day).
  */
-export const FAULT_APIS = ['pay', 'inquiryPayment', 'cancelPayment', 'refund', 'notify', 'reports'] as const;
+export const FAULT_APIS = [
+  'pay',
+  'inquiryPayment',
+  'cancelPayment',
+  'refund',
+  'registration',
+  'inquiryRegistrationStatus',
+  'notify',
+  'reports',
+] as const;
 export const FAULT_MODES = [
   'unknown',
   'timeout',
@@ -51,6 +60,8 @@ const MODES_OF: Readonly<Record<FaultApi, readonly FaultMode[]>> = {
   inquiryPayment: API_MODES,
   cancelPayment: API_MODES,
   refund: API_MODES,
+  registration: API_MODES,
+  inquiryRegistrationStatus: API_MODES,
   notify: NOTIFY_MODES,
   reports: REPORT_MODES,
 };

@@ -18,7 +18,9 @@ const ANSWER_KEPT_CHARS = 2_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface NotificationTarget {
-  paymentId: string;
+  /** The order notified (notifyPayment), or the registration (notifyRegistrationStatus). */
+  paymentId: string | null;
+  registrationRequestId?: string;
   clientId: string;
   url: string;
   body: string;
@@ -58,6 +60,7 @@ export class Notifier {
     const at = this.now() + Math.max(0, Math.round(delayMs));
     const id = await this.deps.store.insertNotification({
       payment_id: target.paymentId,
+      registration_request_id: target.registrationRequestId ?? null,
       client_id: target.clientId,
       url: target.url,
       body: target.body,
@@ -76,6 +79,7 @@ export class Notifier {
   async withhold(target: NotificationTarget, note: string): Promise<number> {
     return this.deps.store.insertNotification({
       payment_id: target.paymentId,
+      registration_request_id: target.registrationRequestId ?? null,
       client_id: target.clientId,
       url: target.url,
       body: target.body,

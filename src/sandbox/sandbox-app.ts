@@ -12,6 +12,7 @@ import { FxTable } from './fx';
 import { Notifier } from './notifier';
 import { consoleRoutes } from './pages/console-routes';
 import { pageRoutes } from './pages/page-routes';
+import { SandboxRegistrations } from './registrations';
 import { ReportGenerator } from './reports/report-generator';
 import { type ReportSftpServer, startReportSftpServer } from './reports/sftp-server';
 import { SandboxService } from './sandbox-service';
@@ -26,6 +27,8 @@ export interface SandboxOptions {
   publicUrl: string;
   /** Scales notification retry intervals and magic delays (except 5002's 10 s). */
   timeFactor: number;
+  /** Seconds until the automatic merchant review decides (governance.md §1); default 3. */
+  reviewSeconds?: number;
   /** The sandbox's own RSA private key (signs responses and notifications). */
   privateKeyPem: string;
   /** Published at GET /sandbox/v1/public-key. */
@@ -63,6 +66,8 @@ export function reportSftpPort(app: FastifyInstance): number | undefined {
   return sftpServers.get(app)?.port;
 }
 
+const DEFAULT_REVIEW_SECONDS = 3;
+
 const SANDBOX_LANDING = renderLandingPage({
   title: 'Alipay+ sandbox',
   lead: 'A stand-in for Alipay+: its API, the cashier and wallet pages shoppers see, and a console.',
@@ -79,6 +84,12 @@ const SANDBOX_LANDING = renderLandingPage({
       href: 'POST /aps/api/v1/payments/pay',
       label: 'Alipay+ API',
       note: 'pay, inquiryPayment, cancelPayment, refund — signed JSON, as the real Alipay+',
+      endpoint: true,
+    },
+    {
+      href: 'POST /aps/api/v1/merchants/registration',
+      label: 'Merchant registration',
+      note: 'registration, inquiryRegistrationStatus — each wallet reviews the merchant',
       endpoint: true,
     },
     { href: '/healthz', label: 'Health check', note: 'answers {"status":"ok"}' },
@@ -129,9 +140,17 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
     });
     const service = new SandboxService({ store, clock, fx, urls, notifier, timeFactor: options.timeFactor });
     const reports = options.reports && (await startReports(options.reports, { store, clock, faults }, app));
+    const registrations = new SandboxRegistrations({
+      store,
+      clock,
+      notifier,
+      reviewSeconds: options.reviewSeconds ?? DEFAULT_REVIEW_SECONDS,
+      logError: (message, error) => app.log.error({ err: error }, message),
+    });
 
     app.addHook('onClose', async () => {
       closing.abort();
+      registrations.close();
       await reports?.stop();
       await notifier.close();
       await store.close();
@@ -141,7 +160,7 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
     registerFavicon(app, [22, 119, 255]);
     app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(SANDBOX_LANDING));
     await app.register(async (scope) =>
-      apiRoutes(scope, { service, signer, faults, store, clock, closing: closing.signal }),
+      apiRoutes(scope, { service, registrations, signer, faults, store, clock, closing: closing.signal }),
     );
     await app.register(async (scope) => pageRoutes(scope, { service, urls }));
     await app.register(async (scope) => {
@@ -153,16 +172,20 @@ export async function buildSandboxApp(options: SandboxOptions): Promise<FastifyI
           faults,
           clock,
           notifier,
+          registrations,
           signer,
           publicKeyPem: options.publicKeyPem,
           reports: reports?.generator,
         }),
       );
-      await scope.register(async (console) => consoleRoutes(console, { service, store, faults, clock }));
+      await scope.register(async (console) =>
+        consoleRoutes(console, { service, registrations, store, faults, clock }),
+      );
     });
 
     // Notifications still pending from an earlier run carry on where they were.
     await notifier.rearm();
+    await registrations.rearm();
     return app;
   } catch (error) {
     await store.close();

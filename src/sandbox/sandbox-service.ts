@@ -79,6 +79,11 @@ function answer(code: string, message?: string): ApiAnswer {
  * The Alipay+ side's rules: orders, the shopper's payment, cancel, refund and the notifications
  * they cause. Protocol reading and signing happen in the routes; this works on typed requests.
  */
+/** The approved wallets narrowed to those the ACQP allowed (`allowedPspNames`), when it said. */
+function allowedBy(approved: WalletId[], allowed: string[] | null): WalletId[] {
+  return allowed === null ? approved : approved.filter((w) => allowed.includes(w));
+}
+
 export class SandboxService {
   private readonly lock = new KeyedLock();
 
@@ -93,14 +98,25 @@ export class SandboxService {
     await this.deps.store.closeExpired(this.now());
   }
 
+  /**
+   * The wallets that approved the merchant at review (governance.md §1), in the usual order; the
+   * test shortcut `PUT /sandbox/v1/merchants/{id}/wallets` replaces them when set.
+   */
   async merchantWallets(merchantId: string): Promise<WalletId[]> {
-    const set = await this.deps.store.merchantWallets(merchantId);
-    return set ? set.filter(isWalletId) : [...WALLET_IDS];
+    const { store } = this.deps;
+    const set = (await store.merchantWallets(merchantId)) ?? (await store.approvedWalletsOf(merchantId));
+    return WALLET_IDS.filter((w) => set.includes(w));
   }
 
-  /** The wallets the shopper may use for this order: one in tile mode, else the merchant's. */
+  /**
+   * The wallets the shopper may use for this order: the merchant's approved ones that the ACQP
+   * allowed in `pay`, and only the one named in tile mode.
+   */
   async walletsFor(order: Order): Promise<WalletId[]> {
-    const allowed = await this.merchantWallets(order.reference_merchant_id);
+    const allowed = allowedBy(
+      await this.merchantWallets(order.reference_merchant_id),
+      order.allowed_wallets ? (JSON.parse(order.allowed_wallets) as string[]) : null,
+    );
     const tile = order.payment_method_type;
     return isWalletId(tile) ? allowed.filter((w) => w === tile) : allowed;
   }
@@ -160,6 +176,7 @@ export class SandboxService {
         payment_method_type: req.paymentMethodType,
         terminal_type: req.terminalType,
         os_type: req.osType,
+        allowed_wallets: req.allowedWallets ? JSON.stringify(req.allowedWallets) : null,
         notify_url: req.notifyUrl,
         redirect_url: req.redirectUrl,
         status: 'PROCESSING',
@@ -196,7 +213,7 @@ export class SandboxService {
     if (req.settlementCurrency !== 'JPY') {
       return result('CURRENCY_NOT_SUPPORT', 'settlementStrategy.settlementCurrency must be JPY');
     }
-    const allowed = await this.merchantWallets(req.merchant.id);
+    const allowed = allowedBy(await this.merchantWallets(req.merchant.id), req.allowedWallets);
     const method = req.paymentMethodType;
     if (method === 'CONNECT_WALLET' ? allowed.length === 0 : !allowed.some((w) => w === method)) {
       return result(

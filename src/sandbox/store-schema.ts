@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Generated, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import type { DialectName } from '../db/connection';
 import { type ColumnKit, columnKit } from '../db/migrations/columns';
 
@@ -25,6 +25,31 @@ export interface SandboxDatabase {
   sandbox_notifications: NotificationTable;
   sandbox_notification_attempts: NotificationAttemptTable;
   sandbox_api_calls: ApiCallTable;
+  sandbox_registrations: RegistrationTable;
+  sandbox_registration_psps: RegistrationPspTable;
+}
+
+/** A merchant registration received (governance.md §1); reviewed per wallet. */
+export interface RegistrationTable {
+  registration_request_id: string;
+  client_id: string;
+  fingerprint: string;
+  reference_merchant_id: string;
+  display_name: string;
+  notify_url: string;
+  created_at: number;
+  /** When the automatic review decides what is still pending; null once it has run. */
+  review_due_at: number | null;
+}
+
+export type ReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
+
+export interface RegistrationPspTable {
+  registration_request_id: string;
+  psp_name: string;
+  status: ReviewStatus;
+  reject_reason: string | null;
+  decided_at: number | null;
 }
 
 export type OrderStatus = 'PROCESSING' | 'SUCCESS' | 'FAIL' | 'CLOSED';
@@ -44,6 +69,8 @@ export interface OrderTable {
   payment_method_type: string;
   terminal_type: string;
   os_type: string | null;
+  /** JSON array: the wallets the ACQP allowed for this order (`allowedPspNames`), or null. */
+  allowed_wallets: string | null;
   notify_url: string;
   redirect_url: string;
   status: OrderStatus;
@@ -84,7 +111,9 @@ export type NotificationStatus = 'PENDING' | 'DELIVERED' | 'FAILED' | 'WITHHELD'
 
 export interface NotificationTable {
   id: Generated<number>;
-  payment_id: string;
+  /** The order notified (notifyPayment), or null for a registration's notification. */
+  payment_id: string | null;
+  registration_request_id: string | null;
   client_id: string;
   url: string;
   body: string;
@@ -274,11 +303,78 @@ async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
     .execute();
 }
 
+/**
+ * Merchant registration: the registrations and their per-wallet reviews, the wallets an order
+ * may be paid with, and notifications that concern a registration rather than an order.
+ */
+async function up002(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
+  await db.schema
+    .createTable('sandbox_registrations')
+    .addColumn('registration_request_id', 'text', (c) => c.primaryKey())
+    .addColumn('client_id', 'text', (c) => c.notNull())
+    .addColumn('fingerprint', 'text', (c) => c.notNull())
+    .addColumn('reference_merchant_id', 'text', (c) => c.notNull())
+    .addColumn('display_name', 'text', (c) => c.notNull())
+    .addColumn('notify_url', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('review_due_at', 'bigint')
+    .execute();
+  await db.schema
+    .createIndex('sandbox_registrations_merchant')
+    .on('sandbox_registrations')
+    .columns(['reference_merchant_id', 'created_at'])
+    .execute();
+  await db.schema
+    .createTable('sandbox_registration_psps')
+    .addColumn('registration_request_id', 'text', (c) =>
+      c.notNull().references('sandbox_registrations.registration_request_id'),
+    )
+    .addColumn('psp_name', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('reject_reason', 'text')
+    .addColumn('decided_at', 'bigint')
+    .addPrimaryKeyConstraint('sandbox_registration_psps_pk', ['registration_request_id', 'psp_name'])
+    .execute();
+  await db.schema.alterTable('sandbox_orders').addColumn('allowed_wallets', 'text').execute();
+
+  // A notification's order becomes optional. PostgreSQL alters the column in place; SQLite cannot
+  // drop a foreign key, so the table is rebuilt (foreign keys off meanwhile: the attempts table
+  // refers to it by name and finds the rebuilt one).
+  if (col.dialect === 'postgres') {
+    await sql`ALTER TABLE sandbox_notifications DROP CONSTRAINT IF EXISTS sandbox_notifications_payment_id_fkey`.execute(
+      db,
+    );
+    await sql`ALTER TABLE sandbox_notifications ALTER COLUMN payment_id DROP NOT NULL`.execute(db);
+    await sql`ALTER TABLE sandbox_notifications ADD COLUMN registration_request_id text`.execute(db);
+    return;
+  }
+  const columns = sql.raw(
+    'id, payment_id, client_id, url, body, status, note, attempts, next_attempt_at, created_at, finished_at',
+  );
+  await sql`PRAGMA foreign_keys = OFF`.execute(db);
+  await sql`CREATE TABLE sandbox_notifications_new (
+    id integer PRIMARY KEY AUTOINCREMENT, payment_id text, registration_request_id text,
+    client_id text NOT NULL, url text NOT NULL, body text NOT NULL, status text NOT NULL, note text,
+    attempts integer NOT NULL DEFAULT 0, next_attempt_at bigint, created_at bigint NOT NULL,
+    finished_at bigint)`.execute(db);
+  await sql`INSERT INTO sandbox_notifications_new (${columns}) SELECT ${columns} FROM sandbox_notifications`.execute(
+    db,
+  );
+  await sql`DROP TABLE sandbox_notifications`.execute(db);
+  await sql`ALTER TABLE sandbox_notifications_new RENAME TO sandbox_notifications`.execute(db);
+  await sql`CREATE INDEX sandbox_notifications_payment ON sandbox_notifications (payment_id)`.execute(db);
+  await sql`CREATE INDEX sandbox_notifications_status ON sandbox_notifications (status)`.execute(db);
+  await sql`PRAGMA foreign_keys = ON`.execute(db);
+}
+
 export function sandboxMigrations(dialect: DialectName): MigrationProvider {
   const kit = columnKit(dialect);
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '001-sandbox': { up: (db: Kysely<unknown>) => up(db, kit) } };
+      return {
+        '001-sandbox': { up: (db: Kysely<unknown>) => up(db, kit) },
+        '002-registrations': { up: (db: Kysely<unknown>) => up002(db, kit) },
+      };
     },
   };
 }

@@ -10,6 +10,9 @@ import {
   type OrderStatus,
   type OrderTable,
   type RefundTable,
+  type RegistrationPspTable,
+  type RegistrationTable,
+  type ReviewStatus,
   type SandboxDatabase,
   sandboxMigrations,
 } from './store-schema';
@@ -19,6 +22,8 @@ export type Refund = Selectable<RefundTable>;
 export type Notification = Selectable<NotificationTable>;
 export type NotificationAttempt = Selectable<NotificationAttemptTable>;
 export type ApiCall = Selectable<ApiCallTable>;
+export type Registration = Selectable<RegistrationTable>;
+export type RegistrationPsp = Selectable<RegistrationPspTable>;
 export type NewApiCall = Omit<ApiCall, 'id'>;
 
 /** The console keeps this many API calls; older ones are pruned so long benchmarks stay bounded. */
@@ -94,6 +99,136 @@ export class SandboxStore {
       .where('reference_merchant_id', '=', merchantId)
       .executeTakeFirst();
     return row ? (JSON.parse(row.wallets) as string[]) : null;
+  }
+
+  // Merchant registrations (governance.md §1)
+
+  async insertRegistration(registration: Registration, psps: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('sandbox_registrations').values(registration).execute();
+      for (const psp of psps) {
+        await trx
+          .insertInto('sandbox_registration_psps')
+          .values({
+            registration_request_id: registration.registration_request_id,
+            psp_name: psp,
+            status: 'PENDING',
+            reject_reason: null,
+            decided_at: null,
+          })
+          .execute();
+      }
+    });
+  }
+
+  async registration(registrationRequestId: string): Promise<Registration | null> {
+    const row = await this.db
+      .selectFrom('sandbox_registrations')
+      .selectAll()
+      .where('registration_request_id', '=', registrationRequestId)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  async latestRegistrationOf(merchantId: string, clientId: string): Promise<Registration | null> {
+    const row = await this.db
+      .selectFrom('sandbox_registrations')
+      .selectAll()
+      .where('reference_merchant_id', '=', merchantId)
+      .where('client_id', '=', clientId)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  async registrationPsps(registrationRequestId: string): Promise<RegistrationPsp[]> {
+    return this.db
+      .selectFrom('sandbox_registration_psps')
+      .selectAll()
+      .where('registration_request_id', '=', registrationRequestId)
+      .orderBy('psp_name')
+      .execute();
+  }
+
+  /** Decides a wallet's review while it is still pending; false when it was already decided. */
+  async decidePsp(
+    registrationRequestId: string,
+    psp: string,
+    status: Exclude<ReviewStatus, 'PENDING'>,
+    reason: string | null,
+    now: number,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sandbox_registration_psps')
+      .set({ status, reject_reason: reason, decided_at: now })
+      .where('registration_request_id', '=', registrationRequestId)
+      .where('psp_name', '=', psp)
+      .where('status', '=', 'PENDING')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async finishAutomaticReview(registrationRequestId: string): Promise<void> {
+    await this.db
+      .updateTable('sandbox_registrations')
+      .set({ review_due_at: null })
+      .where('registration_request_id', '=', registrationRequestId)
+      .execute();
+  }
+
+  async registrationsAwaitingReview(): Promise<Registration[]> {
+    return this.db
+      .selectFrom('sandbox_registrations')
+      .selectAll()
+      .where('review_due_at', 'is not', null)
+      .execute();
+  }
+
+  async recentRegistrations(limit: number): Promise<Array<Registration & { psps: RegistrationPsp[] }>> {
+    const rows = await this.db
+      .selectFrom('sandbox_registrations')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return Promise.all(
+      rows.map(async (r) => ({ ...r, psps: await this.registrationPsps(r.registration_request_id) })),
+    );
+  }
+
+  /**
+   * Each wallet's latest review for a merchant: a later registration that names a wallet decides
+   * it, so a wallet rejected once and approved on re-application is approved.
+   */
+  async approvedWalletsOf(merchantId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('sandbox_registration_psps as p')
+      .innerJoin('sandbox_registrations as r', 'r.registration_request_id', 'p.registration_request_id')
+      .select(['p.psp_name', 'p.status'])
+      .where('r.reference_merchant_id', '=', merchantId)
+      .orderBy('r.created_at')
+      .execute();
+    const latest = new Map<string, ReviewStatus>();
+    for (const row of rows) latest.set(row.psp_name, row.status);
+    return [...latest].filter(([, status]) => status === 'APPROVED').map(([psp]) => psp);
+  }
+
+  /** Stops a registration's undelivered notifications: a newer one carries the whole state. */
+  async stopRegistrationNotifications(registrationRequestId: string, now: number): Promise<number[]> {
+    const rows = await this.db
+      .updateTable('sandbox_notifications')
+      .set({
+        status: 'STOPPED',
+        note: 'superseded by a newer notification',
+        next_attempt_at: null,
+        finished_at: now,
+      })
+      .where('registration_request_id', '=', registrationRequestId)
+      .where('status', '=', 'PENDING')
+      .returning('id')
+      .execute();
+    return rows.map((r) => Number(r.id));
   }
 
   // Idempotency helpers

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJstDisplay } from '../../src/kernel/jst';
 import { seedConsole, TEST_PASSWORD, type TestUsers } from '../integration/admin-client';
 import { launchBrowser, screenshot } from '../support/browser';
-import { eventually, type Stack, startStack } from '../support/stack';
+import { clearStartupNotices, eventually, type Stack, startStack } from '../support/stack';
 
 /**
  * A maintenance window from its announcement to its end, in a real browser (governance.md, 5):
@@ -20,6 +20,7 @@ describe('maintenance window in a browser', () => {
 
   beforeAll(async () => {
     stack = await startStack('sqlite', { shop: true });
+    await clearStartupNotices(stack);
     users = await seedConsole(stack.database.db, 'browser-maintenance');
     browser = await launchBrowser();
   });

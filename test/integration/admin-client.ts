@@ -140,7 +140,6 @@ export async function seedConsole(db: Kysely<Database>, tag: string): Promise<Te
       api_password_digest: null,
       encoding: 'UTF-8',
       url_hosts: JSON.stringify(['shop.example.jp']),
-      approved_wallets: JSON.stringify(['GCASH']),
       active: 1,
       maintenance: 0,
       created_at: now.getTime(),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postNotice } from '../../src/governance/notice.repository';
 import { DIALECTS } from '../support/databases';
-import { type Stack, startStack } from '../support/stack';
+import { clearStartupNotices, type Stack, startStack } from '../support/stack';
 import { ConsoleClient, OTHER_MERCHANT, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
 
 /**
@@ -17,6 +17,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       stack = await startStack(dialect);
+      await clearStartupNotices(stack);
       users = await seedConsole(stack.database.db, `inbox-${dialect}`);
       const db = stack.database.db;
       const now = stack.clock.now();

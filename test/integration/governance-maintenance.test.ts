@@ -4,7 +4,7 @@ import { formatJstDisplay } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
 import { type SmtpListener, startSmtpListener } from '../support/smtp-listener';
-import { capturedPayment, eventually, type Stack, startStack } from '../support/stack';
+import { capturedPayment, clearStartupNotices, eventually, type Stack, startStack } from '../support/stack';
 import { ConsoleClient, OTHER_MERCHANT, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
 
 /**
@@ -25,6 +25,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       smtp = await startSmtpListener();
       stack = await startStack(dialect, { env: { KESSAI_SMTP_URL: smtp.url } });
+      await clearStartupNotices(stack);
       users = await seedConsole(stack.database.db, `mnt-${dialect}`);
       await stack.database.db
         .updateTable('merchants')

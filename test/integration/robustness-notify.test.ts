@@ -11,7 +11,14 @@ import type { PaymentRow } from '../../src/db/database';
 import { formatJstIso } from '../../src/kernel/jst';
 import { loadPrivateKey, loadPublicKey } from '../../src/kernel/rsa';
 import { DIALECTS } from '../support/databases';
-import { alipayMessages, eventually, type Stack, simulatePay, startStack } from '../support/stack';
+import {
+  alipayMessages,
+  demoReviewed,
+  eventually,
+  type Stack,
+  simulatePay,
+  startStack,
+} from '../support/stack';
 import { absoluteFormPost, type RawAnswer, rawRequest } from './robustness-http';
 
 /**
@@ -75,8 +82,13 @@ for (const dialect of DIALECTS) {
     let endpoint: string;
     beforeAll(async () => {
       proxy = await startRecordingProxy();
-      stack = await startStack(dialect, { env: { KESSAI_GATEWAY_PUBLIC_URL: proxy.url } });
+      // The demo's registration is notified through the proxy too, once it forwards.
+      stack = await startStack(dialect, {
+        env: { KESSAI_GATEWAY_PUBLIC_URL: proxy.url },
+        awaitReview: false,
+      });
       proxy.forwardTo(stack.gatewayUrl);
+      await demoReviewed(stack.database.db);
       endpoint = `${stack.gatewayUrl}${NOTIFY_PATH}`;
       const keys = join(stack.runtime.config.dataDir, 'keys');
       alipayKey = loadPrivateKey(readFileSync(join(keys, 'sandbox-private.pem'), 'utf8'));

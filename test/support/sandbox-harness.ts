@@ -8,6 +8,7 @@ import type { DialectName } from '../../src/db/connection';
 import { formatJstIso } from '../../src/kernel/jst';
 import { generateRsaKeyPair, loadPrivateKey, loadPublicKey, type PemKeyPair } from '../../src/kernel/rsa';
 import { buildSandboxApp, type SandboxOptions } from '../../src/sandbox/sandbox-app';
+import { WALLET_IDS } from '../../src/sandbox/wallets';
 import { TEST_POSTGRES_URL } from './databases';
 
 /**
@@ -98,12 +99,20 @@ export async function startSandbox(options: Partial<SandboxOptions> = {}): Promi
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const sandboxKey = loadPublicKey(sandbox.publicKeyPem);
+  // The merchant these tests pay for may use every wallet (the control API's test shortcut;
+  // registration.test.ts goes through review instead).
+  await fetch(`${url}/sandbox/v1/merchants/30000/wallets`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ wallets: WALLET_IDS }),
+  });
 
   return {
     app,
     url,
     async call(api, body, callOptions = {}) {
-      const path = `/aps/api/v1/payments/${api}`;
+      const group = api === 'registration' || api === 'inquiryRegistrationStatus' ? 'merchants' : 'payments';
+      const path = `/aps/api/v1/${group}/${api}`;
       const clientId = callOptions.clientId ?? CLIENT_ID;
       const bytes = Buffer.from(callOptions.raw ?? JSON.stringify(body), 'utf8');
       const time = formatJstIso(new Date());

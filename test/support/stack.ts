@@ -2,15 +2,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { loadConfig } from '../../src/app/config';
 import type { Logger } from '../../src/app/logger';
 import { type Runtime, startRuntime } from '../../src/app/runtime';
 import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
-import type { PaymentRow } from '../../src/db/database';
+import type { Database, PaymentRow } from '../../src/db/database';
+import { approvedSubBrands } from '../../src/governance/sub-brand-review.repository';
 import { OffsetClock } from '../../src/kernel/clock';
 import { formatJstCompact } from '../../src/kernel/jst';
 import { generateRsaKeyPair, type PemKeyPair } from '../../src/kernel/rsa';
+import { DEMO_MERCHANT_ID } from '../../src/merchants/demo-seed';
+import { SUB_BRAND_CODES } from '../../src/merchants/sub-brands';
 import type { Resolver } from '../../src/notifications/merchant-endpoint';
 import { reportSftpPort } from '../../src/sandbox/sandbox-app';
 import { createTestDatabase, processDatabaseUrl, type TestDatabase } from './databases';
@@ -61,6 +65,8 @@ export interface StackOptions {
   logger?: Logger;
   /** How long the Alipay+ circuit breaker stays open before a test call. */
   breakerHalfOpenAfterMs?: number;
+  /** Wait until the demo merchant's first registration has been approved (default true). */
+  awaitReview?: boolean;
 }
 
 export interface PurchaseOptions {
@@ -184,6 +190,14 @@ export async function simulatePay(
   return (await response.json()) as { status: string; resultCode: string; redirectUrl: string };
 }
 
+/** Waits until every sub-brand of the demo merchant's first-start registration is approved. */
+export async function demoReviewed(db: Kysely<Database>): Promise<void> {
+  await eventually(
+    async () => (await approvedSubBrands(db, DEMO_MERCHANT_ID)).length === SUB_BRAND_CODES.length,
+    10_000,
+  );
+}
+
 /** Polls until `check` holds (or throws after `timeoutMs`). */
 export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -262,6 +276,8 @@ async function startOnFreePorts(
     KESSAI_SANDBOX_DATABASE: 'sqlite::memory:',
     KESSAI_SANDBOX_TIME_FACTOR: '0.001',
     KESSAI_SANDBOX_SFTP_PORT: '0',
+    // The demo merchant goes through the sandbox's review at once (governance.md §1).
+    KESSAI_SANDBOX_REVIEW_SECONDS: '0',
     KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(options.timeoutMs ?? 8000),
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(options.inquiryTimeoutMs ?? 5000),
     KESSAI_DEMO_HASH_KEY: TEST_HASH_KEY,
@@ -284,6 +300,15 @@ async function startOnFreePorts(
     logger: options.logger,
     ...(options.breakerHalfOpenAfterMs ? { breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),
   });
+  // Purchases need the demo merchant's sub-brands, which its first-start registration brings.
+  if (options.awaitReview ?? true) {
+    try {
+      await demoReviewed(runtime.db);
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
   // In the demo, a `kessai settlement fetch` of its own reaches the sandbox's SFTP server on the
   // port it took (production mode has no report server unless all its settings are given).
   const sftpPort =
@@ -328,4 +353,15 @@ function productionSettings(sandboxUrl: string): Record<string, string> {
     KESSAI_ALIPAYPLUS_PRIVATE_KEY: gatewayPair.privateKeyPem,
     KESSAI_ALIPAYPLUS_PUBLIC_KEY: sandboxPair.publicKeyPem,
   };
+}
+
+/**
+ * Forgets the notices posted while the stack started — the demo merchant's sub-brand review
+ * results (governance.md §1) — for tests that count from an empty inbox.
+ */
+export async function clearStartupNotices(stack: Stack): Promise<void> {
+  const { db } = stack.database;
+  for (const table of ['notice_emails', 'notice_reads', 'notice_merchants', 'notices'] as const) {
+    await db.deleteFrom(table).execute();
+  }
 }

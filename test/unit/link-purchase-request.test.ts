@@ -34,7 +34,6 @@ const SERVICE: ServiceForCheck = {
   hashKey: HASH_KEY,
   encoding: 'Shift_JIS',
   urlHosts: ['localhost', '127.0.0.1'],
-  approvedWallets: ['ALIPAY_CN', 'GCASH'],
   active: true,
   maintenance: false,
   merchantSuspended: false,
@@ -51,6 +50,8 @@ interface Setup {
   /** What DNS answers for every name (default: loopback). */
   resolvesTo?: string;
   findOrder?: PurchaseCheckDeps['findOrder'];
+  /** What the governance rules answer (default: nothing stops the purchase). */
+  governance?: '5111' | '5112' | null;
 }
 
 function depsFor(setup: Setup = {}): PurchaseCheckDeps {
@@ -562,15 +563,14 @@ describe('A01-1 checks 3–10', () => {
     expect((await refusal({}, { service: { maintenance: true } })).code).toBe('5112');
   });
 
-  it('refuses a suspended merchant or one without approved sub-brands with 5111', async () => {
+  it('refuses a suspended merchant with 5111', async () => {
     expect(await refusal({}, { service: { merchantSuspended: true } })).toMatchObject({
       code: '5111',
       httpStatus: 403,
     });
-    expect((await refusal({}, { service: { approvedWallets: [] } })).code).toBe('5111');
   });
 
-  it('refuses with 5111 what governance blocks (a KYC suspension, a prohibited category)', async () => {
+  it('refuses with 5111 what governance blocks (no approved sub-brand, a KYC suspension, a prohibited category)', async () => {
     expect(await refusal({}, { purchaseBlocked: true })).toMatchObject({ code: '5111', httpStatus: 403 });
   });
 

@@ -25,7 +25,8 @@ export type NavKey =
   | 'maintenance'
   | 'outages'
   | 'cases'
-  | 'reports';
+  | 'reports'
+  | 'subBrands';
 
 export interface PageContext {
   lang: AdminLanguage;
@@ -161,6 +162,7 @@ export function Layout(props: {
         ['settings', '/admin/settings', t.nav.settings, can(actor, 'settings.read')],
         ['users', '/admin/users', t.nav.users, can(actor, 'users.manage')],
         ['audit', '/admin/audit', t.nav.audit, can(actor, 'audit.read')],
+        ['subBrands', '/admin/sub-brands', g.nav.subBrands, true],
         ['maintenance', '/admin/maintenance', g.nav.maintenance, true],
         ['outages', '/admin/outages', g.nav.outages, operator],
         ['cases', '/admin/kyc', CASE_TEXTS[page.lang].nav, can(actor, 'governance.read')],

@@ -164,7 +164,6 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         hashKey: found.service.hash_key,
         encoding: found.service.encoding === 'UTF-8' ? 'UTF-8' : 'Shift_JIS',
         urlHosts: found.urlHosts,
-        approvedWallets: found.approvedWallets,
         active: found.service.active === 1,
         maintenance: found.service.maintenance === 1,
         merchantSuspended: found.merchant.suspended === 1,

@@ -114,7 +114,6 @@ export interface ServiceForCheck {
   encoding: 'Shift_JIS' | 'UTF-8';
   /** Registered URL hosts (see url-hosts.ts for the entry forms). */
   urlHosts: string[];
-  approvedWallets: string[];
   active: boolean;
   maintenance: boolean;
   merchantSuspended: boolean;
@@ -130,7 +129,7 @@ export interface PurchaseCheckDeps {
   findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
   /** A maintenance window in progress for the service (governance/availability.ts), or null. */
   maintenanceFor(merchantId: string, serviceId: string): Promise<{ endsAt: Date | null } | null>;
-  /** Whether a KYC suspension or a prohibited category stops new purchases now (governance/availability.ts). */
+  /** Whether governance stops new purchases now: no approved sub-brand, a KYC suspension, a prohibited category (governance/availability.ts). */
   isPurchaseBlocked(merchantId: string, serviceId: string): Promise<boolean>;
   /** The payment already made with this order id, or `null` when the order id is unused. */
   findOrder(merchantId: string, serviceId: string, orderId: string): Promise<ExistingOrder | null>;
@@ -574,7 +573,7 @@ export async function checkPurchaseRequest(
     const refusal = refuse('5112', null);
     return maintenance.endsAt === null ? refusal : { ...refusal, maintenanceEndsAt: maintenance.endsAt };
   }
-  if (service.merchantSuspended || service.approvedWallets.length === 0) return refuse('5111', null);
+  if (service.merchantSuspended) return refuse('5111', null);
   if (await deps.isPurchaseBlocked(service.merchantId, service.serviceId)) return refuse('5111', null);
 
   // 10. order id never used for this service (the payments table's unique key settles races).

@@ -1,11 +1,19 @@
 import { formatJstDisplay } from '../../kernel/jst';
 import { formatYen, yen } from '../../kernel/money';
 import type { Fault } from '../faults';
-import type { ApiCall, Notification, NotificationAttempt, Order } from '../store';
+import type {
+  ApiCall,
+  Notification,
+  NotificationAttempt,
+  Order,
+  Registration,
+  RegistrationPsp,
+} from '../store';
 import { Layout } from './layout';
 
 export interface ConsoleData {
   orders: Order[];
+  registrations: Array<Registration & { psps: RegistrationPsp[] }>;
   notifications: Notification[];
   attempts: NotificationAttempt[];
   calls: ApiCall[];
@@ -101,7 +109,7 @@ function Notifications({
           {notifications.map((n) => (
             <tr data-notification-id={n.id}>
               <td>{n.id}</td>
-              <td>{n.payment_id}</td>
+              <td>{n.payment_id ?? n.registration_request_id}</td>
               <td>
                 <span class="muted">{n.url}</span>
               </td>
@@ -125,6 +133,62 @@ function Notifications({
                 <form method="post" action={`/sandbox/v1/notifications/${n.id}/resend`}>
                   <button type="submit">Re-send</button>
                 </form>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Merchant registrations (governance.md §1): each wallet's review, decided here by hand. */
+function Registrations({ registrations }: { registrations: ConsoleData['registrations'] }) {
+  return (
+    <section id="registrations">
+      <h2>Merchant registrations</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>received (JST)</th>
+            <th>registrationRequestId</th>
+            <th>merchant</th>
+            <th>automatic review</th>
+            <th>wallets</th>
+          </tr>
+        </thead>
+        <tbody>
+          {registrations.map((r) => (
+            <tr data-registration-id={r.registration_request_id}>
+              <td>{at(r.created_at)}</td>
+              <td>{r.registration_request_id}</td>
+              <td>
+                {r.display_name}
+                <br />
+                <span class="muted">{r.reference_merchant_id}</span>
+              </td>
+              <td>{r.review_due_at === null ? 'done' : at(r.review_due_at)}</td>
+              <td>
+                {r.psps.map((p) => (
+                  <div class="psp" data-psp={p.psp_name}>
+                    <strong>{p.psp_name}</strong> {p.status}
+                    {p.reject_reason && <span class="muted"> — {p.reject_reason}</span>}
+                    {p.status === 'PENDING' && (
+                      <form
+                        method="post"
+                        action={`/sandbox/v1/registrations/${encodeURIComponent(r.registration_request_id)}/psps/${p.psp_name}`}
+                      >
+                        <input type="text" name="reason" placeholder="reason (to reject)" maxlength={256} />
+                        <button type="submit" name="decision" value="APPROVED">
+                          Approve
+                        </button>
+                        <button type="submit" name="decision" value="REJECTED">
+                          Reject
+                        </button>
+                      </form>
+                    )}
+                  </div>
+                ))}
               </td>
             </tr>
           ))}
@@ -196,6 +260,7 @@ export function ConsolePage({ data }: { data: ConsoleData }) {
         )}
       </section>
       <Orders orders={data.orders} />
+      <Registrations registrations={data.registrations} />
       <Notifications notifications={data.notifications} attempts={data.attempts} />
       <Calls calls={data.calls} />
     </Layout>

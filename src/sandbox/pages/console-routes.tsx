@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Clock, OffsetClock } from '../../kernel/clock';
 import type { FaultTable } from '../faults';
+import type { SandboxRegistrations } from '../registrations';
 import type { SandboxService } from '../sandbox-service';
 import type { SandboxStore } from '../store';
 import { ConsolePage } from './console-page';
@@ -10,6 +11,7 @@ const SHOWN = 50;
 
 export interface ConsoleRouteDeps {
   service: SandboxService;
+  registrations: SandboxRegistrations;
   store: SandboxStore;
   faults: FaultTable;
   clock: Clock;
@@ -23,6 +25,7 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleRouteDeps
     const notifications = await store.recentNotifications(SHOWN);
     const data = {
       orders: await store.recentOrders(SHOWN),
+      registrations: await store.recentRegistrations(SHOWN),
       notifications,
       attempts: await store.attemptsOf(notifications.map((n) => n.id)),
       calls: await store.recentApiCalls(SHOWN),

@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import QRCode from 'qrcode';
+import { walletLogoSvg } from '../../merchants/sub-brand-logo';
 import type { SandboxService } from '../sandbox-service';
 import { ShopperError } from '../sandbox-service';
 import type { Order } from '../store';
@@ -10,7 +11,6 @@ import { cashierPath, type SandboxUrls, walletAppPath, walletConfirmPath, wallet
 import { isTestUser, isWalletId, TEST_PASSWORD, type TestUser, WALLETS, type WalletId } from '../wallets';
 import { langOf, reason, translator } from './i18n';
 import { renderPage } from './layout';
-import { walletLogoSvg } from './logo';
 import {
   AnyWalletAppPage,
   CashierPage,
