@@ -156,12 +156,12 @@ export function fraudNotice(
 export function prohibitedNotice(
   step: 'listed' | 'declared' | 'delisted',
   category: Pick<ProhibitedCategoryTable, 'category' | 'effective_from' | 'note'>,
-  merchantIds: string[],
+  merchantId: string,
   services: readonly string[],
 ): NewNotice {
   const base = {
     kind: 'prohibited' as const,
-    merchants: merchantIds,
+    merchants: [merchantId],
     links: [
       {
         type: 'console' as const,

@@ -75,6 +75,20 @@ for (const dialect of DIALECTS) {
         response.headers.get('location') ?? '',
       )?.[1] ?? '';
 
+    /** More services of a merchant, copies of its first one. */
+    async function addServices(merchantId: string, serviceIds: readonly string[]): Promise<void> {
+      const first = await db()
+        .selectFrom('services')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('service_id', '=', '001')
+        .executeTakeFirstOrThrow();
+      await db()
+        .insertInto('services')
+        .values(serviceIds.map((serviceId) => ({ ...first, service_id: serviceId })))
+        .execute();
+    }
+
     async function openCase(): Promise<string> {
       const opened = await operator.post('/admin/kyc', {
         merchant: '30000',
@@ -490,6 +504,51 @@ for (const dialect of DIALECTS) {
       expect((await notices('30000', 'prohibited')).at(-1)).toBe('No longer prohibited: tobacco');
       expect(await purchase()).toBe('303');
       expect((await operator.post('/admin/prohibited/tobacco/remove')).status).toBe(422);
+    });
+
+    it('notifies each merchant declaring a newly listed category with its own services only', async () => {
+      await addServices('30000', ['002']);
+      await db()
+        .insertInto('service_categories')
+        .values([
+          { merchant_id: '30000', service_id: '001', category: 'weapons' },
+          { merchant_id: '30000', service_id: '002', category: 'weapons' },
+          { merchant_id: '40000', service_id: '001', category: 'weapons' },
+        ])
+        .execute();
+      const bodies = async (merchantId: string) =>
+        (
+          await db()
+            .selectFrom('notices')
+            .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
+            .select(['notices.body_en', 'notices.body_ja'])
+            .where('notice_merchants.merchant_id', '=', merchantId)
+            .where('notices.kind', '=', 'prohibited')
+            .where('notices.title_en', 'like', '%weapons')
+            .orderBy('notices.id')
+            .execute()
+        ).map((n) => `${n.body_en}\n${n.body_ja}`);
+      const tomorrow = jstDate(startOfJstDay(stack.clock.now(), 1));
+      const added = await operator.post('/admin/prohibited', {
+        category: 'weapons',
+        effective_from: tomorrow,
+        note: 'Core Operator list update',
+      });
+      expect(added.status).toBe(303);
+      expect((await operator.post('/admin/prohibited/weapons/remove')).status).toBe(303);
+      const own = await bodies('30000');
+      const others = await bodies('40000');
+      expect(own).toHaveLength(2);
+      expect(others).toHaveLength(2);
+      for (const body of own) {
+        expect(body).toContain('Services: 30000/001, 30000/002');
+        expect(body).not.toContain('40000');
+      }
+      for (const body of others) {
+        expect(body).toContain('Services: 40000/001\n');
+        expect(body).not.toContain('30000');
+      }
+      await db().deleteFrom('service_categories').where('category', '=', 'weapons').execute();
     });
   });
 }
