@@ -113,6 +113,8 @@ const ja = {
   },
   answer: '回答',
   actions: '操作',
+  noticeRefused:
+    '加盟店へのお知らせを作成できないため実行しませんでした（対象のサービスが多すぎるなど）。何も変更していません。',
   inputErrors: {
     MERCHANT_UNKNOWN: 'その加盟店IDは存在しません。',
     TEXT_REQUIRED: '必須の項目が入力されていません。',
@@ -241,6 +243,8 @@ const en: CaseTexts = {
   },
   answer: 'Answer',
   actions: 'Actions',
+  noticeRefused:
+    'Not done: the notice to the merchant could not be made (for example, too many services to name). Nothing was changed.',
   inputErrors: {
     MERCHANT_UNKNOWN: 'No merchant with that id.',
     TEXT_REQUIRED: 'A required field is empty.',

@@ -21,6 +21,7 @@ import {
   stopRefunds,
   suspensionInEffect,
 } from '../governance/kyc';
+import { NoticeError } from '../governance/notice';
 import { addProhibited, affectedServices, listProhibited, removeProhibited } from '../governance/prohibited';
 import { type AdminKit, formField } from './admin-kit';
 import { type Actor, inScope, scopeOf } from './permissions';
@@ -46,7 +47,11 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
   const formOf = (body: unknown, names: readonly string[]): GovernanceForm =>
     Object.fromEntries(names.map((n) => [n, formField(body, n)]));
 
-  /** A refused input re-renders the page with the reason (422); anything else is not ours to catch. */
+  /**
+   * A refused input, or a notice that cannot be posted (e.g. a body over its limit), re-renders the
+   * page with the reason (422); the transaction rolled back, so nothing changed. Anything else is
+   * not ours to catch.
+   */
   async function guarded(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -56,8 +61,11 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     try {
       return await act();
     } catch (error) {
-      if (!(error instanceof GovernanceInputError)) throw error;
-      const text = caseTexts(kit.page(request)).inputErrors[error.code];
+      const g = caseTexts(kit.page(request));
+      let text: string;
+      if (error instanceof GovernanceInputError) text = g.inputErrors[error.code];
+      else if (error instanceof NoticeError) text = g.noticeRefused;
+      else throw error;
       return kit.html(reply, 422, await again([{ kind: 'error', text }]));
     }
   }

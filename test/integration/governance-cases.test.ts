@@ -550,5 +550,28 @@ for (const dialect of DIALECTS) {
       }
       await db().deleteFrom('service_categories').where('category', '=', 'weapons').execute();
     });
+
+    it('refuses, with nothing changed, a category whose notice would name more services than a notice holds', async () => {
+      const many = Array.from({ length: 950 }, (_, i) => String(i + 3).padStart(3, '0'));
+      await addServices('30000', many);
+      await db()
+        .insertInto('service_categories')
+        .values(
+          many.map((serviceId) => ({ merchant_id: '30000', service_id: serviceId, category: 'crypto' })),
+        )
+        .execute();
+      const noticesBefore = await notices('30000', 'prohibited');
+      const added = await operator.post('/admin/prohibited', {
+        category: 'crypto',
+        effective_from: jstDate(startOfJstDay(stack.clock.now(), 1)),
+        note: 'Core Operator list update',
+      });
+      expect(added.status).toBe(422);
+      expect(await added.text()).toContain('何も変更していません');
+      expect(await db().selectFrom('prohibited_categories').selectAll().execute()).toHaveLength(0);
+      expect(await notices('30000', 'prohibited')).toEqual(noticesBefore);
+      expect((await audit('prohibited.add')).filter((a) => a.target === 'crypto')).toHaveLength(0);
+      await db().deleteFrom('service_categories').where('category', '=', 'crypto').execute();
+    });
   });
 }
