@@ -13,6 +13,7 @@ import {
   decideKycCase,
   findKycCase,
   type KycDecision,
+  liftable,
   liftSuspension,
   listKycCases,
   listRefundStops,
@@ -200,12 +201,14 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
   ) {
     const kycCase = (await findKycCase(db, caseId))!;
     const now = clock.now();
-    const inEffect = await suspensionInEffect(db, kycCase.merchant_id, now);
+    // The banner is about the merchant (any case may suspend it); the lift button about this case.
+    const merchantSuspended = (await suspensionInEffect(db, kycCase.merchant_id, now)) !== undefined;
     return (
       <KycCasePage
         page={kit.page(request, `/admin/kyc/${caseId}`)}
         kycCase={kycCase}
-        suspendedNow={inEffect?.case_id === caseId}
+        merchantSuspended={merchantSuspended}
+        liftable={liftable(kycCase, now)}
         notices={notices}
         form={form}
       />

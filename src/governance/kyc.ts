@@ -157,6 +157,21 @@ export async function decideKycCase(
   );
 }
 
+/**
+ * Whether the case's suspension can still be lifted at `now`: it is in effect, or has not begun
+ * yet (then lifting cancels it). Decided per case, whatever other cases of the merchant say.
+ */
+export function liftable(
+  c: Pick<KycCase, 'status' | 'suspended_from' | 'suspended_until'>,
+  now: Date,
+): boolean {
+  return (
+    c.status === 'SUSPENDED' &&
+    c.suspended_from !== null &&
+    (c.suspended_until === null || c.suspended_until > now.getTime())
+  );
+}
+
 /** Ends a suspension now (or cancels one not yet begun): it stays on record with its end time. */
 export async function liftSuspension(
   db: Db,
@@ -165,11 +180,11 @@ export async function liftSuspension(
   const now = input.now.getTime();
   return db.transaction().execute(async (tx) => {
     const current = await findKycCase(tx, input.caseId);
-    const from = current?.suspended_from ?? null;
-    const until = current?.suspended_until ?? null;
-    if (current?.status !== 'SUSPENDED' || from === null || (until !== null && until <= now)) {
-      throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} has no suspension in effect`);
+    if (!current || !liftable(current, input.now) || current.suspended_from === null) {
+      throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} has no suspension to lift`);
     }
+    const from = current.suspended_from;
+    const until = current.suspended_until;
     // A suspension not yet begun ends before it starts: from = until = now.
     const result = await tx
       .updateTable('kyc_cases')

@@ -283,6 +283,34 @@ for (const dialect of DIALECTS) {
       expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(422);
     });
 
+    it('offers to lift every suspension in effect or not yet begun, each case on its own page', async () => {
+      const suspend = async (from: Date) => {
+        const caseId = await openCase();
+        const decided = await operator.post(`/admin/kyc/${caseId}/decide`, {
+          outcome: 'SUSPENDED',
+          note: 'Overlapping cases',
+          from: jstLocalValue(from),
+          until: '',
+        });
+        expect(decided.status).toBe(303);
+        return caseId;
+      };
+      const now = stack.clock.now();
+      const first = await suspend(now);
+      const second = await suspend(now);
+      const future = await suspend(new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000));
+      for (const caseId of [first, second, future]) {
+        const page = await operator.page(`/admin/kyc/${caseId}`);
+        expect(page.html).toContain(`action="/admin/kyc/${caseId}/lift"`);
+      }
+      // The future suspension is cancelled before it begins; the two in effect are lifted.
+      for (const caseId of [future, first, second]) {
+        expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(303);
+        expect((await operator.page(`/admin/kyc/${caseId}`)).html).not.toContain(`/admin/kyc/${caseId}/lift`);
+      }
+      expect(await purchase()).toBe('303');
+    });
+
     it('stops refunds (console and XML API) with a reason shown to the merchant, then resumes them', async () => {
       await enableXmlApi(stack);
       const payment = await buyCaptured(stack);

@@ -330,7 +330,10 @@ function Answer(props: { g: CaseTexts; answer: string | null; by: string | null;
 export function KycCasePage(props: {
   page: PageContext;
   kycCase: KycCase;
-  suspendedNow: boolean;
+  /** A suspension (of this case or another) refuses the merchant's purchases now. */
+  merchantSuspended: boolean;
+  /** This case's suspension is in effect or not yet begun: the operator may lift (or cancel) it. */
+  liftable: boolean;
   notices: PageNotice[];
   form: GovernanceForm;
 }): VNode {
@@ -341,7 +344,7 @@ export function KycCasePage(props: {
   const base = `/admin/kyc/${c.case_id}`;
   return (
     <Shell page={page} title={g.kyc.caseTitle(c.case_id)} tab="kyc" notices={props.notices}>
-      {props.suspendedNow && <Notice kind="error">{g.kyc.suspensionInEffect}</Notice>}
+      {props.merchantSuspended && <Notice kind="error">{g.kyc.suspensionInEffect}</Notice>}
       <section class="card">
         <dl class="fields">
           <dt>{g.kyc.merchant}</dt>
@@ -424,7 +427,7 @@ export function KycCasePage(props: {
           </form>
         </section>
       )}
-      {props.suspendedNow && actor && can(actor, 'governance.manage') && (
+      {props.liftable && actor && can(actor, 'governance.manage') && (
         <PostButton page={page} action={`${base}/lift`} confirm={g.kyc.liftConfirm} label={g.kyc.lift} />
       )}
     </Shell>
