@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Db, KycCaseTable, RefundStopTable } from '../db/database';
+import type { Db, KycCaseTable } from '../db/database';
+import { findRefundStop, type RefundStop } from '../refunds/refund-stop.repository';
 import { kycNotice, refundStopNotice } from './case-notices';
 import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
 import type { NewNotice } from './notice';
@@ -10,11 +11,10 @@ import { postNotice } from './notice.repository';
  * KYC cases (governance.md, 2): the operator opens a case (reason, information requested, due
  * date), the merchant answers in the console, the operator decides: cleared, or suspended from a
  * given time (optionally until one). While a suspension is in effect new purchases get 5111
- * (`purchase-gate.ts`). Refunds are stopped only by the separate refund stop below. Every step
+ * (`availability.ts`). Refunds are stopped only by the separate refund stop below. Every step
  * notifies the merchant, in the same transaction as the change.
  */
 export type KycCase = Selectable<KycCaseTable>;
-export type RefundStop = Selectable<RefundStopTable>;
 export type KycStatus = 'OPEN' | 'ANSWERED' | 'CLEARED' | 'SUSPENDED';
 
 const UNDECIDED: readonly KycStatus[] = ['OPEN', 'ANSWERED'];
@@ -220,10 +220,6 @@ export async function suspensionInEffect(
 }
 
 // --- the refund stop --------------------------------------------------------------------------
-
-export async function findRefundStop(db: Db, merchantId: string): Promise<RefundStop | undefined> {
-  return db.selectFrom('refund_stops').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
-}
 
 export async function listRefundStops(db: Db, merchantId: string | null): Promise<RefundStop[]> {
   let q = db.selectFrom('refund_stops').selectAll();

@@ -1,9 +1,10 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstLocalValue } from '../../src/admin/payment-search';
 import { jstDate, startOfJstDay } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
-import { type Stack, startStack } from '../support/stack';
+import { eventually, type Stack, startStack } from '../support/stack';
 import { buyCaptured, ConsoleClient, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
 
 /**
@@ -366,6 +367,68 @@ for (const dialect of DIALECTS) {
       expect(await refundOverXmlApi(stack, payment.tracking_id, 100)).toMatchObject({ res_result: 'OK' });
       const again = await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' });
       expect(again.status).toBe(422);
+    });
+
+    it('reserves no refund once a stop has committed, even one that passed the first check', async () => {
+      await enableXmlApi(stack);
+      const payment = await buyCaptured(stack);
+      const stop = async () => {
+        const stopped = await operator.post('/admin/refund-stops', {
+          op: 'stop',
+          merchant: '30000',
+          reason: 'Stopped while a refund was on its way',
+        });
+        expect(stopped.status).toBe(303);
+      };
+      let answer: Record<string, string>;
+      if (dialect === 'postgres') {
+        // A transaction of the test holds the payment's row: the refund passes the first check, then
+        // waits to reserve; the stop commits meanwhile, and only then is the row let go.
+        const pending = await db()
+          .transaction()
+          .execute(async (tx) => {
+            await sql`SELECT 1 FROM payments WHERE tracking_id = ${payment.tracking_id} FOR UPDATE`.execute(
+              tx,
+            );
+            const { rows } = await sql<{ xid: string }>`SELECT pg_current_xact_id()::text AS xid`.execute(tx);
+            const sent = refundOverXmlApi(stack, payment.tracking_id, 100);
+            await eventually(async () => {
+              const waiting = await sql<{ n: number }>`
+                SELECT count(*)::int AS n FROM pg_locks
+                WHERE NOT granted AND locktype = 'transactionid' AND transactionid::text = ${rows[0]!.xid}`.execute(
+                db(),
+              );
+              return waiting.rows[0]!.n > 0;
+            });
+            await stop();
+            return { sent };
+          });
+        answer = await pending.sent;
+      } else {
+        // SQLite runs one statement at a time through one connection: the stop simply comes first.
+        await stop();
+        answer = await refundOverXmlApi(stack, payment.tracking_id, 100);
+      }
+      expect(answer).toMatchObject({ res_result: 'NG', res_err_code: '510K3999' });
+      expect(
+        await db()
+          .selectFrom('refunds')
+          .select('refund_id')
+          .where('tracking_id', '=', payment.tracking_id)
+          .execute(),
+      ).toHaveLength(0);
+      expect(
+        (
+          await db()
+            .selectFrom('payments')
+            .selectAll()
+            .where('tracking_id', '=', payment.tracking_id)
+            .executeTakeFirstOrThrow()
+        ).refund_reserved_amount,
+      ).toBe(0);
+      expect((await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' })).status).toBe(
+        303,
+      );
     });
 
     it('records a fraud investigation; the payments are flagged in search and billing; answered, closed; refunds stay possible', async () => {

@@ -1,7 +1,8 @@
 import type { ComponentChildren, VNode } from 'preact';
 import type { FraudInvestigation } from '../../governance/fraud';
-import type { KycCase, RefundStop } from '../../governance/kyc';
+import type { KycCase } from '../../governance/kyc';
 import type { ProhibitedCategory } from '../../governance/prohibited';
+import type { RefundStop } from '../../refunds/refund-stop.repository';
 import { CASE_TEXTS, type CaseTexts } from '../case-i18n';
 import { jstText } from '../format';
 import { can } from '../permissions';
