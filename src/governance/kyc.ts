@@ -84,7 +84,7 @@ async function changeUndecided(
   db: Db,
   caseId: string,
   set: Partial<KycCase>,
-  notice: (after: KycCase) => NewNotice,
+  notice: (after: KycCase, tx: Db) => NewNotice | Promise<NewNotice>,
   now: Date,
 ): Promise<KycCase> {
   return db.transaction().execute(async (tx) => {
@@ -98,7 +98,7 @@ async function changeUndecided(
       throw new GovernanceInputError('CASE_NOT_OPEN', `case ${caseId} is already decided`);
     }
     const after = (await findKycCase(tx, caseId))!;
-    await postNotice(tx, notice(after), now);
+    await postNotice(tx, await notice(after, tx), now);
     return after;
   });
 }
@@ -152,7 +152,8 @@ export async function decideKycCase(
       suspended_from: from.getTime(),
       suspended_until: until?.getTime() ?? null,
     },
-    (after) => kycNotice('suspended', after),
+    async (after, tx) =>
+      kycNotice('suspended', after, (await findRefundStop(tx, after.merchant_id)) !== undefined),
     input.now,
   );
 }

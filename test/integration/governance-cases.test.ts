@@ -63,6 +63,18 @@ for (const dialect of DIALECTS) {
           .orderBy('notices.id')
           .execute()
       ).map((n) => n.title_en);
+    /** The bodies (English, then Japanese) of the notices of `kind` concerning `merchantId`, oldest first. */
+    const noticeBodies = async (merchantId: string, kind: string) =>
+      (
+        await db()
+          .selectFrom('notices')
+          .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
+          .select(['notices.body_en', 'notices.body_ja'])
+          .where('notice_merchants.merchant_id', '=', merchantId)
+          .where('notices.kind', '=', kind)
+          .orderBy('notices.id')
+          .execute()
+      ).map((n) => `${n.body_en}\n${n.body_ja}`);
     /** The A01-1 answer for a new purchase of the test service: 303 (taken) or the refusal code. */
     const purchase = async (): Promise<string> => {
       const response = await stack.postPurchase();
@@ -431,6 +443,43 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('says in the suspension notice whether refunds are stopped, and in the lift notice only that it ended', async () => {
+      const suspend = async () => {
+        const caseId = await openCase();
+        await operator.post(`/admin/kyc/${caseId}/decide`, {
+          outcome: 'SUSPENDED',
+          note: 'Documents not provided',
+          from: jstLocalValue(stack.clock.now()),
+          until: '',
+        });
+        return caseId;
+      };
+      const first = await suspend();
+      expect((await noticeBodies('30000', 'kyc')).at(-1)).toContain(
+        'Refunds of existing payments keep working.',
+      );
+      await operator.post('/admin/refund-stops', { op: 'stop', merchant: '30000', reason: 'Under review' });
+      const second = await suspend();
+      const suspended = (await noticeBodies('30000', 'kyc')).at(-1)!;
+      expect(suspended).toContain('Refunds are stopped too');
+      expect(suspended).toContain('返金も停止されています');
+      expect(suspended).not.toContain('keep working');
+      expect(suspended).not.toContain('引き続き可能');
+
+      // Lifting one of two suspensions does not make purchases possible: the notice says only what ended.
+      expect((await operator.post(`/admin/kyc/${first}/lift`)).status).toBe(303);
+      expect(await purchase()).toBe('5111');
+      const lifted = (await noticeBodies('30000', 'kyc')).at(-1)!;
+      expect(lifted).toContain('This suspension ended at');
+      expect(lifted).not.toContain('accepted again');
+      expect(lifted).not.toContain('再びお受けできます');
+      expect((await operator.post(`/admin/kyc/${second}/lift`)).status).toBe(303);
+      expect((await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' })).status).toBe(
+        303,
+      );
+      expect(await purchase()).toBe('303');
+    });
+
     it('records a fraud investigation; the payments are flagged in search and billing; answered, closed; refunds stay possible', async () => {
       const payment = await buyCaptured(stack);
       const before = await db().selectFrom('fraud_investigations').select('investigation_id').execute();
@@ -607,18 +656,6 @@ for (const dialect of DIALECTS) {
           { merchant_id: '40000', service_id: '001', category: 'weapons' },
         ])
         .execute();
-      const bodies = async (merchantId: string) =>
-        (
-          await db()
-            .selectFrom('notices')
-            .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
-            .select(['notices.body_en', 'notices.body_ja'])
-            .where('notice_merchants.merchant_id', '=', merchantId)
-            .where('notices.kind', '=', 'prohibited')
-            .where('notices.title_en', 'like', '%weapons')
-            .orderBy('notices.id')
-            .execute()
-        ).map((n) => `${n.body_en}\n${n.body_ja}`);
       const tomorrow = jstDate(startOfJstDay(stack.clock.now(), 1));
       const added = await operator.post('/admin/prohibited', {
         category: 'weapons',
@@ -627,8 +664,8 @@ for (const dialect of DIALECTS) {
       });
       expect(added.status).toBe(303);
       expect((await operator.post('/admin/prohibited/weapons/remove')).status).toBe(303);
-      const own = await bodies('30000');
-      const others = await bodies('40000');
+      const own = (await noticeBodies('30000', 'prohibited')).slice(-2);
+      const others = await noticeBodies('40000', 'prohibited');
       expect(own).toHaveLength(2);
       expect(others).toHaveLength(2);
       for (const body of own) {
