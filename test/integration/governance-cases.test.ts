@@ -354,6 +354,13 @@ for (const dialect of DIALECTS) {
       const billing = await admin.page(`/admin/payments/${payment.tracking_id}`);
       expect(billing.html).toContain('返金は停止されています');
       expect(billing.html).not.toContain('id="refund-full"');
+      // Every role sees the stop and its reason on the billing screen, not only those who may refund.
+      for (const client of [admin, viewer, operator]) {
+        const shown = /<p id="refund-stop"[^>]*>([^<]*)<\/p>/.exec(
+          (await client.page(`/admin/payments/${payment.tracking_id}`)).html,
+        );
+        expect(shown?.[1]).toContain('Chargeback ratio under review');
+      }
       const refused = await admin.post(`/admin/payments/${payment.tracking_id}/refunds`, {
         kind: 'full',
         nonce: 'n'.repeat(22),
