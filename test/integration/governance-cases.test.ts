@@ -273,6 +273,13 @@ for (const dialect of DIALECTS) {
       });
       expect(refunded.status).toBe(303);
 
+      const row = async () =>
+        new RegExp(
+          `/admin/kyc/${caseId}">[^<]*</a></td><td>30000</td><td><span class="([^"]+)">([^<]*)<`,
+        ).exec((await admin.page('/admin/kyc')).html);
+      // The badge's class is the status code, whatever the console's language.
+      expect((await row())?.slice(1)).toEqual(['badge SUSPENDED', '利用停止']);
+
       advance(until.getTime() - stack.clock.now().getTime());
       expect(await purchase()).toBe('303');
     });

@@ -99,6 +99,8 @@ interface CaseRow {
   id: string;
   href: string;
   merchantId: string;
+  /** The raw status code, for the badge's CSS class (labels are translated). */
+  statusCode: string;
   status: string;
   dueDate: string;
   /** The KYC suspension period ('' for investigations). */
@@ -129,7 +131,7 @@ function CaseTable(props: { g: CaseTexts; id: string; label: string; rows: CaseR
               </td>
               <td>{r.merchantId}</td>
               <td>
-                <span class={`badge ${r.status}`}>{r.status}</span>
+                <span class={`badge ${r.statusCode}`}>{r.status}</span>
               </td>
               <td>{r.dueDate}</td>
               {props.extra !== undefined && <td>{r.extra}</td>}
@@ -218,6 +220,7 @@ export function KycListPage(props: {
     id: c.case_id,
     href: `/admin/kyc/${c.case_id}`,
     merchantId: c.merchant_id,
+    statusCode: c.status,
     status: g.kyc.statuses[c.status] ?? c.status,
     dueDate: c.due_date,
     extra: suspensionText(g, c),
@@ -448,6 +451,7 @@ export function InvestigationListPage(props: {
     id: i.investigation_id,
     href: `/admin/investigations/${i.investigation_id}`,
     merchantId: i.merchant_id,
+    statusCode: i.status,
     status: g.fraud.statuses[i.status] ?? i.status,
     dueDate: i.due_date,
     extra: '',
