@@ -102,6 +102,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
         page={kit.page(request, '/admin/kyc')}
         cases={await listKycCases(db, merchantId)}
         stops={await listRefundStops(db, merchantId)}
+        now={clock.now()}
         notices={notices}
         form={form}
       />
@@ -209,6 +210,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
         kycCase={kycCase}
         merchantSuspended={merchantSuspended}
         liftable={liftable(kycCase, now)}
+        now={now}
         notices={notices}
         form={form}
       />

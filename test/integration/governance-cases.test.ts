@@ -282,6 +282,11 @@ for (const dialect of DIALECTS) {
 
       advance(until.getTime() - stack.clock.now().getTime());
       expect(await purchase()).toBe('303');
+      // Once its end has passed, the suspension reads "ended" in the list and on the case.
+      expect((await row())?.slice(1)).toEqual(['badge SUSPENDED', '利用停止（終了）']);
+      expect((await admin.page(`/admin/kyc/${caseId}`)).html).toContain(
+        '<dd id="kyc-status">利用停止（終了）</dd>',
+      );
     });
 
     it('lifts a suspension in effect at once', async () => {

@@ -92,6 +92,14 @@ function suspensionText(g: CaseTexts, c: KycCase): string {
   return `${jstText(Number(c.suspended_from))} – ${until}`;
 }
 
+/** A suspension whose end has passed reads "ended", not "suspended". */
+function kycStatusLabel(g: CaseTexts, c: KycCase, now: Date): string {
+  if (c.status === 'SUSPENDED' && c.suspended_until !== null && Number(c.suspended_until) <= now.getTime()) {
+    return g.kyc.suspensionEnded;
+  }
+  return g.kyc.statuses[c.status] ?? c.status;
+}
+
 export type GovernanceForm = Record<string, string>;
 
 /** One row of a case list: KYC cases and fraud investigations share the table. */
@@ -210,6 +218,7 @@ export function KycListPage(props: {
   page: PageContext;
   cases: KycCase[];
   stops: RefundStop[];
+  now: Date;
   notices: PageNotice[];
   form: GovernanceForm;
 }): VNode {
@@ -221,7 +230,7 @@ export function KycListPage(props: {
     href: `/admin/kyc/${c.case_id}`,
     merchantId: c.merchant_id,
     statusCode: c.status,
-    status: g.kyc.statuses[c.status] ?? c.status,
+    status: kycStatusLabel(g, c, props.now),
     dueDate: c.due_date,
     extra: suspensionText(g, c),
     openedAt: Number(c.opened_at),
@@ -338,6 +347,7 @@ export function KycCasePage(props: {
   merchantSuspended: boolean;
   /** This case's suspension is in effect or not yet begun: the operator may lift (or cancel) it. */
   liftable: boolean;
+  now: Date;
   notices: PageNotice[];
   form: GovernanceForm;
 }): VNode {
@@ -354,7 +364,7 @@ export function KycCasePage(props: {
           <dt>{g.kyc.merchant}</dt>
           <dd>{c.merchant_id}</dd>
           <dt>{g.kyc.status}</dt>
-          <dd id="kyc-status">{g.kyc.statuses[c.status] ?? c.status}</dd>
+          <dd id="kyc-status">{kycStatusLabel(g, c, props.now)}</dd>
           <dt>{g.kyc.reason}</dt>
           <dd class="wrap">{c.reason}</dd>
           <dt>{g.kyc.informationRequested}</dt>
