@@ -51,30 +51,24 @@ for (const dialect of DIALECTS) {
       db().selectFrom('admin_audit').selectAll().where('action', '=', action).orderBy('id').execute();
     const kycCase = (id: string) =>
       db().selectFrom('kyc_cases').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
-    /** The English titles of the notices of `kind` concerning `merchantId`, oldest first. */
+    const refundsOf = (trackingId: string) =>
+      db().selectFrom('refunds').select('refund_id').where('tracking_id', '=', trackingId).execute();
+    /** The notices of `kind` concerning `merchantId`, oldest first. */
+    const noticesOf = (merchantId: string, kind: string) =>
+      db()
+        .selectFrom('notices')
+        .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
+        .select(['notices.title_en', 'notices.body_en', 'notices.body_ja'])
+        .where('notice_merchants.merchant_id', '=', merchantId)
+        .where('notices.kind', '=', kind)
+        .orderBy('notices.id')
+        .execute();
+    /** Their English titles. */
     const notices = async (merchantId: string, kind: string) =>
-      (
-        await db()
-          .selectFrom('notices')
-          .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
-          .select(['notices.title_en', 'notices.links'])
-          .where('notice_merchants.merchant_id', '=', merchantId)
-          .where('notices.kind', '=', kind)
-          .orderBy('notices.id')
-          .execute()
-      ).map((n) => n.title_en);
-    /** The bodies (English, then Japanese) of the notices of `kind` concerning `merchantId`, oldest first. */
+      (await noticesOf(merchantId, kind)).map((n) => n.title_en);
+    /** Their bodies, English then Japanese. */
     const noticeBodies = async (merchantId: string, kind: string) =>
-      (
-        await db()
-          .selectFrom('notices')
-          .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
-          .select(['notices.body_en', 'notices.body_ja'])
-          .where('notice_merchants.merchant_id', '=', merchantId)
-          .where('notices.kind', '=', kind)
-          .orderBy('notices.id')
-          .execute()
-      ).map((n) => `${n.body_en}\n${n.body_ja}`);
+      (await noticesOf(merchantId, kind)).map((n) => `${n.body_en}\n${n.body_ja}`);
     /** The A01-1 answer for a new purchase of the test service: 303 (taken) or the refusal code. */
     const purchase = async (): Promise<string> => {
       const response = await stack.postPurchase();
@@ -87,6 +81,19 @@ for (const dialect of DIALECTS) {
       /\/admin\/(?:kyc|investigations)\/([A-Z]{3}-[0-9a-f-]{36})/.exec(
         response.headers.get('location') ?? '',
       )?.[1] ?? '';
+
+    /** Opens a case and suspends the merchant from `from` until further notice. */
+    async function suspendedCase(from: Date): Promise<string> {
+      const caseId = await openCase();
+      const decided = await operator.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'SUSPENDED',
+        note: 'Documents not provided',
+        from: jstLocalValue(from),
+        until: '',
+      });
+      expect(decided.status).toBe(303);
+      return caseId;
+    }
 
     /** More services of a merchant, copies of its first one. */
     async function addServices(merchantId: string, serviceIds: readonly string[]): Promise<void> {
@@ -290,13 +297,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('lifts a suspension in effect at once', async () => {
-      const caseId = await openCase();
-      await operator.post(`/admin/kyc/${caseId}/decide`, {
-        outcome: 'SUSPENDED',
-        note: 'Until further notice',
-        from: jstLocalValue(stack.clock.now()),
-        until: '',
-      });
+      const caseId = await suspendedCase(stack.clock.now());
       expect((await kycCase(caseId)).suspended_until).toBeNull();
       expect(await purchase()).toBe('5111');
       expect((await admin.post(`/admin/kyc/${caseId}/lift`)).status).toBe(403);
@@ -309,21 +310,10 @@ for (const dialect of DIALECTS) {
     });
 
     it('offers to lift every suspension in effect or not yet begun, each case on its own page', async () => {
-      const suspend = async (from: Date) => {
-        const caseId = await openCase();
-        const decided = await operator.post(`/admin/kyc/${caseId}/decide`, {
-          outcome: 'SUSPENDED',
-          note: 'Overlapping cases',
-          from: jstLocalValue(from),
-          until: '',
-        });
-        expect(decided.status).toBe(303);
-        return caseId;
-      };
       const now = stack.clock.now();
-      const first = await suspend(now);
-      const second = await suspend(now);
-      const future = await suspend(new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000));
+      const first = await suspendedCase(now);
+      const second = await suspendedCase(now);
+      const future = await suspendedCase(new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000));
       for (const caseId of [first, second, future]) {
         const page = await operator.page(`/admin/kyc/${caseId}`);
         expect(page.html).toContain(`action="/admin/kyc/${caseId}/lift"`);
@@ -381,13 +371,7 @@ for (const dialect of DIALECTS) {
       expect(await refused.text()).toContain('Chargeback ratio under review');
       const xml = await refundOverXmlApi(stack, payment.tracking_id, 100);
       expect(xml).toMatchObject({ res_result: 'NG', res_err_code: '510K3999' });
-      expect(
-        await db()
-          .selectFrom('refunds')
-          .select('refund_id')
-          .where('tracking_id', '=', payment.tracking_id)
-          .execute(),
-      ).toHaveLength(0);
+      expect(await refundsOf(payment.tracking_id)).toHaveLength(0);
       // The other merchant's refunds are not stopped.
       expect((await other.page('/admin/kyc')).html).not.toContain('Chargeback ratio under review');
 
@@ -441,13 +425,7 @@ for (const dialect of DIALECTS) {
         answer = await refundOverXmlApi(stack, payment.tracking_id, 100);
       }
       expect(answer).toMatchObject({ res_result: 'NG', res_err_code: '510K3999' });
-      expect(
-        await db()
-          .selectFrom('refunds')
-          .select('refund_id')
-          .where('tracking_id', '=', payment.tracking_id)
-          .execute(),
-      ).toHaveLength(0);
+      expect(await refundsOf(payment.tracking_id)).toHaveLength(0);
       expect(
         (
           await db()
@@ -463,22 +441,12 @@ for (const dialect of DIALECTS) {
     });
 
     it('says in the suspension notice whether refunds are stopped, and in the lift notice only that it ended', async () => {
-      const suspend = async () => {
-        const caseId = await openCase();
-        await operator.post(`/admin/kyc/${caseId}/decide`, {
-          outcome: 'SUSPENDED',
-          note: 'Documents not provided',
-          from: jstLocalValue(stack.clock.now()),
-          until: '',
-        });
-        return caseId;
-      };
-      const first = await suspend();
+      const first = await suspendedCase(stack.clock.now());
       expect((await noticeBodies('30000', 'kyc')).at(-1)).toContain(
         'Refunds of existing payments keep working.',
       );
       await operator.post('/admin/refund-stops', { op: 'stop', merchant: '30000', reason: 'Under review' });
-      const second = await suspend();
+      const second = await suspendedCase(stack.clock.now());
       const suspended = (await noticeBodies('30000', 'kyc')).at(-1)!;
       expect(suspended).toContain('Refunds are stopped too');
       expect(suspended).toContain('返金も停止されています');
