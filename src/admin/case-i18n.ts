@@ -21,6 +21,7 @@ const ja = {
     outcome: '結果',
     suspension: '利用停止期間',
     untilFurtherNotice: '追って連絡するまで',
+    suspensionEnded: '利用停止（終了）',
     suspensionInEffect: 'この加盟店では現在、新しい決済をお受けできません（5111）。',
     open: 'KYC 審査を開始',
     openSubmit: '審査を開始して加盟店に通知',
@@ -113,6 +114,8 @@ const ja = {
   },
   answer: '回答',
   actions: '操作',
+  noticeRefused:
+    '加盟店へのお知らせを作成できないため実行しませんでした（対象のサービスが多すぎるなど）。何も変更していません。',
   inputErrors: {
     MERCHANT_UNKNOWN: 'その加盟店IDは存在しません。',
     TEXT_REQUIRED: '必須の項目が入力されていません。',
@@ -154,6 +157,7 @@ const en: CaseTexts = {
     outcome: 'Outcome',
     suspension: 'Suspension',
     untilFurtherNotice: 'until further notice',
+    suspensionEnded: 'Suspension ended',
     suspensionInEffect: 'New purchases of this merchant are refused now (5111).',
     open: 'Open a KYC case',
     openSubmit: 'Open and notify the merchant',
@@ -241,6 +245,8 @@ const en: CaseTexts = {
   },
   answer: 'Answer',
   actions: 'Actions',
+  noticeRefused:
+    'Not done: the notice to the merchant could not be made (for example, too many services to name). Nothing was changed.',
   inputErrors: {
     MERCHANT_UNKNOWN: 'No merchant with that id.',
     TEXT_REQUIRED: 'A required field is empty.',

@@ -13,6 +13,7 @@ import {
   decideKycCase,
   findKycCase,
   type KycDecision,
+  liftable,
   liftSuspension,
   listKycCases,
   listRefundStops,
@@ -21,6 +22,7 @@ import {
   stopRefunds,
   suspensionInEffect,
 } from '../governance/kyc';
+import { NoticeError } from '../governance/notice';
 import { addProhibited, affectedServices, listProhibited, removeProhibited } from '../governance/prohibited';
 import { type AdminKit, formField } from './admin-kit';
 import { type Actor, inScope, scopeOf } from './permissions';
@@ -46,7 +48,11 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
   const formOf = (body: unknown, names: readonly string[]): GovernanceForm =>
     Object.fromEntries(names.map((n) => [n, formField(body, n)]));
 
-  /** A refused input re-renders the page with the reason (422); anything else is not ours to catch. */
+  /**
+   * A refused input, or a notice that cannot be posted (e.g. a body over its limit), re-renders the
+   * page with the reason (422); the transaction rolled back, so nothing changed. Anything else is
+   * not ours to catch.
+   */
   async function guarded(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -56,8 +62,11 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     try {
       return await act();
     } catch (error) {
-      if (!(error instanceof GovernanceInputError)) throw error;
-      const text = caseTexts(kit.page(request)).inputErrors[error.code];
+      const g = caseTexts(kit.page(request));
+      let text: string;
+      if (error instanceof GovernanceInputError) text = g.inputErrors[error.code];
+      else if (error instanceof NoticeError) text = g.noticeRefused;
+      else throw error;
       return kit.html(reply, 422, await again([{ kind: 'error', text }]));
     }
   }
@@ -93,6 +102,7 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
         page={kit.page(request, '/admin/kyc')}
         cases={await listKycCases(db, merchantId)}
         stops={await listRefundStops(db, merchantId)}
+        now={clock.now()}
         notices={notices}
         form={form}
       />
@@ -192,12 +202,15 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
   ) {
     const kycCase = (await findKycCase(db, caseId))!;
     const now = clock.now();
-    const inEffect = await suspensionInEffect(db, kycCase.merchant_id, now);
+    // The banner is about the merchant (any case may suspend it); the lift button about this case.
+    const merchantSuspended = (await suspensionInEffect(db, kycCase.merchant_id, now)) !== undefined;
     return (
       <KycCasePage
         page={kit.page(request, `/admin/kyc/${caseId}`)}
         kycCase={kycCase}
-        suspendedNow={inEffect?.case_id === caseId}
+        merchantSuspended={merchantSuspended}
+        liftable={liftable(kycCase, now)}
+        now={now}
         notices={notices}
         form={form}
       />

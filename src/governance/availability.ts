@@ -7,8 +7,10 @@ import { approvedSubBrands } from './sub-brand-review.repository';
 
 /**
  * Whether a merchant's service takes new purchases (A01-1) and XML API calls now, as governance
- * decides (governance.md): the one place the purchase and XML paths ask. Each refusal reason has
- * its own function here, checked by both paths in the order they are listed.
+ * decides (governance.md): the one place the purchase and XML paths ask. The purchase path
+ * (`channels/link`) checks both functions here, maintenance first; the XML API path checks only
+ * maintenance, because a KYC suspension or a prohibited category refuses new purchases, not the
+ * refunds and inquiries on existing payments the XML API carries.
  */
 
 /** A maintenance window in progress for the service (governance.md, 5), answered 5112 / 51091999. */

@@ -19,6 +19,8 @@ export function kycNotice(
     | 'suspended_from'
     | 'suspended_until'
   >,
+  /** Whether the merchant's refunds are stopped too: the suspension notice must not say they work. */
+  refundsStopped = false,
 ): NewNotice {
   const link = {
     type: 'console' as const,
@@ -63,8 +65,8 @@ export function kycNotice(
         severity: 'critical',
         title: { ja: 'KYC 審査：Alipay+ のご利用を停止します', en: 'KYC review: Alipay+ suspended' },
         body: {
-          ja: `${at(c.suspended_from)} から${c.suspended_until === null ? '追って連絡するまで' : ` ${at(c.suspended_until)} まで`}、新しい決済をお受けできません（エラー 5111）。既存の決済の返金は引き続き可能です。\n理由：${c.outcome_note ?? ''}`,
-          en: `From ${at(c.suspended_from)}${c.suspended_until === null ? ' until further notice' : ` until ${at(c.suspended_until)}`}, new purchases are refused (error 5111). Refunds of existing payments keep working.\nReason: ${c.outcome_note ?? ''}`,
+          ja: `${at(c.suspended_from)} から${c.suspended_until === null ? '追って連絡するまで' : ` ${at(c.suspended_until)} まで`}、新しい決済をお受けできません（エラー 5111）。${refundsStopped ? '返金も停止されています（返金停止のお知らせをご覧ください）。' : '既存の決済の返金は引き続き可能です。'}\n理由：${c.outcome_note ?? ''}`,
+          en: `From ${at(c.suspended_from)}${c.suspended_until === null ? ' until further notice' : ` until ${at(c.suspended_until)}`}, new purchases are refused (error 5111). ${refundsStopped ? 'Refunds are stopped too (see the refund stop notice).' : 'Refunds of existing payments keep working.'}\nReason: ${c.outcome_note ?? ''}`,
         },
       };
     case 'lifted':
@@ -73,8 +75,9 @@ export function kycNotice(
         severity: 'info',
         title: { ja: 'KYC 審査：利用停止を解除しました', en: 'KYC review: suspension lifted' },
         body: {
-          ja: `${at(c.suspended_until)} から新しい決済を再びお受けできます。`,
-          en: `New purchases are accepted again from ${at(c.suspended_until)}.`,
+          // Another case or a prohibited category may still refuse purchases: say only what ended.
+          ja: `この利用停止は ${at(c.suspended_until)} に終了しました。`,
+          en: `This suspension ended at ${at(c.suspended_until)}.`,
         },
       };
   }
@@ -156,12 +159,12 @@ export function fraudNotice(
 export function prohibitedNotice(
   step: 'listed' | 'declared' | 'delisted',
   category: Pick<ProhibitedCategoryTable, 'category' | 'effective_from' | 'note'>,
-  merchantIds: string[],
+  merchantId: string,
   services: readonly string[],
 ): NewNotice {
   const base = {
     kind: 'prohibited' as const,
-    merchants: merchantIds,
+    merchants: [merchantId],
     links: [
       {
         type: 'console' as const,

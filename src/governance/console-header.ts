@@ -1,4 +1,4 @@
-import type { Actor } from '../admin/permissions';
+import { type Actor, scopeOf } from '../admin/permissions';
 import type { Db } from '../db/database';
 import { concerns, listComingMaintenance } from './maintenance';
 import { countUnread } from './notice.repository';
@@ -16,7 +16,7 @@ export interface ConsoleHeader {
 }
 
 export async function loadConsoleHeader(db: Db, actor: Actor, now: Date): Promise<ConsoleHeader> {
-  const merchantId = actor.role === 'operator' ? null : actor.merchantId;
+  const { merchantId } = scopeOf(actor);
   const [unread, coming, outage] = await Promise.all([
     countUnread(db, { userId: actor.userId, merchantId }),
     listComingMaintenance(db, now),

@@ -60,10 +60,18 @@ export function dueDate(value: string, now: Date): string {
   return value.trim();
 }
 
-/** `YYYY-MM-DDTHH:MM` (what a datetime-local input sends) read as JST. */
+/**
+ * A JST minute as typed in the console: `YYYY-MM-DDTHH:MM` (a datetime-local field) or
+ * `YYYY-MM-DD HH:MM`. Null for anything else, or a date that does not exist.
+ */
+export function parseJstMinute(text: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})$/.exec(text.trim());
+  return m ? parseJstCompact(`${m[1]}${m[2]}${m[3]}${m[4]}${m[5]}00`) : null;
+}
+
+/** A JST minute as `parseJstMinute` reads it, required. */
 export function jstLocalTime(value: string): Date {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})$/.exec(value.trim());
-  const at = m ? parseJstCompact(`${m[1]}${m[2]}${m[3]}${m[4]}${m[5]}00`) : null;
+  const at = parseJstMinute(value);
   if (!at) throw new GovernanceInputError('TIME_INVALID', `not a time (YYYY-MM-DDTHH:MM): ${value}`);
   return at;
 }

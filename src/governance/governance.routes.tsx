@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AdminKit, formField } from '../admin/admin-kit';
 import { listMerchantIds } from '../admin/merchant-list';
-import { type Actor, can, inScope } from '../admin/permissions';
-import { parseJstMinute } from './console-time';
+import { type Actor, can, inScope, scopeOf } from '../admin/permissions';
 import { GOVERNANCE_TEXTS } from './governance-i18n';
+import { parseJstMinute } from './governance-input';
 import {
   cancelMaintenance,
   concerns,
@@ -31,10 +31,7 @@ const CAUSE_MAX = 2000;
 export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): void {
   const { db, clock } = kit;
   const textsOf = (request: FastifyRequest) => GOVERNANCE_TEXTS[kit.page(request).lang];
-  const readerOf = (actor: Actor): InboxReader => ({
-    userId: actor.userId,
-    merchantId: actor.role === 'operator' ? null : actor.merchantId,
-  });
+  const readerOf = (actor: Actor): InboxReader => ({ userId: actor.userId, ...scopeOf(actor) });
   const idParam = (text: string) => (/^\d{1,15}$/.test(text) ? Number(text) : null);
 
   // --- notices ---------------------------------------------------------------------------------
@@ -91,7 +88,8 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
   ) {
     const merchants = actor.role === 'operator' ? await listMerchantIds(db) : null;
     const merchantId =
-      actor.merchantId ?? (merchants?.includes(merchantAsked) ? merchantAsked : (merchants?.[0] ?? ''));
+      scopeOf(actor).merchantId ??
+      (merchants?.includes(merchantAsked) ? merchantAsked : (merchants?.[0] ?? ''));
     const row = await db
       .selectFrom('merchants')
       .select('notice_emails')
@@ -180,8 +178,9 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
   ) {
     const actor = kit.actor(request);
     const now = clock.now();
+    const { merchantId } = scopeOf(actor);
     const coming = (await listComingMaintenance(db, now)).filter(
-      (w) => actor.merchantId === null || concerns(w, actor.merchantId),
+      (w) => merchantId === null || concerns(w, merchantId),
     );
     const all = can(actor, 'maintenance.manage') ? await listMaintenance(db, HISTORY_SIZE) : null;
     return kit.html(

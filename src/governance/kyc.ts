@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Db, KycCaseTable, RefundStopTable } from '../db/database';
+import type { Db, KycCaseTable } from '../db/database';
+import { findRefundStop, type RefundStop } from '../refunds/refund-stop.repository';
 import { kycNotice, refundStopNotice } from './case-notices';
 import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
 import type { NewNotice } from './notice';
@@ -10,11 +11,10 @@ import { postNotice } from './notice.repository';
  * KYC cases (governance.md, 2): the operator opens a case (reason, information requested, due
  * date), the merchant answers in the console, the operator decides: cleared, or suspended from a
  * given time (optionally until one). While a suspension is in effect new purchases get 5111
- * (`purchase-gate.ts`). Refunds are stopped only by the separate refund stop below. Every step
+ * (`availability.ts`). Refunds are stopped only by the separate refund stop below. Every step
  * notifies the merchant, in the same transaction as the change.
  */
 export type KycCase = Selectable<KycCaseTable>;
-export type RefundStop = Selectable<RefundStopTable>;
 export type KycStatus = 'OPEN' | 'ANSWERED' | 'CLEARED' | 'SUSPENDED';
 
 const UNDECIDED: readonly KycStatus[] = ['OPEN', 'ANSWERED'];
@@ -84,7 +84,7 @@ async function changeUndecided(
   db: Db,
   caseId: string,
   set: Partial<KycCase>,
-  notice: (after: KycCase) => NewNotice,
+  notice: (after: KycCase, tx: Db) => NewNotice | Promise<NewNotice>,
   now: Date,
 ): Promise<KycCase> {
   return db.transaction().execute(async (tx) => {
@@ -98,7 +98,7 @@ async function changeUndecided(
       throw new GovernanceInputError('CASE_NOT_OPEN', `case ${caseId} is already decided`);
     }
     const after = (await findKycCase(tx, caseId))!;
-    await postNotice(tx, notice(after), now);
+    await postNotice(tx, await notice(after, tx), now);
     return after;
   });
 }
@@ -152,8 +152,24 @@ export async function decideKycCase(
       suspended_from: from.getTime(),
       suspended_until: until?.getTime() ?? null,
     },
-    (after) => kycNotice('suspended', after),
+    async (after, tx) =>
+      kycNotice('suspended', after, (await findRefundStop(tx, after.merchant_id)) !== undefined),
     input.now,
+  );
+}
+
+/**
+ * Whether the case's suspension can still be lifted at `now`: it is in effect, or has not begun
+ * yet (then lifting cancels it). Decided per case, whatever other cases of the merchant say.
+ */
+export function liftable(
+  c: Pick<KycCase, 'status' | 'suspended_from' | 'suspended_until'>,
+  now: Date,
+): boolean {
+  return (
+    c.status === 'SUSPENDED' &&
+    c.suspended_from !== null &&
+    (c.suspended_until === null || c.suspended_until > now.getTime())
   );
 }
 
@@ -165,11 +181,11 @@ export async function liftSuspension(
   const now = input.now.getTime();
   return db.transaction().execute(async (tx) => {
     const current = await findKycCase(tx, input.caseId);
-    const from = current?.suspended_from ?? null;
-    const until = current?.suspended_until ?? null;
-    if (current?.status !== 'SUSPENDED' || from === null || (until !== null && until <= now)) {
-      throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} has no suspension in effect`);
+    if (!current || !liftable(current, input.now) || current.suspended_from === null) {
+      throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} has no suspension to lift`);
     }
+    const from = current.suspended_from;
+    const until = current.suspended_until;
     // A suspension not yet begun ends before it starts: from = until = now.
     const result = await tx
       .updateTable('kyc_cases')
@@ -205,10 +221,6 @@ export async function suspensionInEffect(
 }
 
 // --- the refund stop --------------------------------------------------------------------------
-
-export async function findRefundStop(db: Db, merchantId: string): Promise<RefundStop | undefined> {
-  return db.selectFrom('refund_stops').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
-}
 
 export async function listRefundStops(db: Db, merchantId: string | null): Promise<RefundStop[]> {
   let q = db.selectFrom('refund_stops').selectAll();

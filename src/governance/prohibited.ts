@@ -8,8 +8,9 @@ import { postNotice } from './notice.repository';
  * Prohibited product categories (governance.md, 4): an operator-maintained list, each with an
  * effective date and a note; each service declares the categories it sells. A service selling a
  * listed category gets 5111 for new purchases from 00:00 JST of the effective date until the
- * category leaves the service or the list (`purchase-gate.ts`). Adding a category, or declaring
- * a listed one, notifies every affected merchant in the same transaction.
+ * category leaves the service or the list (`availability.ts`). Adding a category, or declaring
+ * a listed one, notifies every affected merchant (one notice each, naming only its own services)
+ * in the same transaction.
  */
 export type ProhibitedCategory = Selectable<ProhibitedCategoryTable>;
 
@@ -108,14 +109,32 @@ export async function addProhibited(
       .orderBy('merchant_id')
       .orderBy('service_id')
       .execute();
-    const merchantIds = [...new Set(declaring.map((d) => d.merchant_id))];
-    // One notice to every affected merchant at once, naming each one's services.
-    if (merchantIds.length > 0) {
-      const services = declaring.map((d) => `${d.merchant_id}/${d.service_id}`);
-      await postNotice(tx, prohibitedNotice('listed', row, merchantIds, services), input.now);
-    }
+    const merchantIds = await noticeEachMerchant(tx, 'listed', row, declaring, input.now);
     return { category: row, merchantIds };
   });
+}
+
+/**
+ * Notifies each merchant declaring the category with a notice of its own naming only its own
+ * services: a merchant never sees another merchant's ids. Returns the merchants notified.
+ */
+async function noticeEachMerchant(
+  tx: Db,
+  step: 'listed' | 'delisted',
+  category: ProhibitedCategory,
+  declaring: ReadonlyArray<{ merchant_id: string; service_id: string }>,
+  now: Date,
+): Promise<string[]> {
+  const byMerchant = new Map<string, string[]>();
+  for (const d of declaring) {
+    const services = byMerchant.get(d.merchant_id) ?? [];
+    services.push(`${d.merchant_id}/${d.service_id}`);
+    byMerchant.set(d.merchant_id, services);
+  }
+  for (const [merchantId, services] of byMerchant) {
+    await postNotice(tx, prohibitedNotice(step, category, merchantId, services), now);
+  }
+  return [...byMerchant.keys()];
 }
 
 export async function removeProhibited(
@@ -134,12 +153,10 @@ export async function removeProhibited(
       .selectFrom('service_categories')
       .select(['merchant_id', 'service_id'])
       .where('category', '=', row.category)
+      .orderBy('merchant_id')
+      .orderBy('service_id')
       .execute();
-    const merchantIds = [...new Set(declaring.map((d) => d.merchant_id))];
-    if (merchantIds.length > 0) {
-      const services = declaring.map((d) => `${d.merchant_id}/${d.service_id}`);
-      await postNotice(tx, prohibitedNotice('delisted', row, merchantIds, services), input.now);
-    }
+    const merchantIds = await noticeEachMerchant(tx, 'delisted', row, declaring, input.now);
     return { category: row, merchantIds };
   });
 }
@@ -175,7 +192,7 @@ export async function declareServiceCategories(
         : await tx.selectFrom('prohibited_categories').selectAll().where('category', 'in', added).execute();
     const service = `${input.merchantId}/${input.serviceId}`;
     for (const category of listed) {
-      await postNotice(tx, prohibitedNotice('declared', category, [input.merchantId], [service]), input.now);
+      await postNotice(tx, prohibitedNotice('declared', category, input.merchantId, [service]), input.now);
     }
     return { from, to, prohibited: listed.map((c) => c.category) };
   });

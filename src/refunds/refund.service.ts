@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { MetricsRecorder } from '../app/metrics';
 import { isUniqueViolation } from '../db/connection';
-import type { Database, PaymentRow, RefundRow } from '../db/database';
-import { findRefundStop } from '../governance/kyc';
+import type { Database, Db, PaymentRow, RefundRow } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import type { Clock } from '../kernel/clock';
@@ -20,6 +19,7 @@ import {
   reserveRefundAmount,
 } from './refund.repository';
 import { type Refundability, refundability, remainingAmount } from './refund-rules';
+import { findRefundStop } from './refund-stop.repository';
 
 export type RefundStatus = 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
 
@@ -109,6 +109,17 @@ function totalsOf(payment: PaymentRow): RefundTotals {
  * its amount reserved) and its re-send job are committed before Alipay+ is called; an unknown
  * outcome is resolved by re-sending the same `refundRequestId`, never by a second refund.
  */
+/**
+ * An operator's refund stop (governance.md, 2) refuses new refunds from every channel. Checked
+ * first, and again inside the reserving transaction once it holds the payment's row, so a stop
+ * committed meanwhile is seen there and nothing is reserved.
+ */
+async function refusedIfStopped(db: Db, merchantId: string): Promise<void> {
+  if (await findRefundStop(db, merchantId)) {
+    throw new DomainError('REFUNDS_STOPPED', `refunds of merchant ${merchantId} are stopped`);
+  }
+}
+
 export class RefundService {
   constructor(private readonly deps: RefundServiceDeps) {}
 
@@ -123,10 +134,7 @@ export class RefundService {
       if (existing) return this.replay(existing, command);
     }
     const payment = await this.ownedPayment(command);
-    // An operator's refund stop (governance.md, 2) refuses new refunds from every channel.
-    if (await findRefundStop(db, payment.merchant_id)) {
-      throw new DomainError('REFUNDS_STOPPED', `refunds of merchant ${payment.merchant_id} are stopped`);
-    }
+    await refusedIfStopped(db, payment.merchant_id);
     // Every captured payment went through `pay`; one without a request id has nothing to refund at Alipay+.
     if (payment.payment_request_id === null) {
       throw new DomainError('NOT_REFUNDABLE_STATE', 'the payment was never sent to Alipay+');
@@ -245,6 +253,7 @@ export class RefundService {
       try {
         const reserved = await db.transaction().execute(async (tx) => {
           if (!(await reserveRefundAmount(tx, current.tracking_id, amount, now))) return false;
+          await refusedIfStopped(tx, current.merchant_id);
           await insertRefund(tx, row);
           await enqueueJob(
             tx,

@@ -1,9 +1,10 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstLocalValue } from '../../src/admin/payment-search';
 import { jstDate, startOfJstDay } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
-import { type Stack, startStack } from '../support/stack';
+import { eventually, type Stack, startStack } from '../support/stack';
 import { buyCaptured, ConsoleClient, seedConsole, TEST_PASSWORD, type TestUsers } from './admin-client';
 
 /**
@@ -50,18 +51,24 @@ for (const dialect of DIALECTS) {
       db().selectFrom('admin_audit').selectAll().where('action', '=', action).orderBy('id').execute();
     const kycCase = (id: string) =>
       db().selectFrom('kyc_cases').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
-    /** The English titles of the notices of `kind` concerning `merchantId`, oldest first. */
+    const refundsOf = (trackingId: string) =>
+      db().selectFrom('refunds').select('refund_id').where('tracking_id', '=', trackingId).execute();
+    /** The notices of `kind` concerning `merchantId`, oldest first. */
+    const noticesOf = (merchantId: string, kind: string) =>
+      db()
+        .selectFrom('notices')
+        .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
+        .select(['notices.title_en', 'notices.body_en', 'notices.body_ja'])
+        .where('notice_merchants.merchant_id', '=', merchantId)
+        .where('notices.kind', '=', kind)
+        .orderBy('notices.id')
+        .execute();
+    /** Their English titles. */
     const notices = async (merchantId: string, kind: string) =>
-      (
-        await db()
-          .selectFrom('notices')
-          .innerJoin('notice_merchants', 'notice_merchants.notice_id', 'notices.id')
-          .select(['notices.title_en', 'notices.links'])
-          .where('notice_merchants.merchant_id', '=', merchantId)
-          .where('notices.kind', '=', kind)
-          .orderBy('notices.id')
-          .execute()
-      ).map((n) => n.title_en);
+      (await noticesOf(merchantId, kind)).map((n) => n.title_en);
+    /** Their bodies, English then Japanese. */
+    const noticeBodies = async (merchantId: string, kind: string) =>
+      (await noticesOf(merchantId, kind)).map((n) => `${n.body_en}\n${n.body_ja}`);
     /** The A01-1 answer for a new purchase of the test service: 303 (taken) or the refusal code. */
     const purchase = async (): Promise<string> => {
       const response = await stack.postPurchase();
@@ -74,6 +81,33 @@ for (const dialect of DIALECTS) {
       /\/admin\/(?:kyc|investigations)\/([A-Z]{3}-[0-9a-f-]{36})/.exec(
         response.headers.get('location') ?? '',
       )?.[1] ?? '';
+
+    /** Opens a case and suspends the merchant from `from` until further notice. */
+    async function suspendedCase(from: Date): Promise<string> {
+      const caseId = await openCase();
+      const decided = await operator.post(`/admin/kyc/${caseId}/decide`, {
+        outcome: 'SUSPENDED',
+        note: 'Documents not provided',
+        from: jstLocalValue(from),
+        until: '',
+      });
+      expect(decided.status).toBe(303);
+      return caseId;
+    }
+
+    /** More services of a merchant, copies of its first one. */
+    async function addServices(merchantId: string, serviceIds: readonly string[]): Promise<void> {
+      const first = await db()
+        .selectFrom('services')
+        .selectAll()
+        .where('merchant_id', '=', merchantId)
+        .where('service_id', '=', '001')
+        .executeTakeFirstOrThrow();
+      await db()
+        .insertInto('services')
+        .values(serviceIds.map((serviceId) => ({ ...first, service_id: serviceId })))
+        .execute();
+    }
 
     async function openCase(): Promise<string> {
       const opened = await operator.post('/admin/kyc', {
@@ -246,18 +280,24 @@ for (const dialect of DIALECTS) {
       });
       expect(refunded.status).toBe(303);
 
+      const row = async () =>
+        new RegExp(
+          `/admin/kyc/${caseId}">[^<]*</a></td><td>30000</td><td><span class="([^"]+)">([^<]*)<`,
+        ).exec((await admin.page('/admin/kyc')).html);
+      // The badge's class is the status code, whatever the console's language.
+      expect((await row())?.slice(1)).toEqual(['badge SUSPENDED', '利用停止']);
+
       advance(until.getTime() - stack.clock.now().getTime());
       expect(await purchase()).toBe('303');
+      // Once its end has passed, the suspension reads "ended" in the list and on the case.
+      expect((await row())?.slice(1)).toEqual(['badge SUSPENDED', '利用停止（終了）']);
+      expect((await admin.page(`/admin/kyc/${caseId}`)).html).toContain(
+        '<dd id="kyc-status">利用停止（終了）</dd>',
+      );
     });
 
     it('lifts a suspension in effect at once', async () => {
-      const caseId = await openCase();
-      await operator.post(`/admin/kyc/${caseId}/decide`, {
-        outcome: 'SUSPENDED',
-        note: 'Until further notice',
-        from: jstLocalValue(stack.clock.now()),
-        until: '',
-      });
+      const caseId = await suspendedCase(stack.clock.now());
       expect((await kycCase(caseId)).suspended_until).toBeNull();
       expect(await purchase()).toBe('5111');
       expect((await admin.post(`/admin/kyc/${caseId}/lift`)).status).toBe(403);
@@ -267,6 +307,23 @@ for (const dialect of DIALECTS) {
       expect((await notices('30000', 'kyc')).at(-1)).toBe('KYC review: suspension lifted');
       expect(await purchase()).toBe('303');
       expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(422);
+    });
+
+    it('offers to lift every suspension in effect or not yet begun, each case on its own page', async () => {
+      const now = stack.clock.now();
+      const first = await suspendedCase(now);
+      const second = await suspendedCase(now);
+      const future = await suspendedCase(new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000));
+      for (const caseId of [first, second, future]) {
+        const page = await operator.page(`/admin/kyc/${caseId}`);
+        expect(page.html).toContain(`action="/admin/kyc/${caseId}/lift"`);
+      }
+      // The future suspension is cancelled before it begins; the two in effect are lifted.
+      for (const caseId of [future, first, second]) {
+        expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(303);
+        expect((await operator.page(`/admin/kyc/${caseId}`)).html).not.toContain(`/admin/kyc/${caseId}/lift`);
+      }
+      expect(await purchase()).toBe('303');
     });
 
     it('stops refunds (console and XML API) with a reason shown to the merchant, then resumes them', async () => {
@@ -299,6 +356,13 @@ for (const dialect of DIALECTS) {
       const billing = await admin.page(`/admin/payments/${payment.tracking_id}`);
       expect(billing.html).toContain('返金は停止されています');
       expect(billing.html).not.toContain('id="refund-full"');
+      // Every role sees the stop and its reason on the billing screen, not only those who may refund.
+      for (const client of [admin, viewer, operator]) {
+        const shown = /<p id="refund-stop"[^>]*>([^<]*)<\/p>/.exec(
+          (await client.page(`/admin/payments/${payment.tracking_id}`)).html,
+        );
+        expect(shown?.[1]).toContain('Chargeback ratio under review');
+      }
       const refused = await admin.post(`/admin/payments/${payment.tracking_id}/refunds`, {
         kind: 'full',
         nonce: 'n'.repeat(22),
@@ -307,13 +371,7 @@ for (const dialect of DIALECTS) {
       expect(await refused.text()).toContain('Chargeback ratio under review');
       const xml = await refundOverXmlApi(stack, payment.tracking_id, 100);
       expect(xml).toMatchObject({ res_result: 'NG', res_err_code: '510K3999' });
-      expect(
-        await db()
-          .selectFrom('refunds')
-          .select('refund_id')
-          .where('tracking_id', '=', payment.tracking_id)
-          .execute(),
-      ).toHaveLength(0);
+      expect(await refundsOf(payment.tracking_id)).toHaveLength(0);
       // The other merchant's refunds are not stopped.
       expect((await other.page('/admin/kyc')).html).not.toContain('Chargeback ratio under review');
 
@@ -324,6 +382,89 @@ for (const dialect of DIALECTS) {
       expect(await refundOverXmlApi(stack, payment.tracking_id, 100)).toMatchObject({ res_result: 'OK' });
       const again = await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' });
       expect(again.status).toBe(422);
+    });
+
+    it('reserves no refund once a stop has committed, even one that passed the first check', async () => {
+      await enableXmlApi(stack);
+      const payment = await buyCaptured(stack);
+      const stop = async () => {
+        const stopped = await operator.post('/admin/refund-stops', {
+          op: 'stop',
+          merchant: '30000',
+          reason: 'Stopped while a refund was on its way',
+        });
+        expect(stopped.status).toBe(303);
+      };
+      let answer: Record<string, string>;
+      if (dialect === 'postgres') {
+        // A transaction of the test holds the payment's row: the refund passes the first check, then
+        // waits to reserve; the stop commits meanwhile, and only then is the row let go.
+        const pending = await db()
+          .transaction()
+          .execute(async (tx) => {
+            await sql`SELECT 1 FROM payments WHERE tracking_id = ${payment.tracking_id} FOR UPDATE`.execute(
+              tx,
+            );
+            const { rows } = await sql<{ xid: string }>`SELECT pg_current_xact_id()::text AS xid`.execute(tx);
+            const sent = refundOverXmlApi(stack, payment.tracking_id, 100);
+            await eventually(async () => {
+              const waiting = await sql<{ n: number }>`
+                SELECT count(*)::int AS n FROM pg_locks
+                WHERE NOT granted AND locktype = 'transactionid' AND transactionid::text = ${rows[0]!.xid}`.execute(
+                db(),
+              );
+              return waiting.rows[0]!.n > 0;
+            });
+            await stop();
+            return { sent };
+          });
+        answer = await pending.sent;
+      } else {
+        // SQLite runs one statement at a time through one connection: the stop simply comes first.
+        await stop();
+        answer = await refundOverXmlApi(stack, payment.tracking_id, 100);
+      }
+      expect(answer).toMatchObject({ res_result: 'NG', res_err_code: '510K3999' });
+      expect(await refundsOf(payment.tracking_id)).toHaveLength(0);
+      expect(
+        (
+          await db()
+            .selectFrom('payments')
+            .selectAll()
+            .where('tracking_id', '=', payment.tracking_id)
+            .executeTakeFirstOrThrow()
+        ).refund_reserved_amount,
+      ).toBe(0);
+      expect((await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' })).status).toBe(
+        303,
+      );
+    });
+
+    it('says in the suspension notice whether refunds are stopped, and in the lift notice only that it ended', async () => {
+      const first = await suspendedCase(stack.clock.now());
+      expect((await noticeBodies('30000', 'kyc')).at(-1)).toContain(
+        'Refunds of existing payments keep working.',
+      );
+      await operator.post('/admin/refund-stops', { op: 'stop', merchant: '30000', reason: 'Under review' });
+      const second = await suspendedCase(stack.clock.now());
+      const suspended = (await noticeBodies('30000', 'kyc')).at(-1)!;
+      expect(suspended).toContain('Refunds are stopped too');
+      expect(suspended).toContain('返金も停止されています');
+      expect(suspended).not.toContain('keep working');
+      expect(suspended).not.toContain('引き続き可能');
+
+      // Lifting one of two suspensions does not make purchases possible: the notice says only what ended.
+      expect((await operator.post(`/admin/kyc/${first}/lift`)).status).toBe(303);
+      expect(await purchase()).toBe('5111');
+      const lifted = (await noticeBodies('30000', 'kyc')).at(-1)!;
+      expect(lifted).toContain('This suspension ended at');
+      expect(lifted).not.toContain('accepted again');
+      expect(lifted).not.toContain('再びお受けできます');
+      expect((await operator.post(`/admin/kyc/${second}/lift`)).status).toBe(303);
+      expect((await operator.post('/admin/refund-stops', { op: 'resume', merchant: '30000' })).status).toBe(
+        303,
+      );
+      expect(await purchase()).toBe('303');
     });
 
     it('records a fraud investigation; the payments are flagged in search and billing; answered, closed; refunds stay possible', async () => {
@@ -490,6 +631,62 @@ for (const dialect of DIALECTS) {
       expect((await notices('30000', 'prohibited')).at(-1)).toBe('No longer prohibited: tobacco');
       expect(await purchase()).toBe('303');
       expect((await operator.post('/admin/prohibited/tobacco/remove')).status).toBe(422);
+    });
+
+    it('notifies each merchant declaring a newly listed category with its own services only', async () => {
+      await addServices('30000', ['002']);
+      await db()
+        .insertInto('service_categories')
+        .values([
+          { merchant_id: '30000', service_id: '001', category: 'weapons' },
+          { merchant_id: '30000', service_id: '002', category: 'weapons' },
+          { merchant_id: '40000', service_id: '001', category: 'weapons' },
+        ])
+        .execute();
+      const tomorrow = jstDate(startOfJstDay(stack.clock.now(), 1));
+      const added = await operator.post('/admin/prohibited', {
+        category: 'weapons',
+        effective_from: tomorrow,
+        note: 'Core Operator list update',
+      });
+      expect(added.status).toBe(303);
+      expect((await operator.post('/admin/prohibited/weapons/remove')).status).toBe(303);
+      const own = (await noticeBodies('30000', 'prohibited')).slice(-2);
+      const others = await noticeBodies('40000', 'prohibited');
+      expect(own).toHaveLength(2);
+      expect(others).toHaveLength(2);
+      for (const body of own) {
+        expect(body).toContain('Services: 30000/001, 30000/002');
+        expect(body).not.toContain('40000');
+      }
+      for (const body of others) {
+        expect(body).toContain('Services: 40000/001\n');
+        expect(body).not.toContain('30000');
+      }
+      await db().deleteFrom('service_categories').where('category', '=', 'weapons').execute();
+    });
+
+    it('refuses, with nothing changed, a category whose notice would name more services than a notice holds', async () => {
+      const many = Array.from({ length: 950 }, (_, i) => String(i + 3).padStart(3, '0'));
+      await addServices('30000', many);
+      await db()
+        .insertInto('service_categories')
+        .values(
+          many.map((serviceId) => ({ merchant_id: '30000', service_id: serviceId, category: 'crypto' })),
+        )
+        .execute();
+      const noticesBefore = await notices('30000', 'prohibited');
+      const added = await operator.post('/admin/prohibited', {
+        category: 'crypto',
+        effective_from: jstDate(startOfJstDay(stack.clock.now(), 1)),
+        note: 'Core Operator list update',
+      });
+      expect(added.status).toBe(422);
+      expect(await added.text()).toContain('何も変更していません');
+      expect(await db().selectFrom('prohibited_categories').selectAll().execute()).toHaveLength(0);
+      expect(await notices('30000', 'prohibited')).toEqual(noticesBefore);
+      expect((await audit('prohibited.add')).filter((a) => a.target === 'crypto')).toHaveLength(0);
+      await db().deleteFrom('service_categories').where('category', '=', 'crypto').execute();
     });
   });
 }

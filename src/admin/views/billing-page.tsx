@@ -74,13 +74,8 @@ function RefundActions(props: BillingPageProps): VNode | null {
   const { page, payment, refundability } = props;
   const b = page.t.billing;
   if (!refundability) return <p>{b.refundsUnavailable}</p>;
-  if (props.refundStop !== null) {
-    return (
-      <p id="refund-reason" class="notice error">
-        {caseTexts(page).refundStop.refused(props.refundStop)}
-      </p>
-    );
-  }
+  // The stop and its reason are shown above, next to the fraud flag, to every role.
+  if (props.refundStop !== null) return null;
   const remaining = remainingAmount(payment);
   if (!refundability.refundable) {
     const reason =
@@ -428,9 +423,14 @@ export function BillingPage(props: BillingPageProps): VNode {
       ))}
       {props.investigations.length > 0 && (
         <div id="fraud-flag" class="notice warn" role="status">
-          <InvestigationFlag page={page} investigations={props.investigations} />{' '}
-          {caseTexts(page).fraud.refundsStillPossible}
+          <InvestigationFlag page={page} investigations={props.investigations} />
+          {props.refundStop === null && <> {caseTexts(page).fraud.refundsStillPossible}</>}
         </div>
+      )}
+      {props.refundStop !== null && (
+        <p id="refund-stop" class="notice error" role="status">
+          {caseTexts(page).refundStop.refused(props.refundStop)}
+        </p>
       )}
       <Alerts {...props} />
       {/* A viewer may act on nothing: no empty card. */}

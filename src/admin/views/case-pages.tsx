@@ -1,7 +1,8 @@
 import type { ComponentChildren, VNode } from 'preact';
 import type { FraudInvestigation } from '../../governance/fraud';
-import type { KycCase, RefundStop } from '../../governance/kyc';
+import type { KycCase } from '../../governance/kyc';
 import type { ProhibitedCategory } from '../../governance/prohibited';
+import type { RefundStop } from '../../refunds/refund-stop.repository';
 import { CASE_TEXTS, type CaseTexts } from '../case-i18n';
 import { jstText } from '../format';
 import { can } from '../permissions';
@@ -91,6 +92,14 @@ function suspensionText(g: CaseTexts, c: KycCase): string {
   return `${jstText(Number(c.suspended_from))} – ${until}`;
 }
 
+/** A suspension whose end has passed reads "ended", not "suspended". */
+function kycStatusLabel(g: CaseTexts, c: KycCase, now: Date): string {
+  if (c.status === 'SUSPENDED' && c.suspended_until !== null && Number(c.suspended_until) <= now.getTime()) {
+    return g.kyc.suspensionEnded;
+  }
+  return g.kyc.statuses[c.status] ?? c.status;
+}
+
 export type GovernanceForm = Record<string, string>;
 
 /** One row of a case list: KYC cases and fraud investigations share the table. */
@@ -98,6 +107,8 @@ interface CaseRow {
   id: string;
   href: string;
   merchantId: string;
+  /** The raw status code, for the badge's CSS class (labels are translated). */
+  statusCode: string;
   status: string;
   dueDate: string;
   /** The KYC suspension period ('' for investigations). */
@@ -128,7 +139,7 @@ function CaseTable(props: { g: CaseTexts; id: string; label: string; rows: CaseR
               </td>
               <td>{r.merchantId}</td>
               <td>
-                <span class={`badge ${r.status}`}>{r.status}</span>
+                <span class={`badge ${r.statusCode}`}>{r.status}</span>
               </td>
               <td>{r.dueDate}</td>
               {props.extra !== undefined && <td>{r.extra}</td>}
@@ -207,6 +218,7 @@ export function KycListPage(props: {
   page: PageContext;
   cases: KycCase[];
   stops: RefundStop[];
+  now: Date;
   notices: PageNotice[];
   form: GovernanceForm;
 }): VNode {
@@ -217,7 +229,8 @@ export function KycListPage(props: {
     id: c.case_id,
     href: `/admin/kyc/${c.case_id}`,
     merchantId: c.merchant_id,
-    status: g.kyc.statuses[c.status] ?? c.status,
+    statusCode: c.status,
+    status: kycStatusLabel(g, c, props.now),
     dueDate: c.due_date,
     extra: suspensionText(g, c),
     openedAt: Number(c.opened_at),
@@ -330,7 +343,11 @@ function Answer(props: { g: CaseTexts; answer: string | null; by: string | null;
 export function KycCasePage(props: {
   page: PageContext;
   kycCase: KycCase;
-  suspendedNow: boolean;
+  /** A suspension (of this case or another) refuses the merchant's purchases now. */
+  merchantSuspended: boolean;
+  /** This case's suspension is in effect or not yet begun: the operator may lift (or cancel) it. */
+  liftable: boolean;
+  now: Date;
   notices: PageNotice[];
   form: GovernanceForm;
 }): VNode {
@@ -341,13 +358,13 @@ export function KycCasePage(props: {
   const base = `/admin/kyc/${c.case_id}`;
   return (
     <Shell page={page} title={g.kyc.caseTitle(c.case_id)} tab="kyc" notices={props.notices}>
-      {props.suspendedNow && <Notice kind="error">{g.kyc.suspensionInEffect}</Notice>}
+      {props.merchantSuspended && <Notice kind="error">{g.kyc.suspensionInEffect}</Notice>}
       <section class="card">
         <dl class="fields">
           <dt>{g.kyc.merchant}</dt>
           <dd>{c.merchant_id}</dd>
           <dt>{g.kyc.status}</dt>
-          <dd id="kyc-status">{g.kyc.statuses[c.status] ?? c.status}</dd>
+          <dd id="kyc-status">{kycStatusLabel(g, c, props.now)}</dd>
           <dt>{g.kyc.reason}</dt>
           <dd class="wrap">{c.reason}</dd>
           <dt>{g.kyc.informationRequested}</dt>
@@ -424,7 +441,7 @@ export function KycCasePage(props: {
           </form>
         </section>
       )}
-      {props.suspendedNow && actor && can(actor, 'governance.manage') && (
+      {props.liftable && actor && can(actor, 'governance.manage') && (
         <PostButton page={page} action={`${base}/lift`} confirm={g.kyc.liftConfirm} label={g.kyc.lift} />
       )}
     </Shell>
@@ -444,6 +461,7 @@ export function InvestigationListPage(props: {
     id: i.investigation_id,
     href: `/admin/investigations/${i.investigation_id}`,
     merchantId: i.merchant_id,
+    statusCode: i.status,
     status: g.fraud.statuses[i.status] ?? i.status,
     dueDate: i.due_date,
     extra: '',
