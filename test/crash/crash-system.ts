@@ -178,6 +178,8 @@ export async function startCrashSystem(
     KESSAI_SANDBOX_PUBLIC_URL: sandboxUrl,
     KESSAI_SANDBOX_DATABASE: `sqlite:${sandboxFile}`,
     KESSAI_SANDBOX_TIME_FACTOR: '0.001',
+    // The demo merchant's first-start registration is approved at once (governance.md §1).
+    KESSAI_SANDBOX_REVIEW_SECONDS: '0',
     KESSAI_SANDBOX_SFTP_PORT: String(sftpPort),
     KESSAI_ALIPAYPLUS_TIMEOUT_MS: String(ALIPAYPLUS_TIMEOUT_MS),
     KESSAI_ALIPAYPLUS_INQUIRY_TIMEOUT_MS: String(ALIPAYPLUS_TIMEOUT_MS),
