@@ -155,11 +155,19 @@ export function mapNotification(body: Json): NotifiedResult {
   return mapPaymentResult(body) ?? { kind: 'unknown', reason: 'notification without a final paymentResult' };
 }
 
+/**
+ * Refusals of our credentials, not of the registration: Alipay+ never looked at it (a key not yet
+ * registered, a rotation in progress), so it is re-sent with the same request id, never taken as
+ * every wallet's rejection.
+ */
+const CREDENTIALS_REFUSED = new Set(['INVALID_CLIENT', 'INVALID_SIGNATURE', 'KEY_NOT_FOUND']);
+
 export function mapRegistration(body: Json | undefined): RegistrationOutcome {
   const result = readResult(body?.result);
   if (!body || !result) return { type: 'unknown' };
   if (result.resultStatus === 'S') return { type: 'accepted' };
-  if (result.resultStatus === 'F') return { type: 'failed', code: result.resultCode };
+  if (result.resultStatus === 'F' && !CREDENTIALS_REFUSED.has(result.resultCode))
+    return { type: 'failed', code: result.resultCode };
   return { type: 'unknown' };
 }
 

@@ -102,13 +102,7 @@ export async function addProhibited(
       .returning('category')
       .executeTakeFirst();
     if (!inserted) throw new GovernanceInputError('CATEGORY_EXISTS', row.category);
-    const declaring = await tx
-      .selectFrom('service_categories')
-      .select(['merchant_id', 'service_id'])
-      .where('category', '=', row.category)
-      .orderBy('merchant_id')
-      .orderBy('service_id')
-      .execute();
+    const declaring = await servicesDeclaring(tx, row.category);
     const merchantIds = await noticeEachMerchant(tx, 'listed', row, declaring, input.now);
     return { category: row, merchantIds };
   });
@@ -149,13 +143,7 @@ export async function removeProhibited(
       .executeTakeFirst();
     if (!row) throw new GovernanceInputError('CATEGORY_UNKNOWN', input.category);
     await tx.deleteFrom('prohibited_categories').where('category', '=', row.category).execute();
-    const declaring = await tx
-      .selectFrom('service_categories')
-      .select(['merchant_id', 'service_id'])
-      .where('category', '=', row.category)
-      .orderBy('merchant_id')
-      .orderBy('service_id')
-      .execute();
+    const declaring = await servicesDeclaring(tx, row.category);
     const merchantIds = await noticeEachMerchant(tx, 'delisted', row, declaring, input.now);
     return { category: row, merchantIds };
   });
@@ -196,4 +184,15 @@ export async function declareServiceCategories(
     }
     return { from, to, prohibited: listed.map((c) => c.category) };
   });
+}
+
+/** The services that declare a category, in a stable order (the notices name them). */
+function servicesDeclaring(db: Db, category: string) {
+  return db
+    .selectFrom('service_categories')
+    .select(['merchant_id', 'service_id'])
+    .where('category', '=', category)
+    .orderBy('merchant_id')
+    .orderBy('service_id')
+    .execute();
 }

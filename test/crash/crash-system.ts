@@ -218,16 +218,17 @@ export async function startCrashSystem(
     if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
   };
   try {
-    // The sandbox first; then the gateways and workers all at once, as a deployment starts them:
-    // they migrate and seed the same database side by side.
+    // The sandbox first, knowing our key as Alipay+ does before go-live; then the gateways and
+    // workers all at once, as a deployment starts them: they migrate and seed the same database
+    // side by side, and the demo merchant's registration goes out.
     await processes[0]!.start();
-    await Promise.all(processes.slice(1).map((p) => p.start()));
     const registered = await fetch(`${sandboxUrl}/sandbox/v1/clients/${config.alipayplus.clientId}`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ publicKey: gatewayPublicKey }),
     });
     if (registered.status !== 200) throw new Error(`sandbox refused the client: ${registered.status}`);
+    await Promise.all(processes.slice(1).map((p) => p.start()));
   } catch (error) {
     await close(true);
     throw error;

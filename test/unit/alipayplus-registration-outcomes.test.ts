@@ -21,6 +21,12 @@ describe('registration outcomes (governance.md §1)', () => {
     expect(mapRegistration({ result: { resultStatus: 'S' } })).toEqual({ type: 'unknown' });
   });
 
+  it('re-sends a registration refused for our credentials: no wallet looked at it', () => {
+    for (const resultCode of ['INVALID_CLIENT', 'INVALID_SIGNATURE', 'KEY_NOT_FOUND']) {
+      expect(mapRegistration({ result: { resultCode, resultStatus: 'F' } })).toEqual({ type: 'unknown' });
+    }
+  });
+
   it('reads a report tolerantly, leaving out entries it cannot place', () => {
     const report = readRegistrationReport({
       referenceMerchantId: 30000,

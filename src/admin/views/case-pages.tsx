@@ -6,7 +6,7 @@ import type { RefundStop } from '../../refunds/refund-stop.repository';
 import { CASE_TEXTS, type CaseTexts } from '../case-i18n';
 import { jstText } from '../format';
 import { can } from '../permissions';
-import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
+import { CsrfField, Layout, Notice, type PageContext, PostButton, Scroll } from './layout';
 
 /**
  * The governance screens (governance.md, 2-4): KYC cases with the refund stop, fraud
@@ -149,27 +149,6 @@ function CaseTable(props: { g: CaseTexts; id: string; label: string; rows: CaseR
         </tbody>
       </table>
     </Scroll>
-  );
-}
-
-/** A one-button form that asks first: resume refunds, lift a suspension, remove a category. */
-function PostButton(props: {
-  page: PageContext;
-  action: string;
-  confirm: string;
-  label: string;
-  hidden?: Record<string, string>;
-}): VNode {
-  return (
-    <form method="post" action={props.action} data-confirm={props.confirm}>
-      <CsrfField page={props.page} />
-      {Object.entries(props.hidden ?? {}).map(([name, value]) => (
-        <input type="hidden" name={name} value={value} />
-      ))}
-      <button type="submit" class="secondary">
-        {props.label}
-      </button>
-    </form>
   );
 }
 

@@ -268,6 +268,28 @@ export function CsrfField(props: { page: PageContext }): VNode {
   return <input type="hidden" name="_csrf" value={props.page.csrf} />;
 }
 
+/** A one-button form that asks first (lift a suspension, mark a payout paid, cancel a window). */
+export function PostButton(props: {
+  page: PageContext;
+  action: string;
+  confirm: string;
+  label: string;
+  hidden?: Record<string, string>;
+  danger?: boolean;
+}): VNode {
+  return (
+    <form method="post" action={props.action} data-confirm={props.confirm}>
+      <CsrfField page={props.page} />
+      {Object.entries(props.hidden ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class={props.danger ? 'danger' : 'secondary'}>
+        {props.label}
+      </button>
+    </form>
+  );
+}
+
 export function Notice(props: { kind?: 'ok' | 'warn' | 'error'; children: ComponentChildren }): VNode {
   return (
     <div class={`notice ${props.kind ?? ''}`} role={props.kind === 'error' ? 'alert' : 'status'}>

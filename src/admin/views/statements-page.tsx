@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import type { BankAccount, PayoutRow } from '../../settlement/payout.repository';
 import type { StatementLineRow, StatementRow } from '../../settlement/statement.repository';
 import { jstText, signedYenText, yenText } from '../format';
-import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
+import { CsrfField, Layout, Notice, type PageContext, PostButton, Scroll } from './layout';
 import { MerchantPicker } from './merchant-picker';
 
 type Notices = Array<{ kind: 'ok' | 'warn' | 'error'; text: string }>;
@@ -140,16 +140,12 @@ export function PayoutTable(props: {
               {props.markPaid && (
                 <td>
                   {r.status === 'SENT' && (
-                    <form
-                      method="post"
+                    <PostButton
+                      page={page}
                       action={`/admin/payouts/${r.payout_id}/paid`}
-                      data-confirm={p.confirmPaid}
-                    >
-                      <CsrfField page={page} />
-                      <button type="submit" class="secondary">
-                        {p.markPaid}
-                      </button>
-                    </form>
+                      confirm={p.confirmPaid}
+                      label={p.markPaid}
+                    />
                   )}
                 </td>
               )}

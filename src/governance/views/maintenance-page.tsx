@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
 import { jstText } from '../../admin/format';
-import { CsrfField, Layout, Notice, type PageContext, Scroll } from '../../admin/views/layout';
+import { CsrfField, Layout, Notice, type PageContext, PostButton, Scroll } from '../../admin/views/layout';
 import { GOVERNANCE_TEXTS } from '../governance-i18n';
 import { MAINTENANCE_SCOPES, type MaintenanceWindow } from '../maintenance';
 
@@ -91,16 +91,13 @@ export function MaintenancePage(props: {
               {actions && (
                 <td>
                   {w.cancelledAt === null && w.endsAt > now && (
-                    <form
-                      method="post"
+                    <PostButton
+                      page={page}
                       action={`/admin/maintenance/${w.id}/cancel`}
-                      data-confirm={m.cancelConfirm}
-                    >
-                      <CsrfField page={page} />
-                      <button type="submit" class="danger">
-                        {m.cancel}
-                      </button>
-                    </form>
+                      confirm={m.cancelConfirm}
+                      label={m.cancel}
+                      danger
+                    />
                   )}
                 </td>
               )}
