@@ -66,3 +66,9 @@ export function isUniqueViolation(error: unknown): boolean {
     (error instanceof Error && /UNIQUE constraint failed/.test(error.message))
   );
 }
+
+/** Whether PostgreSQL rolled a transaction back to break a deadlock or a serialization conflict. */
+export function isLockConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

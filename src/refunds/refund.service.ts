@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { MetricsRecorder } from '../app/metrics';
-import { isUniqueViolation } from '../db/connection';
+import { isLockConflict, isUniqueViolation } from '../db/connection';
 import type { Database, Db, PaymentRow, RefundRow } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
@@ -274,6 +274,10 @@ export class RefundService {
           const existing = await findRefundByReplayKey(db, command.replayKey);
           if (existing) return { kind: 'replay', refund: existing };
         }
+        // PostgreSQL broke a lock cycle by rolling this attempt back (an identical request's
+        // unique check waiting on a refund being finished, which waits on this payment row):
+        // nothing was written, so look again.
+        if (isLockConflict(error)) continue;
         throw error;
       }
     }
@@ -299,7 +303,15 @@ export class RefundService {
       outcome.kind === 'succeeded'
         ? ({ status: 'SUCCEEDED' } as const)
         : ({ status: 'FAILED', resultCode: outcome.code } as const);
-    const finished = await db.transaction().execute((tx) => finishRefund(tx, refund, final, now));
+    let finished: boolean;
+    try {
+      finished = await db.transaction().execute((tx) => finishRefund(tx, refund, final, now));
+    } catch (error) {
+      // Rolled back to break a lock cycle with a concurrent reservation: nothing was written, the
+      // refund stays PROCESSING and its re-send job applies Alipay+'s answer again.
+      if (isLockConflict(error)) return { kind: 'unknown', reason: 'answer not recorded: lock conflict' };
+      throw error;
+    }
     if (finished) this.deps.metrics.refundFinished(final.status);
     return outcome;
   }

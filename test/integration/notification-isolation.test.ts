@@ -43,6 +43,22 @@ for (const dialect of DIALECTS) {
         .insertInto('services')
         .values({ ...service, merchant_id: OTHER_MERCHANT })
         .execute();
+      // The other merchant may use the wallets the demo merchant's review approved.
+      const approved = await db
+        .selectFrom('merchant_sub_brands')
+        .selectAll()
+        .where('merchant_id', '=', DEMO_MERCHANT_ID)
+        .execute();
+      await db
+        .insertInto('merchant_sub_brands')
+        .values(approved.map((row) => ({ ...row, merchant_id: OTHER_MERCHANT })))
+        .execute();
+      const wallets = await fetch(`${stack.sandboxUrl}/sandbox/v1/merchants/${OTHER_MERCHANT}/wallets`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ wallets: approved.map((row) => row.sub_brand) }),
+      });
+      expect(wallets.status).toBe(200);
     });
     afterAll(async () => {
       hanging?.closeAllConnections();

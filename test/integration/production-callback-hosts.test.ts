@@ -42,6 +42,7 @@ for (const dialect of DIALECTS) {
     it('refuses at A01-1 with 5113 a registered name that resolves internally, and creates no payment', async () => {
       const stubPort = new URL(stack.merchant.url).port;
       const fields = stack.purchaseFields({ pagecon_url: `http://${INTERNAL_NAME}:${stubPort}/pagecon` });
+      const jobsBefore = await stack.database.db.selectFrom('jobs').select('id').execute();
       const response = await stack.postPurchase(fields);
       expect(response.status).toBe(403);
       const html = await response.text();
@@ -54,7 +55,7 @@ for (const dialect of DIALECTS) {
         .execute();
       expect(payments).toEqual([]);
       const jobs = await stack.database.db.selectFrom('jobs').select('id').execute();
-      expect(jobs).toEqual([]);
+      expect(jobs).toHaveLength(jobsBefore.length);
     });
 
     it('delivers A02-1 to an internal address the operator registered', async () => {

@@ -78,7 +78,7 @@ export function httpChunk(data: string): string {
 export function linkError(html: string): { code: string | null; field: string | null } {
   return {
     code: /<span class="code">(\d{4})<\/span>/.exec(html)?.[1] ?? null,
-    field: /<dd class="code">([^<]*)<\/dd>/.exec(html)?.[1] ?? null,
+    field: /\/ Field<\/span>\s*<\/dt>\s*<dd class="code">([^<]*)<\/dd>/.exec(html)?.[1] ?? null,
   };
 }
 
