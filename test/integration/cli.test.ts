@@ -36,8 +36,12 @@ describe('kessai command', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   async function kessai(...args: string[]): Promise<Outcome> {
+    return kessaiIn(ROOT, ...args);
+  }
+
+  async function kessaiIn(cwd: string, ...args: string[]): Promise<Outcome> {
     try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, cwd: ROOT });
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, cwd });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -63,6 +67,17 @@ describe('kessai command', () => {
     expect(first).toMatchObject({ code: 0 });
     expect(first.stdout).toMatch(new RegExp(`^${database}: applied 001-initial, `));
     expect((await kessai('migrate')).stdout).toBe(`${database}: up to date\n`);
+  });
+
+  it('works from any directory, not only the project folder (its pages compile the same)', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'kessai-cwd-'));
+    try {
+      const migrated = await kessaiIn(elsewhere, 'migrate');
+      expect(migrated).toMatchObject({ code: 0 });
+      expect(migrated.stdout).toContain(`sqlite:${join(dataDir, 'kessai.sqlite')}`);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it("rotates the demo service's API password so that the demo shop keeps working, and audits it", async () => {
