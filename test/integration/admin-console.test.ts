@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/admin/user.service';
 import { DIALECTS } from '../support/databases';
-import { type Stack, startStack } from '../support/stack';
+import { eventually, type Stack, startStack } from '../support/stack';
 import {
   ConsoleClient,
   csrfOf,
@@ -181,7 +181,15 @@ for (const dialect of DIALECTS) {
       const post = ({ c, token }: (typeof forms)[number], password: string) =>
         c.fetch('/admin/login', { form: { _csrf: token, email, password, next: '/admin' } });
       const guesses = forms.slice(0, 12).map((f) => post(f, 'wrong password!'));
-      await new Promise((r) => setTimeout(r, 100));
+      // The right password goes in once the wrong guesses have locked the account.
+      await eventually(async () => {
+        const row = await stack.database.db
+          .selectFrom('admin_sign_in_throttle')
+          .select('locked_until')
+          .where('throttle_key', '=', `account:${email}`)
+          .executeTakeFirst();
+        return row?.locked_until != null;
+      }, 20_000);
       const right = await post(forms[12]!, TEST_PASSWORD);
       const statuses = (await Promise.all(guesses)).map((r) => r.status);
       expect(right.status).toBe(429);
