@@ -78,7 +78,8 @@ export class KessaiProcess {
         if (!this.healthUrl) return banner;
         return (await fetch(this.healthUrl).catch(() => null))?.ok === true;
       },
-      60_000,
+      // Generous: five processes compiling and migrating at once on a loaded 2-core machine.
+      180_000,
       `${this.name} to start`,
     );
   }
