@@ -3,8 +3,8 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/connection';
 import type { Database, NewPayment, RefundTable } from '../db/database';
 import { jstDate } from '../kernel/jst';
+import { addRollups, REFUND_ROLLUP, type RollupDelta } from '../reporting/rollup.repository';
 import { backfillLedger } from '../settlement/ledger-backfill';
-import { addRollups, REFUND_ROLLUP, type RollupDelta } from './rollup.repository';
 
 /**
  * Realistic payments in bulk for demos and benchmarks (`kessai demo-data --payments 1000000`):

@@ -1,13 +1,9 @@
-import { applyPaymentRollup } from '../admin/rollup.repository';
 import type { Db, NewPayment, PaymentRow, PaymentTable } from '../db/database';
-import { postCapture } from '../settlement/ledger-postings';
 import type { ProviderExchange } from './payment-provider';
-import { assertTransition, type PaymentStatus } from './payment-states';
 
 /**
- * Payments in the database. State changes are conditional updates on the current state (plus the
- * cancel mark where the cancel-wins rule needs it), checked by row count, with the history row
- * written in the same transaction by the caller's transaction (payment-lifecycle.md).
+ * Payments in the database. Status changes go through `recordTransition` (record-transition.ts);
+ * the updates here touch only what a status change does not: the cancel mark and `pay`'s answer.
  */
 export async function insertPayment(db: Db, row: NewPayment): Promise<void> {
   await db.insertInto('payments').values(row).execute();
@@ -45,52 +41,6 @@ export async function findPaymentByOrderId(
     .where('service_id', '=', serviceId)
     .where('order_id', '=', orderId)
     .executeTakeFirst();
-}
-
-/** Which way the cancel mark must be for a transition to apply (the cancel-wins rule). */
-export type CancelMarkCondition = 'any' | 'not-requested' | 'requested';
-
-export interface TransitionCommand {
-  trackingId: string;
-  from: PaymentStatus;
-  to: PaymentStatus;
-  cause: string;
-  resultCode?: string | null;
-  cancelMark?: CancelMarkCondition;
-  set?: Partial<Omit<PaymentTable, 'tracking_id' | 'status'>>;
-  now: Date;
-}
-
-/**
- * Applies one transition if the payment is still in `from` (and the cancel mark matches).
- * Returns false when another writer got there first; refuses transitions outside the table.
- */
-export async function transitionPayment(db: Db, command: TransitionCommand): Promise<boolean> {
-  assertTransition(command.from, command.to);
-  const at = command.now.getTime();
-  let update = db
-    .updateTable('payments')
-    .set({ ...command.set, status: command.to, updated_at: at })
-    .where('tracking_id', '=', command.trackingId)
-    .where('status', '=', command.from);
-  if (command.cancelMark === 'not-requested') update = update.where('cancel_requested_at', 'is', null);
-  if (command.cancelMark === 'requested') update = update.where('cancel_requested_at', 'is not', null);
-  const result = await update.executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return false;
-  await db
-    .insertInto('payment_events')
-    .values({
-      tracking_id: command.trackingId,
-      from_status: command.from,
-      to_status: command.to,
-      cause: command.cause,
-      result_code: command.resultCode ?? null,
-      at,
-    })
-    .execute();
-  await applyPaymentRollup(db, { trackingId: command.trackingId, to: command.to, at: command.now });
-  if (command.to === 'CAPTURED') await postCapture(db, command.trackingId, command.now);
-  return true;
 }
 
 /** Sets the cancel mark if the payment is still open and unmarked; false otherwise. */

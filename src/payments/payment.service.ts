@@ -11,7 +11,6 @@ import type { ServiceWithMerchant } from '../merchants/merchant.repository';
 import type { NotificationService } from '../notifications/notification.service';
 import { findLatePayment, recordLatePayment, settleLatePayment } from './late-payment.repository';
 import {
-  type CancelMarkCondition,
   findPaymentByRequestId,
   findPaymentByToken,
   findPaymentByTrackingId,
@@ -19,7 +18,6 @@ import {
   markCancelRequested,
   recordExchange,
   recordPayOutcome,
-  transitionPayment,
 } from './payment.repository';
 import type {
   InquiryOutcome,
@@ -29,6 +27,7 @@ import type {
   ProviderExchange,
 } from './payment-provider';
 import type { PaymentStatus } from './payment-states';
+import { type CancelMarkCondition, recordTransition, type StatusChange } from './record-transition';
 
 /** Clocks of payment-lifecycle.md. */
 export const PAYMENT_DEADLINE_MS = 10 * 60_000;
@@ -109,7 +108,7 @@ interface Ending {
   resultCode: string | null;
   notice: { result: 'OK' | 'NG' | 'CN'; errCode: string } | null;
   cancelMark?: CancelMarkCondition;
-  set?: Parameters<typeof transitionPayment>[1]['set'];
+  set?: StatusChange['set'];
 }
 
 /**
@@ -208,7 +207,7 @@ export class PaymentService {
       const deadline = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
       const requestId = ids.requestId('KSP');
       await db.transaction().execute(async (tx) => {
-        const moved = await transitionPayment(tx, {
+        const moved = await recordTransition(tx, {
           trackingId: payment!.tracking_id,
           from: 'REQUESTED',
           to: 'IN_PROGRESS',
@@ -708,7 +707,7 @@ export class PaymentService {
     const from = payment.status as PaymentStatus;
     if (from !== 'REQUESTED' && from !== 'IN_PROGRESS') return false;
     const applied = await db.transaction().execute(async (tx) => {
-      const moved = await transitionPayment(tx, {
+      const moved = await recordTransition(tx, {
         trackingId: payment.tracking_id,
         from,
         to: ending.to,
