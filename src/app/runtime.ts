@@ -37,13 +37,13 @@ import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { SUB_BRAND_CODES } from '../merchants/sub-brands';
 import type { Resolver } from '../notifications/merchant-endpoint';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
+import { PaymentService } from '../payments/payment.service';
 import {
   JOB_CANCEL,
   JOB_DEADLINE,
   JOB_EXPIRE_SELECTION,
   JOB_REVERSE_LATE_PAYMENT,
-  PaymentService,
-} from '../payments/payment.service';
+} from '../payments/payment-schedule';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp, reportSftpPort } from '../sandbox/sandbox-app';
 import { seedDemoSettlement } from '../settlement/demo-settlement';
@@ -208,7 +208,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         wakeJobs,
       });
       if (components.jobs) {
-        const p = payments;
+        const p = payments.jobs;
         const n = notifications;
         const r = refunds;
         const g = registrations;

@@ -47,6 +47,34 @@ export function isPaymentStatus(value: string): value is PaymentStatus {
   return (PAYMENT_STATUSES as readonly string[]).includes(value);
 }
 
+/**
+ * The cancel sub-state of an IN_PROGRESS payment (payment-lifecycle.md, Cancelling: cancel wins),
+ * kept in `cancel_requested_at` and `cancel_target` and read only through `cancelStateOf`:
+ *
+ *   OPEN      --start cancelling--> REQUESTED(target)  under the capture's own condition: one wins
+ *   OPEN      --capture (success notification or inquiry)--> CAPTURED
+ *   REQUESTED --Alipay+ closed the order--> the target: CANCELED (shopper) or EXPIRED (deadline)
+ *   REQUESTED --cancel refused, inquiry says paid--> CAPTURED, and the mark is cleared
+ *
+ * A success that finds REQUESTED does not capture: Alipay+ reverses that money.
+ */
+export type CancelTarget = 'CANCELED' | 'EXPIRED';
+
+export type CancelState = { kind: 'OPEN' } | { kind: 'REQUESTED'; target: CancelTarget };
+
+export function cancelStateOf(columns: {
+  cancel_requested_at: number | null;
+  cancel_target: string | null;
+}): CancelState {
+  if (columns.cancel_requested_at === null) return { kind: 'OPEN' };
+  return { kind: 'REQUESTED', target: columns.cancel_target === 'CANCELED' ? 'CANCELED' : 'EXPIRED' };
+}
+
+/** An order Alipay+ closed unpaid ends CANCELED after the shopper's cancel, EXPIRED otherwise. */
+export function closedUnpaidStatus(cancel: CancelState): CancelTarget {
+  return cancel.kind === 'REQUESTED' ? cancel.target : 'EXPIRED';
+}
+
 /** Japanese labels for the console (payment-lifecycle.md). */
 export const STATUS_LABELS_JA: Readonly<Record<PaymentStatus, string>> = {
   REQUESTED: '受付済',

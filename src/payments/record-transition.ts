@@ -3,7 +3,7 @@ import type { Db, PaymentTable } from '../db/database';
 import { REFUNDABLE_STATUSES } from '../refunds/refund-rules';
 import { applyPaymentRollup, applyRefundRollup } from '../reporting/rollup.repository';
 import { postCapture, postRefundSucceeded } from '../settlement/ledger-postings';
-import { assertTransition, type PaymentStatus } from './payment-states';
+import { assertTransition, type CancelState, type PaymentStatus } from './payment-states';
 
 /**
  * The one way a payment's status changes (payment-lifecycle.md, Payment states): inside the
@@ -12,9 +12,6 @@ import { assertTransition, type PaymentStatus } from './payment-states';
  * lost the race changes nothing and learns it from the result.
  */
 
-/** Which way the cancel mark must be for a transition to apply (the cancel-wins rule). */
-export type CancelMarkCondition = 'any' | 'not-requested' | 'requested';
-
 /** A move from one state to another, applied only if the payment is still in `from`. */
 export interface StatusChange {
   trackingId: string;
@@ -22,7 +19,8 @@ export interface StatusChange {
   to: PaymentStatus;
   cause: string;
   resultCode?: string | null;
-  cancelMark?: CancelMarkCondition;
+  /** The cancel sub-state the payment must be in (cancel wins); any when absent. */
+  cancel?: CancelState['kind'];
   set?: Partial<Omit<PaymentTable, 'tracking_id' | 'status'>>;
   now: Date;
 }
@@ -80,8 +78,8 @@ async function changeStatus(tx: Db, change: StatusChange): Promise<Moved | null>
     .set({ ...change.set, status: change.to, updated_at: change.now.getTime() })
     .where('tracking_id', '=', change.trackingId)
     .where('status', '=', change.from);
-  if (change.cancelMark === 'not-requested') update = update.where('cancel_requested_at', 'is', null);
-  if (change.cancelMark === 'requested') update = update.where('cancel_requested_at', 'is not', null);
+  if (change.cancel === 'OPEN') update = update.where('cancel_requested_at', 'is', null);
+  if (change.cancel === 'REQUESTED') update = update.where('cancel_requested_at', 'is not', null);
   const result = await update.executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return null;
   return { from: change.from, to: change.to, cause: change.cause, resultCode: change.resultCode ?? null };

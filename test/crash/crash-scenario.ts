@@ -27,7 +27,7 @@ import {
   JOB_DEADLINE,
   JOB_EXPIRE_SELECTION,
   JOB_REVERSE_LATE_PAYMENT,
-} from '../../src/payments/payment.service';
+} from '../../src/payments/payment-schedule';
 import { JOB_RESEND_REFUND } from '../../src/refunds/refund.service';
 import { ALIPAYPLUS_TIMEOUT_MS, type CrashSystem, type KessaiProcess, sleep, until } from './crash-system';
 
