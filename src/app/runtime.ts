@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { seedDemoUsers } from '../admin/user.service';
 import { clearingDay } from '../alipayplus/settlement-reports';
+import { a02ResultNotification } from '../channels/link/result-notification';
 import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -180,6 +181,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,
+        format: a02ResultNotification,
         clock,
         mode: config.mode,
         wakeJobs,

@@ -1,23 +1,23 @@
 import type { PaymentRow } from '../db/database';
 import type { PaymentServiceDeps } from './payment-context';
 import type { PaidDetails } from './payment-provider';
-import { type CancelState, cancelStateOf, closedUnpaidStatus, type PaymentStatus } from './payment-states';
+import {
+  type CancelState,
+  cancelStateOf,
+  closedUnpaidStatus,
+  type EndedStatus,
+  type PaymentStatus,
+} from './payment-states';
 import { recordTransition, type StatusChange } from './record-transition';
-
-/** A02-1 error codes (merchant-link-type.md, res_err_code). */
-const ERR_FAILED = '6101';
-const ERR_SHOPPER_CANCELLED = '6102';
-const ERR_DEADLINE = '6103';
 
 /**
  * How a payment ends (CAPTURED, FAILED, CANCELED, EXPIRED): the final transition and the merchant's
  * result notification, written in one transaction so the merchant hears of every ending once.
  */
 export interface Ending {
-  to: PaymentStatus;
+  to: EndedStatus;
   cause: string;
   resultCode: string | null;
-  notice: { result: 'OK' | 'NG' | 'CN'; errCode: string };
   /** The cancel sub-state the payment must be in (cancel wins); any when absent. */
   cancel?: CancelState['kind'];
   set?: StatusChange['set'];
@@ -37,7 +37,6 @@ export function capturedEnding(
     to: 'CAPTURED',
     cause,
     resultCode: 'SUCCESS',
-    notice: { result: 'OK', errCode: '' },
     cancel,
     set: {
       paid_at: (details.paidAt ?? now).getTime(),
@@ -58,34 +57,26 @@ export function failedEnding(cause: string, code: string, wallet: string | null 
     to: 'FAILED',
     cause,
     resultCode: code,
-    notice: { result: 'NG', errCode: ERR_FAILED },
     set: { result_code: code, ...(wallet ? { wallet } : {}) },
   };
 }
 
-/** Closed unpaid at Alipay+: by the shopper's cancel (CANCELED, 6102) or otherwise (EXPIRED, 6103). */
+/** Closed unpaid at Alipay+: CANCELED after the shopper's cancel, EXPIRED otherwise. */
 export function closedEnding(payment: PaymentRow, cause: string, code: string): Ending {
-  const to = closedUnpaidStatus(cancelStateOf(payment));
   return {
-    to,
+    to: closedUnpaidStatus(cancelStateOf(payment)),
     cause,
     resultCode: code,
-    notice: { result: 'CN', errCode: to === 'CANCELED' ? ERR_SHOPPER_CANCELLED : ERR_DEADLINE },
     set: { result_code: code },
   };
 }
 
 /** Ended before Alipay+ was involved: the shopper went back to the shop, or the screen idled out. */
 export function unsentEnding(to: 'CANCELED' | 'EXPIRED', cause: string): Ending {
-  return {
-    to,
-    cause,
-    resultCode: null,
-    notice: { result: 'CN', errCode: to === 'CANCELED' ? ERR_SHOPPER_CANCELLED : ERR_DEADLINE },
-  };
+  return { to, cause, resultCode: null };
 }
 
-/** Applies one ending with its A02-1 in the same transaction; false if another writer won. */
+/** Applies one ending and queues the merchant's notification in the same transaction; false if another writer won. */
 export async function applyEnding(
   deps: PaymentServiceDeps,
   payment: PaymentRow,
@@ -106,7 +97,10 @@ export async function applyEnding(
       set: ending.set,
       now,
     });
-    if (moved) await notifications.queue(tx, payment, ending.notice.result, ending.notice.errCode, now);
+    if (moved) {
+      const ended = { trackingId: payment.tracking_id, merchantId: payment.merchant_id, status: ending.to };
+      await notifications.queue(tx, ended, now);
+    }
     return moved;
   });
   if (applied) deps.wakeJobs();

@@ -43,6 +43,16 @@ export function isFinal(status: PaymentStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }
 
+/** The states a payment ends in, of which its merchant is told (payment-lifecycle.md, Notifications). */
+export type EndedStatus = Extract<PaymentStatus, 'CAPTURED' | 'FAILED' | 'CANCELED' | 'EXPIRED'>;
+
+/** The fact that a payment has ended, handed to whoever tells the merchant. */
+export interface PaymentEnded {
+  trackingId: string;
+  merchantId: string;
+  status: EndedStatus;
+}
+
 export function isPaymentStatus(value: string): value is PaymentStatus {
   return (PAYMENT_STATUSES as readonly string[]).includes(value);
 }
@@ -74,15 +84,3 @@ export function cancelStateOf(columns: {
 export function closedUnpaidStatus(cancel: CancelState): CancelTarget {
   return cancel.kind === 'REQUESTED' ? cancel.target : 'EXPIRED';
 }
-
-/** Japanese labels for the console (payment-lifecycle.md). */
-export const STATUS_LABELS_JA: Readonly<Record<PaymentStatus, string>> = {
-  REQUESTED: '受付済',
-  IN_PROGRESS: '処理中',
-  CAPTURED: '売上済',
-  PARTIALLY_REFUNDED: '一部返金済',
-  REFUNDED: '返金済',
-  FAILED: '失敗',
-  CANCELED: 'キャンセル',
-  EXPIRED: '期限切れ',
-};

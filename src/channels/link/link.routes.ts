@@ -13,6 +13,7 @@ import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
 import { findPaymentByOrderId } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
+import type { PaymentStatus } from '../../payments/payment-states';
 import { chooseLanguage } from './i18n';
 import {
   checkPurchaseRequest,
@@ -23,7 +24,7 @@ import {
   resumableToken,
 } from './purchase-request';
 import { RefusalLimiter } from './refusal-limiter';
-import { browserResultPairs, type LinkResult, resultCharset } from './result-form';
+import { browserResultPairs, type LinkResult, linkResultOf, resultCharset } from './result-form';
 import { renderAutoPostPage } from './views/auto-post-page';
 import { renderConfirmingPage } from './views/confirming-page';
 import { renderErrorPage } from './views/error-page';
@@ -357,16 +358,8 @@ function resultOf(
   payment: PaymentRow,
   echoed: Record<string, string>,
 ): { result: LinkResult; errCode: string; url: string } {
-  switch (payment.status) {
-    case 'CAPTURED':
-    case 'PARTIALLY_REFUNDED':
-    case 'REFUNDED':
-      return { result: 'OK', errCode: '', url: echoed.success_url ?? '' };
-    case 'CANCELED':
-      return { result: 'CN', errCode: '6102', url: echoed.cancel_url ?? '' };
-    case 'EXPIRED':
-      return { result: 'CN', errCode: '6103', url: echoed.error_url ?? '' };
-    default:
-      return { result: 'NG', errCode: '6101', url: echoed.error_url ?? '' };
-  }
+  const { result, errCode } = linkResultOf(payment.status as PaymentStatus);
+  if (result === 'OK') return { result, errCode, url: echoed.success_url ?? '' };
+  if (payment.status === 'CANCELED') return { result, errCode, url: echoed.cancel_url ?? '' };
+  return { result, errCode, url: echoed.error_url ?? '' };
 }
