@@ -1,13 +1,7 @@
 import type { PaymentRow } from '../db/database';
 import type { PaymentServiceDeps } from './payment-context';
 import type { PaidDetails } from './payment-provider';
-import {
-  type CancelState,
-  cancelStateOf,
-  closedUnpaidStatus,
-  type EndedStatus,
-  type PaymentStatus,
-} from './payment-states';
+import { type CancelState, cancelStateOf, closedUnpaidStatus, type EndedStatus } from './payment-states';
 import { recordTransition, type StatusChange } from './record-transition';
 
 /**
@@ -84,7 +78,7 @@ export async function applyEnding(
 ): Promise<boolean> {
   const { db, clock, notifications } = deps;
   const now = clock.now();
-  const from = payment.status as PaymentStatus;
+  const from = payment.status;
   if (from !== 'REQUESTED' && from !== 'IN_PROGRESS') return false;
   const applied = await db.transaction().execute(async (tx) => {
     const moved = await recordTransition(tx, {

@@ -92,7 +92,7 @@ async function completeRefund(tx: Db, completion: RefundCompletion): Promise<Mov
     .set({
       refunded_amount: sql<number>`refunded_amount + ${x}`,
       refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`,
-      status: sql<string>`CASE WHEN refunded_amount + ${x} = amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END`,
+      status: sql<PaymentStatus>`CASE WHEN refunded_amount + ${x} = amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END`,
       updated_at: completion.now.getTime(),
     })
     .where('tracking_id', '=', completion.trackingId)
@@ -104,7 +104,7 @@ async function completeRefund(tx: Db, completion: RefundCompletion): Promise<Mov
   // The status before this statement follows from the totals: refunds leave CAPTURED only when
   // the first one succeeds.
   const from: PaymentStatus = updated.refunded_amount - x === 0 ? 'CAPTURED' : 'PARTIALLY_REFUNDED';
-  const to = updated.status as PaymentStatus;
+  const to = updated.status;
   assertTransition(from, to);
   return { from, to, cause: `refund ${completion.refund.refundId} succeeded`, resultCode: 'SUCCESS' };
 }

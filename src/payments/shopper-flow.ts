@@ -221,8 +221,8 @@ export class ShopperFlow {
       },
       buyerId: payment.cust_code,
       allowedSubBrands: found.approvedWallets,
-      terminal: payment.terminal_type === 'WAP' ? ('WAP' as const) : ('WEB' as const),
-      osType: (payment.os_type as 'IOS' | 'ANDROID' | null) ?? null,
+      terminal: payment.terminal_type,
+      osType: payment.os_type,
       userAgent: payment.user_agent,
       clientIp: payment.client_ip,
     };

@@ -85,7 +85,7 @@ for (const dialect of DIALECTS) {
         merchant_id: '30000',
         service_id: '001',
         amount: 300,
-        status: 'PROCESSING',
+        status: 'PROCESSING' as const,
         refund_request_id: `KSR${a.tracking_id}`,
         replay_key: null,
         channel: 'CONSOLE',

@@ -312,7 +312,7 @@ for (const dialect of DIALECTS) {
         merchant_id: MERCHANT,
         service_id: SERVICE,
         amount,
-        status: 'SUCCEEDED',
+        status: 'SUCCEEDED' as const,
         refund_request_id: `KSRBACKFILL${i}`,
         replay_key: null,
         channel: 'CONSOLE',

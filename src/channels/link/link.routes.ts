@@ -13,7 +13,6 @@ import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
 import { findPaymentByOrderId } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
-import type { PaymentStatus } from '../../payments/payment-states';
 import { chooseLanguage } from './i18n';
 import {
   checkPurchaseRequest,
@@ -358,7 +357,7 @@ function resultOf(
   payment: PaymentRow,
   echoed: Record<string, string>,
 ): { result: LinkResult; errCode: string; url: string } {
-  const { result, errCode } = linkResultOf(payment.status as PaymentStatus);
+  const { result, errCode } = linkResultOf(payment.status);
   if (result === 'OK') return { result, errCode, url: echoed.success_url ?? '' };
   if (payment.status === 'CANCELED') return { result, errCode, url: echoed.cancel_url ?? '' };
   return { result, errCode, url: echoed.error_url ?? '' };
