@@ -1,10 +1,9 @@
-import type { PaymentRow } from '../db/database';
 import { enqueueJob } from '../jobs/job.repository';
 import { applyEnding, capturedEnding, closedEnding } from './endings';
-import { markCancelRequested } from './payment.repository';
+import { markCancelRequested, type Payment } from './payment.repository';
 import { keepExchange, type PaymentServiceDeps, reloadPayment } from './payment-context';
 import { CANCEL_JOB_DELAY_MS, JOB_CANCEL } from './payment-schedule';
-import { type CancelTarget, cancelStateOf } from './payment-states';
+import type { CancelTarget } from './payment-states';
 import type { ProviderResults } from './provider-results';
 
 /** Where one cancel attempt left the payment; `retry`: not settled, the job tries again. */
@@ -27,7 +26,7 @@ export class CancelProtocol {
    * until Alipay+ confirms it commit together; the job is due after the longest synchronous attempt
    * (cancel, then inquiry) can take.
    */
-  async requestByShopper(payment: PaymentRow): Promise<void> {
+  async requestByShopper(payment: Payment): Promise<void> {
     const now = this.deps.clock.now();
     const marked = await this.deps.db.transaction().execute(async (tx) => {
       if (!(await markCancelRequested(tx, payment.tracking_id, 'CANCELED', now))) return false;
@@ -48,16 +47,16 @@ export class CancelProtocol {
   }
 
   /** One attempt: marks the payment if still OPEN, cancels at Alipay+, and applies the answer. */
-  async cancelAtAlipay(payment: PaymentRow, target: CancelTarget): Promise<CancelStep> {
+  async cancelAtAlipay(payment: Payment, target: CancelTarget): Promise<CancelStep> {
     const { db, clock, provider, logger } = this.deps;
-    if (cancelStateOf(payment).kind === 'OPEN') {
+    if (payment.cancel.kind === 'OPEN') {
       await markCancelRequested(db, payment.tracking_id, target, clock.now());
     }
     // Read again right before calling out: a capture that followed a refused cancel clears the
     // mark, and a cancel sent after it would make Alipay+ reverse money the merchant was told of.
     payment = await reloadPayment(this.deps, payment);
-    if (payment.status !== 'IN_PROGRESS' || cancelStateOf(payment).kind === 'OPEN') return 'final';
-    const { outcome, exchange } = await provider.cancel(payment.payment_request_id!);
+    if (payment.status !== 'IN_PROGRESS' || payment.cancel.kind === 'OPEN') return 'final';
+    const { outcome, exchange } = await provider.cancel(payment.payment_request_id);
     await keepExchange(this.deps, payment.tracking_id, exchange, outcome.kind);
     if (outcome.kind === 'closed') {
       await applyEnding(this.deps, payment, closedEnding(payment, 'cancelled at Alipay+', outcome.code));

@@ -1,7 +1,7 @@
-import type { PaymentRow } from '../db/database';
+import type { Payment } from './payment.repository';
 import type { PaymentServiceDeps } from './payment-context';
 import type { PaidDetails } from './payment-provider';
-import { type CancelState, cancelStateOf, closedUnpaidStatus, type EndedStatus } from './payment-states';
+import { type CancelState, closedUnpaidStatus, type EndedStatus } from './payment-states';
 import { recordTransition, type StatusChange } from './record-transition';
 
 /**
@@ -56,9 +56,9 @@ export function failedEnding(cause: string, code: string, wallet: string | null 
 }
 
 /** Closed unpaid at Alipay+: CANCELED after the shopper's cancel, EXPIRED otherwise. */
-export function closedEnding(payment: PaymentRow, cause: string, code: string): Ending {
+export function closedEnding(payment: Payment, cause: string, code: string): Ending {
   return {
-    to: closedUnpaidStatus(cancelStateOf(payment)),
+    to: closedUnpaidStatus(payment.cancel),
     cause,
     resultCode: code,
     set: { result_code: code },
@@ -73,7 +73,7 @@ export function unsentEnding(to: 'CANCELED' | 'EXPIRED', cause: string): Ending 
 /** Applies one ending and queues the merchant's notification in the same transaction; false if another writer won. */
 export async function applyEnding(
   deps: PaymentServiceDeps,
-  payment: PaymentRow,
+  payment: Payment,
   ending: Ending,
 ): Promise<boolean> {
   const { db, clock, notifications } = deps;

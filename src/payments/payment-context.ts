@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database, PaymentRow } from '../db/database';
+import type { Database } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { IdSource } from '../kernel/ids';
 import type { ServiceWithMerchant } from '../merchants/merchant.repository';
 import type { NotificationService } from '../notifications/notification.service';
-import { findPaymentByTrackingId, recordExchange } from './payment.repository';
+import { findPaymentByTrackingId, type Payment, recordExchange } from './payment.repository';
 import type { PaymentProvider, ProviderExchange } from './payment-provider';
 
 /** What every part of the payment domain service works with (built in `src/app/runtime.ts`). */
@@ -38,6 +38,6 @@ export async function keepExchange(
 }
 
 /** The payment as it is now: other writers may have moved it since it was read. */
-export async function reloadPayment(deps: PaymentServiceDeps, payment: PaymentRow): Promise<PaymentRow> {
+export async function reloadPayment(deps: PaymentServiceDeps, payment: Payment): Promise<Payment> {
   return (await findPaymentByTrackingId(deps.db, payment.tracking_id)) ?? payment;
 }

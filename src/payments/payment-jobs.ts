@@ -1,11 +1,10 @@
-import type { PaymentRow } from '../db/database';
 import type { ClaimedJob, JobOutcome } from '../jobs/job';
 import type { CancelProtocol } from './cancel-protocol';
 import { applyEnding, unsentEnding } from './endings';
 import { findLatePayment, settleLatePayment } from './late-payment.repository';
-import { findPaymentByTrackingId } from './payment.repository';
+import { findPaymentByTrackingId, type Payment } from './payment.repository';
 import { keepExchange, type PaymentServiceDeps, reloadPayment } from './payment-context';
-import { type CancelTarget, cancelStateOf } from './payment-states';
+import type { CancelTarget } from './payment-states';
 import type { ProviderResults } from './provider-results';
 
 /** The deadline's bounded inquiry: up to 3 tries a few seconds apart. */
@@ -41,7 +40,7 @@ export class PaymentJobs {
   async handleDeadline(job: ClaimedJob): Promise<JobOutcome> {
     const payment = await this.jobPayment(job);
     if (payment?.status !== 'IN_PROGRESS') return { type: 'done' };
-    const cancel = cancelStateOf(payment);
+    const { cancel } = payment;
     // The shopper's cancel has its own job; one path at a time talks to Alipay+ about a cancel.
     if (cancel.kind === 'REQUESTED' && cancel.target === 'CANCELED') return { type: 'done' };
     if (cancel.kind === 'OPEN') {
@@ -62,7 +61,7 @@ export class PaymentJobs {
   async handleCancel(job: ClaimedJob): Promise<JobOutcome> {
     const payment = await this.jobPayment(job);
     if (payment?.status !== 'IN_PROGRESS') return { type: 'done' };
-    const cancel = cancelStateOf(payment);
+    const { cancel } = payment;
     return this.cancelStep(payment, cancel.kind === 'REQUESTED' ? cancel.target : 'CANCELED', job);
   }
 
@@ -94,14 +93,14 @@ export class PaymentJobs {
     return { type: 'done' };
   }
 
-  private async cancelStep(payment: PaymentRow, target: CancelTarget, job: ClaimedJob): Promise<JobOutcome> {
+  private async cancelStep(payment: Payment, target: CancelTarget, job: ClaimedJob): Promise<JobOutcome> {
     if (payment.status !== 'IN_PROGRESS') return { type: 'done' };
     const step = await this.cancels.cancelAtAlipay(payment, target);
     if (step !== 'retry') return { type: 'done' };
     return { type: 'retry', at: cancelRetryAt(job, this.deps.clock.now()), note: 'cancel not confirmed' };
   }
 
-  private async jobPayment(job: ClaimedJob): Promise<PaymentRow | undefined> {
+  private async jobPayment(job: ClaimedJob): Promise<Payment | undefined> {
     const trackingId = (job.payload as { trackingId?: unknown } | null)?.trackingId;
     if (typeof trackingId !== 'string') return undefined;
     return findPaymentByTrackingId(this.deps.db, trackingId);

@@ -1,5 +1,64 @@
 import type { Db, NewPayment, PaymentRow, PaymentTable } from '../db/database';
+import { type Yen, yen } from '../kernel/money';
 import type { ProviderExchange } from './payment-provider';
+import { type CancelState, type CancelTarget, cancelStateOf, type PaymentStatus } from './payment-states';
+
+interface PaymentFields
+  extends Omit<
+    PaymentRow,
+    'status' | 'amount' | 'refunded_amount' | 'refund_reserved_amount' | 'payment_request_id' | 'deadline_at'
+  > {
+  amount: Yen;
+  refunded_amount: Yen;
+  refund_reserved_amount: Yen;
+  /** The cancel sub-state (cancel wins), read from `cancel_requested_at` and `cancel_target`. */
+  cancel: CancelState;
+}
+
+/** From IN_PROGRESS on a payment has its one Alipay+ request and its deadline. */
+export type InProgressPayment = PaymentFields & {
+  status: 'IN_PROGRESS';
+  payment_request_id: string;
+  deadline_at: number;
+};
+
+/**
+ * A payment as the domain reads it: the row with its amounts checked as yen, its cancel sub-state
+ * named, and, while IN_PROGRESS, the Alipay+ request it is known to have. Rows become payments
+ * only through `toPayment`, so nothing downstream casts or asserts.
+ */
+export type Payment =
+  | InProgressPayment
+  | (PaymentFields & {
+      status: Exclude<PaymentStatus, 'IN_PROGRESS'>;
+      payment_request_id: string | null;
+      deadline_at: number | null;
+    });
+
+export function toPayment(row: PaymentRow): Payment {
+  const fields = {
+    ...row,
+    amount: yen(row.amount),
+    refunded_amount: yen(row.refunded_amount),
+    refund_reserved_amount: yen(row.refund_reserved_amount),
+    cancel: cancelStateOf(row),
+  };
+  if (row.status !== 'IN_PROGRESS') return { ...fields, status: row.status };
+  // The move to IN_PROGRESS sets both in the same statement (shopper-flow.ts, startAlipay).
+  if (row.payment_request_id === null || row.deadline_at === null) {
+    throw new Error(`payment ${row.tracking_id} is IN_PROGRESS without its Alipay+ request`);
+  }
+  return {
+    ...fields,
+    status: 'IN_PROGRESS',
+    payment_request_id: row.payment_request_id,
+    deadline_at: row.deadline_at,
+  };
+}
+
+function mapped(row: PaymentRow | undefined): Payment | undefined {
+  return row === undefined ? undefined : toPayment(row);
+}
 
 /**
  * Payments in the database. Status changes go through `recordTransition` (record-transition.ts);
@@ -9,23 +68,24 @@ export async function insertPayment(db: Db, row: NewPayment): Promise<void> {
   await db.insertInto('payments').values(row).execute();
 }
 
-export async function findPaymentByToken(db: Db, token: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('token', '=', token).executeTakeFirst();
+export async function findPaymentByToken(db: Db, token: string): Promise<Payment | undefined> {
+  return mapped(await db.selectFrom('payments').selectAll().where('token', '=', token).executeTakeFirst());
 }
 
-export async function findPaymentByTrackingId(db: Db, trackingId: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('tracking_id', '=', trackingId).executeTakeFirst();
+export async function findPaymentByTrackingId(db: Db, trackingId: string): Promise<Payment | undefined> {
+  return mapped(
+    await db.selectFrom('payments').selectAll().where('tracking_id', '=', trackingId).executeTakeFirst(),
+  );
 }
 
-export async function findPaymentByRequestId(
-  db: Db,
-  paymentRequestId: string,
-): Promise<PaymentRow | undefined> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('payment_request_id', '=', paymentRequestId)
-    .executeTakeFirst();
+export async function findPaymentByRequestId(db: Db, paymentRequestId: string): Promise<Payment | undefined> {
+  return mapped(
+    await db
+      .selectFrom('payments')
+      .selectAll()
+      .where('payment_request_id', '=', paymentRequestId)
+      .executeTakeFirst(),
+  );
 }
 
 export async function findPaymentByOrderId(
@@ -33,21 +93,23 @@ export async function findPaymentByOrderId(
   merchantId: string,
   serviceId: string,
   orderId: string,
-): Promise<PaymentRow | undefined> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('service_id', '=', serviceId)
-    .where('order_id', '=', orderId)
-    .executeTakeFirst();
+): Promise<Payment | undefined> {
+  return mapped(
+    await db
+      .selectFrom('payments')
+      .selectAll()
+      .where('merchant_id', '=', merchantId)
+      .where('service_id', '=', serviceId)
+      .where('order_id', '=', orderId)
+      .executeTakeFirst(),
+  );
 }
 
 /** Sets the cancel mark if the payment is still open and unmarked; false otherwise. */
 export async function markCancelRequested(
   db: Db,
   trackingId: string,
-  target: 'CANCELED' | 'EXPIRED',
+  target: CancelTarget,
   now: Date,
 ): Promise<boolean> {
   const result = await db

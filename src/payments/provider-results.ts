@@ -1,12 +1,10 @@
-import type { PaymentRow } from '../db/database';
 import { enqueueJob } from '../jobs/job.repository';
 import { applyEnding, capturedEnding, closedEnding, failedEnding } from './endings';
 import { recordLatePayment } from './late-payment.repository';
-import { findPaymentByRequestId } from './payment.repository';
+import { findPaymentByRequestId, type InProgressPayment, type Payment } from './payment.repository';
 import { keepExchange, type PaymentServiceDeps, reloadPayment } from './payment-context';
 import type { InquiryOutcome, NotifiedResult, PaidDetails, ProviderExchange } from './payment-provider';
 import { JOB_REVERSE_LATE_PAYMENT } from './payment-schedule';
-import { cancelStateOf } from './payment-states';
 
 export type NotificationVerdict = 'recorded' | 'unknownPayment' | 'mismatch';
 
@@ -39,8 +37,8 @@ export class ProviderResults {
   }
 
   /** inquiryPayment; a "paid" for another amount than the payment's counts as unknown. */
-  async inquire(payment: PaymentRow): Promise<InquiryOutcome> {
-    const { outcome, exchange } = await this.deps.provider.inquire(payment.payment_request_id!);
+  async inquire(payment: InProgressPayment): Promise<InquiryOutcome> {
+    const { outcome, exchange } = await this.deps.provider.inquire(payment.payment_request_id);
     await keepExchange(this.deps, payment.tracking_id, exchange, outcome.kind);
     if (outcome.kind === 'paid' && !this.paidAmountMatches(payment, outcome.details)) {
       return { kind: 'unknown', reason: 'paid amount differs from the payment' };
@@ -48,7 +46,7 @@ export class ProviderResults {
     return outcome;
   }
 
-  async apply(payment: PaymentRow, result: NotifiedResult | InquiryOutcome, cause: string): Promise<void> {
+  async apply(payment: Payment, result: NotifiedResult | InquiryOutcome, cause: string): Promise<void> {
     switch (result.kind) {
       case 'paid':
         await this.capture(payment, result.details, cause);
@@ -70,7 +68,7 @@ export class ProviderResults {
   }
 
   /** Captures a payment Alipay+ says was paid, unless a cancel was asked first (cancel wins). */
-  private async capture(payment: PaymentRow, details: PaidDetails, cause: string): Promise<void> {
+  private async capture(payment: Payment, details: PaidDetails, cause: string): Promise<void> {
     const { logger } = this.deps;
     if (payment.status === 'FAILED') {
       await this.raiseLatePayment(payment, details, cause);
@@ -87,7 +85,7 @@ export class ProviderResults {
     }
     const ending = capturedEnding(cause, details, 'OPEN', this.deps.clock.now());
     const captured = await applyEnding(this.deps, payment, ending);
-    if (!captured && cancelStateOf(await reloadPayment(this.deps, payment)).kind === 'REQUESTED') {
+    if (!captured && (await reloadPayment(this.deps, payment)).cancel.kind === 'REQUESTED') {
       logger.warn(
         { trackingId: payment.tracking_id },
         'paid after cancel was requested: acknowledged, not captured (cancel wins)',
@@ -99,7 +97,7 @@ export class ProviderResults {
    * Money is captured only for the amount the merchant asked: a "paid" answer for another amount
    * or currency is not taken as paid (the deadline then cancels, and Alipay+ reverses it).
    */
-  private paidAmountMatches(payment: PaymentRow, details: PaidDetails): boolean {
+  private paidAmountMatches(payment: Payment, details: PaidDetails): boolean {
     const amount = details.amount;
     if (amount?.currency === 'JPY' && amount.value === String(payment.amount)) return true;
     this.deps.logger.error(
@@ -114,7 +112,7 @@ export class ProviderResults {
    * reversed at Alipay+ by a cancel (which Alipay+ accepts whatever the order's status), in a job
    * queued in the same transaction, so neither the record nor the reversal can be lost.
    */
-  private async raiseLatePayment(payment: PaymentRow, details: PaidDetails, cause: string): Promise<void> {
+  private async raiseLatePayment(payment: Payment, details: PaidDetails, cause: string): Promise<void> {
     const { db, clock, logger } = this.deps;
     const now = clock.now();
     const raised = await db.transaction().execute(async (tx) => {

@@ -5,7 +5,14 @@ import type { Charset } from '../kernel/charset';
 import type { Yen } from '../kernel/money';
 import type { CancelProtocol } from './cancel-protocol';
 import { applyEnding, closedEnding, failedEnding, unsentEnding } from './endings';
-import { findPaymentByToken, insertPayment, recordPayOutcome } from './payment.repository';
+import {
+  findPaymentByToken,
+  type InProgressPayment,
+  insertPayment,
+  type Payment,
+  recordPayOutcome,
+  toPayment,
+} from './payment.repository';
 import { keepExchange, type PaymentServiceDeps, reloadPayment } from './payment-context';
 import {
   DEADLINE_GRACE_MS,
@@ -14,7 +21,6 @@ import {
   PAYMENT_DEADLINE_MS,
   SELECTION_LIFETIME_MS,
 } from './payment-schedule';
-import { cancelStateOf } from './payment-states';
 import type { ProviderResults } from './provider-results';
 import { recordTransition } from './record-transition';
 
@@ -40,15 +46,15 @@ export interface NewPaymentInput {
   clientIp: string;
 }
 
-export type CreateResult = { kind: 'created'; payment: PaymentRow } | { kind: 'duplicate' };
+export type CreateResult = { kind: 'created'; payment: Payment } | { kind: 'duplicate' };
 
 /** Where the shopper's browser goes next. */
 export type ShopperOutcome =
   | { kind: 'redirect'; url: string }
-  | { kind: 'final'; payment: PaymentRow }
-  | { kind: 'pending'; payment: PaymentRow }
-  | { kind: 'unavailable'; payment: PaymentRow }
-  | { kind: 'selection'; payment: PaymentRow }
+  | { kind: 'final'; payment: Payment }
+  | { kind: 'pending'; payment: Payment }
+  | { kind: 'unavailable'; payment: Payment }
+  | { kind: 'selection'; payment: Payment }
   | { kind: 'notFound' };
 
 /**
@@ -124,7 +130,7 @@ export class ShopperFlow {
             now,
           );
         });
-        return { kind: 'created', payment };
+        return { kind: 'created', payment: toPayment(payment) };
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
       }
@@ -132,7 +138,7 @@ export class ShopperFlow {
     return { kind: 'duplicate' };
   }
 
-  findByToken(token: string): Promise<PaymentRow | undefined> {
+  findByToken(token: string): Promise<Payment | undefined> {
     return findPaymentByToken(this.deps.db, token);
   }
 
@@ -148,12 +154,13 @@ export class ShopperFlow {
     let payment = await findPaymentByToken(db, token);
     if (!payment) return { kind: 'notFound' };
     if (payment.status === 'REQUESTED') {
+      const { tracking_id: trackingId } = payment;
       const now = clock.now();
       const deadline = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
       const requestId = ids.requestId('KSP');
       await db.transaction().execute(async (tx) => {
         const moved = await recordTransition(tx, {
-          trackingId: payment!.tracking_id,
+          trackingId,
           from: 'REQUESTED',
           to: 'IN_PROGRESS',
           cause: 'shopper chose Alipay+',
@@ -170,9 +177,9 @@ export class ShopperFlow {
             tx,
             {
               kind: JOB_DEADLINE,
-              payload: { trackingId: payment!.tracking_id },
+              payload: { trackingId },
               dueAt: new Date(deadline.getTime() + DEADLINE_GRACE_MS),
-              dedupeKey: `deadline:${payment!.tracking_id}`,
+              dedupeKey: `deadline:${trackingId}`,
             },
             now,
           );
@@ -184,7 +191,7 @@ export class ShopperFlow {
     if (payment.status !== 'IN_PROGRESS') return this.shopperView(payment);
     // Never back to a cashier that is being closed; after the deadline `pay` is never re-sent
     // (payment-lifecycle.md, Clocks).
-    if (cancelStateOf(payment).kind === 'REQUESTED' || this.pastDeadline(payment)) {
+    if (payment.cancel.kind === 'REQUESTED' || this.pastDeadline(payment)) {
       return { kind: 'pending', payment };
     }
     if (payment.pay_outcome === 'CREATED' && payment.redirect_url) {
@@ -193,19 +200,19 @@ export class ShopperFlow {
     return this.sendPay(payment);
   }
 
-  private pastDeadline(payment: PaymentRow): boolean {
-    return payment.deadline_at !== null && this.deps.clock.now().getTime() >= payment.deadline_at;
+  private pastDeadline(payment: InProgressPayment): boolean {
+    return this.deps.clock.now().getTime() >= payment.deadline_at;
   }
 
-  private async sendPay(payment: PaymentRow): Promise<ShopperOutcome> {
+  private async sendPay(payment: InProgressPayment): Promise<ShopperOutcome> {
     const found = await this.deps.findService(payment.merchant_id, payment.service_id);
     if (!found) throw new Error(`service of payment ${payment.tracking_id} vanished`);
     const { merchant } = found;
     const base = this.deps.gatewayPublicUrl;
     const command = {
-      paymentRequestId: payment.payment_request_id!,
-      amount: payment.amount as Yen,
-      expiresAt: new Date(payment.deadline_at!),
+      paymentRequestId: payment.payment_request_id,
+      amount: payment.amount,
+      expiresAt: new Date(payment.deadline_at),
       notifyUrl: `${base}/alipayplus/notifyPayment`,
       redirectUrl: `${base}/f01/payments/${payment.token}/return`,
       trackingId: payment.tracking_id,
@@ -280,7 +287,7 @@ export class ShopperFlow {
   async settleOnReturn(token: string): Promise<ShopperOutcome> {
     const payment = await findPaymentByToken(this.deps.db, token);
     if (!payment) return { kind: 'notFound' };
-    if (payment.status !== 'IN_PROGRESS' || cancelStateOf(payment).kind === 'REQUESTED') {
+    if (payment.status !== 'IN_PROGRESS' || payment.cancel.kind === 'REQUESTED') {
       return this.shopperView(payment);
     }
     return this.inquireAndApply(payment, 'inquiry on return');
@@ -300,17 +307,17 @@ export class ShopperFlow {
     return this.shopperView(await this.reload(payment));
   }
 
-  private async inquireAndApply(payment: PaymentRow, cause: string): Promise<ShopperOutcome> {
+  private async inquireAndApply(payment: InProgressPayment, cause: string): Promise<ShopperOutcome> {
     const outcome = await this.results.inquire(payment);
     await this.results.apply(payment, outcome, cause);
     return this.shopperView(await this.reload(payment));
   }
 
-  private reload(payment: PaymentRow): Promise<PaymentRow> {
+  private reload(payment: Payment): Promise<Payment> {
     return reloadPayment(this.deps, payment);
   }
 
-  private shopperView(payment: PaymentRow): ShopperOutcome {
+  private shopperView(payment: Payment): ShopperOutcome {
     switch (payment.status) {
       case 'REQUESTED':
         return { kind: 'selection', payment };

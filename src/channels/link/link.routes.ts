@@ -6,12 +6,11 @@ import { maintenanceFor, purchaseBlockFor } from '../../governance/availability'
 import { openOutage } from '../../governance/outage';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
-import type { Yen } from '../../kernel/money';
 import { findServiceWithMerchant } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
 import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
-import { findPaymentByOrderId } from '../../payments/payment.repository';
+import { findPaymentByOrderId, type Payment } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
 import { chooseLanguage } from './i18n';
 import {
@@ -257,7 +256,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           merchantName: found?.merchant.display_name ?? '',
           orderId: payment.order_id,
           itemName: payment.item_name || payment.item_id,
-          amount: payment.amount as Yen,
+          amount: payment.amount,
           nonce: nonceOf(request),
           disturbed: (await openOutage(db)) !== null,
         }),
@@ -280,7 +279,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     return respond(request, reply, await payments.settleOnReturn(request.params.token));
   });
 
-  async function findByToken(token: string): Promise<PaymentRow | undefined> {
+  async function findByToken(token: string): Promise<Payment | undefined> {
     return TOKEN_PATTERN.test(token) ? payments.findByToken(token) : undefined;
   }
 
