@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { NotificationStatus } from '../notifications/notification.service';
 import type { LatePaymentStatus } from '../payments/late-payment.repository';
 import type { CancelTarget, PaymentStatus } from '../payments/payment-states';
 import type { RefundStatus } from '../refunds/refund.service';
@@ -109,7 +110,7 @@ export interface NotificationTable {
   tracking_id: string;
   result: string;
   err_code: string;
-  status: string;
+  status: NotificationStatus;
   attempts: number;
   created_at: number;
   next_attempt_at: number | null;

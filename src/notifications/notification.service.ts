@@ -20,6 +20,9 @@ import { MAX_ATTEMPTS, nextAttemptAt, readMerchantAnswer } from './notification-
  */
 export const DELIVER_NOTIFICATION = 'notification.deliver';
 
+/** PENDING while attempts remain; the merchant accepted, refused, or never answered in time. */
+export type NotificationStatus = 'PENDING' | 'DELIVERED' | 'REFUSED' | 'UNDELIVERED';
+
 /** How long the merchant has to answer one attempt. */
 const ANSWER_TIMEOUT_MS = 10_000;
 /** What is kept of a merchant's answer (it is shown in the console, escaped). */
