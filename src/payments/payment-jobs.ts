@@ -43,6 +43,7 @@ export class PaymentJobs {
     const { cancel } = payment;
     // The shopper's cancel has its own job; one path at a time talks to Alipay+ about a cancel.
     if (cancel.kind === 'REQUESTED' && cancel.target === 'CANCELED') return { type: 'done' };
+    const now = this.deps.clock.now();
     if (cancel.kind === 'OPEN') {
       const outcome = await this.results.inquire(payment);
       if (outcome.kind === 'paid' || outcome.kind === 'closed' || outcome.kind === 'failed') {
@@ -50,8 +51,7 @@ export class PaymentJobs {
         const after = await reloadPayment(this.deps, payment);
         if (after.status !== 'IN_PROGRESS') return { type: 'done' };
       } else if (outcome.kind === 'unknown' && job.attempt < DEADLINE_INQUIRIES) {
-        const at = new Date(this.deps.clock.now().getTime() + DEADLINE_INQUIRY_GAP_MS);
-        return { type: 'retry', at, note: outcome.reason };
+        return { type: 'retry', at: new Date(now.getTime() + DEADLINE_INQUIRY_GAP_MS), note: outcome.reason };
       }
     }
     return this.cancelStep(await reloadPayment(this.deps, payment), 'EXPIRED', job);
