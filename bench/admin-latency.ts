@@ -21,6 +21,7 @@ import { seedPayments } from '../src/admin/demo-data';
 import { jstLocalValue } from '../src/admin/payment-search';
 import { createUser } from '../src/admin/user.service';
 import { createMetrics } from '../src/app/metrics';
+import { a02ResultNotification } from '../src/channels/link/result-notification';
 import { type DialectName, openDatabase } from '../src/db/connection';
 import type { Database } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrate';
@@ -139,6 +140,7 @@ async function bench(dialect: DialectName, rows: Row[]): Promise<string[]> {
       clock: systemClock,
       notifications: new NotificationService({
         db: store.db,
+        format: a02ResultNotification,
         clock: systemClock,
         mode: 'demo',
         wakeJobs: () => {},

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database';
 import { jstDate, startOfJstDay } from '../kernel/jst';
-import { REFUND_ROLLUP, type RollupCell, rollupsByDay } from './rollup.repository';
+import { REFUND_ROLLUP, type RollupCell, rollupsByDay } from '../reporting/rollup.repository';
 
 /**
  * The dashboard's figures (admin.md, Screens 1), all from rollups: one query over the days of

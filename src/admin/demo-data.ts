@@ -3,8 +3,9 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DialectName } from '../db/connection';
 import type { Database, NewPayment, RefundTable } from '../db/database';
 import { jstDate } from '../kernel/jst';
+import type { PaymentStatus } from '../payments/payment-states';
+import { addRollups, REFUND_ROLLUP, type RollupDelta } from '../reporting/rollup.repository';
 import { backfillLedger } from '../settlement/ledger-backfill';
-import { addRollups, REFUND_ROLLUP, type RollupDelta } from './rollup.repository';
 
 /**
  * Realistic payments in bulk for demos and benchmarks (`kessai demo-data --payments 1000000`):
@@ -102,8 +103,8 @@ interface Built {
   payment: NewPayment;
   events: Array<{
     tracking_id: string;
-    from_status: string;
-    to_status: string;
+    from_status: PaymentStatus;
+    to_status: PaymentStatus;
     cause: string;
     result_code: string | null;
     at: number;
@@ -255,7 +256,7 @@ export async function seedPayments(
       result_code: payment.result_code ?? null,
       at: endedAt,
     });
-    roll(capturedStatus as RollupDelta['status'], endedAt, payment.wallet ?? '', amount);
+    roll(capturedStatus, endedAt, payment.wallet ?? '', amount);
     let refund: RefundTable | null = null;
     if (refunded > 0) {
       const refundId = `RFDEMO${run}${seq}`.padEnd(32, '0');

@@ -1,6 +1,18 @@
 import type { DetailField } from '../channels/link/link-fields';
-import { type PaymentStatus, STATUS_LABELS_JA } from '../payments/payment-states';
+import type { PaymentStatus } from '../payments/payment-states';
 import type { Role } from './permissions';
+
+/** Japanese labels for the console (payment-lifecycle.md). */
+const STATUS_LABELS_JA: Readonly<Record<PaymentStatus, string>> = {
+  REQUESTED: '受付済',
+  IN_PROGRESS: '処理中',
+  CAPTURED: '売上済',
+  PARTIALLY_REFUNDED: '一部返金済',
+  REFUNDED: '返金済',
+  FAILED: '失敗',
+  CANCELED: 'キャンセル',
+  EXPIRED: '期限切れ',
+};
 
 /**
  * The console's languages (admin.md): Japanese by default, English on request. Every text a page

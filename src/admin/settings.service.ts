@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { canonicalHost, isInternalHost, isValidHostEntry } from '../channels/link/url-hosts';
 import type { Db } from '../db/database';
 import type { ServiceWithMerchant } from '../merchants/merchant.repository';
+import { canonicalHost, isInternalHost, isValidHostEntry } from '../merchants/url-hosts';
 import type { ServiceKey } from './merchant-list';
 
 /**

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { seedDemoUsers } from '../admin/user.service';
 import { clearingDay } from '../alipayplus/settlement-reports';
+import { a02ResultNotification } from '../channels/link/result-notification';
 import { type Connection, openDatabase } from '../db/connection';
 import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
@@ -37,13 +38,13 @@ import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { SUB_BRAND_CODES } from '../merchants/sub-brands';
 import type { Resolver } from '../notifications/merchant-endpoint';
 import { DELIVER_NOTIFICATION, NotificationService } from '../notifications/notification.service';
+import { PaymentService } from '../payments/payment.service';
 import {
   JOB_CANCEL,
   JOB_DEADLINE,
   JOB_EXPIRE_SELECTION,
   JOB_REVERSE_LATE_PAYMENT,
-  PaymentService,
-} from '../payments/payment.service';
+} from '../payments/payment-schedule';
 import { JOB_RESEND_REFUND, RefundService } from '../refunds/refund.service';
 import { buildSandboxApp, reportSftpPort } from '../sandbox/sandbox-app';
 import { seedDemoSettlement } from '../settlement/demo-settlement';
@@ -180,6 +181,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const wakeJobs = () => worker?.wake();
       notifications = new NotificationService({
         db,
+        format: a02ResultNotification,
         clock,
         mode: config.mode,
         wakeJobs,
@@ -208,7 +210,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         wakeJobs,
       });
       if (components.jobs) {
-        const p = payments;
+        const p = payments.jobs;
         const n = notifications;
         const r = refunds;
         const g = registrations;

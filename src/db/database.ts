@@ -1,4 +1,9 @@
 import type { Generated, Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { NotificationStatus } from '../notifications/notification.service';
+import type { LatePaymentStatus } from '../payments/late-payment.repository';
+import type { CancelTarget, PaymentStatus } from '../payments/payment-states';
+import type { RefundStatus } from '../refunds/refund.service';
+import type { RollupStatus } from '../reporting/rollup.repository';
 
 /**
  * The gateway's tables. Instants are epoch milliseconds (UTC) in BIGINT columns; amounts are
@@ -45,7 +50,7 @@ export interface PaymentTable {
   merchant_id: string;
   service_id: string;
   order_id: string;
-  status: string;
+  status: PaymentStatus;
   amount: number;
   cust_code: string;
   item_id: string;
@@ -54,8 +59,8 @@ export interface PaymentTable {
   details: string;
   free_csv: string;
   charset: string;
-  terminal_type: string;
-  os_type: string | null;
+  terminal_type: 'WEB' | 'WAP';
+  os_type: 'IOS' | 'ANDROID' | null;
   user_agent: string;
   client_ip: string;
   received_at: number;
@@ -63,13 +68,13 @@ export interface PaymentTable {
   in_progress_at: number | null;
   deadline_at: number | null;
   payment_request_id: string | null;
-  pay_outcome: string | null;
+  pay_outcome: 'CREATED' | 'UNKNOWN' | null;
   redirect_url: string | null;
   alipay_payment_id: string | null;
   wallet: string | null;
   paid_at: number | null;
   cancel_requested_at: number | null;
-  cancel_target: string | null;
+  cancel_target: CancelTarget | null;
   result_code: string | null;
   quote_currency_pair: string | null;
   quote_price: string | null;
@@ -81,8 +86,8 @@ export interface PaymentTable {
 export interface PaymentEventTable {
   id: Generated<number>;
   tracking_id: string;
-  from_status: string;
-  to_status: string;
+  from_status: PaymentStatus;
+  to_status: PaymentStatus;
   cause: string;
   result_code: string | null;
   at: number;
@@ -105,7 +110,7 @@ export interface NotificationTable {
   tracking_id: string;
   result: string;
   err_code: string;
-  status: string;
+  status: NotificationStatus;
   attempts: number;
   created_at: number;
   next_attempt_at: number | null;
@@ -149,7 +154,7 @@ export interface LatePaymentTable {
   id: Generated<number>;
   tracking_id: string;
   merchant_id: string;
-  status: string;
+  status: LatePaymentStatus;
   amount_value: string | null;
   amount_currency: string | null;
   wallet: string | null;
@@ -178,7 +183,7 @@ export interface RefundTable {
   merchant_id: string;
   service_id: string;
   amount: number;
-  status: string;
+  status: RefundStatus;
   refund_request_id: string;
   replay_key: string | null;
   channel: string;
@@ -243,7 +248,7 @@ export interface PaymentRollupTable {
   service_id: string;
   day: string;
   sub_brand: string;
-  status: string;
+  status: RollupStatus;
   count: number;
   amount: number;
 }

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { canonicalHost, isInternalHost, isRegisteredHost } from '../channels/link/url-hosts';
+import { canonicalHost, isInternalHost, isRegisteredHost } from '../merchants/url-hosts';
 
 /**
  * Posts to a merchant's server (A02-1) — the gateway's one outgoing call to an address a merchant

@@ -1,31 +1,48 @@
 import type { Kysely } from 'kysely';
 import type { MetricsRecorder } from '../app/metrics';
-import { encodeForm } from '../channels/link/link-form';
-import { type LinkResult, notificationPairs, resultCharset } from '../channels/link/result-form';
-import type { Database, Db } from '../db/database';
+import type { Database, Db, PaymentRow, ServiceRow } from '../db/database';
 import type { ClaimedJob, JobContext, JobOutcome } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
-import { charsetLabel, decodeText } from '../kernel/charset';
+import { type Charset, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
 import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { findPaymentByTrackingId } from '../payments/payment.repository';
+import type { PaymentEnded } from '../payments/payment-states';
 import { NO_ANSWER_IN_TIME, postToMerchant, type Resolver } from './merchant-endpoint';
 import { MAX_ATTEMPTS, nextAttemptAt, readMerchantAnswer } from './notification-schedule';
 
 /**
- * A02-1 result notifications through the transactional outbox: the notification row and its
- * delivery job are written in the transaction of the state change, and delivered after commit —
- * so a crash can delay a notification but never lose it (merchant-link-type.md, A02-1).
+ * Result notifications to merchants through the transactional outbox: the notification row and its
+ * delivery job are written in the transaction of the payment's ending, and delivered after commit —
+ * so a crash can delay a notification but never lose it (merchant-link-type.md, A02-1). What the
+ * merchant is told, and in which form, is the channel's (`ResultNotificationFormat`, given in
+ * `src/app/runtime.ts`).
  */
 export const DELIVER_NOTIFICATION = 'notification.deliver';
+
+/** PENDING while attempts remain; the merchant accepted, refused, or never answered in time. */
+export type NotificationStatus = 'PENDING' | 'DELIVERED' | 'REFUSED' | 'UNDELIVERED';
 
 /** How long the merchant has to answer one attempt. */
 const ANSWER_TIMEOUT_MS = 10_000;
 /** What is kept of a merchant's answer (it is shown in the console, escaped). */
 const ANSWER_KEEP_CHARS = 500;
 
+/** The merchant protocol a notification is written in (A02-1: `channels/link/result-notification.ts`). */
+export interface ResultNotificationFormat {
+  /** What the merchant is told of an ending, stored with the notification. */
+  outcome(ended: PaymentEnded): { result: string; errCode: string };
+  /** One delivery of a stored notification; every attempt sends the same bytes. */
+  request(
+    payment: PaymentRow,
+    service: Pick<ServiceRow, 'encoding' | 'hash_key'>,
+    notification: { result: string; errCode: string; createdAt: Date },
+  ): { url: string; body: string; contentType: string; charset: Charset };
+}
+
 export interface NotificationServiceDeps {
   db: Kysely<Database>;
+  format: ResultNotificationFormat;
   clock: Clock;
   mode: 'demo' | 'production';
   /** Asks the job worker to look for due jobs now (after a commit that queued one). */
@@ -39,18 +56,13 @@ export interface NotificationServiceDeps {
 export class NotificationService {
   constructor(private readonly deps: NotificationServiceDeps) {}
 
-  /** Writes a result notification and its first delivery, inside the caller's transaction. */
-  async queue(
-    tx: Db,
-    payment: { tracking_id: string; merchant_id: string },
-    result: LinkResult,
-    errCode: string,
-    now: Date,
-  ): Promise<void> {
+  /** Writes the notification of an ending and its first delivery, inside the caller's transaction. */
+  async queue(tx: Db, ended: PaymentEnded, now: Date): Promise<void> {
+    const { result, errCode } = this.deps.format.outcome(ended);
     const inserted = await tx
       .insertInto('notifications')
       .values({
-        tracking_id: payment.tracking_id,
+        tracking_id: ended.trackingId,
         result,
         err_code: errCode,
         status: 'PENDING',
@@ -63,7 +75,7 @@ export class NotificationService {
       .returning('id')
       .executeTakeFirstOrThrow();
     const task = { notificationId: Number(inserted.id), attempt: 0, resend: false };
-    await enqueueAttempt(tx, task, payment.merchant_id, now, now);
+    await enqueueAttempt(tx, task, ended.merchantId, now, now);
   }
 
   /**
@@ -109,25 +121,17 @@ export class NotificationService {
     const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
     if (!found) return { type: 'dead', error: `service of payment ${payment.tracking_id} not found` };
 
-    const echoed = JSON.parse(payment.request_fields) as Record<string, string>;
     const started = clock.now();
-    const charset = resultCharset(found.service.encoding, payment.charset);
-    // Every attempt sends the same A02-1: res_date is when the outcome's notification was written,
-    // so a repeat is byte for byte a repeat (merchant-link-type.md: repeats are normal).
-    const pairs = notificationPairs(
-      payment,
-      {
-        result: notification.result as LinkResult,
-        errCode: notification.err_code,
-        resDate: new Date(notification.created_at),
-      },
-      found.service.hash_key,
-    );
+    const { url, body, contentType, charset } = this.deps.format.request(payment, found.service, {
+      result: notification.result,
+      errCode: notification.err_code,
+      createdAt: new Date(notification.created_at),
+    });
     const began = performance.now();
     const answer = await postToMerchant({
-      url: echoed.pagecon_url ?? '',
-      body: encodeForm(pairs, charset),
-      contentType: `application/x-www-form-urlencoded; charset=${charsetLabel(charset)}`,
+      url,
+      body,
+      contentType,
       registeredHosts: found.urlHosts,
       mode: this.deps.mode,
       resolve: this.deps.resolve,

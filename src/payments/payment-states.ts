@@ -43,18 +43,44 @@ export function isFinal(status: PaymentStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }
 
+/** The states a payment ends in, of which its merchant is told (payment-lifecycle.md, Notifications). */
+export type EndedStatus = Extract<PaymentStatus, 'CAPTURED' | 'FAILED' | 'CANCELED' | 'EXPIRED'>;
+
+/** The fact that a payment has ended, handed to whoever tells the merchant. */
+export interface PaymentEnded {
+  trackingId: string;
+  merchantId: string;
+  status: EndedStatus;
+}
+
 export function isPaymentStatus(value: string): value is PaymentStatus {
   return (PAYMENT_STATUSES as readonly string[]).includes(value);
 }
 
-/** Japanese labels for the console (payment-lifecycle.md). */
-export const STATUS_LABELS_JA: Readonly<Record<PaymentStatus, string>> = {
-  REQUESTED: '受付済',
-  IN_PROGRESS: '処理中',
-  CAPTURED: '売上済',
-  PARTIALLY_REFUNDED: '一部返金済',
-  REFUNDED: '返金済',
-  FAILED: '失敗',
-  CANCELED: 'キャンセル',
-  EXPIRED: '期限切れ',
-};
+/**
+ * The cancel sub-state of an IN_PROGRESS payment (payment-lifecycle.md, Cancelling: cancel wins),
+ * kept in `cancel_requested_at` and `cancel_target` and read only through `cancelStateOf`:
+ *
+ *   OPEN      --start cancelling--> REQUESTED(target)  under the capture's own condition: one wins
+ *   OPEN      --capture (success notification or inquiry)--> CAPTURED
+ *   REQUESTED --Alipay+ closed the order--> the target: CANCELED (shopper) or EXPIRED (deadline)
+ *   REQUESTED --cancel refused, inquiry says paid--> CAPTURED, and the mark is cleared
+ *
+ * A success that finds REQUESTED does not capture: Alipay+ reverses that money.
+ */
+export type CancelTarget = 'CANCELED' | 'EXPIRED';
+
+export type CancelState = { kind: 'OPEN' } | { kind: 'REQUESTED'; target: CancelTarget };
+
+export function cancelStateOf(columns: {
+  cancel_requested_at: number | null;
+  cancel_target: string | null;
+}): CancelState {
+  if (columns.cancel_requested_at === null) return { kind: 'OPEN' };
+  return { kind: 'REQUESTED', target: columns.cancel_target === 'CANCELED' ? 'CANCELED' : 'EXPIRED' };
+}
+
+/** An order Alipay+ closed unpaid ends CANCELED after the shopper's cancel, EXPIRED otherwise. */
+export function closedUnpaidStatus(cancel: CancelState): CancelTarget {
+  return cancel.kind === 'REQUESTED' ? cancel.target : 'EXPIRED';
+}

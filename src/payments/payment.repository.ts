@@ -1,35 +1,91 @@
-import { applyPaymentRollup } from '../admin/rollup.repository';
 import type { Db, NewPayment, PaymentRow, PaymentTable } from '../db/database';
-import { postCapture } from '../settlement/ledger-postings';
+import { type Yen, yen } from '../kernel/money';
 import type { ProviderExchange } from './payment-provider';
-import { assertTransition, type PaymentStatus } from './payment-states';
+import { type CancelState, type CancelTarget, cancelStateOf, type PaymentStatus } from './payment-states';
+
+interface PaymentFields
+  extends Omit<
+    PaymentRow,
+    'status' | 'amount' | 'refunded_amount' | 'refund_reserved_amount' | 'payment_request_id' | 'deadline_at'
+  > {
+  amount: Yen;
+  refunded_amount: Yen;
+  refund_reserved_amount: Yen;
+  /** The cancel sub-state (cancel wins), read from `cancel_requested_at` and `cancel_target`. */
+  cancel: CancelState;
+}
+
+/** From IN_PROGRESS on a payment has its one Alipay+ request and its deadline. */
+export type InProgressPayment = PaymentFields & {
+  status: 'IN_PROGRESS';
+  payment_request_id: string;
+  deadline_at: number;
+};
 
 /**
- * Payments in the database. State changes are conditional updates on the current state (plus the
- * cancel mark where the cancel-wins rule needs it), checked by row count, with the history row
- * written in the same transaction by the caller's transaction (payment-lifecycle.md).
+ * A payment as the domain reads it: the row with its amounts checked as yen, its cancel sub-state
+ * named, and, while IN_PROGRESS, the Alipay+ request it is known to have. Rows become payments
+ * only through `toPayment`, so nothing downstream casts or asserts.
+ */
+export type Payment =
+  | InProgressPayment
+  | (PaymentFields & {
+      status: Exclude<PaymentStatus, 'IN_PROGRESS'>;
+      payment_request_id: string | null;
+      deadline_at: number | null;
+    });
+
+export function toPayment(row: PaymentRow): Payment {
+  const fields = {
+    ...row,
+    amount: yen(row.amount),
+    refunded_amount: yen(row.refunded_amount),
+    refund_reserved_amount: yen(row.refund_reserved_amount),
+    cancel: cancelStateOf(row),
+  };
+  if (row.status !== 'IN_PROGRESS') return { ...fields, status: row.status };
+  // The move to IN_PROGRESS sets both in the same statement (shopper-flow.ts, startAlipay).
+  if (row.payment_request_id === null || row.deadline_at === null) {
+    throw new Error(`payment ${row.tracking_id} is IN_PROGRESS without its Alipay+ request`);
+  }
+  return {
+    ...fields,
+    status: 'IN_PROGRESS',
+    payment_request_id: row.payment_request_id,
+    deadline_at: row.deadline_at,
+  };
+}
+
+function mapped(row: PaymentRow | undefined): Payment | undefined {
+  return row === undefined ? undefined : toPayment(row);
+}
+
+/**
+ * Payments in the database. Status changes go through `recordTransition` (record-transition.ts);
+ * the updates here touch only what a status change does not: the cancel mark and `pay`'s answer.
  */
 export async function insertPayment(db: Db, row: NewPayment): Promise<void> {
   await db.insertInto('payments').values(row).execute();
 }
 
-export async function findPaymentByToken(db: Db, token: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('token', '=', token).executeTakeFirst();
+export async function findPaymentByToken(db: Db, token: string): Promise<Payment | undefined> {
+  return mapped(await db.selectFrom('payments').selectAll().where('token', '=', token).executeTakeFirst());
 }
 
-export async function findPaymentByTrackingId(db: Db, trackingId: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payments').selectAll().where('tracking_id', '=', trackingId).executeTakeFirst();
+export async function findPaymentByTrackingId(db: Db, trackingId: string): Promise<Payment | undefined> {
+  return mapped(
+    await db.selectFrom('payments').selectAll().where('tracking_id', '=', trackingId).executeTakeFirst(),
+  );
 }
 
-export async function findPaymentByRequestId(
-  db: Db,
-  paymentRequestId: string,
-): Promise<PaymentRow | undefined> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('payment_request_id', '=', paymentRequestId)
-    .executeTakeFirst();
+export async function findPaymentByRequestId(db: Db, paymentRequestId: string): Promise<Payment | undefined> {
+  return mapped(
+    await db
+      .selectFrom('payments')
+      .selectAll()
+      .where('payment_request_id', '=', paymentRequestId)
+      .executeTakeFirst(),
+  );
 }
 
 export async function findPaymentByOrderId(
@@ -37,67 +93,23 @@ export async function findPaymentByOrderId(
   merchantId: string,
   serviceId: string,
   orderId: string,
-): Promise<PaymentRow | undefined> {
-  return db
-    .selectFrom('payments')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('service_id', '=', serviceId)
-    .where('order_id', '=', orderId)
-    .executeTakeFirst();
-}
-
-/** Which way the cancel mark must be for a transition to apply (the cancel-wins rule). */
-export type CancelMarkCondition = 'any' | 'not-requested' | 'requested';
-
-export interface TransitionCommand {
-  trackingId: string;
-  from: PaymentStatus;
-  to: PaymentStatus;
-  cause: string;
-  resultCode?: string | null;
-  cancelMark?: CancelMarkCondition;
-  set?: Partial<Omit<PaymentTable, 'tracking_id' | 'status'>>;
-  now: Date;
-}
-
-/**
- * Applies one transition if the payment is still in `from` (and the cancel mark matches).
- * Returns false when another writer got there first; refuses transitions outside the table.
- */
-export async function transitionPayment(db: Db, command: TransitionCommand): Promise<boolean> {
-  assertTransition(command.from, command.to);
-  const at = command.now.getTime();
-  let update = db
-    .updateTable('payments')
-    .set({ ...command.set, status: command.to, updated_at: at })
-    .where('tracking_id', '=', command.trackingId)
-    .where('status', '=', command.from);
-  if (command.cancelMark === 'not-requested') update = update.where('cancel_requested_at', 'is', null);
-  if (command.cancelMark === 'requested') update = update.where('cancel_requested_at', 'is not', null);
-  const result = await update.executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return false;
-  await db
-    .insertInto('payment_events')
-    .values({
-      tracking_id: command.trackingId,
-      from_status: command.from,
-      to_status: command.to,
-      cause: command.cause,
-      result_code: command.resultCode ?? null,
-      at,
-    })
-    .execute();
-  await applyPaymentRollup(db, { trackingId: command.trackingId, to: command.to, at: command.now });
-  if (command.to === 'CAPTURED') await postCapture(db, command.trackingId, command.now);
-  return true;
+): Promise<Payment | undefined> {
+  return mapped(
+    await db
+      .selectFrom('payments')
+      .selectAll()
+      .where('merchant_id', '=', merchantId)
+      .where('service_id', '=', serviceId)
+      .where('order_id', '=', orderId)
+      .executeTakeFirst(),
+  );
 }
 
 /** Sets the cancel mark if the payment is still open and unmarked; false otherwise. */
 export async function markCancelRequested(
   db: Db,
   trackingId: string,
-  target: 'CANCELED' | 'EXPIRED',
+  target: CancelTarget,
   now: Date,
 ): Promise<boolean> {
   const result = await db

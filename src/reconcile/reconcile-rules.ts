@@ -93,7 +93,7 @@ export function comparePayment(
   });
   const { outcome } = view;
   if (outcome.kind === 'unknown') return paymentDiscrepancy('UNVERIFIED');
-  if (ENDED_UNPAID.includes(payment.status as PaymentStatus)) {
+  if (ENDED_UNPAID.includes(payment.status)) {
     // Failed, closed and never created all mean the shopper was not charged.
     return outcome.kind === 'paid' || outcome.kind === 'open'
       ? paymentDiscrepancy('PAYMENT_STATE')

@@ -1,9 +1,6 @@
 import { sql } from 'kysely';
-import { applyPaymentRollup, applyRefundRollup } from '../admin/rollup.repository';
 import type { Db, RefundRow, RefundTable } from '../db/database';
-import type { PaymentStatus } from '../payments/payment-states';
-import { assertTransition } from '../payments/payment-states';
-import { postRefundSucceeded } from '../settlement/ledger-postings';
+import { recordTransition } from '../payments/record-transition';
 import { REFUNDABLE_STATUSES } from './refund-rules';
 
 /**
@@ -94,39 +91,11 @@ export async function finishRefund(
     if (Number(released.numUpdatedRows) !== 1) throw outOfStep();
     return true;
   }
-  const updated = await db
-    .updateTable('payments')
-    .set({
-      refunded_amount: sql<number>`refunded_amount + ${x}`,
-      refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`,
-      status: sql<string>`CASE WHEN refunded_amount + ${x} = amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END`,
-      updated_at: at,
-    })
-    .where('tracking_id', '=', refund.tracking_id)
-    .where('status', 'in', REFUNDABLE_STATUSES)
-    .where('refund_reserved_amount', '>=', x)
-    .returning(['status', 'refunded_amount'])
-    .executeTakeFirst();
-  if (!updated) throw outOfStep();
-  // The status before this statement follows from the totals: refunds leave CAPTURED only when
-  // the first one succeeds.
-  const from: PaymentStatus = updated.refunded_amount - x === 0 ? 'CAPTURED' : 'PARTIALLY_REFUNDED';
-  const to = updated.status as PaymentStatus;
-  assertTransition(from, to);
-  // The console's dashboard reads rollups kept in step with every change, in the same transaction.
-  await applyRefundRollup(db, { trackingId: refund.tracking_id, amount: x, at: now });
-  await applyPaymentRollup(db, { trackingId: refund.tracking_id, to, at: now });
-  await postRefundSucceeded(db, refund.refund_id, now);
-  await db
-    .insertInto('payment_events')
-    .values({
-      tracking_id: refund.tracking_id,
-      from_status: from,
-      to_status: to,
-      cause: `refund ${refund.refund_id} succeeded`,
-      result_code: 'SUCCESS',
-      at,
-    })
-    .execute();
+  const moved = await recordTransition(db, {
+    trackingId: refund.tracking_id,
+    refund: { refundId: refund.refund_id, amount: x },
+    now,
+  });
+  if (!moved) throw outOfStep();
   return true;
 }

@@ -7,6 +7,7 @@ import {
   type TransactionItem,
 } from '../alipayplus/settlement-reports';
 import type { Db } from '../db/database';
+import type { PaymentStatus } from '../payments/payment-states';
 import { type NewDiscrepancy, recordDiscrepancy } from './discrepancy.repository';
 import { ACCOUNTS, postEntry } from './ledger.repository';
 
@@ -17,7 +18,7 @@ import { ACCOUNTS, postEntry } from './ledger.repository';
  * payments and refunds of the clearing day that no report lists are missing in the report. A
  * `settlement` file posts what was received. Runs in the transaction that stores the file.
  */
-const CAPTURED = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+const CAPTURED: PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
 const CURRENCY = 'JPY';
 
 export type LineOutcome = 'MATCHED' | 'MISSING_OURS' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH' | 'DUPLICATE';

@@ -39,7 +39,7 @@ describe('payment management tool in a browser', () => {
       }),
     );
     await stack.database.db.insertInto('payments').values(history).execute();
-    const { addRollups } = await import('../../src/admin/rollup.repository');
+    const { addRollups } = await import('../../src/reporting/rollup.repository');
     const { jstDate } = await import('../../src/kernel/jst');
     await addRollups(
       stack.database.db,

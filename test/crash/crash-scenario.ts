@@ -27,7 +27,8 @@ import {
   JOB_DEADLINE,
   JOB_EXPIRE_SELECTION,
   JOB_REVERSE_LATE_PAYMENT,
-} from '../../src/payments/payment.service';
+} from '../../src/payments/payment-schedule';
+import type { PaymentStatus } from '../../src/payments/payment-states';
 import { JOB_RESEND_REFUND } from '../../src/refunds/refund.service';
 import { ALIPAYPLUS_TIMEOUT_MS, type CrashSystem, type KessaiProcess, sleep, until } from './crash-system';
 
@@ -252,7 +253,14 @@ export async function runChaos(
 }
 
 /** Payments that wait on nothing any more: paid (refunds may follow), or closed. */
-export const SETTLED = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'FAILED', 'CANCELED', 'EXPIRED'];
+export const SETTLED: PaymentStatus[] = [
+  'CAPTURED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+  'FAILED',
+  'CANCELED',
+  'EXPIRED',
+];
 
 /**
  * Lets everything finish: faults off, every process up, the workers stopped with SIGTERM, then a

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillRollups } from '../../src/db/migrations/003-admin';
-import { insertPayment, transitionPayment } from '../../src/payments/payment.repository';
+import { insertPayment } from '../../src/payments/payment.repository';
+import { recordTransition } from '../../src/payments/record-transition';
 import { finishRefund, insertRefund, reserveRefundAmount } from '../../src/refunds/refund.repository';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
 import { insertPaymentRowMerchant, paymentRow } from './admin-client';
@@ -52,7 +53,7 @@ for (const dialect of DIALECTS) {
       await insertPayment(db, b);
       await db.transaction().execute(async (tx) => {
         for (const p of [a, b]) {
-          await transitionPayment(tx, {
+          await recordTransition(tx, {
             trackingId: p.tracking_id,
             from: 'REQUESTED',
             to: 'IN_PROGRESS',
@@ -60,7 +61,7 @@ for (const dialect of DIALECTS) {
             now: sent,
           });
         }
-        await transitionPayment(tx, {
+        await recordTransition(tx, {
           trackingId: a.tracking_id,
           from: 'IN_PROGRESS',
           to: 'CAPTURED',
@@ -68,7 +69,7 @@ for (const dialect of DIALECTS) {
           now: captured,
           set: { wallet: 'GCASH', paid_at: captured.getTime() },
         });
-        await transitionPayment(tx, {
+        await recordTransition(tx, {
           trackingId: b.tracking_id,
           from: 'IN_PROGRESS',
           to: 'EXPIRED',
@@ -84,7 +85,7 @@ for (const dialect of DIALECTS) {
         merchant_id: '30000',
         service_id: '001',
         amount: 300,
-        status: 'PROCESSING',
+        status: 'PROCESSING' as const,
         refund_request_id: `KSR${a.tracking_id}`,
         replay_key: null,
         channel: 'CONSOLE',
@@ -119,7 +120,7 @@ for (const dialect of DIALECTS) {
       const p = paymentRow({ status: 'CAPTURED', amount: 500 });
       await insertPayment(database.db, p);
       const before = await rollups();
-      const moved = await transitionPayment(database.db, {
+      const moved = await recordTransition(database.db, {
         trackingId: p.tracking_id,
         from: 'IN_PROGRESS',
         to: 'FAILED',

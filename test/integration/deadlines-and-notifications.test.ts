@@ -134,6 +134,57 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('captures money Alipay+ keeps after refusing the cancel, clears the mark and tells the merchant OK once', async () => {
+      const { fields, cashierUrl } = await startPayment();
+      const control = (method: string, body?: unknown) =>
+        fetch(`${stack.sandboxUrl}/sandbox/v1/faults`, {
+          method,
+          headers: body ? { 'Content-Type': 'application/json' } : {},
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      await control('POST', { api: 'cancelPayment', mode: 'unknown', count: 1 });
+      stack.clock.advance(10 * MINUTE + 31_000);
+      try {
+        // On a busy machine the deadline's inquiry can come back unknown: its re-try comes first.
+        await eventually(async () => {
+          await worker().runDue();
+          if ((await stack.payment({ orderId: fields.order_id! })).cancel_requested_at !== null) return true;
+          stack.clock.advance(3_000);
+          return false;
+        }, 30_000);
+        const marked = await stack.payment({ orderId: fields.order_id! });
+        const paid = await simulatePay(stack, { cashierUrl, wallet: 'GCASH', user: 'alice', action: 'pay' });
+        expect(paid.status).toBe('SUCCESS');
+        await eventually(
+          async () => (await alipayMessages(stack, marked.tracking_id, 'notifyPayment')).length > 0,
+        );
+
+        // Past 00:15 UTC+8 of the next day Alipay+ refuses the cancel: the money stays paid.
+        stack.sandboxClock.advance(2 * 24 * 60 * MINUTE);
+        stack.clock.advance(MINUTE);
+        await worker().runDue();
+        await eventually(
+          async () => (await stack.payment({ orderId: fields.order_id! })).status === 'CAPTURED',
+        );
+        const captured = await stack.payment({ orderId: fields.order_id! });
+        expect(captured).toMatchObject({
+          cancel_requested_at: null,
+          cancel_target: null,
+          result_code: 'SUCCESS',
+        });
+        const results = await stack.database.db
+          .selectFrom('notifications')
+          .select('result')
+          .where('tracking_id', '=', marked.tracking_id)
+          .execute();
+        expect(results.map((r) => r.result)).toEqual(['OK']);
+      } finally {
+        await control('DELETE');
+        stack.clock.set(0);
+        stack.sandboxClock.set(0);
+      }
+    });
+
     it('expires a selection screen left idle for 30 minutes, with no Alipay+ call', async () => {
       const { fields } = await startPayment({ pay_method: '' });
       stack.clock.advance(30 * MINUTE + 1000);

@@ -69,9 +69,14 @@ for (const dialect of DIALECTS) {
     it("makes another merchant's first attempt while one merchant's endpoint hangs on many", async () => {
       const stuck = await capturedPayment(stack, { pagecon_url: hangingUrl });
       const { db } = stack.database;
+      const ended = {
+        trackingId: stuck.tracking_id,
+        merchantId: stuck.merchant_id,
+        status: 'CAPTURED' as const,
+      };
       await db.transaction().execute(async (tx) => {
         for (let i = 0; i < HUNG_NOTIFICATIONS; i++) {
-          await stack.runtime.notifications!.queue(tx, stuck, 'OK', '', stack.clock.now());
+          await stack.runtime.notifications!.queue(tx, ended, stack.clock.now());
         }
       });
       stack.runtime.worker!.wake();

@@ -6,7 +6,7 @@ import { DomainError } from '../../src/kernel/errors';
 import { jstDate } from '../../src/kernel/jst';
 import type { Yen } from '../../src/kernel/money';
 import { seedDemoData } from '../../src/merchants/demo-seed';
-import { transitionPayment } from '../../src/payments/payment.repository';
+import { recordTransition } from '../../src/payments/record-transition';
 import { finishRefund } from '../../src/refunds/refund.repository';
 import { addServiceFee } from '../../src/settlement/fee.repository';
 import {
@@ -174,7 +174,7 @@ for (const dialect of DIALECTS) {
         db()
           .transaction()
           .execute(async (tx) => {
-            await transitionPayment(tx, {
+            await recordTransition(tx, {
               trackingId: row.tracking_id,
               from: 'IN_PROGRESS',
               to: 'CAPTURED',
@@ -312,7 +312,7 @@ for (const dialect of DIALECTS) {
         merchant_id: MERCHANT,
         service_id: SERVICE,
         amount,
-        status: 'SUCCEEDED',
+        status: 'SUCCEEDED' as const,
         refund_request_id: `KSRBACKFILL${i}`,
         replay_key: null,
         channel: 'CONSOLE',

@@ -1,6 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PaymentStatus } from '../../src/payments/payment-states';
 import { checkLedger } from '../../src/settlement/ledger-check';
 import { TEST_POSTGRES_URL } from '../support/databases';
 import { eventually, freePort, type Stack, simulatePay, startStack } from '../support/stack';
@@ -16,7 +17,7 @@ const OUTAGE_MS = 30_000;
 const LANES = 3;
 /** A request during the outage must still be answered within this. */
 const ANSWER_BOUND_MS = 12_000;
-const FINAL = new Set(['CAPTURED', 'EXPIRED', 'FAILED', 'CANCELED']);
+const FINAL = new Set<PaymentStatus>(['CAPTURED', 'EXPIRED', 'FAILED', 'CANCELED']);
 
 class Relay {
   private readonly sockets = new Set<Socket>();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Db, PaymentRow, RefundRow } from '../../src/db/database';
-import { transitionPayment } from '../../src/payments/payment.repository';
+import { recordTransition } from '../../src/payments/record-transition';
 import { finishRefund, insertRefund, reserveRefundAmount } from '../../src/refunds/refund.repository';
 import { paymentRow } from '../integration/admin-client';
 
@@ -13,7 +13,7 @@ export async function capturedAt(db: Db, amount: number, at: Date): Promise<Paym
   const row = paymentRow({ status: 'IN_PROGRESS', amount, received_at: at.getTime() - 60_000 });
   await db.insertInto('payments').values(row).execute();
   const moved = await db.transaction().execute((tx) =>
-    transitionPayment(tx, {
+    recordTransition(tx, {
       trackingId: row.tracking_id,
       from: 'IN_PROGRESS',
       to: 'CAPTURED',

@@ -4,7 +4,7 @@ import {
   isInternalHost,
   isRegisteredHost,
   isValidHostEntry,
-} from '../../src/channels/link/url-hosts';
+} from '../../src/merchants/url-hosts';
 
 describe('registered URL hosts', () => {
   it('puts hosts in the form URLs show them', () => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/kernel/errors';
 import {
   assertTransition,
+  cancelStateOf,
   canTransition,
+  closedUnpaidStatus,
   isFinal,
   PAYMENT_STATUSES,
   type PaymentStatus,
@@ -54,5 +56,25 @@ describe('payment state table', () => {
 
   it('knows the final states', () => {
     expect(PAYMENT_STATUSES.filter(isFinal)).toEqual(['REFUNDED', 'FAILED', 'CANCELED', 'EXPIRED']);
+  });
+});
+
+describe('cancel sub-state (cancel wins)', () => {
+  it('reads OPEN until a cancel is requested, then the target it was requested for', () => {
+    expect(cancelStateOf({ cancel_requested_at: null, cancel_target: null })).toEqual({ kind: 'OPEN' });
+    expect(cancelStateOf({ cancel_requested_at: 1, cancel_target: 'CANCELED' })).toEqual({
+      kind: 'REQUESTED',
+      target: 'CANCELED',
+    });
+    expect(cancelStateOf({ cancel_requested_at: 1, cancel_target: 'EXPIRED' })).toEqual({
+      kind: 'REQUESTED',
+      target: 'EXPIRED',
+    });
+  });
+
+  it("ends an order Alipay+ closed unpaid CANCELED only after the shopper's cancel", () => {
+    expect(closedUnpaidStatus({ kind: 'REQUESTED', target: 'CANCELED' })).toBe('CANCELED');
+    expect(closedUnpaidStatus({ kind: 'REQUESTED', target: 'EXPIRED' })).toBe('EXPIRED');
+    expect(closedUnpaidStatus({ kind: 'OPEN' })).toBe('EXPIRED');
   });
 });

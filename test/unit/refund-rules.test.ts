@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PaymentRow } from '../../src/db/database';
+import type { PaymentStatus } from '../../src/payments/payment-states';
 import { refundability, refundDeadline } from '../../src/refunds/refund-rules';
 
 const jst = (text: string) => new Date(`${text}+09:00`);
@@ -40,7 +41,7 @@ describe('refund period (365 days, the purchase date in JST as day 1)', () => {
 });
 
 describe('refundability', () => {
-  it.each(['REQUESTED', 'IN_PROGRESS', 'FAILED', 'CANCELED', 'EXPIRED'])(
+  it.each<PaymentStatus>(['REQUESTED', 'IN_PROGRESS', 'FAILED', 'CANCELED', 'EXPIRED'])(
     'refuses a %s payment by state',
     (status) => {
       expect(refundability(payment({ status }), jst('2026-01-02T00:00:00')).reason).toBe('STATE');

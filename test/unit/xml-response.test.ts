@@ -3,6 +3,7 @@ import { readXmlApiResponse } from '../../src/channels/xml-api/xml-client';
 import { errorResponse, inquiryResponse, refundResponse } from '../../src/channels/xml-api/xml-response';
 import type { PaymentRow } from '../../src/db/database';
 import { yen } from '../../src/kernel/money';
+import type { PaymentStatus } from '../../src/payments/payment-states';
 import type { RefundOutcome, RefundView } from '../../src/refunds/refund.service';
 
 // 2026-11-27 10:30:01 JST.
@@ -152,7 +153,7 @@ describe('MG01-00101-510 responses', () => {
     ]);
   });
 
-  it.each([
+  it.each<[PaymentStatus, string]>([
     ['REQUESTED', '0'],
     ['IN_PROGRESS', '1'],
     ['CAPTURED', '2'],

@@ -6,12 +6,11 @@ import { maintenanceFor, purchaseBlockFor } from '../../governance/availability'
 import { openOutage } from '../../governance/outage';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
-import type { Yen } from '../../kernel/money';
 import { findServiceWithMerchant } from '../../merchants/merchant.repository';
 import { recordPaymentError } from '../../merchants/payment-error.repository';
 import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
-import { findPaymentByOrderId } from '../../payments/payment.repository';
+import { findPaymentByOrderId, type Payment } from '../../payments/payment.repository';
 import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
 import { chooseLanguage } from './i18n';
 import {
@@ -23,7 +22,7 @@ import {
   resumableToken,
 } from './purchase-request';
 import { RefusalLimiter } from './refusal-limiter';
-import { browserResultPairs, type LinkResult, resultCharset } from './result-form';
+import { browserResultPairs, type LinkResult, linkResultOf, resultCharset } from './result-form';
 import { renderAutoPostPage } from './views/auto-post-page';
 import { renderConfirmingPage } from './views/confirming-page';
 import { renderErrorPage } from './views/error-page';
@@ -257,7 +256,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           merchantName: found?.merchant.display_name ?? '',
           orderId: payment.order_id,
           itemName: payment.item_name || payment.item_id,
-          amount: payment.amount as Yen,
+          amount: payment.amount,
           nonce: nonceOf(request),
           disturbed: (await openOutage(db)) !== null,
         }),
@@ -280,7 +279,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     return respond(request, reply, await payments.settleOnReturn(request.params.token));
   });
 
-  async function findByToken(token: string): Promise<PaymentRow | undefined> {
+  async function findByToken(token: string): Promise<Payment | undefined> {
     return TOKEN_PATTERN.test(token) ? payments.findByToken(token) : undefined;
   }
 
@@ -357,16 +356,8 @@ function resultOf(
   payment: PaymentRow,
   echoed: Record<string, string>,
 ): { result: LinkResult; errCode: string; url: string } {
-  switch (payment.status) {
-    case 'CAPTURED':
-    case 'PARTIALLY_REFUNDED':
-    case 'REFUNDED':
-      return { result: 'OK', errCode: '', url: echoed.success_url ?? '' };
-    case 'CANCELED':
-      return { result: 'CN', errCode: '6102', url: echoed.cancel_url ?? '' };
-    case 'EXPIRED':
-      return { result: 'CN', errCode: '6103', url: echoed.error_url ?? '' };
-    default:
-      return { result: 'NG', errCode: '6101', url: echoed.error_url ?? '' };
-  }
+  const { result, errCode } = linkResultOf(payment.status);
+  if (result === 'OK') return { result, errCode, url: echoed.success_url ?? '' };
+  if (payment.status === 'CANCELED') return { result, errCode, url: echoed.cancel_url ?? '' };
+  return { result, errCode, url: echoed.error_url ?? '' };
 }

@@ -2,6 +2,7 @@ import { type Charset, decodeText, firstUnencodable, hasStrictDifferences } from
 import { asciiTrim, hexDigestsEqual } from '../../kernel/hashing';
 import { parseJstCompact } from '../../kernel/jst';
 import { isPurchaseAmount, parseYenDigits, type Yen } from '../../kernel/money';
+import { isRegisteredHost } from '../../merchants/url-hosts';
 import { callbackTarget, type Resolver } from '../../notifications/merchant-endpoint';
 import { classifyUserAgent, type OsType } from './device';
 import { formCharset, parseFormBytes, type RawFormPairs } from './form-body';
@@ -13,7 +14,6 @@ import {
   type PurchaseHeadField,
 } from './link-fields';
 import { linkHash } from './link-hash';
-import { isRegisteredHost } from './url-hosts';
 
 /**
  * A01-1 purchase request: reading the form and the checks, in the spec's order — the first failure

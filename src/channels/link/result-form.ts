@@ -1,6 +1,7 @@
 import type { PaymentRow } from '../../db/database';
 import { type Charset, encodeText } from '../../kernel/charset';
 import { formatJstCompact } from '../../kernel/jst';
+import type { PaymentStatus } from '../../payments/payment-states';
 import { ECHOED_FIELDS, RESULT_FIELDS, type ResultField } from './link-fields';
 import type { FormPairs } from './link-form';
 import { linkHash } from './link-hash';
@@ -11,6 +12,25 @@ import { linkHash } from './link-hash';
  * service's encoding.
  */
 export type LinkResult = 'OK' | 'NG' | 'CN';
+
+/**
+ * What a merchant is told of a payment (merchant-link-type.md, res_result and res_err_code): the
+ * one mapping behind A02-1 and A03-1. A payment that was captured stays `OK` through its refunds.
+ */
+export function linkResultOf(status: PaymentStatus): { result: LinkResult; errCode: string } {
+  switch (status) {
+    case 'CAPTURED':
+    case 'PARTIALLY_REFUNDED':
+    case 'REFUNDED':
+      return { result: 'OK', errCode: '' };
+    case 'CANCELED':
+      return { result: 'CN', errCode: '6102' };
+    case 'EXPIRED':
+      return { result: 'CN', errCode: '6103' };
+    default:
+      return { result: 'NG', errCode: '6101' };
+  }
+}
 
 export interface ResultContent {
   result: LinkResult;

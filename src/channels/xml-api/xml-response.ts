@@ -98,7 +98,7 @@ export function inquiryResponse(payment: PaymentRow, refunds: readonly RefundVie
       [
         ['order_id', payment.order_id],
         ['amount', String(payment.amount)],
-        ['payment_status', PAYMENT_STATUS_CODES[payment.status as PaymentStatus]],
+        ['payment_status', PAYMENT_STATUS_CODES[payment.status]],
         // Succeeded refunds only; pending ones show in the list with status PROCESSING.
         ['refunded_amount', String(payment.refunded_amount)],
         ['payment_date', jst(payment.paid_at === null ? null : new Date(payment.paid_at))],

@@ -82,44 +82,34 @@ export async function addRollups(db: Db, deltas: readonly RollupDelta[]): Promis
   }
 }
 
-async function paymentFacts(db: Db, trackingId: string) {
-  return db
+/** Adds one change of a payment to its row: `amount` yen, or the payment's whole amount. */
+async function countChange(tx: Db, trackingId: string, at: Date, status: RollupStatus, amount?: number) {
+  const p = await tx
     .selectFrom('payments')
     .select(['merchant_id', 'service_id', 'amount', 'wallet'])
     .where('tracking_id', '=', trackingId)
     .executeTakeFirstOrThrow();
+  await addRollups(tx, [
+    {
+      merchantId: p.merchant_id,
+      serviceId: p.service_id,
+      day: jstDate(at),
+      subBrand: p.wallet ?? '',
+      status,
+      count: 1,
+      amount: amount ?? p.amount,
+    },
+  ]);
 }
 
 /** Counts a transition; call inside the transaction that applied it, after the update. */
 export async function applyPaymentRollup(tx: Db, change: PaymentRollupChange): Promise<void> {
-  const p = await paymentFacts(tx, change.trackingId);
-  await addRollups(tx, [
-    {
-      merchantId: p.merchant_id,
-      serviceId: p.service_id,
-      day: jstDate(change.at),
-      subBrand: p.wallet ?? '',
-      status: change.to,
-      count: 1,
-      amount: p.amount,
-    },
-  ]);
+  await countChange(tx, change.trackingId, change.at, change.to);
 }
 
 /** Counts a refund that has succeeded; call inside the transaction that completed it. */
 export async function applyRefundRollup(tx: Db, change: RefundRollupChange): Promise<void> {
-  const p = await paymentFacts(tx, change.trackingId);
-  await addRollups(tx, [
-    {
-      merchantId: p.merchant_id,
-      serviceId: p.service_id,
-      day: jstDate(change.at),
-      subBrand: p.wallet ?? '',
-      status: REFUND_ROLLUP,
-      count: 1,
-      amount: change.amount,
-    },
-  ]);
+  await countChange(tx, change.trackingId, change.at, REFUND_ROLLUP, change.amount);
 }
 
 export interface RollupCell {
