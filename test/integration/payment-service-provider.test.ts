@@ -105,6 +105,14 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
     providerPaymentId: 'P1',
   } as const;
 
+  /** A payment whose shopper is at the Alipay+ cashier (pay answered S). */
+  async function atCashier(): Promise<PaymentRow> {
+    provider.script('pay', created);
+    const payment = await requested();
+    await service.startAlipay(payment.token);
+    return payment;
+  }
+
   it('S: sends pay once with the payment request id and redirects; the notification then captures', async () => {
     provider.script('pay', created);
     const payment = await requested();
@@ -192,10 +200,8 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
   });
 
   it("cancel: the shopper's cancel, confirmed by Alipay+, closes the payment as CANCELED (CN 6102)", async () => {
-    provider.script('pay', created);
+    const payment = await atCashier();
     provider.script('cancel', { kind: 'closed', code: 'SUCCESS' });
-    const payment = await requested();
-    await service.startAlipay(payment.token);
 
     const outcome = await service.cancelByShopper(payment.token);
     expect(outcome.kind).toBe('final');
@@ -206,11 +212,9 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
   });
 
   it('cancel: refused because the shopper paid meanwhile, the inquiry finds the money and it is captured', async () => {
-    provider.script('pay', created);
+    const payment = await atCashier();
     provider.script('cancel', { kind: 'refused', code: 'ORDER_STATUS_INVALID' });
     provider.script('inquire', { kind: 'paid', details: paidDetails(AMOUNT) });
-    const payment = await requested();
-    await service.startAlipay(payment.token);
 
     await service.cancelByShopper(payment.token);
     expect((await reload(payment)).status).toBe('CAPTURED');
@@ -219,10 +223,8 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
   });
 
   it('cancel: an unanswered cancel leaves the payment open, marked, with the job that re-sends it', async () => {
-    provider.script('pay', created);
+    const payment = await atCashier();
     provider.script('cancel', { kind: 'unknown', reason: 'timeout' });
-    const payment = await requested();
-    await service.startAlipay(payment.token);
 
     const outcome = await service.cancelByShopper(payment.token);
     expect(outcome.kind).toBe('pending');
