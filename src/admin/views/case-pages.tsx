@@ -430,22 +430,21 @@ export function KycCasePage(props: {
             </label>
           </fieldset>
           <TextArea id="decide-note" name="note" label={g.kyc.outcome} value={props.form.note} />
-          <Input
-            id="suspend-from"
-            name="from"
-            type="datetime-local"
-            label={g.kyc.suspendFrom}
-            value={props.form.from}
-            required={false}
-          />
-          <Input
-            id="suspend-until"
-            name="until"
-            type="datetime-local"
-            label={g.kyc.suspendUntil}
-            value={props.form.until}
-            required={false}
-          />
+          {(
+            [
+              ['from', g.kyc.suspendFrom],
+              ['until', g.kyc.suspendUntil],
+            ] as const
+          ).map(([name, label]) => (
+            <Input
+              id={`suspend-${name}`}
+              name={name}
+              type="datetime-local"
+              label={label}
+              value={props.form[name]}
+              required={false}
+            />
+          ))}
           <button type="submit" id="decide-submit">
             {g.kyc.decideSubmit}
           </button>
