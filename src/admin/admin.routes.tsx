@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { VNode } from 'preact';
+import { registerPageHeaders } from '../app/page-headers';
 import type { Database } from '../db/database';
 import { type ConsoleHeader, loadConsoleHeader } from '../governance/console-header';
 import { registerGovernanceRoutes } from '../governance/governance.routes';
@@ -61,11 +61,15 @@ const LANG_COOKIE = 'kessai_admin_lang';
 const AUDIT_PAGE_SIZE = 100;
 const ERRORS_PAGE_SIZE = 100;
 
-interface RequestState {
-  nonce: string;
-  lang: AdminLanguage;
-  signedIn: SignedIn | null;
-  header: ConsoleHeader | null;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The console's language for this request (query, then cookie, then Japanese). */
+    consoleLang: AdminLanguage;
+    /** The console session, once the sign-in hook has found it. */
+    signedIn: SignedIn | null;
+    /** The header strip over every signed-in page (notices, maintenance). */
+    consoleHeader: ConsoleHeader | null;
+  }
 }
 
 interface AdminRouteConfig {
@@ -93,31 +97,13 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     attachFieldsToBody: 'keyValues',
     limits: { fileSize: 1024 * 1024, files: 1 },
   });
-  const states = new WeakMap<FastifyRequest, RequestState>();
-
-  const stateOf = (request: FastifyRequest): RequestState =>
-    states.get(request) ?? { nonce: '', lang: 'ja', signedIn: null, header: null };
+  await registerPageHeaders(app, { directives: { 'form-action': ["'self'"] }, hsts: true });
+  app.decorateRequest('consoleLang', 'ja');
+  app.decorateRequest('signedIn', null);
+  app.decorateRequest('consoleHeader', null);
   const secure = (request: FastifyRequest) => request.protocol === 'https';
 
   app.addHook('onRequest', async (request, reply) => {
-    const nonce = randomBytes(16).toString('base64');
-    reply.header(
-      'Content-Security-Policy',
-      [
-        "default-src 'none'",
-        `style-src 'nonce-${nonce}'`,
-        `script-src 'nonce-${nonce}'`,
-        "img-src 'self' data:",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-      ].join('; '),
-    );
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('Cache-Control', 'no-store');
-    if (secure(request)) reply.header('Strict-Transport-Security', 'max-age=31536000');
     const asked = (request.query as Record<string, unknown> | undefined)?.lang;
     let lang: AdminLanguage = 'ja';
     if (isAdminLanguage(asked)) {
@@ -132,7 +118,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     } else if (isAdminLanguage(request.cookies[LANG_COOKIE])) {
       lang = request.cookies[LANG_COOKIE] as AdminLanguage;
     }
-    states.set(request, { nonce, lang, signedIn: null, header: null });
+    request.consoleLang = lang;
   });
 
   const kit: AdminKit = {
@@ -143,24 +129,24 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
     apiPasswordIssued: options.apiPasswordIssued ?? (() => {}),
     payoutOriginator: options.payoutOriginator,
     page(request, path) {
-      const state = stateOf(request);
+      const lang = request.consoleLang;
       const url = new URL(path ?? (request.method === 'GET' ? request.url : '/admin'), 'http://console');
-      url.searchParams.set('lang', state.lang === 'ja' ? 'en' : 'ja');
+      url.searchParams.set('lang', lang === 'ja' ? 'en' : 'ja');
       return {
-        lang: state.lang,
-        t: ADMIN_TEXTS[state.lang],
-        nonce: state.nonce,
-        actor: state.signedIn?.actor ?? null,
-        csrf: state.signedIn?.session.csrf_token ?? '',
+        lang,
+        t: ADMIN_TEXTS[lang],
+        nonce: request.cspNonce,
+        actor: request.signedIn?.actor ?? null,
+        csrf: request.signedIn?.session.csrf_token ?? '',
         switchLanguageHref: `${url.pathname}${url.search}`,
-        header: state.header,
+        header: request.consoleHeader,
       };
     },
     html(reply, status, page: VNode) {
       return reply.code(status).type('text/html; charset=utf-8').send(renderPage(page));
     },
     signedIn(request) {
-      const signedIn = stateOf(request).signedIn;
+      const signedIn = request.signedIn;
       if (!signedIn) throw new Error('console route reached without a session');
       return signedIn;
     },
@@ -224,9 +210,9 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
       if (found.kind === 'expired') params.set('expired', '1');
       return reply.redirect(`/admin/login?${params}`, 303);
     }
-    stateOf(request).signedIn = found.signedIn;
+    request.signedIn = found.signedIn;
     if (!config.adminApi) {
-      stateOf(request).header = await loadConsoleHeader(db, found.signedIn.actor, clock.now());
+      request.consoleHeader = await loadConsoleHeader(db, found.signedIn.actor, clock.now());
     }
     if (
       request.method !== 'GET' &&

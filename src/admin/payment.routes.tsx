@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PaymentRow } from '../db/database';
 import { investigationFlags } from '../governance/fraud';
-import { DomainError } from '../kernel/errors';
+import { DomainError, type DomainErrorCode } from '../kernel/errors';
 import { formatJstCompact, jstDate } from '../kernel/jst';
 import { type Yen, yen } from '../kernel/money';
 import { remainingAmount } from '../refunds/refund-rules';
@@ -10,6 +10,7 @@ import { findRefundStop } from '../refunds/refund-stop.repository';
 import { type AdminKit, formField } from './admin-kit';
 import { findScopedPayment, latestNotificationId, loadBillingDetails } from './billing.repository';
 import { CASE_TEXTS } from './case-i18n';
+import { consoleErrorStatus } from './console-errors';
 import { jstText, yenText } from './format';
 import { csvLines, csvStream, PAGE_SIZE, parseCursor, parseSearch, searchPayments } from './payment-search';
 import { can, scopeOf } from './permissions';
@@ -168,7 +169,8 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
           notices: [{ kind: 'error', text: t.refuseOther }],
         });
       }
-      const refused = async (status: number, text: string, code: string) => {
+      const refused = async (text: string, code: DomainErrorCode) => {
+        const status = consoleErrorStatus(code);
         await kit.audit(request, {
           action: 'refund.refused',
           target: payment.tracking_id,
@@ -181,7 +183,7 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
         });
       };
       const amount = kind === 'full' ? null : parseRefundAmount(typed);
-      if (kind === 'partial' && amount === null) return refused(422, t.refuseAmount, 'INVALID_AMOUNT');
+      if (kind === 'partial' && amount === null) return refused(t.refuseAmount, 'INVALID_AMOUNT');
 
       try {
         const outcome = await refunds.refund({
@@ -221,33 +223,30 @@ export function registerPaymentRoutes(app: FastifyInstance, kit: AdminKit): void
           });
           throw error;
         }
+        if (error.code === 'PAYMENT_NOT_FOUND') return kit.notFound(request, reply);
         // The payment as it is now: another refund may have changed what remains.
         const current = (await findScopedPayment(db, scopeOf(actor), payment.tracking_id)) ?? payment;
-        switch (error.code) {
-          case 'PAYMENT_NOT_FOUND':
-            return kit.notFound(request, reply);
-          case 'NOT_REFUNDABLE_STATE':
-            return refused(409, t.refuseState, error.code);
-          case 'NOTHING_LEFT_TO_REFUND':
-            return refused(409, t.refuseNothingLeft, error.code);
-          case 'REFUND_EXCEEDS_REMAINING': {
-            return refused(422, t.refuseExceeds(yenText(remainingAmount(current))), error.code);
+        const text = async (): Promise<string> => {
+          switch (error.code) {
+            case 'NOT_REFUNDABLE_STATE':
+              return t.refuseState;
+            case 'NOTHING_LEFT_TO_REFUND':
+              return t.refuseNothingLeft;
+            case 'REFUND_EXCEEDS_REMAINING':
+              return t.refuseExceeds(yenText(remainingAmount(current)));
+            case 'REFUND_PERIOD_ENDED':
+              return t.refusePeriod(jstDate(refunds.refundability(current, clock.now()).deadline));
+            case 'INVALID_AMOUNT':
+              return t.refuseAmount;
+            case 'REFUNDS_STOPPED': {
+              const reason = (await findRefundStop(db, payment.merchant_id))?.reason ?? '';
+              return CASE_TEXTS[kit.page(request).lang].refundStop.refused(reason);
+            }
+            default:
+              return `${t.refuseOther} (${error.code})`;
           }
-          case 'REFUND_PERIOD_ENDED':
-            return refused(
-              409,
-              t.refusePeriod(jstDate(refunds.refundability(current, clock.now()).deadline)),
-              error.code,
-            );
-          case 'INVALID_AMOUNT':
-            return refused(422, t.refuseAmount, error.code);
-          case 'REFUNDS_STOPPED': {
-            const reason = (await findRefundStop(db, payment.merchant_id))?.reason ?? '';
-            return refused(403, CASE_TEXTS[kit.page(request).lang].refundStop.refused(reason), error.code);
-          }
-          default:
-            return refused(409, `${t.refuseOther} (${error.code})`, error.code);
-        }
+        };
+        return refused(await text(), error.code);
       }
     },
   );

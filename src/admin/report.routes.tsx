@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../kernel/errors';
 import { listDiscrepancies, resolveDiscrepancy } from '../settlement/discrepancy.repository';
 import { ACCOUNTS, accountBalance } from '../settlement/ledger.repository';
 import { listReportFiles } from '../settlement/report-files.repository';
 import { type AdminKit, formField } from './admin-kit';
+import { consoleRefusal } from './console-errors';
 import { ReportsPage, type ReportsPageProps } from './views/reports-page';
 
 const RESOLVED_SHOWN = 50;
@@ -65,8 +65,8 @@ export function registerReportRoutes(app: FastifyInstance, kit: AdminKit): void 
           ),
         );
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      return render(request, reply, 422, [{ kind: 'error', text: error.message }]);
+      const { status, notice } = consoleRefusal(error);
+      return render(request, reply, status, [notice]);
     }
     return render(request, reply, 200, [{ kind: 'ok', text: kit.page(request).t.reports.resolvedDone(id) }]);
   });

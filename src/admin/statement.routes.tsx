@@ -12,6 +12,7 @@ import {
 } from '../settlement/payout.repository';
 import { findStatement, listStatements } from '../settlement/statement.repository';
 import { type AdminKit, formField } from './admin-kit';
+import { consoleRefusal } from './console-errors';
 import { listMerchantIds } from './merchant-list';
 import { csvStream } from './payment-search';
 import { can, inScope, scopeOf } from './permissions';
@@ -117,8 +118,8 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
       const t = kit.page(request).t.statements.bank;
       return statementsPage(request, reply, 200, merchantId, [{ kind: 'ok', text: t.saved }]);
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      return statementsPage(request, reply, 400, merchantId, [{ kind: 'error', text: error.message }], form);
+      const { status, notice } = consoleRefusal(error);
+      return statementsPage(request, reply, status, merchantId, [notice], form);
     }
   });
 
@@ -222,8 +223,8 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
       });
       return payoutsPage(request, reply, 200, [{ kind: 'ok', text: t.generated(file.fileId) }]);
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      return payoutsPage(request, reply, 409, [{ kind: 'error', text: error.message }]);
+      const { status, notice } = consoleRefusal(error);
+      return payoutsPage(request, reply, status, [notice]);
     }
   });
 
@@ -264,8 +265,8 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
         },
       ]);
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      return payoutsPage(request, reply, 409, [{ kind: 'error', text: error.message }]);
+      const { status, notice } = consoleRefusal(error);
+      return payoutsPage(request, reply, status, [notice]);
     }
   });
 
@@ -285,8 +286,8 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
         { kind: 'ok', text: kit.page(request).t.payouts.paid(Number(id)) },
       ]);
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      return payoutsPage(request, reply, 409, [{ kind: 'error', text: error.message }]);
+      const { status, notice } = consoleRefusal(error);
+      return payoutsPage(request, reply, status, [notice]);
     }
   });
 }

@@ -2,6 +2,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Connection } from '../db/connection';
 import type { Database } from '../db/database';
+import { jstDateStartIso } from '../kernel/jst';
 import {
   listDiscrepancies,
   type Discrepancy as ReportDiscrepancy,
@@ -41,7 +42,7 @@ export function parseSince(text: string, now: Date): Date {
   const span = /^(\d{1,6})([mhd])$/.exec(text);
   if (span) return new Date(now.getTime() - Number(span[1]) * UNITS_MS[span[2] as keyof typeof UNITS_MS]);
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(text)
-    ? `${text}T00:00:00+09:00`
+    ? jstDateStartIso(text)
     : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
       ? text
       : undefined;

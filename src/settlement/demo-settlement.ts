@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { seedPayments } from '../admin/demo-data';
 import type { DialectName } from '../db/connection';
 import type { Database } from '../db/database';
-import { jstDate, startOfJstDay } from '../kernel/jst';
+import { jstDate, jstDateStartIso, startOfJstDay } from '../kernel/jst';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID } from '../merchants/demo-seed';
 import { addServiceFee } from './fee.repository';
 import { bankAccountOf, setBankAccount } from './payout.repository';
@@ -20,7 +20,7 @@ export async function seedDemoSettlement(
   now: Date,
 ): Promise<void> {
   if (await bankAccountOf(db, DEMO_MERCHANT_ID)) return;
-  const registered = new Date('2026-01-01T00:00:00+09:00');
+  const registered = new Date(jstDateStartIso('2026-01-01'));
   const fees = await db
     .selectFrom('service_fees')
     .select('id')

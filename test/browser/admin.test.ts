@@ -10,7 +10,7 @@ import {
   TEST_PASSWORD,
   type TestUsers,
 } from '../integration/admin-client';
-import { launchBrowser, screenshot } from '../support/browser';
+import { launchBrowser, screenshot, signInToConsole } from '../support/browser';
 import { type Stack, startStack } from '../support/stack';
 
 /**
@@ -72,14 +72,8 @@ describe('payment management tool in a browser', () => {
     await stack?.close();
   });
 
-  async function signIn(page: Page, email: string): Promise<void> {
-    await page.goto(`${stack.gatewayUrl}/admin`);
-    await page.waitForURL(/\/admin\/login/);
-    await page.fill('#email', email);
-    await page.fill('#password', TEST_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${stack.gatewayUrl}/admin`);
-  }
+  const signIn = (page: Page, email: string) =>
+    signInToConsole(page, stack.gatewayUrl, { email, password: TEST_PASSWORD }, '/admin');
 
   it('signs in, searches by order id, refunds in part and then in full, and downloads the CSV', async () => {
     const context = await browser.newContext({

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleClient, seedConsole, TEST_PASSWORD, type TestUsers } from '../integration/admin-client';
-import { launchBrowser, screenshot } from '../support/browser';
+import { launchBrowser, screenshot, signInToConsole } from '../support/browser';
 import { eventually, type Stack, startStack } from '../support/stack';
 
 /**
@@ -203,11 +203,7 @@ describe('first contact in a browser', () => {
     const { trackingId } = await buyCaptured(page);
     for (const width of WIDTHS) {
       const admin = await newPage(width);
-      await admin.goto(`${stack.gatewayUrl}/admin/login`);
-      await admin.fill('#email', users.admin);
-      await admin.fill('#password', TEST_PASSWORD);
-      await admin.click('button[type=submit]');
-      await admin.waitForURL(`${stack.gatewayUrl}/admin`);
+      await signInToConsole(admin, stack.gatewayUrl, { email: users.admin, password: TEST_PASSWORD });
       await admin.goto(`${stack.gatewayUrl}/admin/payments/${trackingId}`);
       const questions: string[] = [];
       admin.on('dialog', (dialog) => {

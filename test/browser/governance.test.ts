@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstDate } from '../../src/kernel/jst';
 import { buyCaptured, seedConsole, TEST_PASSWORD, type TestUsers } from '../integration/admin-client';
-import { launchBrowser, screenshot } from '../support/browser';
+import { launchBrowser, screenshot, signInToConsole } from '../support/browser';
 import { type Stack, startStack } from '../support/stack';
 
 /**
@@ -29,11 +29,7 @@ describe('governance screens in a browser', () => {
     const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(`${stack.gatewayUrl}/admin/login`);
-    await page.fill('#email', email);
-    await page.fill('#password', TEST_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${stack.gatewayUrl}/admin`);
+    await signInToConsole(page, stack.gatewayUrl, { email, password: TEST_PASSWORD });
     return page;
   }
 

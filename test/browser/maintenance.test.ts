@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJstDisplay } from '../../src/kernel/jst';
 import { seedConsole, TEST_PASSWORD, type TestUsers } from '../integration/admin-client';
-import { launchBrowser, screenshot } from '../support/browser';
+import { launchBrowser, screenshot, signInToConsole } from '../support/browser';
 import { clearStartupNotices, eventually, type Stack, startStack } from '../support/stack';
 
 /**
@@ -32,11 +32,7 @@ describe('maintenance window in a browser', () => {
   async function signedInPage(email: string): Promise<Page> {
     const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    await page.goto(`${stack.gatewayUrl}/admin/login?lang=en`);
-    await page.fill('#email', email);
-    await page.fill('#password', TEST_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${stack.gatewayUrl}/admin`);
+    await signInToConsole(page, stack.gatewayUrl, { email, password: TEST_PASSWORD }, '/admin/login?lang=en');
     return page;
   }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearingDay } from '../../src/alipayplus/settlement-reports';
 import type { PaymentRow } from '../../src/db/database';
 import { buyCaptured, seedConsole, TEST_PASSWORD, type TestUsers } from '../integration/admin-client';
-import { launchBrowser, screenshot } from '../support/browser';
+import { launchBrowser, screenshot, signInToConsole } from '../support/browser';
 import { injectReportFault, settleDay } from '../support/reports';
 import { type Stack, startStack } from '../support/stack';
 
@@ -37,11 +37,12 @@ describe('reconciliation screen in a browser', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`${stack.gatewayUrl}/admin/login?lang=en`);
-    await page.fill('#email', users.operator);
-    await page.fill('#password', TEST_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin(\?.*)?$/);
+    await signInToConsole(
+      page,
+      stack.gatewayUrl,
+      { email: users.operator, password: TEST_PASSWORD },
+      '/admin/login?lang=en',
+    );
 
     await page.click('nav a[href="/admin/reports"]');
     await page.waitForSelector('#open-discrepancies');

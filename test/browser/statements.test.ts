@@ -6,7 +6,7 @@ import { jstDate, startOfJstDay } from '../../src/kernel/jst';
 import { addServiceFee } from '../../src/settlement/fee.repository';
 import { closeStatements } from '../../src/settlement/statement.repository';
 import { seedConsole, TEST_PASSWORD, type TestUsers } from '../integration/admin-client';
-import { launchBrowser, screenshot } from '../support/browser';
+import { launchBrowser, screenshot, signInToConsole } from '../support/browser';
 import { capturedAt, refundedAt } from '../support/settlement-fixtures';
 import { type Stack, startStack } from '../support/stack';
 
@@ -64,11 +64,7 @@ describe('statements and payouts in a browser', () => {
       viewport: { width: 1280, height: 900 },
     });
     const page = await context.newPage();
-    await page.goto(`${stack.gatewayUrl}/admin/login`);
-    await page.fill('#email', email);
-    await page.fill('#password', TEST_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${stack.gatewayUrl}/admin`);
+    await signInToConsole(page, stack.gatewayUrl, { email, password: TEST_PASSWORD });
     return page;
   }
 

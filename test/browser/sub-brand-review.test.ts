@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subBrandStates } from '../../src/governance/sub-brand-review.repository';
 import { DEMO_MERCHANT_ID } from '../../src/merchants/demo-seed';
 import { SUB_BRAND_CODES } from '../../src/merchants/sub-brands';
-import { launchBrowser, screenshot } from '../support/browser';
+import { launchBrowser, screenshot, signInToConsole } from '../support/browser';
 import { eventually, type Stack, startStack } from '../support/stack';
 
 /**
@@ -35,12 +35,7 @@ describe('sub-brand review in a browser', () => {
 
   async function signIn(page: Page, role: string): Promise<void> {
     const user = stack.runtime.demo!.consoleUsers.find((u) => u.role === role)!;
-    await page.goto(`${stack.gatewayUrl}/admin`);
-    await page.waitForURL(/\/admin\/login/);
-    await page.fill('#email', user.email);
-    await page.fill('#password', user.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${stack.gatewayUrl}/admin`);
+    await signInToConsole(page, stack.gatewayUrl, user, '/admin');
   }
 
   it('drops a wallet rejected at review from the cashier', { timeout: 90_000 }, async () => {

@@ -93,10 +93,14 @@ for (const dialect of DIALECTS) {
       expect(dashboard.status).toBe(200);
       const h = dashboard.response.headers;
       const csp = h.get('content-security-policy')!;
-      expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toMatch(/script-src 'nonce-[A-Za-z0-9+/=]+'/);
       const nonce = /script-src 'nonce-([^']+)'/.exec(csp)![1];
+      expect(csp).toBe(
+        `default-src 'none';style-src 'nonce-${nonce}';script-src 'nonce-${nonce}';img-src 'self' data:;form-action 'self';frame-ancestors 'none';base-uri 'none'`,
+      );
       expect(dashboard.html).toContain(`<script nonce="${nonce}">`);
+      expect(h.get('x-frame-options')).toBe('DENY');
+      expect(h.get('strict-transport-security')).toBeNull();
       expect(h.get('x-content-type-options')).toBe('nosniff');
       expect(h.get('referrer-policy')).toBe('no-referrer');
       expect(h.get('cache-control')).toBe('no-store');

@@ -53,6 +53,27 @@ for (const dialect of DIALECTS) {
         .where('tracking_id', '=', payment.tracking_id)
         .execute();
 
+    it('sends the pages with their security headers and a policy that admits only the nonced style and script', async () => {
+      const payment = await selectionPayment();
+      const page = await fetch(pageUrl(payment.token));
+      const html = await page.text();
+      expect(page.status).toBe(200);
+      const csp = page.headers.get('content-security-policy')!;
+      const nonce = /^default-src 'none';style-src 'nonce-([A-Za-z0-9+/=]+)';/.exec(csp)![1]!;
+      expect(csp).toBe(
+        `default-src 'none';style-src 'nonce-${nonce}';script-src 'nonce-${nonce}';img-src 'self' data:;frame-ancestors 'none';base-uri 'none'`,
+      );
+      expect(html).toContain(`<style nonce="${nonce}">`);
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(page.headers.get('x-frame-options')).toBe('DENY');
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(page.headers.get('cache-control')).toBe('no-store');
+      // Only these: none of helmet's other defaults, and no HSTS on the hosted pages.
+      for (const absent of ['strict-transport-security', 'cross-origin-opener-policy', 'x-xss-protection']) {
+        expect(page.headers.get(absent)).toBeNull();
+      }
+    });
+
     it('answers malformed and unknown tokens with the 5108 page on every route, never a 500', async () => {
       const tokens = [
         'short',

@@ -28,3 +28,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Signs in to the console through its form: opens `from` (the sign-in page, or a console page that
+ * sends there), submits the credentials and waits for the dashboard.
+ */
+export async function signInToConsole(
+  page: Page,
+  gatewayUrl: string,
+  user: { email: string; password: string },
+  from = '/admin/login',
+): Promise<void> {
+  await page.goto(`${gatewayUrl}${from}`);
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill('#email', user.email);
+  await page.fill('#password', user.password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${gatewayUrl}/admin`);
+}

@@ -6,7 +6,7 @@ import type { RefundStop } from '../../refunds/refund-stop.repository';
 import { CASE_TEXTS, type CaseTexts } from '../case-i18n';
 import { jstText } from '../format';
 import { can } from '../permissions';
-import { CsrfField, Layout, Notice, type PageContext, PostButton, Scroll } from './layout';
+import { CsrfField, Layout, ListTable, Notice, type PageContext, PostButton, Scroll } from './layout';
 
 /**
  * The governance screens (governance.md, 2-4): KYC cases with the refund stop, fraud
@@ -116,39 +116,67 @@ interface CaseRow {
   openedAt: number;
 }
 
-function CaseTable(props: { g: CaseTexts; id: string; label: string; rows: CaseRow[]; extra?: string }) {
+function CaseTable(props: {
+  g: CaseTexts;
+  id: string;
+  label: string;
+  empty: string;
+  rows: CaseRow[];
+  extra?: string;
+}) {
   const { g } = props;
   return (
-    <Scroll label={props.label}>
-      <table id={props.id}>
-        <thead>
-          <tr>
-            <th scope="col">ID</th>
-            <th scope="col">{g.kyc.merchant}</th>
-            <th scope="col">{g.kyc.status}</th>
-            <th scope="col">{g.kyc.dueDate}</th>
-            {props.extra !== undefined && <th scope="col">{props.extra}</th>}
-            <th scope="col">{g.kyc.openedAt}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((r) => (
-            <tr>
-              <td>
-                <a href={r.href}>{r.id}</a>
-              </td>
-              <td>{r.merchantId}</td>
-              <td>
-                <span class={`badge ${r.statusCode}`}>{r.status}</span>
-              </td>
-              <td>{r.dueDate}</td>
-              {props.extra !== undefined && <td>{r.extra}</td>}
-              <td>{jstText(r.openedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </Scroll>
+    <ListTable
+      id={props.id}
+      label={props.label}
+      empty={props.empty}
+      head={
+        <>
+          <th scope="col">ID</th>
+          <th scope="col">{g.kyc.merchant}</th>
+          <th scope="col">{g.kyc.status}</th>
+          <th scope="col">{g.kyc.dueDate}</th>
+          {props.extra !== undefined && <th scope="col">{props.extra}</th>}
+          <th scope="col">{g.kyc.openedAt}</th>
+        </>
+      }
+      rows={props.rows.map((r) => (
+        <tr>
+          <td>
+            <a href={r.href}>{r.id}</a>
+          </td>
+          <td>{r.merchantId}</td>
+          <td>
+            <span class={`badge ${r.statusCode}`}>{r.status}</span>
+          </td>
+          <td>{r.dueDate}</td>
+          {props.extra !== undefined && <td>{r.extra}</td>}
+          <td>{jstText(r.openedAt)}</td>
+        </tr>
+      ))}
+    />
+  );
+}
+
+/** A card with a heading and one form, posted with the session's CSRF token; `intro` stands between them. */
+function CardForm(props: {
+  page: PageContext;
+  headingId: string;
+  title: string;
+  action: string;
+  confirm?: string | undefined;
+  intro?: ComponentChildren;
+  children: ComponentChildren;
+}): VNode {
+  return (
+    <section class="card" aria-labelledby={props.headingId}>
+      <h2 id={props.headingId}>{props.title}</h2>
+      {props.intro}
+      <form method="post" action={props.action} data-confirm={props.confirm}>
+        <CsrfField page={props.page} />
+        {props.children}
+      </form>
+    </section>
   );
 }
 
@@ -170,26 +198,28 @@ function ActionForm(props: {
   children?: ComponentChildren;
 }): VNode {
   return (
-    <section class="card" aria-labelledby={props.headingId}>
-      <h2 id={props.headingId}>{props.title}</h2>
-      {props.children}
-      <form method="post" action={props.action} data-confirm={props.confirm}>
-        <CsrfField page={props.page} />
-        {Object.entries(props.hidden ?? {}).map(([name, value]) => (
-          <input type="hidden" name={name} value={value} />
-        ))}
-        {props.fields.map((f) =>
-          f.type === 'textarea' ? (
-            <TextArea id={f.id} name={f.name} label={f.label} value={props.form[f.name]} />
-          ) : (
-            <Input id={f.id} name={f.name} type={f.type} label={f.label} value={props.form[f.name]} />
-          ),
-        )}
-        <button type="submit" class={props.danger ? 'danger' : undefined}>
-          {props.submit}
-        </button>
-      </form>
-    </section>
+    <CardForm
+      page={props.page}
+      headingId={props.headingId}
+      title={props.title}
+      action={props.action}
+      confirm={props.confirm}
+      intro={props.children}
+    >
+      {Object.entries(props.hidden ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      {props.fields.map((f) =>
+        f.type === 'textarea' ? (
+          <TextArea id={f.id} name={f.name} label={f.label} value={props.form[f.name]} />
+        ) : (
+          <Input id={f.id} name={f.name} type={f.type} label={f.label} value={props.form[f.name]} />
+        ),
+      )}
+      <button type="submit" class={props.danger ? 'danger' : undefined}>
+        {props.submit}
+      </button>
+    </CardForm>
   );
 }
 
@@ -222,11 +252,14 @@ export function KycListPage(props: {
             <span id="refund-stop">{g.refundStop.stoppedBanner(s.reason)}</span>
           </Notice>
         ))}
-      {rows.length === 0 ? (
-        <p>{g.kyc.none}</p>
-      ) : (
-        <CaseTable g={g} id="kyc-cases" label={g.kyc.title} rows={rows} extra={g.kyc.suspension} />
-      )}
+      <CaseTable
+        g={g}
+        id="kyc-cases"
+        label={g.kyc.title}
+        empty={g.kyc.none}
+        rows={rows}
+        extra={g.kyc.suspension}
+      />
       {manage && (
         <>
           <ActionForm
@@ -292,14 +325,10 @@ export function KycListPage(props: {
 function AnswerForm(props: { page: PageContext; action: string; current: string | null }): VNode {
   const g = caseTexts(props.page);
   return (
-    <section class="card" aria-labelledby="answer">
-      <h2 id="answer">{g.kyc.answerTitle}</h2>
-      <form method="post" action={props.action}>
-        <CsrfField page={props.page} />
-        <TextArea id="answer-text" name="answer" label={g.answer} value={props.current ?? ''} />
-        <button type="submit">{g.kyc.answerSubmit}</button>
-      </form>
-    </section>
+    <CardForm page={props.page} headingId="answer" title={g.kyc.answerTitle} action={props.action}>
+      <TextArea id="answer-text" name="answer" label={g.answer} value={props.current ?? ''} />
+      <button type="submit">{g.kyc.answerSubmit}</button>
+    </CardForm>
   );
 }
 
@@ -372,53 +401,54 @@ export function KycCasePage(props: {
         <AnswerForm page={page} action={`${base}/answer`} current={c.answer} />
       )}
       {undecided && actor && can(actor, 'governance.manage') && (
-        <section class="card" aria-labelledby="decide">
-          <h2 id="decide">{g.kyc.decideTitle}</h2>
-          <form method="post" action={`${base}/decide`} data-confirm={g.kyc.decideConfirm}>
-            <CsrfField page={page} />
-            <fieldset>
-              <legend>{g.kyc.outcome}</legend>
-              <label>
-                <input
-                  type="radio"
-                  name="outcome"
-                  value="CLEARED"
-                  checked={props.form.outcome !== 'SUSPENDED'}
-                />{' '}
-                {g.kyc.cleared}
-              </label>
-              <label>
-                <input
-                  type="radio"
-                  name="outcome"
-                  value="SUSPENDED"
-                  checked={props.form.outcome === 'SUSPENDED'}
-                />{' '}
-                {g.kyc.suspended}
-              </label>
-            </fieldset>
-            <TextArea id="decide-note" name="note" label={g.kyc.outcome} value={props.form.note} />
+        <CardForm
+          page={page}
+          headingId="decide"
+          title={g.kyc.decideTitle}
+          action={`${base}/decide`}
+          confirm={g.kyc.decideConfirm}
+        >
+          <fieldset>
+            <legend>{g.kyc.outcome}</legend>
+            <label>
+              <input
+                type="radio"
+                name="outcome"
+                value="CLEARED"
+                checked={props.form.outcome !== 'SUSPENDED'}
+              />{' '}
+              {g.kyc.cleared}
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="outcome"
+                value="SUSPENDED"
+                checked={props.form.outcome === 'SUSPENDED'}
+              />{' '}
+              {g.kyc.suspended}
+            </label>
+          </fieldset>
+          <TextArea id="decide-note" name="note" label={g.kyc.outcome} value={props.form.note} />
+          {(
+            [
+              ['from', g.kyc.suspendFrom],
+              ['until', g.kyc.suspendUntil],
+            ] as const
+          ).map(([name, label]) => (
             <Input
-              id="suspend-from"
-              name="from"
+              id={`suspend-${name}`}
+              name={name}
               type="datetime-local"
-              label={g.kyc.suspendFrom}
-              value={props.form.from}
+              label={label}
+              value={props.form[name]}
               required={false}
             />
-            <Input
-              id="suspend-until"
-              name="until"
-              type="datetime-local"
-              label={g.kyc.suspendUntil}
-              value={props.form.until}
-              required={false}
-            />
-            <button type="submit" id="decide-submit">
-              {g.kyc.decideSubmit}
-            </button>
-          </form>
-        </section>
+          ))}
+          <button type="submit" id="decide-submit">
+            {g.kyc.decideSubmit}
+          </button>
+        </CardForm>
       )}
       {props.liftable && actor && can(actor, 'governance.manage') && (
         <PostButton page={page} action={`${base}/lift`} confirm={g.kyc.liftConfirm} label={g.kyc.lift} />
@@ -448,11 +478,7 @@ export function InvestigationListPage(props: {
   }));
   return (
     <Shell page={page} title={g.fraud.title} tab="investigations" notices={props.notices}>
-      {rows.length === 0 ? (
-        <p>{g.fraud.none}</p>
-      ) : (
-        <CaseTable g={g} id="investigations" label={g.fraud.title} rows={rows} />
-      )}
+      <CaseTable g={g} id="investigations" label={g.fraud.title} empty={g.fraud.none} rows={rows} />
       {manage && (
         <ActionForm
           page={page}
@@ -529,14 +555,16 @@ export function InvestigationPage(props: {
         <AnswerForm page={page} action={`${base}/answer`} current={i.answer} />
       )}
       {open && actor && can(actor, 'governance.manage') && (
-        <section class="card" aria-labelledby="close">
-          <h2 id="close">{g.fraud.closeTitle}</h2>
-          <form method="post" action={`${base}/close`} data-confirm={g.fraud.closeConfirm}>
-            <CsrfField page={page} />
-            <TextArea id="fraud-outcome" name="outcome" label={g.fraud.outcome} />
-            <button type="submit">{g.fraud.closeSubmit}</button>
-          </form>
-        </section>
+        <CardForm
+          page={page}
+          headingId="close"
+          title={g.fraud.closeTitle}
+          action={`${base}/close`}
+          confirm={g.fraud.closeConfirm}
+        >
+          <TextArea id="fraud-outcome" name="outcome" label={g.fraud.outcome} />
+          <button type="submit">{g.fraud.closeSubmit}</button>
+        </CardForm>
       )}
     </Shell>
   );

@@ -327,6 +327,28 @@ export function Scroll(props: { label: string; children: ComponentChildren }): V
   );
 }
 
+/** A list as a table in its scroll region, or the sentence that says the list is empty. */
+export function ListTable(props: {
+  id: string;
+  label: string;
+  empty: string;
+  head: ComponentChildren;
+  rows: ComponentChildren[];
+}): VNode {
+  return props.rows.length === 0 ? (
+    <p>{props.empty}</p>
+  ) : (
+    <Scroll label={props.label}>
+      <table id={props.id}>
+        <thead>
+          <tr>{props.head}</tr>
+        </thead>
+        <tbody>{props.rows}</tbody>
+      </table>
+    </Scroll>
+  );
+}
+
 export function renderPage(page: VNode): string {
   return `<!doctype html>${render(page)}`;
 }

@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import type { PayoutRow } from '../../settlement/payout.repository';
 import { countText, jstText, yenText } from '../format';
-import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
+import { CsrfField, Layout, ListTable, Notice, type PageContext } from './layout';
 import { PayoutTable } from './statements-page';
 
 export interface ZenginFileSummary {
@@ -54,44 +54,39 @@ export function PayoutsPage(props: {
         <button type="submit">{p.import}</button>
       </form>
       <h2>{p.files}</h2>
-      {props.files.length === 0 ? (
-        <p>{p.noFiles}</p>
-      ) : (
-        <Scroll label={p.files}>
-          <table id="zengin-files">
-            <thead>
-              <tr>
-                <th scope="col">{p.file}</th>
-                <th scope="col">{s.payoutDate}</th>
-                <th scope="col" class="num">
-                  {p.transfers}
-                </th>
-                <th scope="col" class="num">
-                  {s.total}
-                </th>
-                <th scope="col">{p.createdBy}</th>
-                <th scope="col">{p.createdAt}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.files.map((f) => (
-                <tr>
-                  <td>
-                    <a href={`/admin/payouts/files/${f.file_id}`} download>
-                      {p.download} #{f.file_id}
-                    </a>
-                  </td>
-                  <td>{f.transfer_date}</td>
-                  <td class="num">{countText(f.transfers)}</td>
-                  <td class="num">{yenText(f.total)}</td>
-                  <td>{f.created_by}</td>
-                  <td>{jstText(f.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
-      )}
+      <ListTable
+        id="zengin-files"
+        label={p.files}
+        empty={p.noFiles}
+        head={
+          <>
+            <th scope="col">{p.file}</th>
+            <th scope="col">{s.payoutDate}</th>
+            <th scope="col" class="num">
+              {p.transfers}
+            </th>
+            <th scope="col" class="num">
+              {s.total}
+            </th>
+            <th scope="col">{p.createdBy}</th>
+            <th scope="col">{p.createdAt}</th>
+          </>
+        }
+        rows={props.files.map((f) => (
+          <tr>
+            <td>
+              <a href={`/admin/payouts/files/${f.file_id}`} download>
+                {p.download} #{f.file_id}
+              </a>
+            </td>
+            <td>{f.transfer_date}</td>
+            <td class="num">{countText(f.transfers)}</td>
+            <td class="num">{yenText(f.total)}</td>
+            <td>{f.created_by}</td>
+            <td>{jstText(f.created_at)}</td>
+          </tr>
+        ))}
+      />
     </Layout>
   );
 }

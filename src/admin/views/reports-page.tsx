@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import type { Discrepancy } from '../../settlement/discrepancy.repository';
 import type { ReportFileSummary } from '../../settlement/report-files.repository';
 import { countText, jstText, yenText } from '../format';
-import { CsrfField, Layout, Notice, type PageContext, Scroll } from './layout';
+import { CsrfField, Layout, ListTable, Notice, type PageContext, Scroll } from './layout';
 
 export interface ReportsPageProps {
   page: PageContext;
@@ -32,49 +32,39 @@ export function ReportsPage(props: ReportsPageProps): VNode {
       <h2>
         {r.open} ({countText(props.open.length)})
       </h2>
-      {props.open.length === 0 ? (
-        <p>{r.noneOpen}</p>
-      ) : (
-        <Scroll label={r.open}>
-          <table id="open-discrepancies">
-            <thead>
-              <tr>
-                <DiscrepancyHead page={page} />
-                <th scope="col">{r.ours}</th>
-                <th scope="col">{r.theirs}</th>
-                <th scope="col">{r.found}</th>
-                <th scope="col">{r.note}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.open.map((d) => (
-                <tr id={`discrepancy-${d.discrepancy_id}`}>
-                  <DiscrepancyCells page={page} d={d} />
-                  <td>{d.ours ?? ''}</td>
-                  <td>{d.theirs ?? ''}</td>
-                  <td>{jstText(Number(d.created_at))}</td>
-                  <td>
-                    <form
-                      method="post"
-                      action={`/admin/reports/discrepancies/${d.discrepancy_id}/resolve`}
-                      class="actions"
-                    >
-                      <CsrfField page={page} />
-                      <input
-                        name="note"
-                        required
-                        maxLength={1000}
-                        aria-label={`${r.note} ${d.discrepancy_id}`}
-                      />
-                      <button type="submit">{r.resolve}</button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
-      )}
+      <ListTable
+        id="open-discrepancies"
+        label={r.open}
+        empty={r.noneOpen}
+        head={
+          <>
+            <DiscrepancyHead page={page} />
+            <th scope="col">{r.ours}</th>
+            <th scope="col">{r.theirs}</th>
+            <th scope="col">{r.found}</th>
+            <th scope="col">{r.note}</th>
+          </>
+        }
+        rows={props.open.map((d) => (
+          <tr id={`discrepancy-${d.discrepancy_id}`}>
+            <DiscrepancyCells page={page} d={d} />
+            <td>{d.ours ?? ''}</td>
+            <td>{d.theirs ?? ''}</td>
+            <td>{jstText(Number(d.created_at))}</td>
+            <td>
+              <form
+                method="post"
+                action={`/admin/reports/discrepancies/${d.discrepancy_id}/resolve`}
+                class="actions"
+              >
+                <CsrfField page={page} />
+                <input name="note" required maxLength={1000} aria-label={`${r.note} ${d.discrepancy_id}`} />
+                <button type="submit">{r.resolve}</button>
+              </form>
+            </td>
+          </tr>
+        ))}
+      />
       {props.resolved.length > 0 && (
         <>
           <h2>{r.resolved}</h2>
@@ -105,38 +95,33 @@ export function ReportsPage(props: ReportsPageProps): VNode {
         </>
       )}
       <h2>{r.files}</h2>
-      {props.files.length === 0 ? (
-        <p>{r.noFiles}</p>
-      ) : (
-        <Scroll label={r.files}>
-          <table id="report-files">
-            <thead>
-              <tr>
-                <th scope="col">{r.file}</th>
-                <th scope="col">{r.kind}</th>
-                <th scope="col">{r.fetched}</th>
-                <th scope="col">{r.size}</th>
-                <th scope="col">SHA-256</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.files.map((f) => (
-                <tr>
-                  <td>
-                    {f.directory}/{f.file_name}
-                  </td>
-                  <td>{f.kind}</td>
-                  <td>{jstText(Number(f.fetched_at))}</td>
-                  <td>{countText(Number(f.size))}</td>
-                  <td>
-                    <code>{f.sha256.slice(0, 16)}…</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
-      )}
+      <ListTable
+        id="report-files"
+        label={r.files}
+        empty={r.noFiles}
+        head={
+          <>
+            <th scope="col">{r.file}</th>
+            <th scope="col">{r.kind}</th>
+            <th scope="col">{r.fetched}</th>
+            <th scope="col">{r.size}</th>
+            <th scope="col">SHA-256</th>
+          </>
+        }
+        rows={props.files.map((f) => (
+          <tr>
+            <td>
+              {f.directory}/{f.file_name}
+            </td>
+            <td>{f.kind}</td>
+            <td>{jstText(Number(f.fetched_at))}</td>
+            <td>{countText(Number(f.size))}</td>
+            <td>
+              <code>{f.sha256.slice(0, 16)}…</code>
+            </td>
+          </tr>
+        ))}
+      />
     </Layout>
   );
 }

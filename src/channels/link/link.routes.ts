@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { registerPageHeaders } from '../../app/page-headers';
 import type { Database, PaymentRow } from '../../db/database';
 import { maintenanceFor, purchaseBlockFor } from '../../governance/availability';
 import { openOutage } from '../../governance/outage';
@@ -58,27 +58,13 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   // Pages: no framing, no referrer (the token must not leak to other sites), scripts only by nonce.
-  app.addHook('onRequest', async (request, reply) => {
-    const nonce = randomBytes(16).toString('base64');
-    (request as FastifyRequest & { cspNonce?: string }).cspNonce = nonce;
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('Cache-Control', 'no-store');
-    reply.header(
-      'Content-Security-Policy',
-      `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`,
-    );
-  });
+  await registerPageHeaders(app, { hsts: false });
 
   const languageOf = (request: FastifyRequest) =>
     chooseLanguage(
       request.headers['accept-language'],
       (request.query as { lang?: string } | undefined)?.lang,
     );
-
-  const nonceOf = (request: FastifyRequest) =>
-    (request as FastifyRequest & { cspNonce?: string }).cspNonce ?? '';
 
   function sendHtml(reply: FastifyReply, status: number, html: string) {
     return reply.code(status).type('text/html; charset=utf-8').send(html);
@@ -95,7 +81,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     return sendHtml(
       reply,
       status,
-      renderErrorPage({ code, field, nonce: nonceOf(request), requestId: request.id, maintenanceEndsAt }),
+      renderErrorPage({ code, field, nonce: request.cspNonce, requestId: request.id, maintenanceEndsAt }),
     );
   }
 
@@ -257,7 +243,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           orderId: payment.order_id,
           itemName: payment.item_name || payment.item_id,
           amount: payment.amount,
-          nonce: nonceOf(request),
+          nonce: request.cspNonce,
           disturbed: (await openOutage(db)) !== null,
         }),
       );
@@ -284,7 +270,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   }
 
   async function respond(request: FastifyRequest, reply: FastifyReply, outcome: ShopperOutcome) {
-    const nonce = nonceOf(request);
+    const nonce = request.cspNonce;
     switch (outcome.kind) {
       case 'notFound':
         return refuse(request, reply, '5108', null, 404);
@@ -336,7 +322,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       action: url,
       pairs,
       acceptCharset: label,
-      nonce: nonceOf(request),
+      nonce: request.cspNonce,
     });
     const bytes = encodeText(html, charset);
     if (!bytes) throw new Error('result page cannot be encoded in the service encoding');
