@@ -8,6 +8,8 @@ import {
   clearingDay,
   deliveryTime,
   reportDirectory,
+  settlementBatchId,
+  settlementDate,
   type TransactionItem,
   writeReport,
 } from '../../src/alipayplus/settlement-reports';
@@ -138,10 +140,16 @@ for (const dialect of DIALECTS) {
       const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
       await settle(day);
       expect((await linesOf(payment)).map((l) => l.outcome).sort()).toEqual(['DUPLICATE', 'MATCHED']);
-      expect((await openOf('DUPLICATE')).map((d) => d.tracking_id)).toEqual([payment.tracking_id]);
+      // The transaction and its fee are both listed twice.
+      const duplicates = await openOf('DUPLICATE');
+      expect(duplicates.map((d) => d.tracking_id)).toEqual([payment.tracking_id, payment.tracking_id]);
+      expect(duplicates.filter((d) => d.subject.startsWith('fee:feeItems_')).length).toBe(1);
       const difference = (await openOf('SETTLEMENT_DIFFERENCE')).at(0);
       expect([difference?.ours, difference?.theirs]).toEqual(['1500', '3000']);
-      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1500);
+      const fee = (await openOf('FEE_DIFFERENCE')).at(0);
+      expect([fee?.ours, fee?.theirs]).toEqual(['4', '8']);
+      // Alipay+ paid ¥3,000 − ¥8 for a ¥1,500 payment whose fee is ¥4: ¥1,496 too much, held.
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1496);
       await expectLedgerHolds();
     });
 
@@ -156,6 +164,105 @@ for (const dialect of DIALECTS) {
         [payment.tracking_id, '2000', '2001'],
       ]);
       expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1);
+      await expectLedgerHolds();
+    });
+
+    it('fee items: each fee line is checked against the contracted fee, and a settlement’s other fee sits in suspense', async () => {
+      const day = today();
+      const delivery = addDays(day, 1);
+      const overcharged = await capturedPayment(stack, { amount: '2000' }); // 30 bp: ¥6
+      const twice = await capturedPayment(stack, { amount: '1000' }); // ¥3
+      const uncharged = await capturedPayment(stack, { amount: '3000' }); // ¥9
+      const batchId = clearingBatchId(day);
+      const fee = (payment: PaymentRow | string, feeAmountValue: number) => ({
+        transactionId: typeof payment === 'string' ? payment : payment.alipay_payment_id!,
+        feeType: 'TRANSACTION_FEE',
+        feeAmountValue,
+        feeCurrency: 'JPY',
+      });
+      const name = (kind: 'feeItems' | 'settlement', id: string) => ({
+        kind,
+        participantId: source.participantId,
+        settlementCurrency: 'JPY',
+        batchId: id,
+        participantAgreementId: 'AGR001',
+        seq: 1,
+      });
+      // Put in place before they fall due: the sandbox never writes over a file that exists.
+      const fees = writeReport({
+        name: name('feeItems', batchId),
+        kind: 'feeItems',
+        items: [fee(overcharged, 7), fee(twice, 3), fee(twice, 3), fee('NOT-OURS-FEE', 5)],
+      });
+      place(delivery, fees.fileName, fees.content);
+      const settled = settlementDate(day, stack.runtime.config.sandbox.reports.settlementLagDays);
+      const settlement = writeReport({
+        name: name('settlement', settlementBatchId(settled)),
+        kind: 'settlement',
+        summary: {
+          settlementBatchId: settlementBatchId(settled),
+          valueDate: settled,
+          settlementCurrency: 'JPY',
+          grossAmount: 6000,
+          feeAmount: 20,
+          netAmount: 5980,
+        },
+        batches: [
+          {
+            clearingBatchId: batchId,
+            transactionCount: 3,
+            grossAmount: 6000,
+            feeAmount: 20,
+            netAmount: 5980,
+          },
+        ],
+      });
+      const folder = join(root, reportDirectory('settlement', source.participantId, settled));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, settlement.fileName), settlement.content);
+      const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      const feesBefore = await accountBalance(db(), ACCOUNTS.alipayplusFees);
+
+      await settle(day);
+
+      const lines = await db()
+        .selectFrom('settlement_fee_lines')
+        .select(['line_no', 'tracking_id', 'amount', 'expected', 'outcome'])
+        .where('batch_id', '=', batchId)
+        .orderBy('line_no')
+        .execute();
+      expect(lines.map((l) => [l.tracking_id, l.amount, l.expected, l.outcome])).toEqual([
+        [overcharged.tracking_id, 7, 6, 'AMOUNT_MISMATCH'],
+        [twice.tracking_id, 3, 3, 'MATCHED'],
+        [twice.tracking_id, 3, 3, 'DUPLICATE'],
+        [null, 5, null, 'MISSING_OURS'],
+      ]);
+      const found = (await open()).filter((d) => d.subject.startsWith('fee:'));
+      const of = (kind: string) => found.filter((d) => d.kind === kind);
+      expect(of('AMOUNT_MISMATCH').map((d) => [d.tracking_id, d.ours, d.theirs])).toEqual([
+        [overcharged.tracking_id, '6', '7'],
+      ]);
+      expect(
+        of('DUPLICATE')
+          .filter((d) => d.subject.includes(batchId))
+          .map((d) => [d.tracking_id, d.subject]),
+      ).toEqual([[twice.tracking_id, `fee:${fees.fileName}:6`]]);
+      expect(of('MISSING_OURS').map((d) => d.subject)).toEqual(['fee:NOT-OURS-FEE']);
+      expect(of('MISSING_IN_REPORT').map((d) => [d.tracking_id, d.ours])).toEqual([
+        [uncharged.tracking_id, '9'],
+      ]);
+      // Alipay+ took ¥20 where the contract gives ¥6 + ¥3 + ¥9 = ¥18: the fee account books ¥18,
+      // the other ¥2 waits in suspense with the settlement's fee difference.
+      const difference = (await openOf('FEE_DIFFERENCE')).find(
+        (d) => d.subject === settlementBatchId(settled),
+      );
+      expect([difference?.ours, difference?.theirs]).toEqual(['18', '20']);
+      expect(difference?.detail).toContain('the difference of ¥2 is in settlement_suspense');
+      expect((await accountBalance(db(), ACCOUNTS.alipayplusFees)) - feesBefore).toBe(18);
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(2);
+      expect(
+        (await openOf('SETTLEMENT_DIFFERENCE')).some((d) => d.subject === settlementBatchId(settled)),
+      ).toBe(false);
       await expectLedgerHolds();
     });
 
@@ -183,10 +290,13 @@ for (const dialect of DIALECTS) {
       const day = today();
       await capturedPayment(stack, { amount: '1100' });
       const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
-      await settle(day);
+      const settled = await settle(day);
       const subject = `clearing:${clearingBatchId(day)}`;
       expect((await openOf('FILE_MISSING')).map((d) => d.subject)).toContain(subject);
-      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1100);
+      // The ¥1,097 received (¥1,100 less a fee of ¥3 on lines we never saw) is all in suspense.
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1097);
+      const fee = (await openOf('FEE_DIFFERENCE')).find((d) => d.subject === settlementBatchId(settled));
+      expect([fee?.ours, fee?.theirs]).toEqual(['0', '3']);
       await expectLedgerHolds();
     });
 
