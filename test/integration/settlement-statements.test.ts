@@ -272,6 +272,124 @@ for (const dialect of DIALECTS) {
       await expectLedgerClean();
     });
 
+    it('refuses a bank result file that is not our transfer file with result codes, applying nothing', async () => {
+      await account();
+      await capturedAt(db(), 10_000, at('2026-11-10'));
+      await statementFor('2026-11-30');
+      const { fileId } = await generateZenginFile(
+        db(),
+        { transferDate: '2026-12-15', originator: ORIGINATOR, createdBy: 'test' },
+        now,
+      );
+      const [payout] = await payouts();
+      const sent = Buffer.from(
+        (
+          await db()
+            .selectFrom('zengin_files')
+            .select('content')
+            .where('file_id', '=', fileId)
+            .executeTakeFirstOrThrow()
+        ).content,
+      );
+      const DATA = 122; // the data record's first byte: after the 120-byte header and its CR LF
+      const TRAILER = 2 * 122;
+      /** The transfer file with result code 0, changed in place by `change` or replaced by what it returns. */
+      const result = (change: (bytes: Buffer) => unknown = () => undefined) => {
+        const bytes = Buffer.from(sent);
+        bytes[DATA + 113] = 0x30;
+        const changed = change(bytes);
+        return Buffer.isBuffer(changed) ? changed : bytes;
+      };
+      const put = (bytes: Buffer, at: number, text: string) => {
+        bytes.write(text, at, 'latin1');
+      };
+      const cases: Array<[string, Buffer, RegExp]> = [
+        [
+          'the transfer file itself',
+          Buffer.from(sent),
+          /record 2 has no result code \(byte 114\): this is a transfer file/,
+        ],
+        [
+          'a result code that is no digit',
+          result((b) => put(b, DATA + 113, 'X')),
+          /result code \(byte 114\) "X" is not a digit/,
+        ],
+        [
+          'a record cut short',
+          result((b) => Buffer.concat([b.subarray(0, DATA + 119), b.subarray(DATA + 120)])),
+          /record 2 is 119 bytes/,
+        ],
+        [
+          'records without CR LF',
+          Buffer.from(result().toString('latin1').replaceAll('\r\n', '\n'), 'latin1'),
+          /record 1 is \d+ bytes/,
+        ],
+        [
+          'no end record',
+          result((b) => b.subarray(0, 3 * 122)),
+          /records are of types 128: expected a header/,
+        ],
+        [
+          'no data record',
+          Buffer.concat([result().subarray(0, DATA), result().subarray(TRAILER)]),
+          /types 189/,
+        ],
+        ['a header of another kind', result((b) => put(b, 1, '11')), /header is of kind "11", not 21/],
+        [
+          'a trailer that disagrees',
+          result((b) => put(b, TRAILER + 7, '000000000001')),
+          /trailer says 000001 records for 000000000001 yen; its data records are 1 for ¥9675/,
+        ],
+        [
+          'an amount that is not digits',
+          result((b) => put(b, DATA + 80, '00000096X5')),
+          /amount \(bytes 81–90\) "00000096X5" is not 10 digits/,
+        ],
+        [
+          'another amount',
+          result((b) => {
+            put(b, DATA + 80, '0000009676');
+            put(b, TRAILER + 7, '000000009676');
+          }),
+          /has ¥9676 for payout \d+, which is ¥9675/,
+        ],
+        [
+          'an unknown payout',
+          result((b) => put(b, DATA + 91, '999999    ')),
+          /names payout 999999, which does not exist/,
+        ],
+        [
+          'another account',
+          result((b) => put(b, DATA + 43, '7654321')),
+          /record for payout \d+ differs from the one in transfer file \d+/,
+        ],
+        [
+          'bytes that are not Shift_JIS',
+          result((b) => {
+            b[DATA + 60] = 0xff;
+          }),
+          /record 2 is not Shift_JIS text/,
+        ],
+        [
+          'the payout twice',
+          Buffer.concat([
+            result().subarray(0, TRAILER),
+            result().subarray(DATA, TRAILER),
+            result((b) => put(b, TRAILER + 1, '000002000000019350')).subarray(TRAILER),
+          ]),
+          /record 3 lists payout \d+ again/,
+        ],
+      ];
+      const bankBefore = await accountBalance(db(), ACCOUNTS.bank);
+      for (const [what, bytes, error] of cases) {
+        await expect(importBankResult(db(), bytes, now), what).rejects.toThrow(error);
+      }
+      expect((await payouts()).map((p) => p.status)).toEqual(['SENT']);
+      expect(await accountBalance(db(), ACCOUNTS.bank)).toBe(bankBefore);
+      expect(await importBankResult(db(), result(), now)).toMatchObject({ paid: [payout!.payout_id] });
+      await expectLedgerClean();
+    });
+
     it('validates bank accounts: kana converted to half-width, kanji and bad codes refused', async () => {
       expect(await account()).toMatchObject({ holderName: 'ｶ)ﾃﾞﾓｼﾖﾂﾌﾟ', accountNumber: '1234567' });
       const bad = {
