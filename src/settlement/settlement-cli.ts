@@ -3,14 +3,15 @@ import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { setServiceFee } from './fee.repository';
+import { ADJUSTABLE_ACCOUNTS, postAdjustment } from './ledger-adjustment';
 import { checkLedger, type LedgerCheckReport } from './ledger-check';
 import { generateZenginFile, importBankResult, markPayoutPaid } from './payout.repository';
 import { closeStatements } from './statement.repository';
 import type { ZenginOriginator } from './zengin';
 
 /**
- * Settlement's commands: `kessai ledger check` (exits 1 while any invariant is broken) and
- * `kessai fee set`. Each runs on the configured database through `withDatabase`.
+ * Settlement's commands: `kessai ledger check` (exits 1 while any invariant is broken), `kessai
+ * ledger adjust`, `kessai fee set`, statements and payouts. Each runs on the configured database through `withDatabase`.
  */
 export interface SettlementCliDeps {
   withDatabase<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T>;
@@ -48,9 +49,8 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
   const out = deps.out ?? ((text: string) => process.stdout.write(text));
   const now = deps.now ?? (() => new Date());
 
-  program
-    .command('ledger')
-    .description('the double-entry ledger')
+  const ledger = program.command('ledger').description('the double-entry ledger');
+  ledger
     .command('check')
     .description('prove the ledger invariants; exits 1 if any is broken')
     .option('--limit <n>', 'list at most this many violations per rule', (v) => Number.parseInt(v, 10), 100)
@@ -60,6 +60,25 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
         const report = await checkLedger(db, { limit: options.limit });
         out(formatLedgerReport(report, (performance.now() - started) / 1000));
         if (report.violations.length > 0) process.exitCode = 1;
+      }),
+    );
+
+  ledger
+    .command('adjust')
+    .description(`move yen between two of ${ADJUSTABLE_ACCOUNTS.join(', ')}, with a note; audited`)
+    .requiredOption('--debit <account>', 'the account debited (e.g. bank for money Alipay+ paid back)')
+    .requiredOption('--credit <account>', 'the account credited (e.g. settlement_suspense)')
+    .requiredOption('--amount <yen>', 'whole yen, > 0', Number)
+    .requiredOption('--note <text>', 'why (the discrepancy it settles)')
+    .action((options: { debit: string; credit: string; amount: number; note: string }) =>
+      deps.withDatabase(async (db) => {
+        const entryId = await postAdjustment(
+          db,
+          options,
+          { actorUserId: null, actorEmail: 'cli', ip: 'local' },
+          now(),
+        );
+        out(`Adjustment entry ${entryId}: Dr ${options.debit} ¥${options.amount}, Cr ${options.credit}.\n`);
       }),
     );
 

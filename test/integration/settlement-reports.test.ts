@@ -20,6 +20,7 @@ import { ACCOUNTS, accountBalance } from '../../src/settlement/ledger.repository
 import { checkLedger } from '../../src/settlement/ledger-check';
 import { registerReportCommands } from '../../src/settlement/report-cli';
 import { fetchReports, type ReportSource } from '../../src/settlement/report-fetch';
+import { registerSettlementCommands } from '../../src/settlement/settlement-cli';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
 import {
@@ -538,6 +539,86 @@ for (const dialect of DIALECTS) {
         .execute();
       expect(audit.map((a) => a.actor_email)).toEqual([users.operator]);
       expect(audit[0]!.detail).toContain('by mail');
+    });
+
+    it('`kessai ledger adjust` clears the suspense with an audited entry; a bad adjustment changes nothing', async () => {
+      const run = async (...args: string[]) => {
+        let text = '';
+        const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+        registerSettlementCommands(program, {
+          withDatabase: (work) => work(db()),
+          out: (t) => {
+            text += t;
+          },
+          now: () => stack.clock.now(),
+        });
+        await program.parseAsync(['node', 'kessai', 'ledger', 'adjust', ...args]);
+        return text;
+      };
+      const suspense = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      expect(suspense).not.toBe(0); // the fault modes above left differences in it
+      const bank = await accountBalance(db(), ACCOUNTS.bank);
+      const entries = async () =>
+        Number(
+          (
+            await db()
+              .selectFrom('ledger_entries')
+              .select((eb) => eb.fn.countAll<string | number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = await entries();
+      const refusals: Array<[string[], RegExp]> = [
+        [
+          ['--debit', 'merchant_payable:30000', '--credit', 'bank', '--amount', '5', '--note', 'x'],
+          /"merchant_payable:30000" cannot be adjusted/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'bank', '--amount', '5', '--note', 'x'],
+          /debit and credit are both bank/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'settlement_suspense', '--amount', '-5', '--note', 'x'],
+          /positive whole yen amount \(got -5\)/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'settlement_suspense', '--amount', '1.5', '--note', 'x'],
+          /positive whole yen amount/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'settlement_suspense', '--amount', '5', '--note', '  '],
+          /a note of 1–1000 characters/,
+        ],
+      ];
+      for (const [args, error] of refusals) await expect(run(...args)).rejects.toThrow(error);
+      expect(await entries()).toBe(before);
+
+      // A credit balance is money Alipay+ overpaid: returned to it from the bank.
+      const [debit, credit] =
+        suspense < 0 ? ['settlement_suspense', 'bank'] : ['bank', 'settlement_suspense'];
+      const note = 'Alipay+ overpayments returned by transfer';
+      expect(
+        await run(
+          '--debit',
+          debit,
+          '--credit',
+          credit,
+          '--amount',
+          String(Math.abs(suspense)),
+          '--note',
+          note,
+        ),
+      ).toMatch(/^Adjustment entry \d+: Dr /);
+      expect(await accountBalance(db(), ACCOUNTS.settlementSuspense)).toBe(0);
+      expect(await accountBalance(db(), ACCOUNTS.bank)).toBe(bank + suspense);
+      const audit = await db()
+        .selectFrom('admin_audit')
+        .select(['actor_email', 'detail'])
+        .where('action', '=', 'ledger.adjust')
+        .execute();
+      expect(audit.map((a) => a.actor_email)).toEqual(['cli']);
+      expect(JSON.parse(audit[0]!.detail)).toEqual({ debit, credit, amount: Math.abs(suspense), note });
+      await expectLedgerHolds();
     });
 
     it('`kessai reconcile --reports` lists the open ones and exits 1 until each is resolved with a note', async () => {
