@@ -3,7 +3,7 @@ import { DomainError } from '../kernel/errors';
 import { listDiscrepancies, resolveDiscrepancy } from '../settlement/discrepancy.repository';
 import { ACCOUNTS, accountBalance } from '../settlement/ledger.repository';
 import { listReportFiles } from '../settlement/report-files.repository';
-import { type AdminKit, formField } from './admin-kit';
+import { type AdminKit, auditActor, formField } from './admin-kit';
 import { ReportsPage, type ReportsPageProps } from './views/reports-page';
 
 const RESOLVED_SHOWN = 50;
@@ -60,7 +60,7 @@ export function registerReportRoutes(app: FastifyInstance, kit: AdminKit): void 
             tx,
             id,
             formField(request.body, 'note'),
-            { actorUserId: actor.userId, actorEmail: actor.email, ip: request.ip },
+            auditActor(actor, request),
             clock.now(),
           ),
         );

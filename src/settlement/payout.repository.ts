@@ -1,4 +1,5 @@
 import iconv from 'iconv-lite';
+import { type AuditEntry, writeAudit } from '../admin/audit.repository';
 import type { Db, MerchantBankAccountTable, PayoutTable } from '../db/database';
 import { DomainError } from '../kernel/errors';
 import { ACCOUNTS, accountBalance, merchantPayable, postEntry } from './ledger.repository';
@@ -182,9 +183,13 @@ function refused(message: string): never {
  * payout (refunds after the close left it short or negative), refuses the whole file and nothing
  * is posted.
  */
+/** Who did it, for the audit row each payout action writes in its own transaction. */
+export type PayoutActor = Pick<AuditEntry, 'actorUserId' | 'actorEmail' | 'ip'>;
+
 export async function generateZenginFile(
   db: Db,
-  input: { transferDate: string; originator: ZenginOriginator; createdBy: string },
+  input: { transferDate: string; originator: ZenginOriginator },
+  actor: PayoutActor,
   now: Date,
 ): Promise<{ fileId: number; transfers: number; total: number }> {
   return db.transaction().execute(async (tx) => {
@@ -233,7 +238,7 @@ export async function generateZenginFile(
         transfers: transfers.length,
         total,
         content,
-        created_by: input.createdBy,
+        created_by: actor.actorEmail,
         created_at: now.getTime(),
       })
       .returning('file_id')
@@ -258,13 +263,37 @@ export async function generateZenginFile(
         at: now,
       });
     }
+    await writeAudit(tx, {
+      at: now,
+      ...actor,
+      merchantId: null,
+      action: 'payout.file',
+      target: String(file_id),
+      detail: { date: input.transferDate, transfers: transfers.length, total },
+    });
     return { fileId: Number(file_id), transfers: transfers.length, total };
   });
 }
 
 /** Marks a sent payout paid: the bank made the transfer. */
-export async function markPayoutPaid(db: Db, payoutId: number, now: Date): Promise<PayoutRow> {
-  return db.transaction().execute((tx) => markPaidIn(tx, payoutId, now));
+export async function markPayoutPaid(
+  db: Db,
+  payoutId: number,
+  actor: PayoutActor,
+  now: Date,
+): Promise<PayoutRow> {
+  return db.transaction().execute(async (tx) => {
+    const payout = await markPaidIn(tx, payoutId, now);
+    await writeAudit(tx, {
+      at: now,
+      ...actor,
+      merchantId: payout.merchant_id,
+      action: 'payout.paid',
+      target: String(payoutId),
+      detail: { amount: payout.amount },
+    });
+    return payout;
+  });
 }
 
 async function markPaidIn(tx: Db, payoutId: number, now: Date): Promise<PayoutRow> {
@@ -399,6 +428,7 @@ export function parseBankResult(content: Buffer): BankResultLine[] {
 export async function importBankResult(
   db: Db,
   content: Buffer,
+  actor: PayoutActor,
   now: Date,
 ): Promise<{
   paid: number[];
@@ -435,6 +465,14 @@ export async function importBankResult(
         paid.push(p.payout_id);
       }
     }
+    await writeAudit(tx, {
+      at: now,
+      ...actor,
+      merchantId: null,
+      action: 'payout.bank-result',
+      target: 'payouts',
+      detail: { paid, failed, alreadyPaid },
+    });
     return { paid, failed, alreadyPaid };
   });
 }

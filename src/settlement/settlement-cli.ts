@@ -21,6 +21,9 @@ export interface SettlementCliDeps {
   originator?: () => ZenginOriginator | undefined;
 }
 
+/** Who the audit rows of the commands name. */
+const CLI_ACTOR = { actorUserId: null, actorEmail: 'cli', ip: 'local' };
+
 /** The `settlement` command group, shared by every module that adds a subcommand to it. */
 export function settlementCommand(program: Command): Command {
   return (
@@ -72,12 +75,7 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
     .requiredOption('--note <text>', 'why (the discrepancy it settles)')
     .action((options: { debit: string; credit: string; amount: number; note: string }) =>
       deps.withDatabase(async (db) => {
-        const entryId = await postAdjustment(
-          db,
-          options,
-          { actorUserId: null, actorEmail: 'cli', ip: 'local' },
-          now(),
-        );
+        const entryId = await postAdjustment(db, options, CLI_ACTOR, now());
         out(`Adjustment entry ${entryId}: Dr ${options.debit} ¥${options.amount}, Cr ${options.credit}.\n`);
       }),
     );
@@ -105,7 +103,7 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
               fixedFee: options.fixedFee,
               createdBy: 'cli',
             },
-            { actorUserId: null, actorEmail: 'cli', ip: 'local' },
+            CLI_ACTOR,
             now(),
           );
           out(
@@ -148,7 +146,8 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
         if (!originator) throw new Error('set KESSAI_PAYOUT_ORIGINATOR to make transfer files');
         const file = await generateZenginFile(
           db,
-          { transferDate: options.date, originator, createdBy: 'cli' },
+          { transferDate: options.date, originator },
+          CLI_ACTOR,
           now(),
         );
         const stored = await db
@@ -168,7 +167,7 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
     .requiredOption('--id <payout_id>', 'payout number', Number)
     .action((options: { id: number }) =>
       deps.withDatabase(async (db) => {
-        const p = await markPayoutPaid(db, options.id, now());
+        const p = await markPayoutPaid(db, options.id, CLI_ACTOR, now());
         out(`Payout ${p.payout_id} of ¥${p.amount} to merchant ${p.merchant_id} is paid.\n`);
       }),
     );
@@ -178,7 +177,7 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
     .requiredOption('--file <file>', "the bank's result file")
     .action((options: { file: string }) =>
       deps.withDatabase(async (db) => {
-        const r = await importBankResult(db, readFileSync(options.file), now());
+        const r = await importBankResult(db, readFileSync(options.file), CLI_ACTOR, now());
         out(
           `paid: ${r.paid.join(', ') || 'none'}; already paid: ${r.alreadyPaid.join(', ') || 'none'}; ` +
             `not transferred: ${r.failed.map((f) => `${f.payoutId} (code ${f.resultCode})`).join(', ') || 'none'}\n`,

@@ -160,6 +160,17 @@ for (const dialect of DIALECTS) {
       await expect(page.locator('#payouts tbody').textContent()).resolves.toContain('振込済み');
       await expect(page.locator('#payouts tbody').textContent()).resolves.not.toContain('振込依頼済み');
       await screenshot(page, 'statements-03-payouts');
+      const audit = await stack.database.db
+        .selectFrom('admin_audit')
+        .select(['action', 'actor_email'])
+        .where('action', 'in', ['payout.file', 'payout.bank-result', 'payout.paid'])
+        .orderBy('id')
+        .execute();
+      expect(audit.map((a) => `${a.action} ${a.actor_email}`)).toEqual([
+        `payout.file ${users.operator}`,
+        `payout.bank-result ${users.operator}`,
+        `payout.paid ${users.operator}`,
+      ]);
       // Without the CSRF token the form is refused.
       const refused = await page.request.post(`${stack.gatewayUrl}/admin/payouts/file`, {
         form: { date: '2026-12-15' },
