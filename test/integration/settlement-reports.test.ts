@@ -510,6 +510,7 @@ for (const dialect of DIALECTS) {
       await operator.signIn(users.operator, TEST_PASSWORD);
       const screen = await operator.page('/admin/reports');
       expect(screen.status).toBe(200);
+      expect(screen.html).toContain('手数料差額'); // FEE_DIFFERENCE, in the console's default Japanese
       expect(screen.html).toContain(`id="discrepancy-${id}"`);
       expect(screen.html).toContain('id="report-files"');
       expect(screen.html).toContain('transactionItems_');
@@ -646,6 +647,11 @@ for (const dialect of DIALECTS) {
       expect(openNow.length).toBeGreaterThan(0);
       expect(listed.code).toBe(1);
       expect(listed.text).toContain(`#${openNow[0]!.discrepancy_id} ${openNow[0]!.kind}`);
+      // The fee lines' findings are listed like the others.
+      expect(listed.text).toMatch(/ FEE_DIFFERENCE: settlement \S+ .* takes a fee of ¥20/);
+      expect(listed.text).toMatch(
+        / AMOUNT_MISMATCH: Alipay\+'s TRANSACTION_FEE fee on \S+: Alipay\+ charges ¥7/,
+      );
 
       await expect(run('--reports', '--resolve', String(openNow[0]!.discrepancy_id))).rejects.toThrow(
         /--note/,
