@@ -167,17 +167,29 @@ export function alipayPlusFee(amount: number, feeBps: number): number {
 }
 
 /**
- * The payment of ours a fee line is for: the one Alipay+ listed under the same transactionId in
- * its transaction items (matched there by our paymentRequestId), if it settles.
+ * The settled payment of ours a fee line is for: Alipay+'s paymentId is the fee line's
+ * transactionId, as we recorded it at payment or as its transaction items listed it (matched
+ * there by our paymentRequestId) — so the order in which the two files arrive does not matter.
  */
 async function paymentOfFee(db: Db, item: FeeItem): Promise<{ trackingId: string; amount: number } | null> {
   const p = await db
-    .selectFrom('settlement_report_lines as l')
-    .innerJoin('payments as p', 'p.tracking_id', 'l.tracking_id')
+    .selectFrom('payments as p')
     .select(['p.tracking_id', 'p.amount'])
-    .where('l.transaction_id', '=', item.transactionId)
-    .where('l.transaction_type', '=', 'PAYMENT')
     .where('p.status', 'in', CAPTURED)
+    .where((eb) =>
+      eb.or([
+        eb('p.alipay_payment_id', '=', item.transactionId),
+        eb(
+          'p.tracking_id',
+          'in',
+          eb
+            .selectFrom('settlement_report_lines as l')
+            .select('l.tracking_id')
+            .where('l.transaction_id', '=', item.transactionId)
+            .where('l.transaction_type', '=', 'PAYMENT'),
+        ),
+      ]),
+    )
     .executeTakeFirst();
   return p ? { trackingId: p.tracking_id, amount: p.amount } : null;
 }

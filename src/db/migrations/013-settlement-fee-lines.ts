@@ -5,7 +5,8 @@ import type { ColumnKit } from './columns';
  * The lines of Alipay+'s `feeItems` files (settlement.md, What the gateway does with them), each
  * with how it matched the fee we expect on the payment it names, the way `settlement_report_lines`
  * keeps the transaction items. `expected` is our fee for the payment (NULL when the line names no
- * payment of ours).
+ * payment of ours). Fee lines name payments by Alipay+'s paymentId, which payments are now looked
+ * up by.
  */
 export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
   await db.schema
@@ -29,4 +30,9 @@ export async function up(db: Kysely<unknown>, col: ColumnKit): Promise<void> {
       .column(column)
       .execute();
   }
+  await db.schema
+    .createIndex('payments_alipay_payment_id')
+    .on('payments')
+    .column('alipay_payment_id')
+    .execute();
 }
