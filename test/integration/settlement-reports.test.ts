@@ -286,6 +286,50 @@ for (const dialect of DIALECTS) {
       await expectLedgerHolds();
     });
 
+    it('matches a fee file that arrives before its transaction items, by the paymentId recorded at payment', async () => {
+      await injectFault('lateFile'); // the sandbox's files of the day come 6 hours late
+      const day = today();
+      const delivery = addDays(day, 1);
+      const payment = await capturedPayment(stack, { amount: '5000' }); // 30 bp: ¥15
+      const fees = writeReport({
+        name: {
+          kind: 'feeItems',
+          participantId: source.participantId,
+          settlementCurrency: 'JPY',
+          batchId: clearingBatchId(day),
+          participantAgreementId: 'AGR001',
+          seq: 1,
+        },
+        kind: 'feeItems',
+        items: [
+          {
+            transactionId: payment.alipay_payment_id!,
+            feeType: 'TRANSACTION_FEE',
+            feeAmountValue: 15,
+            feeCurrency: 'JPY',
+          },
+        ],
+      });
+      place(delivery, fees.fileName, fees.content);
+      await moveTo(deliveryTime(delivery) + HOUR);
+      const early = await fetchDate(delivery);
+      expect(early.stored).toContain(fees.fileName);
+      expect(early.stored.some((n) => n.startsWith('transactionItems_'))).toBe(false);
+      const feeLines = () =>
+        db()
+          .selectFrom('settlement_fee_lines')
+          .select(['expected', 'outcome'])
+          .where('tracking_id', '=', payment.tracking_id)
+          .execute();
+      expect(await feeLines()).toEqual([{ expected: 15, outcome: 'MATCHED' }]);
+      await moveTo(deliveryTime(delivery) + 7 * HOUR);
+      expect((await fetchDate(delivery)).stored.some((n) => n.startsWith('transactionItems_'))).toBe(true);
+      expect((await linesOf(payment)).map((l) => l.outcome)).toEqual(['MATCHED']);
+      expect((await open()).filter((d) => d.tracking_id === payment.tracking_id)).toEqual([]);
+      await settle(day);
+      await expectLedgerHolds();
+    });
+
     it('missingFile: the day is missing, and its settlement goes to suspense whole', async () => {
       await injectFault('missingFile');
       const day = today();
