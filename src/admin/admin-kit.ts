@@ -40,6 +40,14 @@ export interface AdminKit {
   ): Promise<void>;
 }
 
+/** The console user an audit row names when a repository writes it inside its own transaction. */
+export function auditActor(
+  actor: Actor,
+  request: FastifyRequest,
+): { actorUserId: string; actorEmail: string; ip: string } {
+  return { actorUserId: actor.userId, actorEmail: actor.email, ip: request.ip };
+}
+
 /** A form field as a string ('' when absent or not a string). */
 export function formField(body: unknown, name: string): string {
   if (typeof body !== 'object' || body === null) return '';

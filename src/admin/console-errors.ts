@@ -26,6 +26,7 @@ const CONSOLE_ERROR_STATUS: Record<DomainErrorCode, RefusalStatus> = {
   INVALID_FEE_SETTING: 422,
   INVALID_PAYOUT_TERMS: 422,
   INVALID_RESOLUTION: 422,
+  INVALID_ADJUSTMENT: 422,
   INVALID_BANK_ACCOUNT: 400,
   // An operator stopped the merchant's refunds (a case).
   REFUNDS_STOPPED: 403,

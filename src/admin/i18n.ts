@@ -387,6 +387,7 @@ const ja = {
       FILE_MISSING: 'ファイル未着',
       FILE_CHANGED: 'ファイル変更',
       SETTLEMENT_DIFFERENCE: '入金差額',
+      FEE_DIFFERENCE: '手数料差額',
     } as Record<string, string>,
   },
   statements: {
@@ -834,6 +835,7 @@ const en: AdminTexts = {
       FILE_MISSING: 'File missing',
       FILE_CHANGED: 'File changed',
       SETTLEMENT_DIFFERENCE: 'Settlement difference',
+      FEE_DIFFERENCE: 'Fee difference',
     },
   },
   statements: {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listDiscrepancies, resolveDiscrepancy } from '../settlement/discrepancy.repository';
 import { ACCOUNTS, accountBalance } from '../settlement/ledger.repository';
 import { listReportFiles } from '../settlement/report-files.repository';
-import { type AdminKit, formField } from './admin-kit';
+import { type AdminKit, auditActor, formField } from './admin-kit';
 import { consoleRefusal } from './console-errors';
 import { ReportsPage, type ReportsPageProps } from './views/reports-page';
 
@@ -60,7 +60,7 @@ export function registerReportRoutes(app: FastifyInstance, kit: AdminKit): void 
             tx,
             id,
             formField(request.body, 'note'),
-            { actorUserId: actor.userId, actorEmail: actor.email, ip: request.ip },
+            auditActor(actor, request),
             clock.now(),
           ),
         );

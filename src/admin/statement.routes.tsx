@@ -11,7 +11,7 @@ import {
   zenginFile,
 } from '../settlement/payout.repository';
 import { findStatement, listStatements } from '../settlement/statement.repository';
-import { type AdminKit, formField } from './admin-kit';
+import { type AdminKit, auditActor, formField } from './admin-kit';
 import { consoleRefusal } from './console-errors';
 import { listMerchantIds } from './merchant-list';
 import { csvStream } from './payment-search';
@@ -212,15 +212,10 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
       }
       const file = await generateZenginFile(
         db,
-        { transferDate: date, originator: kit.payoutOriginator, createdBy: actor.email },
+        { transferDate: date, originator: kit.payoutOriginator },
+        auditActor(actor, request),
         clock.now(),
       );
-      await kit.audit(request, {
-        action: 'payout.file',
-        target: String(file.fileId),
-        merchantId: null,
-        detail: { date, transfers: file.transfers, total: file.total },
-      });
       return payoutsPage(request, reply, 200, [{ kind: 'ok', text: t.generated(file.fileId) }]);
     } catch (error) {
       const { status, notice } = consoleRefusal(error);
@@ -241,20 +236,15 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
   });
 
   app.post('/admin/payouts/import', async (request, reply) => {
-    if (!kit.allow(request, reply, 'payouts.manage')) return reply;
+    const actor = kit.allow(request, reply, 'payouts.manage');
+    if (!actor) return reply;
     const file = (request.body as Record<string, unknown> | undefined)?.result;
     const t = kit.page(request).t.payouts;
     if (!Buffer.isBuffer(file) || file.length === 0) {
       return payoutsPage(request, reply, 400, [{ kind: 'error', text: t.noResultFile }]);
     }
     try {
-      const result = await importBankResult(db, file, clock.now());
-      await kit.audit(request, {
-        action: 'payout.bank-result',
-        target: 'payouts',
-        merchantId: null,
-        detail: result,
-      });
+      const result = await importBankResult(db, file, auditActor(actor, request), clock.now());
       return payoutsPage(request, reply, 200, [
         {
           kind: result.failed.length ? 'warn' : 'ok',
@@ -271,17 +261,12 @@ export function registerStatementRoutes(app: FastifyInstance, kit: AdminKit): vo
   });
 
   app.post('/admin/payouts/:id/paid', async (request, reply) => {
-    if (!kit.allow(request, reply, 'payouts.manage')) return reply;
+    const actor = kit.allow(request, reply, 'payouts.manage');
+    if (!actor) return reply;
     const { id } = request.params as { id: string };
     if (!ID.test(id)) return kit.notFound(request, reply);
     try {
-      const payout = await markPayoutPaid(db, Number(id), clock.now());
-      await kit.audit(request, {
-        action: 'payout.paid',
-        target: id,
-        merchantId: payout.merchant_id,
-        detail: { amount: payout.amount },
-      });
+      await markPayoutPaid(db, Number(id), auditActor(actor, request), clock.now());
       return payoutsPage(request, reply, 200, [
         { kind: 'ok', text: kit.page(request).t.payouts.paid(Number(id)) },
       ]);

@@ -76,6 +76,8 @@ export interface ReportSftpSettings {
   participantId: string;
   /** The server's host key fingerprint (`SHA256:…`); `undefined`: the sandbox's (demo). */
   hostKeyFingerprint: string | undefined;
+  /** Alipay+'s contracted fee on each payment, in basis points: what its fee items are checked against. */
+  feeBps: number;
 }
 
 const KNOWN = [
@@ -112,6 +114,7 @@ const KNOWN = [
   'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
   'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
   'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
+  'KESSAI_ALIPAYPLUS_FEE_BPS',
   'KESSAI_DEMO_HASH_KEY',
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
@@ -231,19 +234,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
 
   const setting = <T>(schema: z.ZodType<T>, name: (typeof KNOWN)[number], fallback: string): T =>
     parse(schema, name, get(name) ?? fallback);
+  const basisPoints = z.coerce.number().int().min(0).max(10_000);
   const sandboxReports = {
     sftpPort: setting(port, 'KESSAI_SANDBOX_SFTP_PORT', '8022'),
     sftpUser: setting(sftpText, 'KESSAI_SANDBOX_SFTP_USER', 'acqp'),
     sftpPassword: setting(sftpText, 'KESSAI_SANDBOX_SFTP_PASSWORD', 'sandbox-reports'),
     participantId: setting(participantId, 'KESSAI_SANDBOX_PARTICIPANT_ID', '1022188000000000001'),
-    feeBps: setting(z.coerce.number().int().min(0).max(10_000), 'KESSAI_SANDBOX_REPORT_FEE_BPS', '30'),
+    feeBps: setting(basisPoints, 'KESSAI_SANDBOX_REPORT_FEE_BPS', '30'),
     settlementLagDays: setting(
       z.coerce.number().int().min(1).max(10),
       'KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS',
       '1',
     ),
   };
-  // The gateway's report server: all six settings or none in production; the sandbox's in the demo.
+  // The gateway's report server and Alipay+'s fee: all seven settings or none in production; the
+  // sandbox's in the demo.
   const reportNames = [
     'KESSAI_ALIPAYPLUS_SFTP_HOST',
     'KESSAI_ALIPAYPLUS_SFTP_PORT',
@@ -251,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
     'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
     'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
     'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
+    'KESSAI_ALIPAYPLUS_FEE_BPS',
   ] as const;
   const given = reportNames.filter((name) => get(name) !== undefined);
   if (mode === 'production' && given.length > 0 && given.length < reportNames.length) {
@@ -274,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
             sandboxReports.participantId,
           ),
           hostKeyFingerprint: hostKey && parse(fingerprint, 'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY', hostKey),
+          feeBps: setting(basisPoints, 'KESSAI_ALIPAYPLUS_FEE_BPS', String(sandboxReports.feeBps)),
         }
       : undefined;
 

@@ -376,6 +376,7 @@ export function reportSourceOf(config: Config, sandboxSftpPort?: number): Report
     password: settings.password,
     participantId: settings.participantId,
     hostKeyFingerprint: settings.hostKeyFingerprint ?? sshHostKeyFingerprint(sandboxSftpHostKey(config)),
+    feeBps: settings.feeBps,
   };
 }
 

@@ -467,6 +467,22 @@ export interface SettlementReportLineTable {
   outcome: string;
 }
 
+/** A line of a `feeItems` file and how it matched our expectation (migration 013). */
+export interface SettlementFeeLineTable {
+  line_id: Generated<number>;
+  file_id: number;
+  line_no: number;
+  batch_id: string;
+  transaction_id: string;
+  fee_type: string;
+  amount: number;
+  currency: string;
+  tracking_id: string | null;
+  /** Our fee for the payment (Alipay+'s contracted rate), when the line names one of ours. */
+  expected: number | null;
+  outcome: string;
+}
+
 export interface SettlementDiscrepancyTable {
   discrepancy_id: Generated<number>;
   kind: string;
@@ -589,6 +605,7 @@ export interface Database {
   outage_incidents: OutageIncidentTable;
   settlement_report_files: SettlementReportFileTable;
   settlement_report_lines: SettlementReportLineTable;
+  settlement_fee_lines: SettlementFeeLineTable;
   settlement_discrepancies: SettlementDiscrepancyTable;
   merchant_bank_accounts: MerchantBankAccountTable;
   statements: StatementTable;

@@ -19,6 +19,7 @@ export const DOMAIN_ERROR_CODES = [
   'INVALID_BANK_ACCOUNT',
   'CLOSE_REFUSED',
   'PAYOUT_REFUSED',
+  'INVALID_ADJUSTMENT',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -23,6 +23,8 @@ export const DISCREPANCY_KINDS = [
   'FILE_CHANGED',
   /** What a settlement paid differs from what our records of its transactions give. */
   'SETTLEMENT_DIFFERENCE',
+  /** The fee a settlement took differs from the contracted fee on our payments it settles. */
+  'FEE_DIFFERENCE',
 ] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];
 

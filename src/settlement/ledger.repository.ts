@@ -23,7 +23,7 @@ export function merchantPayable(merchantId: string): string {
 }
 
 /** What an entry books; a reversal keeps the kind of the entry it reverses. */
-export type EntryKind = 'CAPTURE' | 'REFUND' | 'PAYOUT' | 'SETTLEMENT';
+export type EntryKind = 'CAPTURE' | 'REFUND' | 'PAYOUT' | 'SETTLEMENT' | 'ADJUSTMENT';
 
 export interface LedgerLine {
   account: string;

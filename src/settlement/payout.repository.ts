@@ -1,4 +1,5 @@
 import iconv from 'iconv-lite';
+import { type AuditEntry, writeAudit } from '../admin/audit.repository';
 import type { Db, MerchantBankAccountTable, PayoutTable } from '../db/database';
 import { DomainError } from '../kernel/errors';
 import { ACCOUNTS, accountBalance, merchantPayable, postEntry } from './ledger.repository';
@@ -182,9 +183,13 @@ function refused(message: string): never {
  * payout (refunds after the close left it short or negative), refuses the whole file and nothing
  * is posted.
  */
+/** Who did it, for the audit row each payout action writes in its own transaction. */
+export type PayoutActor = Pick<AuditEntry, 'actorUserId' | 'actorEmail' | 'ip'>;
+
 export async function generateZenginFile(
   db: Db,
-  input: { transferDate: string; originator: ZenginOriginator; createdBy: string },
+  input: { transferDate: string; originator: ZenginOriginator },
+  actor: PayoutActor,
   now: Date,
 ): Promise<{ fileId: number; transfers: number; total: number }> {
   return db.transaction().execute(async (tx) => {
@@ -233,7 +238,7 @@ export async function generateZenginFile(
         transfers: transfers.length,
         total,
         content,
-        created_by: input.createdBy,
+        created_by: actor.actorEmail,
         created_at: now.getTime(),
       })
       .returning('file_id')
@@ -258,13 +263,37 @@ export async function generateZenginFile(
         at: now,
       });
     }
+    await writeAudit(tx, {
+      at: now,
+      ...actor,
+      merchantId: null,
+      action: 'payout.file',
+      target: String(file_id),
+      detail: { date: input.transferDate, transfers: transfers.length, total },
+    });
     return { fileId: Number(file_id), transfers: transfers.length, total };
   });
 }
 
 /** Marks a sent payout paid: the bank made the transfer. */
-export async function markPayoutPaid(db: Db, payoutId: number, now: Date): Promise<PayoutRow> {
-  return db.transaction().execute((tx) => markPaidIn(tx, payoutId, now));
+export async function markPayoutPaid(
+  db: Db,
+  payoutId: number,
+  actor: PayoutActor,
+  now: Date,
+): Promise<PayoutRow> {
+  return db.transaction().execute(async (tx) => {
+    const payout = await markPaidIn(tx, payoutId, now);
+    await writeAudit(tx, {
+      at: now,
+      ...actor,
+      merchantId: payout.merchant_id,
+      action: 'payout.paid',
+      target: String(payoutId),
+      detail: { amount: payout.amount },
+    });
+    return payout;
+  });
 }
 
 async function markPaidIn(tx: Db, payoutId: number, now: Date): Promise<PayoutRow> {
@@ -296,49 +325,110 @@ async function markPaidIn(tx: Db, payoutId: number, now: Date): Promise<PayoutRo
 export interface BankResultLine {
   payoutId: number;
   amount: number;
-  /** '0': transferred; anything else: the bank's reason code for not transferring. */
+  /** '0': transferred; '1'–'9': the bank's reason code for not transferring. */
   resultCode: string;
+  /** The data record as we sent it: the result code put back to the space we wrote. */
+  sentRecord: Buffer;
 }
 
-// Offsets in a data record (zengin.ts lays them out): amount, customer code 1, and the first
-// spare byte, where the bank's result file puts its result code.
+// Offsets in a data record (zengin.ts lays them out, settlement.md documents them byte by byte):
+// amount, customer code 1, and the first spare byte, where the bank's result file puts its result
+// code; in the trailer, the record count and the total.
 const AMOUNT_AT = 80;
 const CUSTOMER_CODE_AT = 91;
 const RESULT_CODE_AT = 113;
+const COUNT_AT = 1;
+const TOTAL_AT = 7;
+const CRLF = Buffer.from('\r\n');
+
+/** The records of a file of 120-byte records each followed by CR LF, as bytes; refuses any other. */
+function zenginRecords(content: Buffer): Buffer[] {
+  const records: Buffer[] = [];
+  let at = 0;
+  while (at < content.length) {
+    const end = content.indexOf(CRLF, at);
+    const record = content.subarray(at, end === -1 ? content.length : end);
+    if (record.length !== ZENGIN_RECORD_BYTES || end === -1) {
+      refused(
+        `bank result record ${records.length + 1} is ${record.length} bytes${end === -1 ? ' without CR LF' : ''}: ` +
+          'each record is 120 bytes followed by CR LF',
+      );
+    }
+    records.push(record);
+    at = end + CRLF.length;
+  }
+  return records;
+}
 
 /**
- * Reads the bank's result file: our transfer file sent back with a result code in each data
- * record's first spare byte. Refuses anything that is not 120-byte Shift_JIS records.
+ * Reads the bank's result file (settlement.md, Payouts and transfer files): our transfer file sent
+ * back with a result code in each data record's first spare byte. Everything is checked before
+ * anything is applied: 120-byte Shift_JIS records with CR LF, a header of kind 21, data records,
+ * a trailer whose count and total are the data records', an end record; a digit as each result
+ * code, each payout once. Any other file is refused, saying which record is wrong and how.
  */
 export function parseBankResult(content: Buffer): BankResultLine[] {
-  const records = iconv.decode(content, 'Shift_JIS').split('\r\n');
-  if (records.at(-1) === '') records.pop();
-  if (records.length < 4)
-    refused('the bank result file has fewer than 4 records (header, data, trailer, end)');
-  const out: BankResultLine[] = [];
-  records.forEach((r, i) => {
-    if (r.length !== ZENGIN_RECORD_BYTES)
-      refused(`bank result record ${i + 1} is ${r.length} bytes, not 120`);
-    if (r[0] !== '2') return;
-    const amount = r.slice(AMOUNT_AT, AMOUNT_AT + 10);
-    const code = r.slice(CUSTOMER_CODE_AT, CUSTOMER_CODE_AT + 10).trim();
-    if (!/^\d{10}$/.test(amount) || !/^\d+$/.test(code)) {
-      refused(`bank result record ${i + 1}: no amount or payout number where expected`);
-    }
-    out.push({ payoutId: Number(code), amount: Number(amount), resultCode: r[RESULT_CODE_AT] ?? ' ' });
+  const records = zenginRecords(content);
+  const types = records.map((r) => String.fromCharCode(r[0]!)).join('');
+  if (!/^12+89$/.test(types)) {
+    refused(
+      `the bank result's records are of types ${types || '(none)'}: expected a header (1), data (2) ` +
+        'records, a trailer (8) and an end (9) record, in that order',
+    );
+  }
+  const text = records.map((r, i) => {
+    const decoded = iconv.decode(r, 'Shift_JIS');
+    if (!iconv.encode(decoded, 'Shift_JIS').equals(r))
+      refused(`bank result record ${i + 1} is not Shift_JIS text`);
+    return decoded;
   });
-  if (records[0]?.[0] !== '1' || records.at(-1)?.[0] !== '9')
-    refused('the bank result file does not start with a header and end with an end record');
+  if (text[0]!.slice(1, 3) !== '21') {
+    refused(`the bank result's header is of kind "${text[0]!.slice(1, 3)}", not 21 (総合振込)`);
+  }
+  const out: BankResultLine[] = [];
+  for (let i = 1; i < records.length - 2; i++) {
+    const r = text[i]!;
+    const where = `bank result record ${i + 1}`;
+    const amount = r.slice(AMOUNT_AT, AMOUNT_AT + 10);
+    const code = r.slice(CUSTOMER_CODE_AT, CUSTOMER_CODE_AT + 10).trimEnd();
+    if (!/^\d{10}$/.test(amount)) refused(`${where}: the amount (bytes 81–90) "${amount}" is not 10 digits`);
+    if (!/^\d{1,10}$/.test(code)) {
+      refused(`${where}: the customer code (bytes 92–101) "${code}" is not one of our payout numbers`);
+    }
+    const resultCode = r[RESULT_CODE_AT]!;
+    if (resultCode === ' ') {
+      refused(`${where} has no result code (byte 114): this is a transfer file, not the bank's result`);
+    }
+    if (!/^\d$/.test(resultCode))
+      refused(`${where}: the result code (byte 114) "${resultCode}" is not a digit`);
+    const payoutId = Number(code);
+    if (out.some((line) => line.payoutId === payoutId)) refused(`${where} lists payout ${payoutId} again`);
+    const sentRecord = Buffer.from(records[i]!);
+    sentRecord[RESULT_CODE_AT] = 0x20;
+    out.push({ payoutId, amount: Number(amount), resultCode, sentRecord });
+  }
+  const trailer = text.at(-2)!;
+  const count = trailer.slice(COUNT_AT, COUNT_AT + 6);
+  const total = trailer.slice(TOTAL_AT, TOTAL_AT + 12);
+  const sum = out.reduce((s, line) => s + line.amount, 0);
+  if (count !== String(out.length).padStart(6, '0') || total !== String(sum).padStart(12, '0')) {
+    refused(
+      `the bank result's trailer says ${count} records for ${total} yen; its data records are ${out.length} for ¥${sum}`,
+    );
+  }
   return out;
 }
 
 /**
  * Applies a bank result file: each transferred payout is marked paid; one not transferred stays
- * SENT and is reported. A line for an unknown payout or another amount refuses the whole file.
+ * SENT and is reported. A record naming an unknown payout, one that was never sent, another
+ * amount, or any other field than the transfer file we sent for it refuses the whole file, and
+ * nothing is applied.
  */
 export async function importBankResult(
   db: Db,
   content: Buffer,
+  actor: PayoutActor,
   now: Date,
 ): Promise<{
   paid: number[];
@@ -360,6 +450,14 @@ export async function importBankResult(
       if (p.amount !== line.amount) {
         refused(`the bank result has ¥${line.amount} for payout ${line.payoutId}, which is ¥${p.amount}`);
       }
+      const sent = p.zengin_file_id === null ? undefined : await zenginFile(tx, p.zengin_file_id);
+      if (!sent) refused(`the bank result names payout ${line.payoutId}, which is in no transfer file`);
+      if (!zenginRecords(Buffer.from(sent.content)).some((r) => r.equals(line.sentRecord))) {
+        refused(
+          `the bank result's record for payout ${line.payoutId} differs from the one in transfer file ` +
+            `${sent.file_id} (bank, account or name)`,
+        );
+      }
       if (line.resultCode !== '0') failed.push({ payoutId: p.payout_id, resultCode: line.resultCode });
       else if (p.status === 'PAID') alreadyPaid.push(p.payout_id);
       else {
@@ -367,6 +465,14 @@ export async function importBankResult(
         paid.push(p.payout_id);
       }
     }
+    await writeAudit(tx, {
+      at: now,
+      ...actor,
+      merchantId: null,
+      action: 'payout.bank-result',
+      target: 'payouts',
+      detail: { paid, failed, alreadyPaid },
+    });
     return { paid, failed, alreadyPaid };
   });
 }

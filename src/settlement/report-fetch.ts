@@ -19,7 +19,7 @@ import type { JobHandler } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { recordDiscrepancy } from './discrepancy.repository';
 import { isCalendarDate } from './fee.repository';
-import { postSettlement, reconcileTransactionItems } from './report-reconcile';
+import { postSettlement, reconcileFeeItems, reconcileTransactionItems } from './report-reconcile';
 
 /**
  * Fetches Alipay+'s reports of one delivery date over SFTP (settlement.md, What the gateway does
@@ -36,6 +36,8 @@ export interface ReportSource {
   participantId: string;
   /** The host key the server must present (`SHA256:<base64>`, as OpenSSH prints it). */
   hostKeyFingerprint: string;
+  /** Alipay+'s contracted fee on each payment (basis points, floored to the yen per payment). */
+  feeBps: number;
 }
 
 export type FetchFailure =
@@ -201,7 +203,7 @@ export async function fetchReports(
   const fresh = parsed.filter((f) => !known.has(f.name));
   const { stored, missing } = await db.transaction().execute(async (tx) => {
     const taken: string[] = [];
-    for (const f of fresh) if (await store(tx, f, now)) taken.push(f.name);
+    for (const f of fresh) if (await store(tx, f, source.feeBps, now)) taken.push(f.name);
     return { stored: taken, missing: await missingClearingDays(tx, source, date, parsed, now) };
   });
   return {
@@ -216,6 +218,7 @@ export async function fetchReports(
 async function store(
   db: Db,
   f: Downloaded & { report: Report; sha256: string },
+  feeBps: number,
   now: Date,
 ): Promise<boolean> {
   const { report } = f;
@@ -238,8 +241,10 @@ async function store(
     .executeTakeFirst();
   if (!inserted) return false;
   const fileId = Number(inserted.file_id);
-  if (report.kind === 'transactionItems') await reconcileTransactionItems(db, fileId, f.name, report, now);
-  if (report.kind === 'settlement') await postSettlement(db, fileId, report, now);
+  if (report.kind === 'transactionItems')
+    await reconcileTransactionItems(db, fileId, f.name, report, feeBps, now);
+  if (report.kind === 'feeItems') await reconcileFeeItems(db, fileId, f.name, report, feeBps, now);
+  if (report.kind === 'settlement') await postSettlement(db, fileId, report, feeBps, now);
   return true;
 }
 

@@ -2,20 +2,24 @@ import { sql } from 'kysely';
 import {
   addDays,
   clearingDayStart,
+  type FeeItem,
   type Report,
   type SettlementBatchLine,
   type TransactionItem,
 } from '../alipayplus/settlement-reports';
 import type { Db } from '../db/database';
+import { yen } from '../kernel/money';
 import type { PaymentStatus } from '../payments/payment-states';
 import { type NewDiscrepancy, recordDiscrepancy } from './discrepancy.repository';
+import { feeMovement } from './fee-rule';
 import { ACCOUNTS, postEntry } from './ledger.repository';
 
 /**
  * Reconciles a stored report (settlement.md, What the gateway does with them). Every line of a
  * `transactionItems` file is matched against our payments (by paymentRequestId) and refunds (by
  * refundRequestId): matched, missing on our side, amount or currency mismatch, duplicate; then our
- * payments and refunds of the clearing day that no report lists are missing in the report. A
+ * payments and refunds of the clearing day that no report lists are missing in the report. Every
+ * line of a `feeItems` file is matched against the fee we expect on the payment it names. A
  * `settlement` file posts what was received. Runs in the transaction that stores the file.
  */
 const CAPTURED: PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
@@ -71,6 +75,7 @@ export async function reconcileTransactionItems(
   fileId: number,
   fileName: string,
   report: Extract<Report, { kind: 'transactionItems' }>,
+  feeBps: number,
   now: Date,
 ): Promise<void> {
   for (const [i, item] of report.items.entries()) {
@@ -154,6 +159,177 @@ export async function reconcileTransactionItems(
       .execute();
   }
   await findMissingInReport(db, fileId, report.name.batchId, now);
+  await findUnchargedPayments(db, fileId, report.name.batchId, feeBps, now);
+}
+
+/** Alipay+'s fee on a payment under its contracted rate: the one rounding rule, no fixed part. */
+export function alipayPlusFee(amount: number, feeBps: number): number {
+  return feeMovement({ kind: 'capture', amount: yen(amount), rate: { rateBps: feeBps, fixedFee: 0 } });
+}
+
+/**
+ * The settled payment of ours a fee line is for: Alipay+'s paymentId is the fee line's
+ * transactionId, as we recorded it at payment or as its transaction items listed it (matched
+ * there by our paymentRequestId) — so the order in which the two files arrive does not matter.
+ */
+async function paymentOfFee(db: Db, item: FeeItem): Promise<{ trackingId: string; amount: number } | null> {
+  const p = await db
+    .selectFrom('payments as p')
+    .select(['p.tracking_id', 'p.amount'])
+    .where('p.status', 'in', CAPTURED)
+    .where((eb) =>
+      eb.or([
+        eb('p.alipay_payment_id', '=', item.transactionId),
+        eb(
+          'p.tracking_id',
+          'in',
+          eb
+            .selectFrom('settlement_report_lines as l')
+            .select('l.tracking_id')
+            .where('l.transaction_id', '=', item.transactionId)
+            .where('l.transaction_type', '=', 'PAYMENT'),
+        ),
+      ]),
+    )
+    .executeTakeFirst();
+  return p ? { trackingId: p.tracking_id, amount: p.amount } : null;
+}
+
+/**
+ * Reconciles a `feeItems` file: each line is Alipay+'s fee on one payment, and is matched against
+ * the fee we expect on it (`alipayPlusFee` at the contracted `feeBps`): matched, missing on our
+ * side (no payment of ours under that transactionId), currency or amount mismatch, duplicate. Then
+ * payments Alipay+ cleared in the batch without a fee line are missing in the report.
+ */
+export async function reconcileFeeItems(
+  db: Db,
+  fileId: number,
+  fileName: string,
+  report: Extract<Report, { kind: 'feeItems' }>,
+  feeBps: number,
+  now: Date,
+): Promise<void> {
+  for (const [i, item] of report.items.entries()) {
+    const lineNo = i + 4;
+    const ours = await paymentOfFee(db, item);
+    const expected = ours ? alipayPlusFee(ours.amount, feeBps) : null;
+    const what = `Alipay+'s ${item.feeType} fee on ${item.transactionId}`;
+    const found = { fileId, trackingId: ours?.trackingId ?? null };
+    const earlier = await db
+      .selectFrom('settlement_fee_lines')
+      .select('line_id')
+      .where('transaction_id', '=', item.transactionId)
+      .where('fee_type', '=', item.feeType)
+      .executeTakeFirst();
+    let outcome: LineOutcome = 'MATCHED';
+    let discrepancy: Omit<NewDiscrepancy, 'fileId' | 'trackingId'> | null = null;
+    if (earlier) {
+      outcome = 'DUPLICATE';
+      discrepancy = {
+        kind: 'DUPLICATE',
+        subject: `fee:${fileName}:${lineNo}`,
+        detail: `${what} is listed again on line ${lineNo} of ${fileName}`,
+      };
+    } else if (!ours || expected === null) {
+      outcome = 'MISSING_OURS';
+      discrepancy = {
+        kind: 'MISSING_OURS',
+        subject: `fee:${item.transactionId}`,
+        detail: `${what} of ¥${item.feeAmountValue} (line ${lineNo} of ${fileName}) is for no settled payment of ours`,
+        theirs: `${item.feeAmountValue} ${item.feeCurrency}`,
+      };
+    } else if (item.feeCurrency !== CURRENCY) {
+      outcome = 'CURRENCY_MISMATCH';
+      discrepancy = {
+        kind: 'CURRENCY_MISMATCH',
+        subject: `fee:${item.transactionId}`,
+        detail: `${what} is in ${item.feeCurrency}, ours in ${CURRENCY}`,
+        ours: CURRENCY,
+        theirs: item.feeCurrency,
+      };
+    } else if (item.feeAmountValue !== expected) {
+      outcome = 'AMOUNT_MISMATCH';
+      discrepancy = {
+        kind: 'AMOUNT_MISMATCH',
+        subject: `fee:${item.transactionId}`,
+        detail: `${what}: Alipay+ charges ¥${item.feeAmountValue}, ${feeBps} bp of our ¥${ours.amount} is ¥${expected}`,
+        ours: String(expected),
+        theirs: String(item.feeAmountValue),
+      };
+    }
+    if (discrepancy) await recordDiscrepancy(db, { ...discrepancy, ...found }, now);
+    await db
+      .insertInto('settlement_fee_lines')
+      .values({
+        file_id: fileId,
+        line_no: lineNo,
+        batch_id: report.name.batchId,
+        transaction_id: item.transactionId,
+        fee_type: item.feeType,
+        amount: item.feeAmountValue,
+        currency: item.feeCurrency,
+        tracking_id: ours?.trackingId ?? null,
+        expected,
+        outcome,
+      })
+      .execute();
+  }
+  await findUnchargedPayments(db, fileId, report.name.batchId, feeBps, now);
+}
+
+/**
+ * Once both clearing files of a batch are stored (in either order), the payments of ours Alipay+
+ * cleared in it with no fee line, where our expectation is a fee, are missing in the fee report.
+ */
+async function findUnchargedPayments(
+  db: Db,
+  fileId: number,
+  batchId: string,
+  feeBps: number,
+  now: Date,
+): Promise<void> {
+  const files = await db
+    .selectFrom('settlement_report_files')
+    .select('kind')
+    .distinct()
+    .where('batch_id', '=', batchId)
+    .where('kind', 'in', ['transactionItems', 'feeItems'])
+    .execute();
+  if (files.length < 2) return;
+  const uncharged = await db
+    .selectFrom('settlement_report_lines as l')
+    .innerJoin('payments as p', 'p.tracking_id', 'l.tracking_id')
+    .select(['p.tracking_id', 'p.amount', 'p.payment_request_id', 'l.transaction_id'])
+    .distinct()
+    .where('l.batch_id', '=', batchId)
+    .where('l.transaction_type', '=', 'PAYMENT')
+    .where('p.status', 'in', CAPTURED)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('settlement_fee_lines as f')
+            .select('f.line_id')
+            .whereRef('f.transaction_id', '=', 'l.transaction_id'),
+        ),
+      ),
+    )
+    .execute();
+  for (const p of uncharged) {
+    const expected = alipayPlusFee(p.amount, feeBps);
+    if (expected === 0) continue;
+    await recordDiscrepancy(
+      db,
+      {
+        kind: 'MISSING_IN_REPORT',
+        subject: `fee:payment:${p.tracking_id}`,
+        detail: `payment ${p.payment_request_id} of ¥${p.amount} (Alipay+ ${p.transaction_id}) is cleared in batch ${batchId} with no fee line; ${feeBps} bp of it is ¥${expected}`,
+        fileId,
+        trackingId: p.tracking_id,
+        ours: String(expected),
+      },
+      now,
+    );
+  }
 }
 
 /** The clearing day of a batch id (`2026120400001` → `2026-12-04`). */
@@ -217,31 +393,38 @@ async function findMissingInReport(db: Db, fileId: number, batchId: string, now:
   }
 }
 
-/** What our records say the reported lines of some clearing batches are worth. */
-async function ourValueOfBatches(db: Db, batches: readonly SettlementBatchLine[]) {
+/**
+ * What our records say the reported lines of some clearing batches are worth, and the fee Alipay+
+ * may take on them (on each payment of ours listed, once).
+ */
+async function ourValueOfBatches(db: Db, batches: readonly SettlementBatchLine[], feeBps: number) {
   const ids = batches.map((b) => b.clearingBatchId);
-  if (ids.length === 0) return { payments: 0, refunds: 0 };
+  if (ids.length === 0) return { payments: 0, refunds: 0, fees: 0 };
   // Each transaction of ours once, at our amount, however Alipay+ listed it.
-  const { rows } = await sql<{ transaction_type: string; total: string | number | null }>`
-    SELECT t.transaction_type, sum(t.amount) AS total FROM (
-      SELECT DISTINCT l.transaction_type, l.tracking_id, l.refund_id,
-             CASE WHEN l.refund_id IS NULL THEN p.amount ELSE r.amount END AS amount
-      FROM settlement_report_lines l
-      JOIN payments p ON p.tracking_id = l.tracking_id
-      LEFT JOIN refunds r ON r.refund_id = l.refund_id
-      WHERE l.batch_id IN (${sql.join(ids)}) AND l.tracking_id IS NOT NULL
-    ) t GROUP BY t.transaction_type`.execute(db);
-  const total = (type: string) => Number(rows.find((r) => r.transaction_type === type)?.total ?? 0);
-  return { payments: total('PAYMENT'), refunds: total('REFUND') };
+  const { rows } = await sql<{ transaction_type: string; tracking_id: string; amount: string | number }>`
+    SELECT DISTINCT l.transaction_type, l.tracking_id, l.refund_id,
+           CASE WHEN l.refund_id IS NULL THEN p.amount ELSE r.amount END AS amount
+    FROM settlement_report_lines l
+    JOIN payments p ON p.tracking_id = l.tracking_id
+    LEFT JOIN refunds r ON r.refund_id = l.refund_id
+    WHERE l.batch_id IN (${sql.join(ids)}) AND l.tracking_id IS NOT NULL`.execute(db);
+  const of = (type: string) => rows.filter((r) => r.transaction_type === type).map((r) => Number(r.amount));
+  const sum = (values: number[]) => values.reduce((s, v) => s + v, 0);
+  return {
+    payments: sum(of('PAYMENT')),
+    refunds: sum(of('REFUND')),
+    fees: sum(of('PAYMENT').map((amount) => alipayPlusFee(amount, feeBps))),
+  };
 }
 
 /**
- * A settlement received: the bank got `netAmount`, Alipay+ kept `feeAmount`, and the receivable
- * and refund clearing of the transactions it settled are cleared at our amounts. Whatever does
- * not agree — a line we do not know, an amount off, a batch whose items never arrived — goes to
- * `settlement_suspense` and is a discrepancy, never absorbed silently.
+ * A settlement received: the bank got `netAmount`, and the receivable and refund clearing of the
+ * transactions it settled are cleared at our amounts, Alipay+'s fee at what we expect on them.
+ * Whatever does not agree — a line we do not know, an amount off, a batch whose items never
+ * arrived, a fee other than the contracted one — goes to `settlement_suspense` and is a
+ * discrepancy, never absorbed silently.
  *   Dr bank                   net
- *   Dr alipayplus_fees        fee
+ *   Dr alipayplus_fees        our expected fee
  *   Dr refund_clearing        our refunds
  *   Cr alipayplus_receivable  our payments
  *   Dr/Cr settlement_suspense the difference
@@ -250,11 +433,13 @@ export async function postSettlement(
   db: Db,
   fileId: number,
   report: Extract<Report, { kind: 'settlement' }>,
+  feeBps: number,
   now: Date,
 ): Promise<void> {
   const { summary, batches } = report;
-  const ours = await ourValueOfBatches(db, batches);
-  const difference = ours.payments - ours.refunds - summary.grossAmount;
+  const ours = await ourValueOfBatches(db, batches, feeBps);
+  const grossDifference = ours.payments - ours.refunds - summary.grossAmount;
+  const feeDifference = summary.feeAmount - ours.fees;
   // A settlement of nothing (batches without transactions) moves no money.
   if (summary.netAmount === 0 && summary.feeAmount === 0 && ours.payments === 0 && ours.refunds === 0) return;
   await postEntry(db, {
@@ -264,14 +449,31 @@ export async function postSettlement(
     memo: `Alipay+ settlement ${summary.settlementBatchId} (${summary.valueDate}): net ¥${summary.netAmount}, fee ¥${summary.feeAmount}`,
     lines: [
       { account: ACCOUNTS.bank, amount: summary.netAmount },
-      { account: ACCOUNTS.alipayplusFees, amount: summary.feeAmount },
+      { account: ACCOUNTS.alipayplusFees, amount: ours.fees },
       { account: ACCOUNTS.refundClearing, amount: ours.refunds },
       { account: ACCOUNTS.alipayplusReceivable, amount: -ours.payments },
-      { account: ACCOUNTS.settlementSuspense, amount: difference },
+      { account: ACCOUNTS.settlementSuspense, amount: grossDifference + feeDifference },
     ],
     at: now,
   });
-  if (difference !== 0) {
+  if (feeDifference !== 0) {
+    await recordDiscrepancy(
+      db,
+      {
+        kind: 'FEE_DIFFERENCE',
+        subject: summary.settlementBatchId,
+        detail:
+          `settlement ${summary.settlementBatchId} (${summary.valueDate}) takes a fee of ¥${summary.feeAmount} ` +
+          `for batches ${batches.map((b) => b.clearingBatchId).join(', ')}; ${feeBps} bp of our payments listed ` +
+          `in them is ¥${ours.fees}: the difference of ¥${feeDifference} is in settlement_suspense`,
+        fileId,
+        ours: String(ours.fees),
+        theirs: String(summary.feeAmount),
+      },
+      now,
+    );
+  }
+  if (grossDifference !== 0) {
     await recordDiscrepancy(
       db,
       {
@@ -280,7 +482,7 @@ export async function postSettlement(
         detail:
           `settlement ${summary.settlementBatchId} (${summary.valueDate}) pays gross ¥${summary.grossAmount} ` +
           `for batches ${batches.map((b) => b.clearingBatchId).join(', ')}; our records of their lines give ` +
-          `¥${ours.payments - ours.refunds}: the difference of ¥${-difference} is in settlement_suspense`,
+          `¥${ours.payments - ours.refunds}: the difference of ¥${-grossDifference} is in settlement_suspense`,
         fileId,
         ours: String(ours.payments - ours.refunds),
         theirs: String(summary.grossAmount),

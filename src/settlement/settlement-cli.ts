@@ -3,14 +3,15 @@ import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database';
 import { setServiceFee } from './fee.repository';
+import { ADJUSTABLE_ACCOUNTS, postAdjustment } from './ledger-adjustment';
 import { checkLedger, type LedgerCheckReport } from './ledger-check';
 import { generateZenginFile, importBankResult, markPayoutPaid } from './payout.repository';
 import { closeStatements } from './statement.repository';
 import type { ZenginOriginator } from './zengin';
 
 /**
- * Settlement's commands: `kessai ledger check` (exits 1 while any invariant is broken) and
- * `kessai fee set`. Each runs on the configured database through `withDatabase`.
+ * Settlement's commands: `kessai ledger check` (exits 1 while any invariant is broken), `kessai
+ * ledger adjust`, `kessai fee set`, statements and payouts. Each runs on the configured database through `withDatabase`.
  */
 export interface SettlementCliDeps {
   withDatabase<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T>;
@@ -19,6 +20,9 @@ export interface SettlementCliDeps {
   /** `KESSAI_PAYOUT_ORIGINATOR`, read only by the commands that write transfer files. */
   originator?: () => ZenginOriginator | undefined;
 }
+
+/** Who the audit rows of the commands name. */
+const CLI_ACTOR = { actorUserId: null, actorEmail: 'cli', ip: 'local' };
 
 /** The `settlement` command group, shared by every module that adds a subcommand to it. */
 export function settlementCommand(program: Command): Command {
@@ -48,9 +52,8 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
   const out = deps.out ?? ((text: string) => process.stdout.write(text));
   const now = deps.now ?? (() => new Date());
 
-  program
-    .command('ledger')
-    .description('the double-entry ledger')
+  const ledger = program.command('ledger').description('the double-entry ledger');
+  ledger
     .command('check')
     .description('prove the ledger invariants; exits 1 if any is broken')
     .option('--limit <n>', 'list at most this many violations per rule', (v) => Number.parseInt(v, 10), 100)
@@ -60,6 +63,20 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
         const report = await checkLedger(db, { limit: options.limit });
         out(formatLedgerReport(report, (performance.now() - started) / 1000));
         if (report.violations.length > 0) process.exitCode = 1;
+      }),
+    );
+
+  ledger
+    .command('adjust')
+    .description(`move yen between two of ${ADJUSTABLE_ACCOUNTS.join(', ')}, with a note; audited`)
+    .requiredOption('--debit <account>', 'the account debited (e.g. bank for money Alipay+ paid back)')
+    .requiredOption('--credit <account>', 'the account credited (e.g. settlement_suspense)')
+    .requiredOption('--amount <yen>', 'whole yen, > 0', Number)
+    .requiredOption('--note <text>', 'why (the discrepancy it settles)')
+    .action((options: { debit: string; credit: string; amount: number; note: string }) =>
+      deps.withDatabase(async (db) => {
+        const entryId = await postAdjustment(db, options, CLI_ACTOR, now());
+        out(`Adjustment entry ${entryId}: Dr ${options.debit} ¥${options.amount}, Cr ${options.credit}.\n`);
       }),
     );
 
@@ -86,7 +103,7 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
               fixedFee: options.fixedFee,
               createdBy: 'cli',
             },
-            { actorUserId: null, actorEmail: 'cli', ip: 'local' },
+            CLI_ACTOR,
             now(),
           );
           out(
@@ -129,7 +146,8 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
         if (!originator) throw new Error('set KESSAI_PAYOUT_ORIGINATOR to make transfer files');
         const file = await generateZenginFile(
           db,
-          { transferDate: options.date, originator, createdBy: 'cli' },
+          { transferDate: options.date, originator },
+          CLI_ACTOR,
           now(),
         );
         const stored = await db
@@ -149,7 +167,7 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
     .requiredOption('--id <payout_id>', 'payout number', Number)
     .action((options: { id: number }) =>
       deps.withDatabase(async (db) => {
-        const p = await markPayoutPaid(db, options.id, now());
+        const p = await markPayoutPaid(db, options.id, CLI_ACTOR, now());
         out(`Payout ${p.payout_id} of ¥${p.amount} to merchant ${p.merchant_id} is paid.\n`);
       }),
     );
@@ -159,7 +177,7 @@ export function registerSettlementCommands(program: Command, deps: SettlementCli
     .requiredOption('--file <file>', "the bank's result file")
     .action((options: { file: string }) =>
       deps.withDatabase(async (db) => {
-        const r = await importBankResult(db, readFileSync(options.file), now());
+        const r = await importBankResult(db, readFileSync(options.file), CLI_ACTOR, now());
         out(
           `paid: ${r.paid.join(', ') || 'none'}; already paid: ${r.alreadyPaid.join(', ') || 'none'}; ` +
             `not transferred: ${r.failed.map((f) => `${f.payoutId} (code ${f.resultCode})`).join(', ') || 'none'}\n`,

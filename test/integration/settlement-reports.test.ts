@@ -8,6 +8,8 @@ import {
   clearingDay,
   deliveryTime,
   reportDirectory,
+  settlementBatchId,
+  settlementDate,
   type TransactionItem,
   writeReport,
 } from '../../src/alipayplus/settlement-reports';
@@ -18,6 +20,7 @@ import { ACCOUNTS, accountBalance } from '../../src/settlement/ledger.repository
 import { checkLedger } from '../../src/settlement/ledger-check';
 import { registerReportCommands } from '../../src/settlement/report-cli';
 import { fetchReports, type ReportSource } from '../../src/settlement/report-fetch';
+import { registerSettlementCommands } from '../../src/settlement/settlement-cli';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
 import {
@@ -138,10 +141,16 @@ for (const dialect of DIALECTS) {
       const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
       await settle(day);
       expect((await linesOf(payment)).map((l) => l.outcome).sort()).toEqual(['DUPLICATE', 'MATCHED']);
-      expect((await openOf('DUPLICATE')).map((d) => d.tracking_id)).toEqual([payment.tracking_id]);
+      // The transaction and its fee are both listed twice.
+      const duplicates = await openOf('DUPLICATE');
+      expect(duplicates.map((d) => d.tracking_id)).toEqual([payment.tracking_id, payment.tracking_id]);
+      expect(duplicates.filter((d) => d.subject.startsWith('fee:feeItems_')).length).toBe(1);
       const difference = (await openOf('SETTLEMENT_DIFFERENCE')).at(0);
       expect([difference?.ours, difference?.theirs]).toEqual(['1500', '3000']);
-      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1500);
+      const fee = (await openOf('FEE_DIFFERENCE')).at(0);
+      expect([fee?.ours, fee?.theirs]).toEqual(['4', '8']);
+      // Alipay+ paid ¥3,000 − ¥8 for a ¥1,500 payment whose fee is ¥4: ¥1,496 too much, held.
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1496);
       await expectLedgerHolds();
     });
 
@@ -156,6 +165,105 @@ for (const dialect of DIALECTS) {
         [payment.tracking_id, '2000', '2001'],
       ]);
       expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1);
+      await expectLedgerHolds();
+    });
+
+    it('fee items: each fee line is checked against the contracted fee, and a settlement’s other fee sits in suspense', async () => {
+      const day = today();
+      const delivery = addDays(day, 1);
+      const overcharged = await capturedPayment(stack, { amount: '2000' }); // 30 bp: ¥6
+      const twice = await capturedPayment(stack, { amount: '1000' }); // ¥3
+      const uncharged = await capturedPayment(stack, { amount: '3000' }); // ¥9
+      const batchId = clearingBatchId(day);
+      const fee = (payment: PaymentRow | string, feeAmountValue: number) => ({
+        transactionId: typeof payment === 'string' ? payment : payment.alipay_payment_id!,
+        feeType: 'TRANSACTION_FEE',
+        feeAmountValue,
+        feeCurrency: 'JPY',
+      });
+      const name = (kind: 'feeItems' | 'settlement', id: string) => ({
+        kind,
+        participantId: source.participantId,
+        settlementCurrency: 'JPY',
+        batchId: id,
+        participantAgreementId: 'AGR001',
+        seq: 1,
+      });
+      // Put in place before they fall due: the sandbox never writes over a file that exists.
+      const fees = writeReport({
+        name: name('feeItems', batchId),
+        kind: 'feeItems',
+        items: [fee(overcharged, 7), fee(twice, 3), fee(twice, 3), fee('NOT-OURS-FEE', 5)],
+      });
+      place(delivery, fees.fileName, fees.content);
+      const settled = settlementDate(day, stack.runtime.config.sandbox.reports.settlementLagDays);
+      const settlement = writeReport({
+        name: name('settlement', settlementBatchId(settled)),
+        kind: 'settlement',
+        summary: {
+          settlementBatchId: settlementBatchId(settled),
+          valueDate: settled,
+          settlementCurrency: 'JPY',
+          grossAmount: 6000,
+          feeAmount: 20,
+          netAmount: 5980,
+        },
+        batches: [
+          {
+            clearingBatchId: batchId,
+            transactionCount: 3,
+            grossAmount: 6000,
+            feeAmount: 20,
+            netAmount: 5980,
+          },
+        ],
+      });
+      const folder = join(root, reportDirectory('settlement', source.participantId, settled));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, settlement.fileName), settlement.content);
+      const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      const feesBefore = await accountBalance(db(), ACCOUNTS.alipayplusFees);
+
+      await settle(day);
+
+      const lines = await db()
+        .selectFrom('settlement_fee_lines')
+        .select(['line_no', 'tracking_id', 'amount', 'expected', 'outcome'])
+        .where('batch_id', '=', batchId)
+        .orderBy('line_no')
+        .execute();
+      expect(lines.map((l) => [l.tracking_id, l.amount, l.expected, l.outcome])).toEqual([
+        [overcharged.tracking_id, 7, 6, 'AMOUNT_MISMATCH'],
+        [twice.tracking_id, 3, 3, 'MATCHED'],
+        [twice.tracking_id, 3, 3, 'DUPLICATE'],
+        [null, 5, null, 'MISSING_OURS'],
+      ]);
+      const found = (await open()).filter((d) => d.subject.startsWith('fee:'));
+      const of = (kind: string) => found.filter((d) => d.kind === kind);
+      expect(of('AMOUNT_MISMATCH').map((d) => [d.tracking_id, d.ours, d.theirs])).toEqual([
+        [overcharged.tracking_id, '6', '7'],
+      ]);
+      expect(
+        of('DUPLICATE')
+          .filter((d) => d.subject.includes(batchId))
+          .map((d) => [d.tracking_id, d.subject]),
+      ).toEqual([[twice.tracking_id, `fee:${fees.fileName}:6`]]);
+      expect(of('MISSING_OURS').map((d) => d.subject)).toEqual(['fee:NOT-OURS-FEE']);
+      expect(of('MISSING_IN_REPORT').map((d) => [d.tracking_id, d.ours])).toEqual([
+        [uncharged.tracking_id, '9'],
+      ]);
+      // Alipay+ took ¥20 where the contract gives ¥6 + ¥3 + ¥9 = ¥18: the fee account books ¥18,
+      // the other ¥2 waits in suspense with the settlement's fee difference.
+      const difference = (await openOf('FEE_DIFFERENCE')).find(
+        (d) => d.subject === settlementBatchId(settled),
+      );
+      expect([difference?.ours, difference?.theirs]).toEqual(['18', '20']);
+      expect(difference?.detail).toContain('the difference of ¥2 is in settlement_suspense');
+      expect((await accountBalance(db(), ACCOUNTS.alipayplusFees)) - feesBefore).toBe(18);
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(2);
+      expect(
+        (await openOf('SETTLEMENT_DIFFERENCE')).some((d) => d.subject === settlementBatchId(settled)),
+      ).toBe(false);
       await expectLedgerHolds();
     });
 
@@ -178,15 +286,62 @@ for (const dialect of DIALECTS) {
       await expectLedgerHolds();
     });
 
+    it('matches a fee file that arrives before its transaction items, by the paymentId recorded at payment', async () => {
+      await injectFault('lateFile'); // the sandbox's files of the day come 6 hours late
+      const day = today();
+      const delivery = addDays(day, 1);
+      const payment = await capturedPayment(stack, { amount: '5000' }); // 30 bp: ¥15
+      const fees = writeReport({
+        name: {
+          kind: 'feeItems',
+          participantId: source.participantId,
+          settlementCurrency: 'JPY',
+          batchId: clearingBatchId(day),
+          participantAgreementId: 'AGR001',
+          seq: 1,
+        },
+        kind: 'feeItems',
+        items: [
+          {
+            transactionId: payment.alipay_payment_id!,
+            feeType: 'TRANSACTION_FEE',
+            feeAmountValue: 15,
+            feeCurrency: 'JPY',
+          },
+        ],
+      });
+      place(delivery, fees.fileName, fees.content);
+      await moveTo(deliveryTime(delivery) + HOUR);
+      const early = await fetchDate(delivery);
+      expect(early.stored).toContain(fees.fileName);
+      expect(early.stored.some((n) => n.startsWith('transactionItems_'))).toBe(false);
+      const feeLines = () =>
+        db()
+          .selectFrom('settlement_fee_lines')
+          .select(['expected', 'outcome'])
+          .where('tracking_id', '=', payment.tracking_id)
+          .execute();
+      expect(await feeLines()).toEqual([{ expected: 15, outcome: 'MATCHED' }]);
+      await moveTo(deliveryTime(delivery) + 7 * HOUR);
+      expect((await fetchDate(delivery)).stored.some((n) => n.startsWith('transactionItems_'))).toBe(true);
+      expect((await linesOf(payment)).map((l) => l.outcome)).toEqual(['MATCHED']);
+      expect((await open()).filter((d) => d.tracking_id === payment.tracking_id)).toEqual([]);
+      await settle(day);
+      await expectLedgerHolds();
+    });
+
     it('missingFile: the day is missing, and its settlement goes to suspense whole', async () => {
       await injectFault('missingFile');
       const day = today();
       await capturedPayment(stack, { amount: '1100' });
       const suspenseBefore = await accountBalance(db(), ACCOUNTS.settlementSuspense);
-      await settle(day);
+      const settled = await settle(day);
       const subject = `clearing:${clearingBatchId(day)}`;
       expect((await openOf('FILE_MISSING')).map((d) => d.subject)).toContain(subject);
-      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1100);
+      // The ¥1,097 received (¥1,100 less a fee of ¥3 on lines we never saw) is all in suspense.
+      expect((await accountBalance(db(), ACCOUNTS.settlementSuspense)) - suspenseBefore).toBe(-1097);
+      const fee = (await openOf('FEE_DIFFERENCE')).find((d) => d.subject === settlementBatchId(settled));
+      expect([fee?.ours, fee?.theirs]).toEqual(['0', '3']);
       await expectLedgerHolds();
     });
 
@@ -399,6 +554,7 @@ for (const dialect of DIALECTS) {
       await operator.signIn(users.operator, TEST_PASSWORD);
       const screen = await operator.page('/admin/reports');
       expect(screen.status).toBe(200);
+      expect(screen.html).toContain('手数料差額'); // FEE_DIFFERENCE, in the console's default Japanese
       expect(screen.html).toContain(`id="discrepancy-${id}"`);
       expect(screen.html).toContain('id="report-files"');
       expect(screen.html).toContain('transactionItems_');
@@ -430,6 +586,86 @@ for (const dialect of DIALECTS) {
       expect(audit[0]!.detail).toContain('by mail');
     });
 
+    it('`kessai ledger adjust` clears the suspense with an audited entry; a bad adjustment changes nothing', async () => {
+      const run = async (...args: string[]) => {
+        let text = '';
+        const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+        registerSettlementCommands(program, {
+          withDatabase: (work) => work(db()),
+          out: (t) => {
+            text += t;
+          },
+          now: () => stack.clock.now(),
+        });
+        await program.parseAsync(['node', 'kessai', 'ledger', 'adjust', ...args]);
+        return text;
+      };
+      const suspense = await accountBalance(db(), ACCOUNTS.settlementSuspense);
+      expect(suspense).not.toBe(0); // the fault modes above left differences in it
+      const bank = await accountBalance(db(), ACCOUNTS.bank);
+      const entries = async () =>
+        Number(
+          (
+            await db()
+              .selectFrom('ledger_entries')
+              .select((eb) => eb.fn.countAll<string | number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = await entries();
+      const refusals: Array<[string[], RegExp]> = [
+        [
+          ['--debit', 'merchant_payable:30000', '--credit', 'bank', '--amount', '5', '--note', 'x'],
+          /"merchant_payable:30000" cannot be adjusted/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'bank', '--amount', '5', '--note', 'x'],
+          /debit and credit are both bank/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'settlement_suspense', '--amount', '-5', '--note', 'x'],
+          /positive whole yen amount \(got -5\)/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'settlement_suspense', '--amount', '1.5', '--note', 'x'],
+          /positive whole yen amount/,
+        ],
+        [
+          ['--debit', 'bank', '--credit', 'settlement_suspense', '--amount', '5', '--note', '  '],
+          /a note of 1–1000 characters/,
+        ],
+      ];
+      for (const [args, error] of refusals) await expect(run(...args)).rejects.toThrow(error);
+      expect(await entries()).toBe(before);
+
+      // A credit balance is money Alipay+ overpaid: returned to it from the bank.
+      const [debit, credit] =
+        suspense < 0 ? ['settlement_suspense', 'bank'] : ['bank', 'settlement_suspense'];
+      const note = 'Alipay+ overpayments returned by transfer';
+      expect(
+        await run(
+          '--debit',
+          debit,
+          '--credit',
+          credit,
+          '--amount',
+          String(Math.abs(suspense)),
+          '--note',
+          note,
+        ),
+      ).toMatch(/^Adjustment entry \d+: Dr /);
+      expect(await accountBalance(db(), ACCOUNTS.settlementSuspense)).toBe(0);
+      expect(await accountBalance(db(), ACCOUNTS.bank)).toBe(bank + suspense);
+      const audit = await db()
+        .selectFrom('admin_audit')
+        .select(['actor_email', 'detail'])
+        .where('action', '=', 'ledger.adjust')
+        .execute();
+      expect(audit.map((a) => a.actor_email)).toEqual(['cli']);
+      expect(JSON.parse(audit[0]!.detail)).toEqual({ debit, credit, amount: Math.abs(suspense), note });
+      await expectLedgerHolds();
+    });
+
     it('`kessai reconcile --reports` lists the open ones and exits 1 until each is resolved with a note', async () => {
       const run = async (...args: string[]) => {
         let text = '';
@@ -455,6 +691,11 @@ for (const dialect of DIALECTS) {
       expect(openNow.length).toBeGreaterThan(0);
       expect(listed.code).toBe(1);
       expect(listed.text).toContain(`#${openNow[0]!.discrepancy_id} ${openNow[0]!.kind}`);
+      // The fee lines' findings are listed like the others.
+      expect(listed.text).toMatch(/ FEE_DIFFERENCE: settlement \S+ .* takes a fee of ¥20/);
+      expect(listed.text).toMatch(
+        / AMOUNT_MISMATCH: Alipay\+'s TRANSACTION_FEE fee on \S+: Alipay\+ charges ¥7/,
+      );
 
       await expect(run('--reports', '--resolve', String(openNow[0]!.discrepancy_id))).rejects.toThrow(
         /--note/,

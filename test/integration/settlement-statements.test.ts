@@ -35,6 +35,7 @@ import { capturedAt, refundedAt } from '../support/settlement-fixtures';
 const MERCHANT = '30000';
 const ORIGINATOR = parseOriginator('1234567890/ｹﾂｻｲ(ｶ/0005/ﾐﾂﾋﾞｼﾕ-ｴﾌｼﾞｴｲ/001/ﾎﾝﾃﾝ/ORDINARY/7654321');
 const at = (iso: string) => new Date(`${iso}T12:00:00+09:00`);
+const ACTOR = { actorUserId: null, actorEmail: 'ops@example.com', ip: '127.0.0.1' };
 
 for (const dialect of DIALECTS) {
   describe(`statements and payouts (${dialect})`, () => {
@@ -165,12 +166,8 @@ for (const dialect of DIALECTS) {
       const p = await capturedAt(db(), 10_000, at('2026-10-20'));
       const a = await statementFor('2026-10-31');
       expect(a).toMatchObject({ payout_amount: 9_675, payout_date: '2026-11-13' });
-      await generateZenginFile(
-        db(),
-        { transferDate: '2026-11-13', originator: ORIGINATOR, createdBy: 'test' },
-        now,
-      );
-      await markPayoutPaid(db(), (await payouts())[0]!.payout_id, now);
+      await generateZenginFile(db(), { transferDate: '2026-11-13', originator: ORIGINATOR }, ACTOR, now);
+      await markPayoutPaid(db(), (await payouts())[0]!.payout_id, ACTOR, now);
 
       await refundedAt(db(), p, 10_000, at('2026-11-05'));
       await capturedAt(db(), 2_000, at('2026-11-06'));
@@ -190,21 +187,21 @@ for (const dialect of DIALECTS) {
     it('refuses a payout while the merchant balance is negative, and without a bank account, changing nothing', async () => {
       const p = await capturedAt(db(), 10_000, at('2026-09-10'));
       await statementFor('2026-09-30');
-      const file = { transferDate: '2026-10-15', originator: ORIGINATOR, createdBy: 'test' };
-      await expect(generateZenginFile(db(), file, now)).rejects.toThrow(
+      const file = { transferDate: '2026-10-15', originator: ORIGINATOR };
+      await expect(generateZenginFile(db(), file, ACTOR, now)).rejects.toThrow(
         new DomainError('PAYOUT_REFUSED', 'merchant 30000 has no bank account: add it in its settings first'),
       );
       await account();
-      await generateZenginFile(db(), file, now);
+      await generateZenginFile(db(), file, ACTOR, now);
 
       await capturedAt(db(), 1_000, at('2026-10-20'));
       await statementFor('2026-10-31'); // pays ¥968 on 2026-11-13
       await refundedAt(db(), p, 10_000, at('2026-11-02')); // after the payout of September
       const before = await accountBalance(db(), merchantPayable(MERCHANT));
       expect(-before).toBe(968 - 9_675);
-      await expect(generateZenginFile(db(), { ...file, transferDate: '2026-11-13' }, now)).rejects.toThrow(
-        /payout \d+ of ¥968 to merchant 30000 refused: its balance is ¥-8707 \(negative\)/,
-      );
+      await expect(
+        generateZenginFile(db(), { ...file, transferDate: '2026-11-13' }, ACTOR, now),
+      ).rejects.toThrow(/payout \d+ of ¥968 to merchant 30000 refused: its balance is ¥-8707 \(negative\)/);
       expect((await payouts()).map((x) => x.status)).toEqual(['SENT', 'SCHEDULED']);
       expect(await db().selectFrom('zengin_files').select('file_id').execute()).toHaveLength(1);
       expect(await accountBalance(db(), merchantPayable(MERCHANT))).toBe(before);
@@ -219,7 +216,8 @@ for (const dialect of DIALECTS) {
       const [payout] = await payouts();
       const { fileId, total } = await generateZenginFile(
         db(),
-        { transferDate: '2026-12-15', originator: ORIGINATOR, createdBy: 'test' },
+        { transferDate: '2026-12-15', originator: ORIGINATOR },
+        ACTOR,
         now,
       );
       expect(total).toBe(9_675 + 19_350);
@@ -259,7 +257,7 @@ for (const dialect of DIALECTS) {
       // The bank sends the file back with result code 0 (transferred) in the data record.
       const result = Buffer.from(bytes);
       result[122 + 113] = '0'.charCodeAt(0);
-      expect(await importBankResult(db(), result, now)).toEqual({
+      expect(await importBankResult(db(), result, ACTOR, now)).toEqual({
         paid: [payout!.payout_id],
         failed: [],
         alreadyPaid: [],
@@ -267,8 +265,139 @@ for (const dialect of DIALECTS) {
       expect((await payouts())[0]?.status).toBe('PAID');
       expect(await accountBalance(db(), ACCOUNTS.payoutClearing)).toBe(0);
       expect(await accountBalance(db(), ACCOUNTS.bank)).toBe(-total);
-      expect(await importBankResult(db(), result, now)).toMatchObject({ alreadyPaid: [payout!.payout_id] });
-      await expect(importBankResult(db(), Buffer.from('1'.repeat(119)), now)).rejects.toThrow(DomainError);
+      expect(await importBankResult(db(), result, ACTOR, now)).toMatchObject({
+        alreadyPaid: [payout!.payout_id],
+      });
+      await expect(importBankResult(db(), Buffer.from('1'.repeat(119)), ACTOR, now)).rejects.toThrow(
+        DomainError,
+      );
+      await expectLedgerClean();
+    });
+
+    it('refuses a bank result file that is not our transfer file with result codes, applying nothing', async () => {
+      await account();
+      await capturedAt(db(), 10_000, at('2026-11-10'));
+      await statementFor('2026-11-30');
+      const { fileId } = await generateZenginFile(
+        db(),
+        { transferDate: '2026-12-15', originator: ORIGINATOR },
+        ACTOR,
+        now,
+      );
+      const [payout] = await payouts();
+      const sent = Buffer.from(
+        (
+          await db()
+            .selectFrom('zengin_files')
+            .select('content')
+            .where('file_id', '=', fileId)
+            .executeTakeFirstOrThrow()
+        ).content,
+      );
+      const DATA = 122; // the data record's first byte: after the 120-byte header and its CR LF
+      const TRAILER = 2 * 122;
+      /** The transfer file with result code 0, changed in place by `change` or replaced by what it returns. */
+      const result = (change: (bytes: Buffer) => unknown = () => undefined) => {
+        const bytes = Buffer.from(sent);
+        bytes[DATA + 113] = 0x30;
+        const changed = change(bytes);
+        return Buffer.isBuffer(changed) ? changed : bytes;
+      };
+      const put = (bytes: Buffer, at: number, text: string) => {
+        bytes.write(text, at, 'latin1');
+      };
+      const cases: Array<[string, Buffer, RegExp]> = [
+        [
+          'the transfer file itself',
+          Buffer.from(sent),
+          /record 2 has no result code \(byte 114\): this is a transfer file/,
+        ],
+        [
+          'a result code that is no digit',
+          result((b) => put(b, DATA + 113, 'X')),
+          /result code \(byte 114\) "X" is not a digit/,
+        ],
+        [
+          'a record cut short',
+          result((b) => Buffer.concat([b.subarray(0, DATA + 119), b.subarray(DATA + 120)])),
+          /record 2 is 119 bytes/,
+        ],
+        [
+          'records without CR LF',
+          Buffer.from(result().toString('latin1').replaceAll('\r\n', '\n'), 'latin1'),
+          /record 1 is \d+ bytes/,
+        ],
+        [
+          'no end record',
+          result((b) => b.subarray(0, 3 * 122)),
+          /records are of types 128: expected a header/,
+        ],
+        [
+          'no data record',
+          Buffer.concat([result().subarray(0, DATA), result().subarray(TRAILER)]),
+          /types 189/,
+        ],
+        ['a header of another kind', result((b) => put(b, 1, '11')), /header is of kind "11", not 21/],
+        [
+          'a trailer that disagrees',
+          result((b) => put(b, TRAILER + 7, '000000000001')),
+          /trailer says 000001 records for 000000000001 yen; its data records are 1 for ¥9675/,
+        ],
+        [
+          'an amount that is not digits',
+          result((b) => put(b, DATA + 80, '00000096X5')),
+          /amount \(bytes 81–90\) "00000096X5" is not 10 digits/,
+        ],
+        [
+          'another amount',
+          result((b) => {
+            put(b, DATA + 80, '0000009676');
+            put(b, TRAILER + 7, '000000009676');
+          }),
+          /has ¥9676 for payout \d+, which is ¥9675/,
+        ],
+        [
+          'an unknown payout',
+          result((b) => put(b, DATA + 91, '999999    ')),
+          /names payout 999999, which does not exist/,
+        ],
+        [
+          'another account',
+          result((b) => put(b, DATA + 43, '7654321')),
+          /record for payout \d+ differs from the one in transfer file \d+/,
+        ],
+        [
+          'bytes that are not Shift_JIS',
+          result((b) => {
+            b[DATA + 60] = 0xff;
+          }),
+          /record 2 is not Shift_JIS text/,
+        ],
+        [
+          'the payout twice',
+          Buffer.concat([
+            result().subarray(0, TRAILER),
+            result().subarray(DATA, TRAILER),
+            result((b) => put(b, TRAILER + 1, '000002000000019350')).subarray(TRAILER),
+          ]),
+          /record 3 lists payout \d+ again/,
+        ],
+      ];
+      const bankBefore = await accountBalance(db(), ACCOUNTS.bank);
+      for (const [what, bytes, error] of cases) {
+        await expect(importBankResult(db(), bytes, ACTOR, now), what).rejects.toThrow(error);
+      }
+      expect((await payouts()).map((p) => p.status)).toEqual(['SENT']);
+      expect(await accountBalance(db(), ACCOUNTS.bank)).toBe(bankBefore);
+      expect(await importBankResult(db(), result(), ACTOR, now)).toMatchObject({ paid: [payout!.payout_id] });
+      const audited = await db()
+        .selectFrom('admin_audit')
+        .select('detail')
+        .where('action', '=', 'payout.bank-result')
+        .execute();
+      expect(audited.map((a) => JSON.parse(a.detail))).toEqual([
+        { paid: [payout!.payout_id], failed: [], alreadyPaid: [] },
+      ]);
       await expectLedgerClean();
     });
 
@@ -335,6 +464,18 @@ for (const dialect of DIALECTS) {
         expect(payout?.status).toBe('SENT');
         expect((await kessai('payout', 'paid', '--id', String(payout?.payout_id))).text).toContain('is paid');
         await expect(kessai('payout', 'paid', '--id', String(payout?.payout_id))).rejects.toThrow(/is PAID/);
+        // Each command's audit row is written with what it did, the refused one's not at all.
+        const audit = await db()
+          .selectFrom('admin_audit')
+          .select(['action', 'actor_email'])
+          .where('action', 'like', 'payout.%')
+          .orderBy('id')
+          .execute();
+        expect(audit.map((a) => `${a.action} ${a.actor_email}`)).toEqual([
+          'payout.file cli',
+          'payout.bank-result cli',
+          'payout.paid cli',
+        ]);
         await expectLedgerClean();
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -67,6 +67,8 @@ export interface StackOptions {
   breakerHalfOpenAfterMs?: number;
   /** Wait until the demo merchant's first registration has been approved (default true). */
   awaitReview?: boolean;
+  /** Gives the demo merchant last month's payments and a bank account, as `kessai start` does. */
+  seedDemoSettlement?: boolean;
 }
 
 export interface PurchaseOptions {
@@ -296,6 +298,7 @@ async function startOnFreePorts(
     jobPollIntervalMs: 100,
     notificationAnswerTimeoutMs: 1000,
     seedDemo: true,
+    seedDemoSettlement: options.seedDemoSettlement ?? false,
     resolve: options.resolve,
     logger: options.logger,
     ...(options.breakerHalfOpenAfterMs ? { breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs } : {}),

@@ -45,6 +45,8 @@ describe('configuration from the environment', () => {
     ['KESSAI_LOG_LEVEL', 'loud'],
     ['KESSAI_PAYOUT_ORIGINATOR', '0000012345/決済/0005/ﾐﾂﾋﾞｼ/001/ﾎﾝﾃﾝ/ORDINARY/1234567'],
     ['KESSAI_PAYOUT_ORIGINATOR', 'only/three/fields'],
+    ['KESSAI_ALIPAYPLUS_FEE_BPS', '-1'],
+    ['KESSAI_ALIPAYPLUS_FEE_BPS', '2.5'],
   ])('names %s when its value (%s) is invalid', (name, value) => {
     expect(() => loadConfig({ [name]: value }, 'demo')).toThrow(new RegExp(`^${name}:`));
   });
@@ -84,6 +86,24 @@ describe('configuration from the environment', () => {
       accountType: 'CURRENT',
       accountNumber: '0000042',
     });
+  });
+
+  it('expects the sandbox’s report fee in the demo, and the report settings all together in production', () => {
+    expect(loadConfig({}, 'demo').alipayplus.reports?.feeBps).toBe(30);
+    expect(loadConfig({ KESSAI_SANDBOX_REPORT_FEE_BPS: '45' }, 'demo').alipayplus.reports?.feeBps).toBe(45);
+    expect(loadConfig({}, 'production').alipayplus.reports).toBeUndefined();
+    const reports = {
+      KESSAI_ALIPAYPLUS_SFTP_HOST: 'sftp.example.com',
+      KESSAI_ALIPAYPLUS_SFTP_PORT: '22',
+      KESSAI_ALIPAYPLUS_SFTP_USER: 'acqp',
+      KESSAI_ALIPAYPLUS_SFTP_PASSWORD: 'secret',
+      KESSAI_ALIPAYPLUS_PARTICIPANT_ID: '1022188000000000001',
+      KESSAI_ALIPAYPLUS_SFTP_HOST_KEY: `SHA256:${'A'.repeat(43)}`,
+    };
+    expect(() => loadConfig(reports, 'production')).toThrow(/KESSAI_ALIPAYPLUS_FEE_BPS go together/);
+    expect(
+      loadConfig({ ...reports, KESSAI_ALIPAYPLUS_FEE_BPS: '25' }, 'production').alipayplus.reports?.feeBps,
+    ).toBe(25);
   });
 
   it('requires every Alipay+ connection setting in production', () => {

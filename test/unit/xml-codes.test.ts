@@ -47,6 +47,7 @@ describe('XML API error codes', () => {
       INVALID_BANK_ACCOUNT: '51007999',
       CLOSE_REFUSED: '51007999',
       PAYOUT_REFUSED: '51007999',
+      INVALID_ADJUSTMENT: '51007999',
     });
   });
 

@@ -89,6 +89,7 @@ const DOMAIN_ERROR_XML_CODES: Record<DomainErrorCode, string> = {
   INVALID_BANK_ACCOUNT: xmlErrorCode('notAllowed', 'none'),
   CLOSE_REFUSED: xmlErrorCode('notAllowed', 'none'),
   PAYOUT_REFUSED: xmlErrorCode('notAllowed', 'none'),
+  INVALID_ADJUSTMENT: xmlErrorCode('notAllowed', 'none'),
 };
 
 export function domainErrorXmlCode(code: DomainErrorCode): string {
