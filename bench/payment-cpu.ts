@@ -3,7 +3,8 @@
  * Alipay+ sandbox of the integration tests' stack (test/support/stack.ts), both on SQLite files.
  * Each payment goes in as A01-1, is paid through the sandbox's simulate API, and counts once the
  * merchant stub has received its A02-1. Prints the process's CPU per payment and, per database,
- * statements, writes and commits per payment (a write outside a transaction is its own commit).
+ * statements, writes, commits (a write outside a transaction is its own commit) and the time spent
+ * inside SQLite per payment.
  * Not a test: numbers are printed, not asserted. Run under `node --cpu-prof` for a profile:
  *
  *   npx tsx bench/payment-cpu.ts [--payments 500] [--concurrency 8]
@@ -29,6 +30,8 @@ interface Counts {
   statements: number;
   writes: number;
   commits: number;
+  /** Wall time inside better-sqlite3 (the calls are synchronous: SQLite's work, fsyncs included). */
+  nanos: bigint;
 }
 const counts = new Map<string, Counts>();
 const inTransaction = new WeakMap<SQLite.Database, boolean>();
@@ -41,7 +44,7 @@ function countStatements(): void {
   for (const method of ['run', 'all', 'get', 'iterate'] as const) {
     const original = proto[method] as (this: SQLite.Statement, ...args: unknown[]) => unknown;
     proto[method] = function (this: SQLite.Statement, ...args: unknown[]) {
-      const c = counts.get(this.database.name) ?? { statements: 0, writes: 0, commits: 0 };
+      const c = counts.get(this.database.name) ?? { statements: 0, writes: 0, commits: 0, nanos: 0n };
       counts.set(this.database.name, c);
       c.statements += 1;
       const verb = this.source.trimStart().slice(0, 8).toLowerCase();
@@ -53,7 +56,12 @@ function countStatements(): void {
         c.writes += 1;
         if (!inTransaction.get(this.database)) c.commits += 1;
       }
-      return original.apply(this, args);
+      const started = process.hrtime.bigint();
+      try {
+        return original.apply(this, args);
+      } finally {
+        c.nanos += process.hrtime.bigint() - started;
+      }
     };
   }
 }
@@ -102,7 +110,8 @@ async function main(): Promise<void> {
   for (const [name, c] of counts) {
     const which = name === sandboxFile ? 'sandbox' : name === stack.database.url.slice(7) ? 'gateway' : name;
     console.log(
-      `${which}: statements ${perPayment(c.statements)}, writes ${perPayment(c.writes)}, commits ${perPayment(c.commits)} per payment`,
+      `${which}: statements ${perPayment(c.statements)}, writes ${perPayment(c.writes)}, commits ${perPayment(c.commits)}, ` +
+        `time in SQLite ${perPayment(Number(c.nanos) / 1e6)} ms per payment`,
     );
   }
   await stack.close();

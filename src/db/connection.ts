@@ -19,15 +19,19 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 /**
  * Opens `sqlite:<file>` / `sqlite::memory:` or `postgres://…`. SQLite runs in WAL mode with
  * `synchronous=FULL`: once we have answered Alipay+ or a merchant, the record must survive a power
- * cut (ARCHITECTURE.md). `searchPath` gives tests their own PostgreSQL schema.
+ * cut (ARCHITECTURE.md); the sandbox, a test double, asks for `NORMAL`. `searchPath` gives tests
+ * their own PostgreSQL schema.
  */
-export function openDatabase<DB>(url: string, options: { searchPath?: string } = {}): Connection<DB> {
+export function openDatabase<DB>(
+  url: string,
+  options: { searchPath?: string; synchronous?: 'FULL' | 'NORMAL' } = {},
+): Connection<DB> {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });

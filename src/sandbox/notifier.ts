@@ -35,8 +35,16 @@ export interface NotifierDeps {
   logError(message: string, error: unknown): void;
 }
 
-interface SendResult {
-  accepted: boolean;
+/** One delivery attempt as the console shows it (`sandbox_notification_attempts`). */
+interface Attempt {
+  /** When it was sent (sandbox clock). */
+  at: number;
+  httpStatus?: number;
+  durationMs?: number;
+  verified?: boolean;
+  accepted?: boolean;
+  answer?: string;
+  error?: string | null;
 }
 
 /**
@@ -56,9 +64,10 @@ export class Notifier {
     return this.deps.clock.now().getTime();
   }
 
-  async enqueue(target: NotificationTarget, delayMs: number): Promise<number> {
+  /** Records a notification on `store` (the step's transaction, by default the store) and sets its timer. */
+  async enqueue(target: NotificationTarget, delayMs: number, store = this.deps.store): Promise<number> {
     const at = this.now() + Math.max(0, Math.round(delayMs));
-    const id = await this.deps.store.insertNotification({
+    const id = await store.insertNotification({
       payment_id: target.paymentId,
       registration_request_id: target.registrationRequestId ?? null,
       client_id: target.clientId,
@@ -71,13 +80,14 @@ export class Notifier {
       created_at: this.now(),
       finished_at: null,
     });
-    this.schedule(id, at);
+    // The attempt reads the row: on a transaction's store, only once it is committed.
+    store.afterCommit(() => this.schedule(id, at));
     return id;
   }
 
   /** Records a notification that is deliberately not sent; the console can still send it. */
-  async withhold(target: NotificationTarget, note: string): Promise<number> {
-    return this.deps.store.insertNotification({
+  async withhold(target: NotificationTarget, note: string, store = this.deps.store): Promise<number> {
+    return store.insertNotification({
       payment_id: target.paymentId,
       registration_request_id: target.registrationRequestId ?? null,
       client_id: target.clientId,
@@ -147,7 +157,7 @@ export class Notifier {
     if (this.busy.has(id)) return;
     this.busy.add(id);
     try {
-      const { store, faults, timeFactor } = this.deps;
+      const { store, faults } = this.deps;
       const notification = await store.notification(id);
       if (notification?.status !== 'PENDING') return;
       const due = notification.next_attempt_at ?? 0;
@@ -158,52 +168,66 @@ export class Notifier {
       }
       const fault = faults.take('notify');
       if (fault?.mode === 'delay') await delay(fault.delayMs, undefined, { signal: this.stop.signal });
-      let accepted = false;
+      const sent: Attempt[] = [];
       if (fault?.mode === 'drop') {
-        await this.record(id, { error: 'not sent: injected drop fault' });
+        sent.push({ at: this.now(), error: 'not sent: injected drop fault' });
       } else {
         const copies = fault?.mode === 'duplicate' ? 2 : 1;
         for (let i = 0; i < copies; i++) {
-          const sent = await this.send(notification, fault?.mode === 'badSignature');
-          accepted ||= sent.accepted;
+          const attempt = await this.send(notification, fault?.mode === 'badSignature');
+          if (attempt) sent.push(attempt);
         }
       }
-      if (this.stop.signal.aborted) return;
-      const attempts = notification.attempts + 1;
-      const current = await store.notification(id);
-      // A cancel may have stopped it meanwhile (cancel wins); then leave it stopped.
-      if (current?.status !== 'PENDING') return;
-      if (accepted) {
-        await store.updateNotification(id, {
-          status: 'DELIVERED',
-          attempts,
-          next_attempt_at: null,
-          finished_at: this.now(),
-        });
-      } else if (attempts > RETRY_INTERVALS_MS.length) {
-        await store.updateNotification(id, {
-          status: 'FAILED',
-          attempts,
-          next_attempt_at: null,
-          finished_at: this.now(),
-        });
-      } else {
-        const interval = RETRY_INTERVALS_MS[attempts - 1] ?? 0;
-        const next = this.now() + Math.round(interval * timeFactor);
-        await store.updateNotification(id, { attempts, next_attempt_at: next });
-        this.schedule(id, next);
-      }
+      // The attempts and the notification's new state are written together, once the HTTP is done.
+      await store.transaction((tx) => this.settle(tx, notification, sent));
     } finally {
       this.busy.delete(id);
     }
   }
 
-  private async send(notification: Notification, corruptSignature: boolean): Promise<SendResult> {
+  private async settle(
+    store: SandboxStore,
+    notification: Notification,
+    sent: readonly Attempt[],
+  ): Promise<void> {
+    const { timeFactor } = this.deps;
+    const { id } = notification;
+    for (const attempt of sent) await record(store, id, attempt);
+    if (this.stop.signal.aborted) return;
+    const attempts = notification.attempts + 1;
+    const current = await store.notification(id);
+    // A cancel may have stopped it meanwhile (cancel wins); then leave it stopped.
+    if (current?.status !== 'PENDING') return;
+    if (sent.some((a) => a.accepted)) {
+      await store.updateNotification(id, {
+        status: 'DELIVERED',
+        attempts,
+        next_attempt_at: null,
+        finished_at: this.now(),
+      });
+    } else if (attempts > RETRY_INTERVALS_MS.length) {
+      await store.updateNotification(id, {
+        status: 'FAILED',
+        attempts,
+        next_attempt_at: null,
+        finished_at: this.now(),
+      });
+    } else {
+      const interval = RETRY_INTERVALS_MS[attempts - 1] ?? 0;
+      const next = this.now() + Math.round(interval * timeFactor);
+      await store.updateNotification(id, { attempts, next_attempt_at: next });
+      store.afterCommit(() => this.schedule(id, next));
+    }
+  }
+
+  /** One POST of the notification; nothing when the sandbox closed meanwhile. */
+  private async send(notification: Notification, corruptSignature: boolean): Promise<Attempt | null> {
     const { signer } = this.deps;
     const path = new URL(notification.url).pathname;
     const time = signer.now();
     const body = Buffer.from(notification.body, 'utf8');
     const signature = signer.sign(path, notification.client_id, time, body);
+    const at = this.now();
     const started = Date.now();
     try {
       const response = await fetch(notification.url, {
@@ -220,48 +244,37 @@ export class Notifier {
       });
       const answer = Buffer.from(await response.arrayBuffer());
       const verified = await signer.verifyAnswer(path, notification.client_id, response.headers, answer);
-      const accepted = verified && resultStatusOf(answer) === 'S';
-      await this.record(notification.id, {
+      return {
+        at,
         httpStatus: response.status,
         durationMs: Date.now() - started,
         verified,
-        accepted,
+        accepted: verified && resultStatusOf(answer) === 'S',
         answer: answer.toString('utf8').slice(0, ANSWER_KEPT_CHARS),
         error: verified ? null : 'answer not signed by the client key',
-      });
-      return { accepted };
+      };
     } catch (error) {
-      if (this.stop.signal.aborted) return { accepted: false };
-      await this.record(notification.id, {
+      if (this.stop.signal.aborted) return null;
+      return {
+        at,
         durationMs: Date.now() - started,
         error: error instanceof Error ? describeFetchError(error) : String(error),
-      });
-      return { accepted: false };
+      };
     }
   }
+}
 
-  private async record(
-    notificationId: number,
-    attempt: {
-      httpStatus?: number;
-      durationMs?: number;
-      verified?: boolean;
-      accepted?: boolean;
-      answer?: string;
-      error?: string | null;
-    },
-  ): Promise<void> {
-    await this.deps.store.insertAttempt({
-      notification_id: notificationId,
-      at: this.now(),
-      http_status: attempt.httpStatus ?? null,
-      duration_ms: attempt.durationMs ?? 0,
-      verified: attempt.verified ? 1 : 0,
-      accepted: attempt.accepted ? 1 : 0,
-      answer: attempt.answer ?? null,
-      error: attempt.error ?? null,
-    });
-  }
+function record(store: SandboxStore, notificationId: number, attempt: Attempt): Promise<void> {
+  return store.insertAttempt({
+    notification_id: notificationId,
+    at: attempt.at,
+    http_status: attempt.httpStatus ?? null,
+    duration_ms: attempt.durationMs ?? 0,
+    verified: attempt.verified ? 1 : 0,
+    accepted: attempt.accepted ? 1 : 0,
+    answer: attempt.answer ?? null,
+    error: attempt.error ?? null,
+  });
 }
 
 function resultStatusOf(answer: Buffer): string | null {

@@ -93,17 +93,21 @@ export class SandboxService {
     return this.deps.clock.now().getTime();
   }
 
+  /** One step on one order: serialized per key, its store calls on `store` committed together. */
+  private step<T>(key: string, work: (store: SandboxStore) => Promise<T>): Promise<T> {
+    return this.lock.run(key, () => this.deps.store.transaction(work));
+  }
+
   /** Orders are closed lazily at their expiry time, following the sandbox clock. */
-  async sweep(): Promise<void> {
-    await this.deps.store.closeExpired(this.now());
+  async sweep(store = this.deps.store): Promise<void> {
+    await store.closeExpired(this.now());
   }
 
   /**
    * The wallets that approved the merchant at review (governance.md §1), in the usual order; the
    * test shortcut `PUT /sandbox/v1/merchants/{id}/wallets` replaces them when set.
    */
-  async merchantWallets(merchantId: string): Promise<WalletId[]> {
-    const { store } = this.deps;
+  async merchantWallets(merchantId: string, store = this.deps.store): Promise<WalletId[]> {
     const set = (await store.merchantWallets(merchantId)) ?? (await store.approvedWalletsOf(merchantId));
     return WALLET_IDS.filter((w) => set.includes(w));
   }
@@ -112,9 +116,9 @@ export class SandboxService {
    * The wallets the shopper may use for this order: the merchant's approved ones that the ACQP
    * allowed in `pay`, and only the one named in tile mode.
    */
-  async walletsFor(order: Order): Promise<WalletId[]> {
+  async walletsFor(order: Order, store = this.deps.store): Promise<WalletId[]> {
     const allowed = allowedBy(
-      await this.merchantWallets(order.reference_merchant_id),
+      await this.merchantWallets(order.reference_merchant_id, store),
       order.allowed_wallets ? (JSON.parse(order.allowed_wallets) as string[]) : null,
     );
     const tile = order.payment_method_type;
@@ -124,15 +128,15 @@ export class SandboxService {
   // API: pay
 
   async pay(clientId: string, req: PayRequest): Promise<ApiAnswer> {
-    return this.lock.run(`pay:${req.paymentRequestId}`, async () => {
-      const { store, urls } = this.deps;
+    return this.step(`pay:${req.paymentRequestId}`, async (store) => {
+      const { urls } = this.deps;
       const refusal = await store.refusal('pay', req.paymentRequestId);
       if (refusal) {
         return refusal.fingerprint === req.fingerprint
           ? answer(refusal.result_code, refusal.result_message)
           : answer('REPEAT_REQ_INCONSISTENT');
       }
-      await this.sweep();
+      await this.sweep(store);
       const existing = await store.orderByRequestId(req.paymentRequestId);
       if (existing) {
         if (existing.fingerprint !== req.fingerprint || existing.client_id !== clientId) {
@@ -141,7 +145,7 @@ export class SandboxService {
         return { body: payAnswer(existing, urls) };
       }
 
-      const refused = await this.refusePay(req);
+      const refused = await this.refusePay(store, req);
       if (refused) {
         await store.recordRefusal(
           'pay',
@@ -206,14 +210,14 @@ export class SandboxService {
   }
 
   /** Business refusals of a well-formed `pay`; recorded so a re-send gets the same answer. */
-  private async refusePay(req: PayRequest): Promise<Result | null> {
+  private async refusePay(store: SandboxStore, req: PayRequest): Promise<Result | null> {
     if (req.paymentAmount.currency !== 'JPY') {
       return result('CURRENCY_NOT_SUPPORT', 'paymentAmount.currency must be JPY');
     }
     if (req.settlementCurrency !== 'JPY') {
       return result('CURRENCY_NOT_SUPPORT', 'settlementStrategy.settlementCurrency must be JPY');
     }
-    const allowed = allowedBy(await this.merchantWallets(req.merchant.id), req.allowedWallets);
+    const allowed = allowedBy(await this.merchantWallets(req.merchant.id, store), req.allowedWallets);
     const method = req.paymentMethodType;
     if (method === 'CONNECT_WALLET' ? allowed.length === 0 : !allowed.some((w) => w === method)) {
       return result(
@@ -246,9 +250,9 @@ export class SandboxService {
   async cancel(clientId: string, ref: PaymentRef): Promise<ApiAnswer> {
     const found = await this.findOrder(clientId, ref);
     if (!found) return answer('ORDER_NOT_EXIST');
-    return this.lock.run(`order:${found.payment_id}`, async () => {
-      const { store, notifier } = this.deps;
-      await this.sweep();
+    return this.step(`order:${found.payment_id}`, async (store) => {
+      const { notifier } = this.deps;
+      await this.sweep(store);
       const order = await store.orderById(found.payment_id);
       if (!order) return answer('ORDER_NOT_EXIST');
       const now = this.now();
@@ -306,8 +310,7 @@ export class SandboxService {
   async refund(clientId: string, req: RefundRequest): Promise<ApiAnswer> {
     const found = await this.findOrder(clientId, req);
     if (!found) return answer('ORDER_NOT_EXIST');
-    return this.lock.run(`order:${found.payment_id}`, async () => {
-      const { store } = this.deps;
+    return this.step(`order:${found.payment_id}`, async (store) => {
       const order = await store.orderById(found.payment_id);
       if (!order) return answer('ORDER_NOT_EXIST');
       const existing = await store.refundByRequestId(req.refundRequestId);
@@ -316,7 +319,7 @@ export class SandboxService {
           return answer('REPEAT_REQ_INCONSISTENT');
         }
         if (existing.status !== 'PROCESSING') return { body: refundAnswer(existing, order) };
-        return this.completeRefund(existing, order);
+        return this.completeRefund(store, existing, order);
       }
       const now = this.now();
       const refused = this.refuseRefund(order, req, await store.refundsOf(order.payment_id), now);
@@ -328,13 +331,13 @@ export class SandboxService {
         reason: req.refundReason,
         status: refused ? 'FAIL' : 'PROCESSING',
         result_code: refused ?? 'PAYMENT_IN_PROCESS',
-        wallet_amount: refused ? null : await this.walletRefundAmount(order, req.refundAmount.value),
+        wallet_amount: refused ? null : await this.walletRefundAmount(store, order, req.refundAmount.value),
         created_at: now,
         finished_at: refused ? now : null,
       };
       await store.insertRefund(refund);
       if (refused) return { body: refundAnswer(refund, order) };
-      return this.completeRefund(refund, order);
+      return this.completeRefund(store, refund, order);
     });
   }
 
@@ -361,9 +364,13 @@ export class SandboxService {
    * than what is left of what they paid; the refund that completes the JPY total returns exactly
    * the rest.
    */
-  private async walletRefundAmount(order: Order, amount: number): Promise<string | null> {
+  private async walletRefundAmount(
+    store: SandboxStore,
+    order: Order,
+    amount: number,
+  ): Promise<string | null> {
     if (!order.wallet_amount || !order.wallet_currency || !order.quote_price) return null;
-    const refunds = (await this.deps.store.refundsOf(order.payment_id)).filter((r) => r.status !== 'FAIL');
+    const refunds = (await store.refundsOf(order.payment_id)).filter((r) => r.status !== 'FAIL');
     const refundedJpy = refunds.reduce((sum, r) => sum + r.amount, 0);
     const refundedWallet = refunds.reduce((sum, r) => sum + BigInt(r.wallet_amount ?? '0'), 0n);
     const left = BigInt(order.wallet_amount) - refundedWallet;
@@ -372,11 +379,11 @@ export class SandboxService {
     return (converted < left ? converted : left).toString();
   }
 
-  private async completeRefund(refund: Refund, order: Order): Promise<ApiAnswer> {
-    const calls = await this.deps.store.countRequest('refund', refund.refund_request_id);
+  private async completeRefund(store: SandboxStore, refund: Refund, order: Order): Promise<ApiAnswer> {
+    const calls = await store.countRequest('refund', refund.refund_request_id);
     if (order.amount === MAGIC.refundUnknownTwice && calls <= 2) return answer('UNKNOWN_EXCEPTION');
     const now = this.now();
-    await this.deps.store.finishRefund(refund.refund_id, {
+    await store.finishRefund(refund.refund_id, {
       status: 'SUCCESS',
       result_code: 'SUCCESS',
       finished_at: now,
@@ -388,9 +395,9 @@ export class SandboxService {
 
   // The shopper (pages and the control API)
 
-  async order(paymentId: string): Promise<Order | null> {
-    await this.sweep();
-    return this.deps.store.orderById(paymentId);
+  async order(paymentId: string, store = this.deps.store): Promise<Order | null> {
+    await this.sweep(store);
+    return store.orderById(paymentId);
   }
 
   async orderByRequestId(paymentRequestId: string): Promise<Order | null> {
@@ -405,8 +412,8 @@ export class SandboxService {
     return { currency, amount: convertRoundingUp(order.amount, rate, currency), rate };
   }
 
-  private async checkWallet(order: Order, wallet: WalletId): Promise<void> {
-    const allowed = await this.walletsFor(order);
+  private async checkWallet(order: Order, wallet: WalletId, store = this.deps.store): Promise<void> {
+    const allowed = await this.walletsFor(order, store);
     if (!allowed.includes(wallet)) {
       throw new ShopperError('WALLET_NOT_ALLOWED', `${wallet} is not available for this order`);
     }
@@ -426,11 +433,11 @@ export class SandboxService {
 
   /** The shopper pressed "Pay" in the wallet as `user` (sandbox.md, Pages). */
   async shopperPays(paymentId: string, wallet: WalletId, user: TestUser): Promise<ShopperOutcome> {
-    return this.lock.run(`order:${paymentId}`, async () => {
-      const { store, fx } = this.deps;
-      const order = await this.order(paymentId);
+    return this.step(`order:${paymentId}`, async (store) => {
+      const { fx } = this.deps;
+      const order = await this.order(paymentId, store);
       if (!order) throw new ShopperError('NOT_FOUND', `no order ${paymentId}`);
-      await this.checkWallet(order, wallet);
+      await this.checkWallet(order, wallet, store);
       if (order.status !== 'PROCESSING') return this.outcome(order);
       const now = this.now();
       const code = order.amount === MAGIC.refused ? 'USER_BALANCE_NOT_ENOUGH' : TEST_USERS[user];
@@ -454,7 +461,7 @@ export class SandboxService {
         return this.outcome(current ?? order);
       }
       const final = { ...order, ...changes };
-      await this.notify(final);
+      await this.notify(store, final);
       return this.outcome(final);
     });
   }
@@ -482,22 +489,22 @@ export class SandboxService {
   }
 
   /** Queues notifyPayment for a final order, honouring the notification magic amounts. */
-  private async notify(order: Order): Promise<void> {
+  private async notify(store: SandboxStore, order: Order): Promise<void> {
     const { notifier, timeFactor } = this.deps;
     const body = JSON.stringify(notifyBody(order));
     const target = { paymentId: order.payment_id, clientId: order.client_id, url: order.notify_url, body };
     switch (order.amount) {
       case MAGIC.notificationNeverSent:
-        await notifier.withhold(target, `amount ${MAGIC.notificationNeverSent}: never sent`);
+        await notifier.withhold(target, `amount ${MAGIC.notificationNeverSent}: never sent`, store);
         return;
       case MAGIC.notificationThrice:
-        for (let i = 0; i < 3; i++) await notifier.enqueue(target, 0);
+        for (let i = 0; i < 3; i++) await notifier.enqueue(target, 0, store);
         return;
       case MAGIC.notificationLate:
-        await notifier.enqueue(target, LATE_NOTIFICATION_MS * timeFactor);
+        await notifier.enqueue(target, LATE_NOTIFICATION_MS * timeFactor, store);
         return;
       default:
-        await notifier.enqueue(target, 0);
+        await notifier.enqueue(target, 0, store);
     }
   }
 }

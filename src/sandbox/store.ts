@@ -41,10 +41,34 @@ export class SandboxStore {
     readonly db: Kysely<SandboxDatabase>,
     readonly dialect: DialectName,
     private readonly closeConnection: () => Promise<void>,
+    /** In a transaction's store: what runs once it has committed. */
+    private readonly onCommit: Array<() => void> | null = null,
   ) {}
 
+  /**
+   * Runs one step (an API call, the shopper's payment, a notification attempt) in a single
+   * transaction, so that its writes commit once: `work` makes its calls on the store it is given.
+   * On SQLite the transaction holds the only connection: `work` must not wait for this store or
+   * for anything but the database.
+   */
+  async transaction<T>(work: (store: SandboxStore) => Promise<T>): Promise<T> {
+    const onCommit: Array<() => void> = [];
+    const result = await this.db
+      .transaction()
+      .execute((trx) => work(new SandboxStore(trx, this.dialect, this.closeConnection, onCommit)));
+    for (const then of onCommit) then();
+    return result;
+  }
+
+  /** Runs `then` once what was written through this store is committed (at once outside a transaction). */
+  afterCommit(then: () => void): void {
+    if (this.onCommit) this.onCommit.push(then);
+    else then();
+  }
+
   static async open(url: string): Promise<SandboxStore> {
-    const conn = openDatabase<SandboxDatabase>(url);
+    // A test double: a commit need not survive a power cut, so SQLite syncs at checkpoints only.
+    const conn = openDatabase<SandboxDatabase>(url, { synchronous: 'NORMAL' });
     const migrator = new Migrator({
       db: conn.db as Kysely<unknown>,
       provider: sandboxMigrations(conn.dialect),
