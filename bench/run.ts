@@ -1,0 +1,202 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DialectName } from '../src/db/connection';
+import { round } from './client';
+import { fastifyFloor, postgresCommitFloor, rsaFloor, sqliteCommitFloor } from './floors';
+import { ROOT, sleep } from './processes';
+import { type BenchResults, chartSvg, type StepSummary, writeReadme } from './report';
+import { type Layout, startSystem } from './system';
+import {
+  loop,
+  measure,
+  newSteps,
+  openPayments,
+  overduePayments,
+  purchase,
+  ready,
+  refunds,
+  STEPS,
+  type Steps,
+} from './workloads';
+
+/**
+ * `npm run bench` (bench/README.md): the end-to-end purchase, refunds, the deadline sweep and the
+ * backlog, each part of Kessai in a process of its own, with the machine's floors measured in the
+ * same run. `--quick` is the smoke test CI runs (under two minutes, figures meaningless).
+ */
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    sweep: { type: 'string' },
+    backlog: { type: 'string' },
+    label: { type: 'string' },
+  },
+});
+const quick = options.quick;
+const plan = {
+  levels: quick ? [16] : [1, 16, 64],
+  seconds: Number(options.seconds ?? (quick ? 4 : 20)),
+  warmupSeconds: quick ? 1 : 3,
+  refundConcurrency: 16,
+  sweepPayments: Number(options.sweep ?? (quick ? 200 : 100_000)),
+  /** Two overdue jobs per payment: 15,000 payments make 30,000 overdue jobs. */
+  backlogPayments: Number(options.backlog ?? (quick ? 200 : 15_000)),
+  backlogConcurrency: 4,
+  floorSeconds: quick ? 1 : 5,
+  /** pg_stat_database is read after its counts settle (11 s each side), in full runs only. */
+  settleStats: !quick,
+};
+const ms = (seconds: number) => seconds * 1000;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const summary = (steps: Steps) =>
+  Object.fromEntries(STEPS.map((step) => [step, steps[step].summary()])) as StepSummary;
+
+async function endToEnd(dialect: DialectName, layout: Layout, results: BenchResults): Promise<void> {
+  log(`== end to end: ${dialect}, ${layout}`);
+  const system = await startSystem(dialect, layout);
+  try {
+    await ready(system);
+    for (const concurrency of plan.levels) {
+      await loop(concurrency, ms(plan.warmupSeconds), () => purchase(system, newSteps()));
+      const steps = newSteps();
+      const measured = await measure(
+        system,
+        concurrency,
+        () => loop(concurrency, ms(plan.seconds), () => purchase(system, steps)),
+        plan.settleStats,
+      );
+      results.endToEnd.push({ dialect, layout, ...measured, steps: summary(steps) });
+      log(
+        `   c=${concurrency}: ${measured.perSecond} payments/s, p99 ${steps.total.summary().p99} ms, ${measured.errors} errors`,
+      );
+    }
+    if (layout === 'serve') {
+      const refunded = await refunds(system, plan.refundConcurrency, ms(plan.seconds), plan.settleStats);
+      results.refunds.push({ dialect, ...refunded });
+      log(`   refunds c=${plan.refundConcurrency}: ${refunded.perSecond}/s, p99 ${refunded.latency.p99} ms`);
+    }
+  } finally {
+    await system.close();
+  }
+}
+
+/** N payments past their deadline, swept by `kessai serve`'s worker until every one is final. */
+async function sweep(results: BenchResults): Promise<void> {
+  log(`== deadline sweep: ${plan.sweepPayments} payments`);
+  const system = await startSystem('sqlite', 'serve --no-jobs');
+  try {
+    await ready(system);
+    const overdueJobs = await overduePayments(system, plan.sweepPayments);
+    await system.restartGateway('serve');
+    const measured = await measure(
+      system,
+      1,
+      async () => {
+        const started = performance.now();
+        while ((await openPayments(system)) > 0) await sleep(250);
+        return {
+          operations: plan.sweepPayments,
+          errors: 0,
+          firstError: null,
+          seconds: (performance.now() - started) / 1000,
+        };
+      },
+      false,
+    );
+    results.sweep = { dialect: 'sqlite', overdueJobs, ...measured };
+    log(`   ${measured.perSecond} payments/s`);
+  } finally {
+    await system.close();
+  }
+}
+
+/** Fresh purchases while the overdue jobs of `backlogPayments` payments drain: how late is a fresh A02-1? */
+async function backlog(results: BenchResults): Promise<void> {
+  log(`== backlog: ${plan.backlogPayments} payments with overdue jobs`);
+  const system = await startSystem('sqlite', 'serve --no-jobs');
+  try {
+    await ready(system);
+    const overdueJobs = await overduePayments(system, plan.backlogPayments);
+    await system.restartGateway('serve');
+    const started = performance.now();
+    let drainedAfter: number | null = null;
+    const steps = newSteps();
+    const measured = await measure(
+      system,
+      plan.backlogConcurrency,
+      async () => {
+        const watch = (async () => {
+          while (drainedAfter === null && performance.now() - started < ms(600)) {
+            if ((await openPayments(system)) === 0) drainedAfter = (performance.now() - started) / 1000;
+            else await sleep(250);
+          }
+        })();
+        const fresh = await loop(plan.backlogConcurrency, ms(plan.seconds), () => purchase(system, steps));
+        await watch;
+        return fresh;
+      },
+      false,
+    );
+    const receipt = steps.receipt;
+    results.backlog = {
+      dialect: 'sqlite',
+      overdueJobs,
+      drainedSeconds: drainedAfter === null ? null : round(drainedAfter),
+      freshPayments: measured,
+      receiptDelayMs: { ...receipt.summary(), max: round(receipt.percentile(100)) },
+      steps: summary(steps),
+    };
+    log(
+      `   fresh A02-1 after pay: p99 ${receipt.summary().p99} ms, max ${round(receipt.percentile(100))} ms`,
+    );
+  } finally {
+    await system.close();
+  }
+}
+
+const startedAt = new Date();
+const results: BenchResults = {
+  mode: quick ? 'quick' : 'full',
+  label: options.label ?? null,
+  machine: {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    date: startedAt.toISOString(),
+    loadAverageAtStart: loadavg().map((value) => round(value)),
+  },
+  plan,
+  floors: null,
+  endToEnd: [],
+  refunds: [],
+  sweep: null,
+  backlog: null,
+  seconds: 0,
+};
+
+log('== floors');
+const floorMs = ms(plan.floorSeconds);
+results.floors = {
+  fastifyHello: await fastifyFloor(plan.levels, floorMs),
+  sqliteCommits: sqliteCommitFloor(floorMs),
+  postgresCommits: await postgresCommitFloor(16, floorMs),
+  rsa2048: rsaFloor(floorMs),
+};
+log(`   ${JSON.stringify(results.floors)}`);
+await endToEnd('sqlite', 'serve', results);
+await endToEnd('postgres', 'serve', results);
+await endToEnd('sqlite', 'start', results);
+await sweep(results);
+await backlog(results);
+results.seconds = round((Date.now() - startedAt.getTime()) / 1000, 0);
+
+const dir = join(ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+writeFileSync(join(dir, `${stamp}-${results.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(dir, `${results.mode}.svg`), chartSvg(results));
+if (!quick) writeReadme(join(ROOT, 'bench/README.md'), results);
+log(`== done in ${results.seconds} s: bench/results/${stamp}-${results.mode}.json`);
