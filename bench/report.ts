@@ -155,7 +155,7 @@ export function writeReadme(file: string, results: BenchResults): void {
   if (start < 0 || end < start) throw new Error(`${file} has no ${BEGIN} … ${END} section`);
   writeFileSync(
     file,
-    `${text.slice(0, start + BEGIN.length)}\n\n${markdown(results)}\n![throughput and p99](results/${results.mode}.svg)\n\n${text.slice(end)}`,
+    `${text.slice(0, start + BEGIN.length)}\n\n${markdown(results)}\n![throughput and p99 against concurrency](last-run.svg)\n\n${text.slice(end)}`,
   );
 }
 

@@ -7,12 +7,12 @@ import { round } from './client';
 import { fastifyFloor, postgresCommitFloor, rsaFloor, sqliteCommitFloor } from './floors';
 import { ROOT, sleep } from './processes';
 import { type BenchResults, chartSvg, type StepSummary, writeReadme } from './report';
-import { type Layout, startSystem } from './system';
+import { type Layout, type System, startSystem } from './system';
 import {
   loop,
   measure,
   newSteps,
-  openPayments,
+  openOverduePayments,
   overduePayments,
   purchase,
   ready,
@@ -38,12 +38,12 @@ const { values: options } = parseArgs({
 const quick = options.quick;
 const plan = {
   levels: quick ? [16] : [1, 16, 64],
-  seconds: Number(options.seconds ?? (quick ? 4 : 20)),
+  seconds: Number(options.seconds ?? (quick ? 3 : 20)),
   warmupSeconds: quick ? 1 : 3,
   refundConcurrency: 16,
-  sweepPayments: Number(options.sweep ?? (quick ? 200 : 100_000)),
+  sweepPayments: Number(options.sweep ?? (quick ? 100 : 100_000)),
   /** Two overdue jobs per payment: 15,000 payments make 30,000 overdue jobs. */
-  backlogPayments: Number(options.backlog ?? (quick ? 200 : 15_000)),
+  backlogPayments: Number(options.backlog ?? (quick ? 100 : 15_000)),
   backlogConcurrency: 4,
   floorSeconds: quick ? 1 : 5,
   /** pg_stat_database is read after its counts settle (11 s each side), in full runs only. */
@@ -83,75 +83,79 @@ async function endToEnd(dialect: DialectName, layout: Layout, results: BenchResu
   }
 }
 
-/** N payments past their deadline, swept by `kessai serve`'s worker until every one is final. */
-async function sweep(results: BenchResults): Promise<void> {
-  log(`== deadline sweep: ${plan.sweepPayments} payments`);
-  const system = await startSystem('sqlite', 'serve --no-jobs');
-  try {
-    await ready(system);
-    const overdueJobs = await overduePayments(system, plan.sweepPayments);
-    await system.restartGateway('serve');
-    const measured = await measure(
-      system,
-      1,
-      async () => {
-        const started = performance.now();
-        while ((await openPayments(system)) > 0) await sleep(250);
-        return {
-          operations: plan.sweepPayments,
-          errors: 0,
-          firstError: null,
-          seconds: (performance.now() - started) / 1000,
-        };
-      },
-      false,
-    );
-    results.sweep = { dialect: 'sqlite', overdueJobs, ...measured };
-    log(`   ${measured.perSecond} payments/s`);
-  } finally {
-    await system.close();
-  }
+/**
+ * Overdue work on one SQLite system: payments made while no worker runs, their jobs moved into the
+ * past (as after an outage), then `kessai serve` with its worker started again.
+ */
+async function withOverdue(system: System, payments: number): Promise<number> {
+  if (system.layout !== 'serve --no-jobs') await system.restartGateway('serve --no-jobs');
+  const overdueJobs = await overduePayments(system, payments);
+  await system.restartGateway('serve');
+  return overdueJobs;
 }
 
-/** Fresh purchases while the overdue jobs of `backlogPayments` payments drain: how late is a fresh A02-1? */
-async function backlog(results: BenchResults): Promise<void> {
+/** The deadline sweep: N payments past their deadline, until every one is final. */
+async function sweep(system: System, results: BenchResults): Promise<void> {
+  log(`== deadline sweep: ${plan.sweepPayments} payments`);
+  const overdueJobs = await withOverdue(system, plan.sweepPayments);
+  const measured = await measure(
+    system,
+    1,
+    async () => {
+      const started = performance.now();
+      while ((await openOverduePayments(system)) > 0) await sleep(250);
+      return {
+        operations: plan.sweepPayments,
+        errors: 0,
+        firstError: null,
+        seconds: (performance.now() - started) / 1000,
+      };
+    },
+    false,
+  );
+  results.sweep = { dialect: 'sqlite', overdueJobs, ...measured };
+  log(`   ${measured.perSecond} payments/s`);
+}
+
+/** Fresh purchases while the overdue jobs drain: how late is a fresh A02-1? */
+async function backlog(system: System, results: BenchResults): Promise<void> {
   log(`== backlog: ${plan.backlogPayments} payments with overdue jobs`);
-  const system = await startSystem('sqlite', 'serve --no-jobs');
+  const overdueJobs = await withOverdue(system, plan.backlogPayments);
+  const started = performance.now();
+  let drainedAfter: number | null = null;
+  const steps = newSteps();
+  const measured = await measure(
+    system,
+    plan.backlogConcurrency,
+    async () => {
+      const fresh = loop(plan.backlogConcurrency, ms(plan.seconds), () => purchase(system, steps));
+      // The drain is watched until it is done, for at most 10 minutes.
+      while (drainedAfter === null && performance.now() - started < ms(600)) {
+        if ((await openOverduePayments(system)) === 0) drainedAfter = (performance.now() - started) / 1000;
+        else await sleep(250);
+      }
+      return fresh;
+    },
+    false,
+  );
+  const receipt = steps.receipt;
+  results.backlog = {
+    dialect: 'sqlite',
+    overdueJobs,
+    drainedSeconds: drainedAfter === null ? null : round(drainedAfter),
+    freshPayments: measured,
+    receiptDelayMs: { ...receipt.summary(), max: round(receipt.percentile(100)) },
+    steps: summary(steps),
+  };
+  log(`   fresh A02-1 after pay: p99 ${receipt.summary().p99} ms, max ${round(receipt.percentile(100))} ms`);
+}
+
+async function overdueWork(results: BenchResults): Promise<void> {
+  const system = await startSystem('sqlite', 'serve');
   try {
     await ready(system);
-    const overdueJobs = await overduePayments(system, plan.backlogPayments);
-    await system.restartGateway('serve');
-    const started = performance.now();
-    let drainedAfter: number | null = null;
-    const steps = newSteps();
-    const measured = await measure(
-      system,
-      plan.backlogConcurrency,
-      async () => {
-        const watch = (async () => {
-          while (drainedAfter === null && performance.now() - started < ms(600)) {
-            if ((await openPayments(system)) === 0) drainedAfter = (performance.now() - started) / 1000;
-            else await sleep(250);
-          }
-        })();
-        const fresh = await loop(plan.backlogConcurrency, ms(plan.seconds), () => purchase(system, steps));
-        await watch;
-        return fresh;
-      },
-      false,
-    );
-    const receipt = steps.receipt;
-    results.backlog = {
-      dialect: 'sqlite',
-      overdueJobs,
-      drainedSeconds: drainedAfter === null ? null : round(drainedAfter),
-      freshPayments: measured,
-      receiptDelayMs: { ...receipt.summary(), max: round(receipt.percentile(100)) },
-      steps: summary(steps),
-    };
-    log(
-      `   fresh A02-1 after pay: p99 ${receipt.summary().p99} ms, max ${round(receipt.percentile(100))} ms`,
-    );
+    await sweep(system, results);
+    await backlog(system, results);
   } finally {
     await system.close();
   }
@@ -189,14 +193,20 @@ log(`   ${JSON.stringify(results.floors)}`);
 await endToEnd('sqlite', 'serve', results);
 await endToEnd('postgres', 'serve', results);
 await endToEnd('sqlite', 'start', results);
-await sweep(results);
-await backlog(results);
+await overdueWork(results);
 results.seconds = round((Date.now() - startedAt.getTime()) / 1000, 0);
 
+// Every run's figures stay in bench/results/ (not committed); a full run also becomes the one
+// bench/README.md shows: last-run.json, last-run.svg and the table.
 const dir = join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-writeFileSync(join(dir, `${stamp}-${results.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(join(dir, `${results.mode}.svg`), chartSvg(results));
-if (!quick) writeReadme(join(ROOT, 'bench/README.md'), results);
+const json = `${JSON.stringify(results, null, 2)}\n`;
+writeFileSync(join(dir, `${stamp}-${results.mode}.json`), json);
+writeFileSync(join(dir, `${stamp}-${results.mode}.svg`), chartSvg(results));
+if (!quick) {
+  writeFileSync(join(ROOT, 'bench/last-run.json'), json);
+  writeFileSync(join(ROOT, 'bench/last-run.svg'), chartSvg(results));
+  writeReadme(join(ROOT, 'bench/README.md'), results);
+}
 log(`== done in ${results.seconds} s: bench/results/${stamp}-${results.mode}.json`);

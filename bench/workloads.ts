@@ -26,7 +26,8 @@ const AMOUNT = 100_000;
 const RECEIPT_TIMEOUT_MS = 60_000;
 
 let orders = 0;
-const nextOrderId = () => `B${process.pid}-${Date.now()}-${++orders}`;
+/** Order ids: `P…` for payments made to completion, `O…` for those left to go overdue. */
+const nextOrderId = (prefix: 'P' | 'O') => `${prefix}${process.pid}-${Date.now()}-${++orders}`;
 
 /** A01-1: the merchant's signed purchase request; answers the sandbox cashier's URL. */
 async function postPurchase(system: System, orderId: string): Promise<string> {
@@ -54,7 +55,7 @@ async function postPurchase(system: System, orderId: string): Promise<string> {
 
 /** One payment from A01-1 to the merchant's A02-1, each step timed into `steps`. */
 export async function purchase(system: System, steps: Steps): Promise<void> {
-  const orderId = nextOrderId();
+  const orderId = nextOrderId('P');
   let timer: NodeJS.Timeout | undefined;
   const receipt = Promise.race([
     system.awaitReceipt(orderId),
@@ -291,7 +292,7 @@ export async function overduePayments(system: System, count: number): Promise<nu
   const lane = async () => {
     while (made < count) {
       made++;
-      await postPurchase(system, nextOrderId());
+      await postPurchase(system, nextOrderId('O'));
     }
   };
   await Promise.all(Array.from({ length: 16 }, lane));
@@ -309,14 +310,15 @@ export async function overduePayments(system: System, count: number): Promise<nu
   }
 }
 
-/** Payments not final yet (REQUESTED or IN_PROGRESS). */
-export async function openPayments(system: System): Promise<number> {
+/** Payments made by overduePayments that are not final yet (REQUESTED or IN_PROGRESS). */
+export async function openOverduePayments(system: System): Promise<number> {
   const connection = openGatewayDatabase(system);
   try {
     const row = await connection.db
       .selectFrom('payments')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('status', 'in', ['REQUESTED', 'IN_PROGRESS'])
+      .where('order_id', 'like', 'O%')
       .executeTakeFirstOrThrow();
     return Number(row.n);
   } finally {
