@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from '../test/crash/crash-system';
 
 /**
  * The benchmark's child processes (the gateway, the sandbox, the merchant endpoint, the floors'
@@ -11,16 +12,6 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KESSAI = join(ROOT, 'bin/kessai.js');
 const COUNTERS_PRELOAD = join(ROOT, 'bench/db-counters.mjs');
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 export interface DbCounts {
   statements: number;

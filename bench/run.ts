@@ -3,9 +3,10 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DialectName } from '../src/db/connection';
+import { sleep } from '../test/crash/crash-system';
 import { round } from './client';
 import { fastifyFloor, postgresCommitFloor, rsaFloor, sqliteCommitFloor } from './floors';
-import { ROOT, sleep } from './processes';
+import { ROOT } from './processes';
 import { type BenchResults, chartSvg, type StepSummary, writeReadme } from './report';
 import { type Layout, type System, startSystem } from './system';
 import {

@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../src/app/config';
-import { gatewayKeys, sandboxKeyPair } from '../src/app/keys';
 import type { DialectName } from '../src/db/connection';
+import { prepareKeys } from '../test/crash/crash-system';
 import { XML_API_PASSWORD } from '../test/support/merchant-api';
 import { freePort, TEST_HASH_KEY } from '../test/support/stack';
 import { BenchProcess } from './processes';
@@ -96,21 +95,13 @@ export async function startSystem(dialect: DialectName, layout: Layout): Promise
     KESSAI_DEMO_API_PASSWORD: XML_API_PASSWORD,
     KESSAI_LOG_LEVEL: 'warn',
   };
-  // Both key pairs exist before any process starts, so no two processes create them at once.
-  const config = loadConfig(env, 'demo');
-  const gatewayPublicKey = gatewayKeys(config).publicKeyPem;
-  sandboxKeyPair(config);
+  const registerGateway = prepareKeys(env);
 
   let sandbox: BenchProcess | null = null;
   if (layout !== 'start') {
     sandbox = BenchProcess.kessai('sandbox', ['sandbox'], env, dir);
     await sandbox.start({ url: `${sandboxUrl}/sandbox/v1/public-key` });
-    const registered = await fetch(`${sandboxUrl}/sandbox/v1/clients/${config.alipayplus.clientId}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ publicKey: gatewayPublicKey }),
-    });
-    if (registered.status !== 200) throw new Error(`sandbox refused the client: ${registered.status}`);
+    await registerGateway(sandboxUrl);
   }
   const startGateway = async (which: Layout) => {
     const command = which === 'start' ? ['start'] : which.split(' ');

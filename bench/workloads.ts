@@ -7,11 +7,12 @@ import { openDatabase } from '../src/db/connection';
 import type { Database } from '../src/db/database';
 import { formatJstCompact } from '../src/kernel/jst';
 import { JOB_DEADLINE, JOB_EXPIRE_SELECTION } from '../src/payments/payment.service';
+import { sleep, until } from '../test/crash/crash-system';
 import { XML_API_PASSWORD } from '../test/support/merchant-api';
 import { SPEC_PURCHASE_FIELDS } from '../test/support/spec-vectors';
 import { PC_UA, TEST_HASH_KEY } from '../test/support/stack';
 import { closedLoop, http, Latencies, round } from './client';
-import { type BenchProcess, type Sample, sleep, until } from './processes';
+import type { BenchProcess, Sample } from './processes';
 import { POSTGRES_URL, type System } from './system';
 
 /** The steps of one end-to-end payment, timed from the shopper's and the merchant's side. */
