@@ -21,6 +21,8 @@ export interface DbCounts {
 export interface Sample {
   cpuMs: number;
   rssMb: number;
+  /** The most it was resident since it started (VmHWM). */
+  peakRssMb: number;
   db: DbCounts;
 }
 
@@ -103,18 +105,17 @@ export class BenchProcess {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
     const db =
       this.countersFile && existsSync(this.countersFile)
         ? (JSON.parse(readFileSync(this.countersFile, 'utf8')) as DbCounts)
         : { statements: 0, commits: 0 };
-    return { cpuMs: (ticks * 1000) / TICKS_PER_SECOND, rssMb: rssKb / 1024, db };
-  }
-
-  /** Peak resident memory since start (VmHWM). */
-  peakRssMb(): number {
-    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    return {
+      cpuMs: (ticks * 1000) / TICKS_PER_SECOND,
+      rssMb: kb('VmRSS') / 1024,
+      peakRssMb: kb('VmHWM') / 1024,
+      db,
+    };
   }
 
   async stop(): Promise<void> {

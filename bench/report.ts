@@ -85,7 +85,7 @@ export function markdown(results: BenchResults): string {
       'commits are fsynced commits at the gateway (statements in brackets); ratios to the floors: ' +
       'payments/s ÷ hello req/s, commit rate ÷ commit floor, gateway CPU ÷ its RSA (2 signs + 2 verifies).',
     '',
-    '| database | layout | c | payments/s | errors | p50 / p99 total ms | p99 purchase / cashier / pay / return / receipt ms | CPU gateway | CPU sandbox | CPU merchant | CPU loadgen | commits (stmts) | pg xact | RSS gateway / sandbox MB | ÷ hello | ÷ commits | ÷ RSA |',
+    '| database | layout | c | payments/s | errors | p50 / p99 total ms | p99 purchase / cashier / pay / return / receipt ms | CPU gateway | CPU sandbox | CPU merchant | CPU loadgen | commits (stmts) | pg xact | peak RSS gateway / sandbox MB | ÷ hello | ÷ commits | ÷ RSA |',
     '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
   );
   for (const row of results.endToEnd) {
@@ -97,7 +97,7 @@ export function markdown(results: BenchResults): string {
         `${[s.purchase, s.cashier, s.pay, s.return, s.receipt].map((x) => fixed(x.p99)).join(' / ')} | ` +
         `${fixed(row.cpuMsPerOp.gateway, 2)} | ${fixed(row.cpuMsPerOp.sandbox, 2)} | ${fixed(row.cpuMsPerOp.merchant, 2)} | ` +
         `${fixed(row.cpuMsPerOp.loadgen, 2)} | ${fixed(row.commitsPerOp.gateway)} (${fixed(row.statementsPerOp.gateway)}) | ` +
-        `${fixed(row.pgXactCommitsPerOp)} | ${fixed(row.rssMb.gateway, 0)} / ${fixed(row.rssMb.sandbox, 0)} | ` +
+        `${fixed(row.pgXactCommitsPerOp)} | ${fixed(row.peakRssMb.gateway, 0)} / ${fixed(row.peakRssMb.sandbox, 0)} | ` +
         `${fixed(r.ofHello, 4)} | ${fixed(r.ofCommitFloor, 2)} | ${fixed(r.cpuOfRsa, 1)} |`,
     );
   }

@@ -211,3 +211,13 @@ if (!quick) {
   writeReadme(join(ROOT, 'bench/README.md'), results);
 }
 log(`== done in ${results.seconds} s: bench/results/${stamp}-${results.mode}.json`);
+
+// No figure is judged, but a workload that completed nothing shows the benchmark (or the product)
+// broken: the run fails, so that CI's smoke test means something.
+const measured = [...results.endToEnd, ...results.refunds, results.backlog?.freshPayments];
+const broken = measured.filter((m) => !m || m.operations === 0).length + (results.sweep ? 0 : 1);
+for (const m of measured) if (m?.firstError) log(`   ${m.errors} errors, the first: ${m.firstError}`);
+if (broken > 0) {
+  log(`== ${broken} workloads completed nothing`);
+  process.exitCode = 1;
+}

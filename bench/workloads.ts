@@ -114,18 +114,19 @@ export interface Measured {
   commitsPerOp: Record<string, number>;
   /** PostgreSQL: pg_stat_database.xact_commit per operation (every transaction, reads too). */
   pgXactCommitsPerOp: number | null;
-  /** Resident memory at the end, MB, by process. */
+  /** Resident memory at the end, and the most since the process started, MB, by process. */
   rssMb: Record<string, number>;
+  peakRssMb: Record<string, number>;
 }
 
 function sampleAll(processes: BenchProcess[]): Map<string, Sample> {
   const samples = new Map<string, Sample>();
   for (const p of processes) samples.set(p.name, p.sample());
   const cpu = process.cpuUsage();
-  const rss = process.memoryUsage().rss / 2 ** 20;
   samples.set('loadgen', {
     cpuMs: (cpu.user + cpu.system) / 1000,
-    rssMb: rss,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
     db: { statements: 0, commits: 0 },
   });
   return samples;
@@ -191,6 +192,7 @@ export async function measure(
     commitsPerOp: byProcess((s) => s.db.commits, hasDb),
     pgXactCommitsPerOp: pgStats ? per(xact1 - xact0) : null,
     rssMb: Object.fromEntries([...after].map(([name, s]) => [name, round(s.rssMb, 1)])),
+    peakRssMb: Object.fromEntries([...after].map(([name, s]) => [name, round(s.peakRssMb, 1)])),
   };
 }
 
