@@ -159,6 +159,12 @@ export function writeReadme(file: string, results: BenchResults): void {
   );
 }
 
+/** The axis' top: the next of 1, 2, 2.5, 5 × 10ⁿ above `value`, so that its quarters read well. */
+function niceCeiling(value: number): number {
+  const power = 10 ** Math.floor(Math.log10(value));
+  return ([1, 2, 2.5, 5, 10].find((step) => step * power >= value) ?? 10) * power;
+}
+
 /** Two panels: payments/s and p99 (ms) against concurrency, one line per database and layout. */
 export function chartSvg(results: BenchResults): string {
   const series = new Map<string, Array<{ c: number; perSecond: number; p99: number }>>();
@@ -175,7 +181,7 @@ export function chartSvg(results: BenchResults): string {
   const height = 240;
   const pad = { left: 56, right: 16, top: 28, bottom: 40 };
   const panel = (x0: number, title: string, value: (p: { perSecond: number; p99: number }) => number) => {
-    const max = Math.max(1, ...[...series.values()].flat().map(value)) * 1.1;
+    const max = niceCeiling(Math.max(1, ...[...series.values()].flat().map(value)));
     const px = (c: number) =>
       x0 +
       pad.left +
@@ -189,7 +195,7 @@ export function chartSvg(results: BenchResults): string {
     for (let i = 0; i <= 4; i++) {
       const v = (max * i) / 4;
       parts.push(
-        `<text x="${x0 + pad.left - 4}" y="${py(v) + 4}" text-anchor="end">${round(v, 0)}</text>`,
+        `<text x="${x0 + pad.left - 4}" y="${py(v) + 4}" text-anchor="end">${round(v, 2)}</text>`,
         `<line x1="${x0 + pad.left}" y1="${py(v)}" x2="${x0 + width - pad.right}" y2="${py(v)}" stroke="#ddd"/>`,
       );
     }
