@@ -136,7 +136,7 @@ export function markdown(results: BenchResults): string {
       `Backlog (${b.dialect}): ${b.overdueJobs} overdue jobs at start, ${b.freshPayments.operations} fresh payments at ` +
         `c=${b.freshPayments.concurrency} meanwhile (${fixed(b.freshPayments.perSecond)}/s, ${b.freshPayments.errors} errors); ` +
         `a fresh A02-1 arrived p50 ${fixed(b.receiptDelayMs.p50)} ms, p99 ${fixed(b.receiptDelayMs.p99)} ms, ` +
-        `at worst ${fixed(b.receiptDelayMs.max)} ms after the pay; ` +
+        `at worst ${fixed(b.receiptDelayMs.max)} ms after the pay request; ` +
         `${b.drainedSeconds === null ? 'the backlog was not drained when the fresh payments stopped' : `every overdue payment was final after ${b.drainedSeconds} s`}.`,
       '',
     );

@@ -148,7 +148,9 @@ async function backlog(system: System, results: BenchResults): Promise<void> {
     receiptDelayMs: { ...receipt.summary(), max: round(receipt.percentile(100)) },
     steps: summary(steps),
   };
-  log(`   fresh A02-1 after pay: p99 ${receipt.summary().p99} ms, max ${round(receipt.percentile(100))} ms`);
+  log(
+    `   fresh A02-1 after the pay request: p99 ${receipt.summary().p99} ms, max ${round(receipt.percentile(100))} ms`,
+  );
 }
 
 async function overdueWork(results: BenchResults): Promise<void> {

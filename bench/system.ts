@@ -31,8 +31,8 @@ export interface System {
   /** Null in the `start` layout (the sandbox is inside the gateway's process). */
   sandbox: BenchProcess | null;
   merchant: BenchProcess;
-  /** A02-1 arrivals at the merchant: order id → waiter. */
-  awaitReceipt(orderId: string): Promise<void>;
+  /** Resolves with the moment (performance.now()) the merchant reported the order's A02-1. */
+  awaitReceipt(orderId: string): Promise<number>;
   env: Record<string, string>;
   dir: string;
   /** Starts the gateway process again with another layout (the database stays). */
@@ -65,11 +65,11 @@ export async function startSystem(dialect: DialectName, layout: Layout): Promise
   }
 
   const merchant = BenchProcess.script('merchant', 'merchant-endpoint.ts', {});
-  const receipts = new Map<string, () => void>();
+  const receipts = new Map<string, (at: number) => void>();
   merchant.onLine = (line) => {
     if (!line.startsWith('A02 ')) return;
     const orderId = line.slice(4);
-    receipts.get(orderId)?.();
+    receipts.get(orderId)?.(performance.now());
     receipts.delete(orderId);
   };
   await merchant.start({ line: /listening \d+/ });
