@@ -222,6 +222,7 @@ export function chartSvg(results: BenchResults): string {
     .join('\n');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * width}" height="${height + 24}" font-family="sans-serif" font-size="11">`,
+    '<title>End to end: payments/s and p99 against concurrency</title>',
     `<rect width="100%" height="100%" fill="#fff"/>`,
     panel(0, 'end to end: payments/s', (p) => p.perSecond),
     panel(width, 'end to end: p99 ms (A01-1 to A02-1)', (p) => p.p99),
