@@ -103,7 +103,7 @@ export function markdown(results: BenchResults): string {
   }
   lines.push(
     '',
-    'In the `start` layout the sandbox runs inside the gateway process: its CPU is in the gateway column.',
+    'In the `start` layout the sandbox runs inside the gateway process: its CPU and commits are in the gateway columns.',
     '',
   );
   if (results.refunds.length) {
