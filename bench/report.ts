@@ -179,7 +179,7 @@ export function chartSvg(results: BenchResults): string {
   const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
   const width = 380;
   const height = 240;
-  const pad = { left: 56, right: 16, top: 28, bottom: 40 };
+  const pad = { left: 56, right: 28, top: 28, bottom: 40 };
   const panel = (x0: number, title: string, value: (p: { perSecond: number; p99: number }) => number) => {
     const max = niceCeiling(Math.max(1, ...[...series.values()].flat().map(value)));
     const px = (c: number) =>
