@@ -5,7 +5,8 @@
 #  2. Debian's chromium and fonts for the browser tests (no browser download);
 #  3. the local PostgreSQL started if it is stopped;
 #  4. npm test (typecheck, lint, unit, integration on SQLite and PostgreSQL, browser);
-#  5. the crash suite (npm run test:crash; docs/operations.md, Crash suite).
+#  5. the crash suite (npm run test:crash; docs/operations.md, Crash suite);
+#  6. the benchmark in its quick mode, as a smoke test (bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,3 +56,8 @@ npm test
 
 echo "== npm run test:crash"
 npm run test:crash
+
+# The benchmark once, as a smoke test: it must run end to end; its figures are not checked
+# (bench/README.md).
+echo "== npm run bench -- --quick"
+npm run bench -- --quick

@@ -154,6 +154,25 @@ export interface CrashSystem {
 /** The gateways' time-outs towards Alipay+; the sandbox's `timeout` fault holds longer than this. */
 export const ALIPAYPLUS_TIMEOUT_MS = 2000;
 
+/**
+ * Makes both key pairs of a system's data folder before any process starts, so that no two
+ * processes create them at once. Answers how to tell a running sandbox the gateway's public key, as
+ * Alipay+ knows it before go-live.
+ */
+export function prepareKeys(env: Record<string, string>): (sandboxUrl: string) => Promise<void> {
+  const config = loadConfig(env, 'demo');
+  const gatewayPublicKey = gatewayKeys(config).publicKeyPem;
+  sandboxKeyPair(config);
+  return async (sandboxUrl) => {
+    const registered = await fetch(`${sandboxUrl}/sandbox/v1/clients/${config.alipayplus.clientId}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ publicKey: gatewayPublicKey }),
+    });
+    if (registered.status !== 200) throw new Error(`sandbox refused the client: ${registered.status}`);
+  };
+}
+
 export async function startCrashSystem(
   dialect: DialectName,
   topology: { serves: number; workers: number },
@@ -188,10 +207,7 @@ export async function startCrashSystem(
     KESSAI_DEMO_API_PASSWORD: XML_API_PASSWORD,
     KESSAI_LOG_LEVEL: 'warn',
   };
-  // Both key pairs exist before any process starts, so no two processes create them at once.
-  const config = loadConfig(env, 'demo');
-  const gatewayPublicKey = gatewayKeys(config).publicKeyPem;
-  sandboxKeyPair(config);
+  const registerGateway = prepareKeys(env);
 
   const processes: KessaiProcess[] = [
     new KessaiProcess('sandbox', 'sandbox', ['sandbox'], env, `${sandboxUrl}/sandbox/v1/public-key`, logDir),
@@ -223,12 +239,7 @@ export async function startCrashSystem(
     // workers all at once, as a deployment starts them: they migrate and seed the same database
     // side by side, and the demo merchant's registration goes out.
     await processes[0]!.start();
-    const registered = await fetch(`${sandboxUrl}/sandbox/v1/clients/${config.alipayplus.clientId}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ publicKey: gatewayPublicKey }),
-    });
-    if (registered.status !== 200) throw new Error(`sandbox refused the client: ${registered.status}`);
+    await registerGateway(sandboxUrl);
     await Promise.all(processes.slice(1).map((p) => p.start()));
   } catch (error) {
     await close(true);

@@ -1,0 +1,130 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { until } from '../test/crash/crash-system';
+
+/**
+ * The benchmark's child processes (the gateway, the sandbox, the merchant endpoint, the floors'
+ * servers), each measured from /proc: CPU time (utime + stime) and resident memory.
+ */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const KESSAI = join(ROOT, 'bin/kessai.js');
+const COUNTERS_PRELOAD = join(ROOT, 'bench/db-counters.mjs');
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+export interface DbCounts {
+  statements: number;
+  commits: number;
+}
+
+export interface Sample {
+  cpuMs: number;
+  rssMb: number;
+  /** The most it was resident since it started (VmHWM). */
+  peakRssMb: number;
+  db: DbCounts;
+}
+
+export class BenchProcess {
+  private child: ChildProcess | null = null;
+  private output = '';
+  /** Called with each line the process prints on stdout. */
+  onLine: ((line: string) => void) | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    private readonly env: Record<string, string>,
+    /** Counted SQL (db-counters.mjs) goes to this file, when given. */
+    private readonly countersFile: string | null = null,
+  ) {}
+
+  /** `kessai <command>`, with the SQL counters preloaded. */
+  static kessai(name: string, command: string[], env: Record<string, string>, dir: string): BenchProcess {
+    return new BenchProcess(
+      name,
+      ['--import', COUNTERS_PRELOAD, KESSAI, ...command],
+      env,
+      join(dir, `${name}.counts.json`),
+    );
+  }
+
+  /** A TypeScript program of bench/ (through tsx). */
+  static script(name: string, file: string, env: Record<string, string>): BenchProcess {
+    return new BenchProcess(name, ['--import', 'tsx', join(ROOT, 'bench', file)], env);
+  }
+
+  get pid(): number {
+    if (!this.child?.pid) throw new Error(`${this.name} is not running`);
+    return this.child.pid;
+  }
+
+  /** Starts it and waits until `ready` (an HTTP URL answering 2xx, or a line it prints). */
+  async start(ready: { url: string } | { line: RegExp }): Promise<void> {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      ...this.env,
+      ...(this.countersFile ? { BENCH_DB_COUNTERS: this.countersFile } : {}),
+    };
+    const child = spawn(process.execPath, this.args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    const take = (chunk: Buffer) => {
+      this.output = (this.output + chunk).slice(-20_000);
+    };
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      take(chunk);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      if (this.onLine) for (const line of lines) this.onLine(line);
+    });
+    child.stderr?.on('data', take);
+    await until(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`${this.name} exited at start:\n${this.output.slice(-3000)}`);
+        if ('line' in ready) return ready.line.test(this.output);
+        return (await fetch(ready.url).catch(() => null))?.ok === true;
+      },
+      90_000,
+      `${this.name} to start`,
+    );
+  }
+
+  /** The first match of `pattern` in what it printed so far. */
+  printed(pattern: RegExp): RegExpExecArray {
+    const match = pattern.exec(this.output);
+    if (!match) throw new Error(`${this.name} did not print ${pattern}`);
+    return match;
+  }
+
+  sample(): Sample {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) — utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    const db =
+      this.countersFile && existsSync(this.countersFile)
+        ? (JSON.parse(readFileSync(this.countersFile, 'utf8')) as DbCounts)
+        : { statements: 0, commits: 0 };
+    return {
+      cpuMs: (ticks * 1000) / TICKS_PER_SECOND,
+      rssMb: kb('VmRSS') / 1024,
+      peakRssMb: kb('VmHWM') / 1024,
+      db,
+    };
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
