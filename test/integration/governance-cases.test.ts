@@ -314,9 +314,15 @@ for (const dialect of DIALECTS) {
       const first = await suspendedCase(now);
       const second = await suspendedCase(now);
       const future = await suspendedCase(new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000));
+      const cancelLabel = /予定の利用停止を取り消す|Cancel the scheduled suspension/;
       for (const caseId of [first, second, future]) {
         const page = await operator.page(`/admin/kyc/${caseId}`);
         expect(page.html).toContain(`action="/admin/kyc/${caseId}/lift"`);
+        // A suspension not yet begun is cancelled, not "lifted now".
+        if (caseId === future) {
+          expect(page.html).toMatch(cancelLabel);
+          expect(page.html).not.toContain('利用停止を今すぐ解除');
+        } else expect(page.html).not.toMatch(cancelLabel);
       }
       // The future suspension is cancelled before it begins; the two in effect are lifted.
       for (const caseId of [future, first, second]) {
