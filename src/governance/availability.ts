@@ -64,3 +64,19 @@ export async function purchaseBlockFor(
   if (category !== undefined) return { reason: 'PROHIBITED_CATEGORY', category };
   return null;
 }
+
+/**
+ * What a new purchase of the service gets now: 5112 in a maintenance window, 5111 when governance
+ * blocks it, null when it may go ahead. The shopper's pay button asks again (governance.md, 2 and
+ * 4): a suspension, category or window that began after the selection page opened refuses the pay
+ * before any Alipay+ call, with the same refusal A01-1 gives.
+ */
+export async function newPurchaseRefusal(
+  db: Db,
+  service: { merchantId: string; serviceId: string },
+  now: Date,
+): Promise<{ code: '5112'; endsAt: Date | null } | { code: '5111' } | null> {
+  const maintenance = await maintenanceFor(db, service, now);
+  if (maintenance !== null) return { code: '5112', endsAt: maintenance.endsAt };
+  return (await purchaseBlockFor(db, service, now)) === null ? null : { code: '5111' };
+}

@@ -332,6 +332,35 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
     });
 
+    it('refuses the pay (5111, no Alipay+ call) when a suspension began after the selection page opened', async () => {
+      const fields = stack.purchaseFields({ pay_method: '' });
+      const selection = (await stack.postPurchase(fields)).headers.get('location')!;
+      expect(selection).toMatch(/^\/f01\/payments\//);
+      const caseId = await suspendedCase(stack.clock.now());
+      const pay = await fetch(`${stack.gatewayUrl}${selection}/alipayplus`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
+      expect(pay.status).toBe(403);
+      expect(await pay.text()).toContain('5111');
+      const payment = await stack.payment({ orderId: fields.order_id! });
+      expect(payment).toMatchObject({ status: 'REQUESTED', payment_request_id: null });
+      const sent = await db()
+        .selectFrom('alipay_messages')
+        .select('tracking_id')
+        .where('tracking_id', '=', payment.tracking_id)
+        .execute();
+      expect(sent).toEqual([]);
+      // Once lifted, the same page pays.
+      expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(303);
+      const again = await fetch(`${stack.gatewayUrl}${selection}/alipayplus`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
+      expect(again.status).toBe(303);
+      expect(again.headers.get('location')).toContain('/sandbox/cashier/');
+    });
+
     it('stops refunds (console and XML API) with a reason shown to the merchant, then resumes them', async () => {
       await enableXmlApi(stack);
       const payment = await buyCaptured(stack);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentRow } from '../../db/database';
-import { maintenanceFor, purchaseBlockFor } from '../../governance/availability';
+import { maintenanceFor, newPurchaseRefusal, purchaseBlockFor } from '../../governance/availability';
 import { openOutage } from '../../governance/outage';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
@@ -266,7 +266,23 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   );
 
   app.post<{ Params: { token: string } }>('/f01/payments/:token/alipayplus', async (request, reply) => {
-    if (!(await findByToken(request.params.token))) return refuse(request, reply, '5108', null, 404);
+    const payment = await findByToken(request.params.token);
+    if (!payment) return refuse(request, reply, '5108', null, 404);
+    if (payment.status === 'REQUESTED') {
+      const service = { merchantId: payment.merchant_id, serviceId: payment.service_id };
+      const refusal = await newPurchaseRefusal(db, service, clock.now());
+      if (refusal !== null) {
+        const { httpStatus } = LINK_ERROR_CODES[refusal.code];
+        return refuse(
+          request,
+          reply,
+          refusal.code,
+          null,
+          httpStatus,
+          'endsAt' in refusal ? (refusal.endsAt ?? undefined) : undefined,
+        );
+      }
+    }
     return respond(request, reply, await payments.startAlipay(request.params.token));
   });
 
