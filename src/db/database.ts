@@ -634,6 +634,15 @@ export interface MerchantSubBrandEventTable {
 /** A connection or an open transaction: repositories accept either. */
 export type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * Runs `fn` in the caller's open transaction, or in a new one when given a connection: a change
+ * that must commit together with the caller's own writes (the console's audit row) is passed the
+ * caller's transaction.
+ */
+export function inTransaction<T>(db: Db, fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Transaction<Database>) : db.transaction().execute(fn);
+}
+
 export type PaymentRow = Selectable<PaymentTable>;
 export type NewPayment = Insertable<PaymentTable>;
 export type ServiceRow = Selectable<ServiceTable>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Db, KycCaseTable } from '../db/database';
+import { type Db, inTransaction, type KycCaseTable } from '../db/database';
 import { findRefundStop, type RefundStop } from '../refunds/refund-stop.repository';
 import { kycNotice, refundStopNotice } from './case-notices';
 import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
@@ -69,7 +69,7 @@ export async function openKycCase(
     opened_at: input.now.getTime(),
   };
   await requireMerchant(db, row.merchant_id);
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.insertInto('kyc_cases').values(row).execute();
     await postNotice(tx, kycNotice('opened', row), input.now);
   });
@@ -87,7 +87,7 @@ async function changeUndecided(
   notice: (after: KycCase, tx: Db) => NewNotice | Promise<NewNotice>,
   now: Date,
 ): Promise<KycCase> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const result = await tx
       .updateTable('kyc_cases')
       .set(set)
@@ -179,7 +179,7 @@ export async function liftSuspension(
   input: { caseId: string; by: string; now: Date },
 ): Promise<KycCase> {
   const now = input.now.getTime();
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const current = await findKycCase(tx, input.caseId);
     if (!current || !liftable(current, input.now) || current.suspended_from === null) {
       throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} has no suspension to lift`);
@@ -240,7 +240,7 @@ export async function stopRefunds(
     stopped_at: input.now.getTime(),
   };
   await requireMerchant(db, row.merchant_id);
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx
       .insertInto('refund_stops')
       .values(row)
@@ -258,7 +258,7 @@ export async function stopRefunds(
 }
 
 export async function resumeRefunds(db: Db, input: { merchantId: string; now: Date }): Promise<RefundStop> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const stop = await findRefundStop(tx, input.merchantId);
     const result = await tx
       .deleteFrom('refund_stops')

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Db, ProhibitedCategoryTable } from '../db/database';
+import { type Db, inTransaction, type ProhibitedCategoryTable } from '../db/database';
 import { prohibitedNotice } from './case-notices';
 import { GovernanceInputError, jstDateStart, requiredText } from './governance-input';
 import { postNotice } from './notice.repository';
@@ -94,7 +94,7 @@ export async function addProhibited(
     added_by: input.by,
     added_at: input.now.getTime(),
   };
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const inserted = await tx
       .insertInto('prohibited_categories')
       .values(row)
@@ -135,7 +135,7 @@ export async function removeProhibited(
   db: Db,
   input: { category: string; now: Date },
 ): Promise<{ category: ProhibitedCategory; merchantIds: string[] }> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const row = await tx
       .selectFrom('prohibited_categories')
       .selectAll()
@@ -158,7 +158,7 @@ export async function declareServiceCategories(
   input: { merchantId: string; serviceId: string; categories: string; now: Date },
 ): Promise<{ from: string[]; to: string[]; prohibited: string[] }> {
   const to = parseCategories(input.categories);
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const from = await serviceCategories(tx, input.merchantId, input.serviceId);
     await tx
       .deleteFrom('service_categories')

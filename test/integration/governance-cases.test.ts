@@ -361,6 +361,43 @@ for (const dialect of DIALECTS) {
       expect(again.headers.get('location')).toContain('/sandbox/cashier/');
     });
 
+    it('writes each change, its notice and its audit row in one transaction: no audit row, no change', async () => {
+      const count = async (table: 'kyc_cases' | 'prohibited_categories' | 'notices') =>
+        Number(
+          (
+            await db()
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number | string>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = [await count('kyc_cases'), await count('prohibited_categories'), await count('notices')];
+      // The audit row cannot be written while its table is renamed.
+      await sql`alter table admin_audit rename to admin_audit_away`.execute(db());
+      try {
+        const opened = await operator.post('/admin/kyc', {
+          merchant: '30000',
+          reason: 'Periodic KYC review',
+          information: 'Certificate',
+          due_date: today(),
+        });
+        expect(opened.status).toBe(500);
+        const added = await operator.post('/admin/prohibited', {
+          category: 'audit-less',
+          effective_from: today(),
+          note: 'never listed',
+        });
+        expect(added.status).toBe(500);
+      } finally {
+        await sql`alter table admin_audit_away rename to admin_audit`.execute(db());
+      }
+      expect([
+        await count('kyc_cases'),
+        await count('prohibited_categories'),
+        await count('notices'),
+      ]).toEqual(before);
+    });
+
     it('stops refunds (console and XML API) with a reason shown to the merchant, then resumes them', async () => {
       await enableXmlApi(stack);
       const payment = await buyCaptured(stack);
