@@ -157,7 +157,7 @@ export function fraudNotice(
 }
 
 export function prohibitedNotice(
-  step: 'listed' | 'declared' | 'delisted',
+  step: 'listed' | 'declared' | 'delisted' | 'undeclared',
   category: Pick<ProhibitedCategoryTable, 'category' | 'effective_from' | 'note'>,
   merchantId: string,
   services: readonly string[],
@@ -174,6 +174,20 @@ export function prohibitedNotice(
     ],
   };
   const list = services.join(', ');
+  if (step === 'undeclared') {
+    return {
+      ...base,
+      severity: 'info',
+      title: {
+        ja: `禁止商材の取り扱いをやめました：${category.category}`,
+        en: `Prohibited category removed from a service: ${category.category}`,
+      },
+      body: {
+        ja: `対象のサービス：${list}\nサービス設定からこの商材が外されました。この商材による決済の停止は解除されます（他の理由による停止は続きます）。`,
+        en: `Services: ${list}\nThe service settings no longer declare this category; purchases are no longer refused for it (other reasons may still refuse them).`,
+      },
+    };
+  }
   if (step === 'delisted') {
     return {
       ...base,

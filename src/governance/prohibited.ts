@@ -95,6 +95,7 @@ export async function addProhibited(
     added_at: input.now.getTime(),
   };
   return inTransaction(db, async (tx) => {
+    await lockCategoryNotices(tx);
     const inserted = await tx
       .insertInto('prohibited_categories')
       .values(row)
@@ -136,6 +137,7 @@ export async function removeProhibited(
   input: { category: string; now: Date },
 ): Promise<{ category: ProhibitedCategory; merchantIds: string[] }> {
   return inTransaction(db, async (tx) => {
+    await lockCategoryNotices(tx);
     const row = await tx
       .selectFrom('prohibited_categories')
       .selectAll()
@@ -151,7 +153,8 @@ export async function removeProhibited(
 
 /**
  * Replaces a service's declared categories. Declaring a listed category notifies the merchant at
- * once (the purchase gate applies from its effective date). Returns what changed.
+ * once (the purchase gate applies from its effective date); removing one tells the merchant and
+ * the operators that the service no longer sells it. Returns what changed.
  */
 export async function declareServiceCategories(
   db: Db,
@@ -159,6 +162,7 @@ export async function declareServiceCategories(
 ): Promise<{ from: string[]; to: string[]; prohibited: string[] }> {
   const to = parseCategories(input.categories);
   return inTransaction(db, async (tx) => {
+    await lockCategoryNotices(tx);
     const from = await serviceCategories(tx, input.merchantId, input.serviceId);
     await tx
       .deleteFrom('service_categories')
@@ -173,17 +177,45 @@ export async function declareServiceCategories(
         )
         .execute();
     }
-    const added = to.filter((c) => !from.includes(c));
-    const listed =
-      added.length === 0
-        ? []
-        : await tx.selectFrom('prohibited_categories').selectAll().where('category', 'in', added).execute();
     const service = `${input.merchantId}/${input.serviceId}`;
-    for (const category of listed) {
-      await postNotice(tx, prohibitedNotice('declared', category, input.merchantId, [service]), input.now);
-    }
-    return { from, to, prohibited: listed.map((c) => c.category) };
+    const tell = async (step: 'declared' | 'undeclared', changed: string[]) => {
+      const listed =
+        changed.length === 0
+          ? []
+          : await tx
+              .selectFrom('prohibited_categories')
+              .selectAll()
+              .where('category', 'in', changed)
+              .execute();
+      for (const category of listed) {
+        await postNotice(tx, prohibitedNotice(step, category, input.merchantId, [service]), input.now);
+      }
+      return listed.map((c) => c.category);
+    };
+    const prohibited = await tell(
+      'declared',
+      to.filter((c) => !from.includes(c)),
+    );
+    await tell(
+      'undeclared',
+      from.filter((c) => !to.includes(c)),
+    );
+    return { from, to, prohibited };
   });
+}
+
+/**
+ * Serialises the changes that decide who is told about a category — listing, delisting, declaring.
+ * Without it a category listed while a service declares it could be seen by neither transaction
+ * (PostgreSQL reads committed rows only) and nobody would be told. An upsert of one row locks it
+ * on both databases until commit.
+ */
+async function lockCategoryNotices(tx: Db): Promise<void> {
+  await tx
+    .insertInto('system_flags')
+    .values({ name: 'governance.prohibited-categories', value: '' })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ value: '' }))
+    .execute();
 }
 
 /** The services that declare a category, in a stable order (the notices name them). */

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstLocalValue } from '../../src/admin/payment-search';
+import { addProhibited, declareServiceCategories, removeProhibited } from '../../src/governance/prohibited';
 import { jstDate, startOfJstDay } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
@@ -690,10 +691,16 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
       expect((await declare(admin, 'tea tobacco')).status).toBe(200);
       expect(await purchase()).toBe('5111');
+      // Each change is told: the removal too, which operators see in their inbox (every notice).
       expect(await notices('30000', 'prohibited')).toEqual([
         'Prohibited product category: tobacco',
+        'Prohibited category removed from a service: tobacco',
         'Prohibited product category: tobacco',
       ]);
+      const inbox = await operator.page('/admin/notices?kind=prohibited');
+      expect(inbox.html).toMatch(
+        /禁止商材の取り扱いをやめました：tobacco|Prohibited category removed from a service: tobacco/,
+      );
 
       // Removing it from the list lifts it too.
       expect((await admin.post('/admin/prohibited/tobacco/remove')).status).toBe(403);
@@ -703,6 +710,27 @@ for (const dialect of DIALECTS) {
       expect((await notices('30000', 'prohibited')).at(-1)).toBe('No longer prohibited: tobacco');
       expect(await purchase()).toBe('303');
       expect((await operator.post('/admin/prohibited/tobacco/remove')).status).toBe(422);
+    });
+
+    it('tells the merchant exactly once when a category is listed while a service declares it', async () => {
+      await addServices('30000', ['R01']);
+      const service = { merchantId: '30000', serviceId: 'R01' };
+      for (let i = 0; i < 25; i++) {
+        const category = `race-${i}`;
+        const now = stack.clock.now();
+        // Listing and declaring race on separate connections: whichever commits second must see the first.
+        await Promise.all([
+          addProhibited(db(), { category, effectiveFrom: '2099-01-01', note: 'race', by: 'test', now }),
+          declareServiceCategories(db(), { ...service, categories: category, now }),
+        ]);
+        const told = (await notices('30000', 'prohibited')).filter(
+          (title) => title === `Prohibited product category: ${category}`,
+        );
+        expect(told, category).toHaveLength(1);
+      }
+      await declareServiceCategories(db(), { ...service, categories: '', now: stack.clock.now() });
+      for (let i = 0; i < 25; i++)
+        await removeProhibited(db(), { category: `race-${i}`, now: stack.clock.now() });
     });
 
     it('notifies each merchant declaring a newly listed category with its own services only', async () => {
