@@ -17,6 +17,10 @@ export interface MerchantTable {
   created_at: number;
   /** JSON list of the addresses notices are e-mailed to (governance.md, Notices). */
   notice_emails: Generated<string>;
+  /** Street address, postcode and corporate number (法人番号) sent at registration; '' when not known. */
+  address1: Generated<string>;
+  zip_code: Generated<string>;
+  registration_number: Generated<string>;
 }
 
 export interface ServiceTable {
