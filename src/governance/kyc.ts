@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import { type Db, inTransaction, type KycCaseTable } from '../db/database';
 import { findRefundStop, type RefundStop } from '../refunds/refund-stop.repository';
 import { kycNotice, refundStopNotice } from './case-notices';
+import { scheduleEffectiveNotice } from './effective-notices';
 import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
 import type { NewNotice } from './notice';
 import { postNotice } from './notice.repository';
@@ -152,8 +153,22 @@ export async function decideKycCase(
       suspended_from: from.getTime(),
       suspended_until: until?.getTime() ?? null,
     },
-    async (after, tx) =>
-      kycNotice('suspended', after, (await findRefundStop(tx, after.merchant_id)) !== undefined),
+    async (after, tx) => {
+      // The start (when ahead) and the end are told again when they come.
+      await scheduleEffectiveNotice(
+        tx,
+        { type: 'kyc-start', caseId: after.case_id, at: from.getTime() },
+        input.now,
+      );
+      if (until !== null) {
+        await scheduleEffectiveNotice(
+          tx,
+          { type: 'kyc-end', caseId: after.case_id, at: until.getTime() },
+          input.now,
+        );
+      }
+      return kycNotice('suspended', after, (await findRefundStop(tx, after.merchant_id)) !== undefined);
+    },
     input.now,
   );
 }

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { type Db, inTransaction, type ProhibitedCategoryTable } from '../db/database';
 import { prohibitedNotice } from './case-notices';
+import { scheduleEffectiveNotice } from './effective-notices';
 import { GovernanceInputError, jstDateStart, requiredText } from './governance-input';
 import { postNotice } from './notice.repository';
 
@@ -105,6 +106,8 @@ export async function addProhibited(
     if (!inserted) throw new GovernanceInputError('CATEGORY_EXISTS', row.category);
     const declaring = await servicesDeclaring(tx, row.category);
     const merchantIds = await noticeEachMerchant(tx, 'listed', row, declaring, input.now);
+    const edge = { type: 'prohibited-start' as const, category: row.category, addedAt: row.added_at };
+    await scheduleEffectiveNotice(tx, { ...edge, at: row.effective_at }, input.now);
     return { category: row, merchantIds };
   });
 }
@@ -112,13 +115,15 @@ export async function addProhibited(
 /**
  * Notifies each merchant declaring the category with a notice of its own naming only its own
  * services: a merchant never sees another merchant's ids. Returns the merchants notified.
+ * `dedupeKey`: each merchant's notice is keyed `<dedupeKey>:<merchant id>` (a job's notice).
  */
 async function noticeEachMerchant(
   tx: Db,
-  step: 'listed' | 'delisted',
+  step: 'listed' | 'effective' | 'delisted',
   category: ProhibitedCategory,
   declaring: ReadonlyArray<{ merchant_id: string; service_id: string }>,
   now: Date,
+  dedupeKey?: string,
 ): Promise<string[]> {
   const byMerchant = new Map<string, string[]>();
   for (const d of declaring) {
@@ -127,9 +132,35 @@ async function noticeEachMerchant(
     byMerchant.set(d.merchant_id, services);
   }
   for (const [merchantId, services] of byMerchant) {
-    await postNotice(tx, prohibitedNotice(step, category, merchantId, services), now);
+    const notice = prohibitedNotice(step, category, merchantId, services);
+    await postNotice(
+      tx,
+      dedupeKey === undefined ? notice : { ...notice, dedupeKey: `${dedupeKey}:${merchantId}` },
+      now,
+    );
   }
   return [...byMerchant.keys()];
+}
+
+/**
+ * The category listed at `addedAt` has taken effect: each merchant still declaring it is told
+ * (`effective-notices.ts`). Nothing when it was removed from the list meanwhile.
+ */
+export async function postCategoryInEffect(
+  tx: Db,
+  category: string,
+  addedAt: number,
+  dedupeKey: string,
+  now: Date,
+): Promise<void> {
+  const row = await tx
+    .selectFrom('prohibited_categories')
+    .selectAll()
+    .where('category', '=', category)
+    .where('added_at', '=', addedAt)
+    .executeTakeFirst();
+  if (!row) return;
+  await noticeEachMerchant(tx, 'effective', row, await servicesDeclaring(tx, category), now, dedupeKey);
 }
 
 export async function removeProhibited(

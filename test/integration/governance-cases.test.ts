@@ -297,6 +297,66 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('tells the merchant when a scheduled suspension begins and when it ends, once each; not a cancelled one', async () => {
+      const now = stack.clock.now();
+      const from = new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000);
+      const until = new Date(from.getTime() + 3_600_000);
+      const decide = async (caseId: string) =>
+        expect(
+          (
+            await operator.post(`/admin/kyc/${caseId}/decide`, {
+              outcome: 'SUSPENDED',
+              note: 'Documents not provided',
+              from: jstLocalValue(from),
+              until: jstLocalValue(until),
+            })
+          ).status,
+        ).toBe(303);
+      const scheduled = await openCase();
+      await decide(scheduled);
+      const cancelled = await openCase();
+      await decide(cancelled);
+      expect((await operator.post(`/admin/kyc/${cancelled}/lift`)).status).toBe(303);
+      /** The English titles of the notices linking to the case, oldest first. */
+      const told = async (caseId: string) =>
+        (
+          await db()
+            .selectFrom('notices')
+            .select('title_en')
+            .where('links', 'like', `%${caseId}%`)
+            .orderBy('id')
+            .execute()
+        ).map((n) => n.title_en);
+      const jobDone = async (key: string) =>
+        (await db().selectFrom('jobs').select('status').where('dedupe_key', '=', key).executeTakeFirst())
+          ?.status === 'DONE';
+      const begun = 'KYC review: the Alipay+ suspension has begun';
+      const ended = 'KYC review: the suspension has ended';
+
+      expect(await purchase()).toBe('303');
+      advance(from.getTime() - stack.clock.now().getTime());
+      await eventually(async () => (await told(scheduled)).includes(begun));
+      expect(await purchase()).toBe('5111');
+      await eventually(() => jobDone(`kyc-start:${cancelled}:${from.getTime()}`));
+      advance(until.getTime() - stack.clock.now().getTime());
+      await eventually(async () => (await told(scheduled)).includes(ended));
+      expect(await purchase()).toBe('303');
+      await eventually(() => jobDone(`kyc-end:${cancelled}:${until.getTime()}`));
+      expect(await told(scheduled)).toEqual([
+        'KYC review: additional information requested',
+        'KYC review: Alipay+ suspended',
+        begun,
+        ended,
+      ]);
+      // The cancelled one was told by its cancellation only.
+      expect(await told(cancelled)).toEqual([
+        'KYC review: additional information requested',
+        'KYC review: Alipay+ suspended',
+        'KYC review: suspension lifted',
+      ]);
+      await signIn();
+    });
+
     it('lifts a suspension in effect at once', async () => {
       const caseId = await suspendedCase(stack.clock.now());
       expect((await kycCase(caseId)).suspended_until).toBeNull();
@@ -684,6 +744,9 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
       advance(startOfJstDay(stack.clock.now(), 1).getTime() - stack.clock.now().getTime());
       expect(await purchase()).toBe('5111');
+      // The merchant is told again when the category takes effect, once.
+      const inEffect = 'Prohibited category now in effect: tobacco';
+      await eventually(async () => (await notices('30000', 'prohibited')).includes(inEffect));
       await signIn();
 
       // Removing the category from the service lifts it; declaring it again refuses again at once.
@@ -694,6 +757,7 @@ for (const dialect of DIALECTS) {
       // Each change is told: the removal too, which operators see in their inbox (every notice).
       expect(await notices('30000', 'prohibited')).toEqual([
         'Prohibited product category: tobacco',
+        inEffect,
         'Prohibited category removed from a service: tobacco',
         'Prohibited product category: tobacco',
       ]);
