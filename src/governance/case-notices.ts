@@ -7,7 +7,7 @@ import type { NewNotice } from './notice';
 const at = (ms: number | null) => (ms === null ? '' : `${formatJstDisplay(new Date(ms))} JST`);
 
 export function kycNotice(
-  step: 'opened' | 'answered' | 'cleared' | 'suspended' | 'started' | 'ended' | 'lifted',
+  step: 'opened' | 'answered' | 'cleared' | 'suspended' | 'started' | 'ended' | 'lifted' | 'cancelled',
   c: Pick<
     KycCaseTable,
     | 'case_id'
@@ -102,6 +102,19 @@ export function kycNotice(
           // Another case or a prohibited category may still refuse purchases: say only what ended.
           ja: `この利用停止は ${at(c.suspended_until)} に終了しました。`,
           en: `This suspension ended at ${at(c.suspended_until)}.`,
+        },
+      };
+    case 'cancelled':
+      return {
+        ...base,
+        severity: 'info',
+        title: {
+          ja: 'KYC 審査：予定の利用停止を取り消しました',
+          en: 'KYC review: scheduled suspension cancelled',
+        },
+        body: {
+          ja: 'この利用停止は始まる前に取り消されました。',
+          en: 'This suspension was cancelled before it began.',
         },
       };
   }

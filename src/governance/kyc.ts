@@ -213,7 +213,7 @@ export async function liftSuspension(
       throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} changed meanwhile`);
     }
     const after = (await findKycCase(tx, input.caseId))!;
-    await postNotice(tx, kycNotice('lifted', after), input.now);
+    await postNotice(tx, kycNotice(from > now ? 'cancelled' : 'lifted', after), input.now);
     return after;
   });
 }

@@ -352,7 +352,7 @@ for (const dialect of DIALECTS) {
       expect(await told(cancelled)).toEqual([
         'KYC review: additional information requested',
         'KYC review: Alipay+ suspended',
-        'KYC review: suspension lifted',
+        'KYC review: scheduled suspension cancelled',
       ]);
       await signIn();
     });
