@@ -8,7 +8,8 @@ import { approvedSubBrands } from './sub-brand-review.repository';
 /**
  * Whether a merchant's service takes new purchases (A01-1) and XML API calls now, as governance
  * decides (governance.md): the one place the purchase and XML paths ask. The purchase path
- * (`channels/link`) checks both functions here, maintenance first; the XML API path checks only
+ * (`serviceRefusal` in `channels/link`, for A01-1 and the pay button) checks both functions here,
+ * maintenance first; the XML API path checks only
  * maintenance, because a KYC suspension or a prohibited category refuses new purchases, not the
  * refunds and inquiries on existing payments the XML API carries.
  */
@@ -63,20 +64,4 @@ export async function purchaseBlockFor(
   const category = await prohibitedCategoryInEffect(db, service.merchantId, service.serviceId, now);
   if (category !== undefined) return { reason: 'PROHIBITED_CATEGORY', category };
   return null;
-}
-
-/**
- * What a new purchase of the service gets now: 5112 in a maintenance window, 5111 when governance
- * blocks it, null when it may go ahead. The shopper's pay button asks again (governance.md, 2 and
- * 4): a suspension, category or window that began after the selection page opened refuses the pay
- * before any Alipay+ call, with the same refusal A01-1 gives.
- */
-export async function newPurchaseRefusal(
-  db: Db,
-  service: { merchantId: string; serviceId: string },
-  now: Date,
-): Promise<{ code: '5112'; endsAt: Date | null } | { code: '5111' } | null> {
-  const maintenance = await maintenanceFor(db, service, now);
-  if (maintenance !== null) return { code: '5112', endsAt: maintenance.endsAt };
-  return (await purchaseBlockFor(db, service, now)) === null ? null : { code: '5111' };
 }

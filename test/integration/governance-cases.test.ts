@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstLocalValue } from '../../src/admin/payment-search';
+import { cancelMaintenance, scheduleMaintenance } from '../../src/governance/maintenance';
 import { addProhibited, declareServiceCategories, removeProhibited } from '../../src/governance/prohibited';
-import { jstDate, startOfJstDay } from '../../src/kernel/jst';
+import { formatJstDisplay, jstDate, startOfJstDay } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
 import { eventually, type Stack, startStack } from '../support/stack';
@@ -393,18 +394,27 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
     });
 
-    it('refuses the pay (5111, no Alipay+ call) when a suspension began after the selection page opened', async () => {
+    /** A selection page opened for a new purchase: its path and order id. */
+    async function openSelection(): Promise<{ selection: string; orderId: string }> {
       const fields = stack.purchaseFields({ pay_method: '' });
       const selection = (await stack.postPurchase(fields)).headers.get('location')!;
       expect(selection).toMatch(/^\/f01\/payments\//);
-      const caseId = await suspendedCase(stack.clock.now());
-      const pay = await fetch(`${stack.gatewayUrl}${selection}/alipayplus`, {
-        method: 'POST',
-        redirect: 'manual',
-      });
-      expect(pay.status).toBe(403);
-      expect(await pay.text()).toContain('5111');
-      const payment = await stack.payment({ orderId: fields.order_id! });
+      return { selection, orderId: fields.order_id! };
+    }
+    const pressPay = (selection: string) =>
+      fetch(`${stack.gatewayUrl}${selection}/alipayplus`, { method: 'POST', redirect: 'manual' });
+
+    /**
+     * The pay is refused with `code` before any Alipay+ call, logged for the merchant as A01-1
+     * refusals are, and the page offers the way back to the shop; returns the page.
+     */
+    async function expectPayRefused(selection: string, orderId: string, code: string): Promise<string> {
+      const pay = await pressPay(selection);
+      expect(pay.status).toBe(code === '5112' ? 503 : 403);
+      const html = await pay.text();
+      expect(html).toContain(code);
+      expect(html).toContain(`action="${selection}/cancel"`);
+      const payment = await stack.payment({ orderId });
       expect(payment).toMatchObject({ status: 'REQUESTED', payment_request_id: null });
       const sent = await db()
         .selectFrom('alipay_messages')
@@ -412,14 +422,86 @@ for (const dialect of DIALECTS) {
         .where('tracking_id', '=', payment.tracking_id)
         .execute();
       expect(sent).toEqual([]);
+      const logged = await db()
+        .selectFrom('payment_errors')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .execute();
+      expect(logged.map((e) => [e.code, e.merchant_id, e.authenticated])).toEqual([[code, '30000', 1]]);
+      return html;
+    }
+
+    it('refuses the pay (5111, no Alipay+ call) when a suspension began after the selection page opened', async () => {
+      const { selection, orderId } = await openSelection();
+      const caseId = await suspendedCase(stack.clock.now());
+      await expectPayRefused(selection, orderId, '5111');
       // Once lifted, the same page pays.
       expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(303);
-      const again = await fetch(`${stack.gatewayUrl}${selection}/alipayplus`, {
+      const again = await pressPay(selection);
+      expect(again.status).toBe(303);
+      expect(again.headers.get('location')).toContain('/sandbox/cashier/');
+    });
+
+    it('refuses the pay (5112 with its end) when a maintenance window began after the selection page opened; the shopper returns to the shop', async () => {
+      const { selection, orderId } = await openSelection();
+      const now = stack.clock.now();
+      const endsAt = new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000);
+      const scheduled = await scheduleMaintenance(
+        db(),
+        {
+          startsAt: now,
+          endsAt,
+          scope: 'SERVICES',
+          services: ['30000/001'],
+          text: { ja: '緊急メンテナンス', en: 'Emergency maintenance' },
+          emergency: true,
+          emergencyReason: 'Database failover',
+        },
+        'ops@example.com',
+        now,
+      );
+      if (!scheduled.ok) throw new Error(scheduled.error);
+      const html = await expectPayRefused(selection, orderId, '5112');
+      expect(/id="maintenance-end">([^<]*)</.exec(html)?.[1]).toBe(
+        `${formatJstDisplay(endsAt).slice(0, 16)} (JST)`,
+      );
+      // "Return to shop" ends the payment as the selection screen's does: CN to the cancel URL.
+      const back = await fetch(`${stack.gatewayUrl}${selection}/cancel`, {
         method: 'POST',
         redirect: 'manual',
       });
-      expect(again.status).toBe(303);
-      expect(again.headers.get('location')).toContain('/sandbox/cashier/');
+      expect(back.status).toBe(200);
+      expect(await stack.payment({ orderId })).toMatchObject({ status: 'CANCELED' });
+      expect(await cancelMaintenance(db(), scheduled.window.id, stack.clock.now())).not.toBeNull();
+      expect(await purchase()).toBe('303');
+    });
+
+    it('refuses the pay (5111) when a prohibited category of the service took effect after the selection page opened', async () => {
+      await declareServiceCategories(db(), {
+        merchantId: '30000',
+        serviceId: '001',
+        categories: 'fireworks',
+        now: stack.clock.now(),
+      });
+      await addProhibited(db(), {
+        category: 'fireworks',
+        effectiveFrom: jstDate(startOfJstDay(stack.clock.now(), 1)),
+        note: 'Core Operator list update',
+        by: 'ops@example.com',
+        now: stack.clock.now(),
+      });
+      const { selection, orderId } = await openSelection();
+      advance(startOfJstDay(stack.clock.now(), 1).getTime() - stack.clock.now().getTime());
+      await expectPayRefused(selection, orderId, '5111');
+      await removeProhibited(db(), { category: 'fireworks', now: stack.clock.now() });
+      await declareServiceCategories(db(), {
+        merchantId: '30000',
+        serviceId: '001',
+        categories: '',
+        now: stack.clock.now(),
+      });
+      expect(await purchase()).toBe('303');
+      await signIn();
     });
 
     it('writes each change, its notice and its audit row in one transaction: no audit row, no change', async () => {
