@@ -45,10 +45,11 @@ export async function postEffectiveNotice(db: Db, edge: EffectiveEdge, now: Date
   const c = await findKycCase(db, edge.caseId);
   if (c?.status !== 'SUSPENDED' || c.suspended_from === null) return;
   // Lifting moves the end to the moment of lifting (and a cancelled start with it): the schedule
-  // no longer matches, and the lift notice has told the merchant.
+  // no longer matches, and the lift notice has told the merchant. A late start job also needs the
+  // suspension still in force when it runs: one lifted just after it began has told its end.
   const current =
     edge.type === 'kyc-start'
-      ? c.suspended_from === edge.at && (c.suspended_until === null || c.suspended_until > edge.at)
+      ? c.suspended_from === edge.at && (c.suspended_until === null || c.suspended_until > now.getTime())
       : c.suspended_until === edge.at;
   if (!current) return;
   const notice = kycNotice(edge.type === 'kyc-start' ? 'started' : 'ended', c);

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstLocalValue } from '../../src/admin/payment-search';
+import { postEffectiveNotice } from '../../src/governance/effective-notices';
+import { liftSuspension } from '../../src/governance/kyc';
 import { cancelMaintenance, scheduleMaintenance } from '../../src/governance/maintenance';
 import { addProhibited, declareServiceCategories, removeProhibited } from '../../src/governance/prohibited';
 import { formatJstDisplay, jstDate, startOfJstDay } from '../../src/kernel/jst';
@@ -356,6 +358,29 @@ for (const dialect of DIALECTS) {
         'KYC review: scheduled suspension cancelled',
       ]);
       await signIn();
+    });
+
+    it('posts no "has begun" notice from a late start job when the suspension was lifted just after it began', async () => {
+      const from = new Date(Math.ceil(stack.clock.now().getTime() / 60_000) * 60_000 + 3_600_000);
+      const caseId = await suspendedCase(from);
+      // The start job is late (the worker was down): the suspension began and was lifted before it ran.
+      await liftSuspension(db(), { caseId, by: 'ops@example.com', now: new Date(from.getTime() + 1_000) });
+      await postEffectiveNotice(
+        db(),
+        { type: 'kyc-start', caseId, at: from.getTime() },
+        new Date(from.getTime() + 2_000),
+      );
+      const titles = await db()
+        .selectFrom('notices')
+        .select('title_en')
+        .where('links', 'like', `%${caseId}%`)
+        .orderBy('id')
+        .execute();
+      expect(titles.map((n) => n.title_en)).toEqual([
+        'KYC review: additional information requested',
+        'KYC review: Alipay+ suspended',
+        'KYC review: suspension lifted',
+      ]);
     });
 
     it('lifts a suspension in effect at once', async () => {
