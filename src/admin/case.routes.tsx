@@ -297,11 +297,14 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       request,
       reply,
       async () => {
+        const now = clock.now();
+        // A suspension not yet begun is cancelled, not lifted: the audit log tells them apart.
+        const cancelled = found.suspended_from !== null && found.suspended_from > now.getTime();
         await kit.audited(
           request,
-          (tx) => liftSuspension(tx, { caseId: found.case_id, by: actor.email, now: clock.now() }),
+          (tx) => liftSuspension(tx, { caseId: found.case_id, by: actor.email, now }),
           (lifted) => ({
-            action: 'kyc.lift',
+            action: cancelled ? 'kyc.cancel' : 'kyc.lift',
             target: found.case_id,
             merchantId: found.merchant_id,
             detail: { until: lifted.suspended_until },

@@ -320,6 +320,9 @@ for (const dialect of DIALECTS) {
       const cancelled = await openCase();
       await decide(cancelled);
       expect((await operator.post(`/admin/kyc/${cancelled}/lift`)).status).toBe(303);
+      // The audit log tells a cancelled suspension from a lifted one.
+      expect((await audit('kyc.cancel')).at(-1)).toMatchObject({ target: cancelled, merchant_id: '30000' });
+      expect((await audit('kyc.lift')).filter((a) => a.target === cancelled)).toEqual([]);
       /** The English titles of the notices linking to the case, oldest first. */
       const told = async (caseId: string) =>
         (
