@@ -504,34 +504,6 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
     });
 
-    it('refuses the pay (5111) when a prohibited category of the service took effect after the selection page opened', async () => {
-      await declareServiceCategories(db(), {
-        merchantId: '30000',
-        serviceId: '001',
-        categories: 'fireworks',
-        now: stack.clock.now(),
-      });
-      await addProhibited(db(), {
-        category: 'fireworks',
-        effectiveFrom: jstDate(startOfJstDay(stack.clock.now(), 1)),
-        note: 'Core Operator list update',
-        by: 'ops@example.com',
-        now: stack.clock.now(),
-      });
-      const { selection, orderId } = await openSelection();
-      advance(startOfJstDay(stack.clock.now(), 1).getTime() - stack.clock.now().getTime());
-      await expectPayRefused(selection, orderId, '5111');
-      await removeProhibited(db(), { category: 'fireworks', now: stack.clock.now() });
-      await declareServiceCategories(db(), {
-        merchantId: '30000',
-        serviceId: '001',
-        categories: '',
-        now: stack.clock.now(),
-      });
-      expect(await purchase()).toBe('303');
-      await signIn();
-    });
-
     it('writes each change, its notice and its audit row in one transaction: no audit row, no change', async () => {
       const count = async (table: 'kyc_cases' | 'prohibited_categories' | 'notices') =>
         Number(
@@ -961,6 +933,35 @@ for (const dialect of DIALECTS) {
       expect(await notices('30000', 'prohibited')).toEqual(noticesBefore);
       expect((await audit('prohibited.add')).filter((a) => a.target === 'crypto')).toHaveLength(0);
       await db().deleteFrom('service_categories').where('category', '=', 'crypto').execute();
+    });
+
+    // Last: it leaves notices and a listed-then-removed category behind.
+    it('refuses the pay (5111) when a prohibited category of the service took effect after the selection page opened', async () => {
+      await declareServiceCategories(db(), {
+        merchantId: '30000',
+        serviceId: '001',
+        categories: 'fireworks',
+        now: stack.clock.now(),
+      });
+      await addProhibited(db(), {
+        category: 'fireworks',
+        effectiveFrom: jstDate(startOfJstDay(stack.clock.now(), 1)),
+        note: 'Core Operator list update',
+        by: 'ops@example.com',
+        now: stack.clock.now(),
+      });
+      const { selection, orderId } = await openSelection();
+      advance(startOfJstDay(stack.clock.now(), 1).getTime() - stack.clock.now().getTime());
+      await expectPayRefused(selection, orderId, '5111');
+      await removeProhibited(db(), { category: 'fireworks', now: stack.clock.now() });
+      await declareServiceCategories(db(), {
+        merchantId: '30000',
+        serviceId: '001',
+        categories: '',
+        now: stack.clock.now(),
+      });
+      expect(await purchase()).toBe('303');
+      await signIn();
     });
   });
 }
