@@ -290,6 +290,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
           ...refusal,
           field: null,
           httpStatus: LINK_ERROR_CODES[refusal.code].httpStatus,
+          // The payment exists, so its A01-1 passed the hash check.
           authenticated: true,
           merchantId: payment.merchant_id,
           serviceId: payment.service_id,
