@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { VNode } from 'preact';
-import type { Database } from '../db/database';
+import type { Database, Db } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { NotificationService } from '../notifications/notification.service';
 import type { ZenginOriginator } from '../settlement/zengin';
@@ -14,6 +14,14 @@ export type ApiPasswordIssued = (
   service: { merchantId: string; serviceId: string },
   password: string,
 ) => void;
+
+/** An audit row as a route describes it (who, when and from where are the request's). */
+export interface AuditInput {
+  action: string;
+  target: string;
+  merchantId: string | null;
+  detail?: Record<string, unknown>;
+}
 
 /** What the console's route modules share: dependencies and the per-request helpers. */
 export interface AdminKit {
@@ -34,10 +42,17 @@ export interface AdminKit {
   allow(request: FastifyRequest, reply: FastifyReply, action: Action): Actor | null;
   forbidden(request: FastifyRequest, reply: FastifyReply): FastifyReply;
   notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply;
-  audit(
+  /** Writes the audit row; pass the change's open transaction so the row commits with it. */
+  audit(request: FastifyRequest, entry: AuditInput, tx?: Db): Promise<void>;
+  /**
+   * Makes a change and writes its audit row in one transaction, so both commit or neither does;
+   * `entry` describes the change from its result. Returns the result.
+   */
+  audited<T>(
     request: FastifyRequest,
-    entry: { action: string; target: string; merchantId: string | null; detail?: Record<string, unknown> },
-  ): Promise<void>;
+    change: (tx: Db) => Promise<T>,
+    entry: (result: T, tx: Db) => AuditInput | Promise<AuditInput>,
+  ): Promise<T>;
 }
 
 /** The console user an audit row names when a repository writes it inside its own transaction. */

@@ -185,14 +185,21 @@ export async function adminRoutes(app: FastifyInstance, options: AdminRoutesOpti
         />,
       );
     },
-    async audit(request, entry) {
+    async audit(request, entry, tx) {
       const actor = kit.actor(request);
-      await writeAudit(db, {
+      await writeAudit(tx ?? db, {
         at: clock.now(),
         actorUserId: actor.userId,
         actorEmail: actor.email,
         ip: request.ip,
         ...entry,
+      });
+    },
+    audited(request, change, entry) {
+      return db.transaction().execute(async (tx) => {
+        const result = await change(tx);
+        await kit.audit(request, await entry(result, tx), tx);
+        return result;
       });
     },
   };

@@ -36,6 +36,8 @@ const ja = {
     decideConfirm: '結果を確定します。よろしいですか？',
     lift: '利用停止を今すぐ解除',
     liftConfirm: '利用停止を解除します。よろしいですか？',
+    cancelScheduled: '予定の利用停止を取り消す',
+    cancelScheduledConfirm: 'まだ始まっていない利用停止を取り消します。よろしいですか？',
     statuses: {
       OPEN: '回答待ち',
       ANSWERED: '回答済み',
@@ -172,6 +174,8 @@ const en: CaseTexts = {
     decideConfirm: 'Decide this case?',
     lift: 'Lift the suspension now',
     liftConfirm: 'Lift the suspension?',
+    cancelScheduled: 'Cancel the scheduled suspension',
+    cancelScheduledConfirm: 'Cancel this suspension before it begins?',
     statuses: { OPEN: 'Awaiting answer', ANSWERED: 'Answered', CLEARED: 'Cleared', SUSPENDED: 'Suspended' },
     opened: 'Case opened; the merchant was notified.',
     answered: 'Your answer was sent.',

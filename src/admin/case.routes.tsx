@@ -130,20 +130,24 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       request,
       reply,
       async () => {
-        const opened = await openKycCase(db, {
-          merchantId: form.merchant ?? '',
-          reason: form.reason ?? '',
-          informationRequested: form.information ?? '',
-          dueDate: form.due_date ?? '',
-          by: actor.email,
-          now: clock.now(),
-        });
-        await kit.audit(request, {
-          action: 'kyc.open',
-          target: opened.case_id,
-          merchantId: opened.merchant_id,
-          detail: { reason: opened.reason, dueDate: opened.due_date },
-        });
+        const opened = await kit.audited(
+          request,
+          (tx) =>
+            openKycCase(tx, {
+              merchantId: form.merchant ?? '',
+              reason: form.reason ?? '',
+              informationRequested: form.information ?? '',
+              dueDate: form.due_date ?? '',
+              by: actor.email,
+              now: clock.now(),
+            }),
+          (row) => ({
+            action: 'kyc.open',
+            target: row.case_id,
+            merchantId: row.merchant_id,
+            detail: { reason: row.reason, dueDate: row.due_date },
+          }),
+        );
         return reply.redirect(`/admin/kyc/${opened.case_id}?done=opened`, 303);
       },
       (notices) => kycList(request, notices, form),
@@ -161,23 +165,24 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       reply,
       async () => {
         if (op === 'stop') {
-          await stopRefunds(db, { merchantId, reason, by: actor.email, now: clock.now() });
-          await kit.audit(request, {
-            action: 'refunds.stop',
-            target: merchantId,
-            merchantId,
-            detail: { reason },
-          });
+          await kit.audited(
+            request,
+            (tx) => stopRefunds(tx, { merchantId, reason, by: actor.email, now: clock.now() }),
+            () => ({ action: 'refunds.stop', target: merchantId, merchantId, detail: { reason } }),
+          );
           return reply.redirect('/admin/kyc?done=stopped', 303);
         }
         if (op !== 'resume') return kit.html(reply, 400, await kycList(request, [badRequest(request)]));
-        const stop = await resumeRefunds(db, { merchantId, now: clock.now() });
-        await kit.audit(request, {
-          action: 'refunds.resume',
-          target: merchantId,
-          merchantId,
-          detail: { reason: stop.reason },
-        });
+        await kit.audited(
+          request,
+          (tx) => resumeRefunds(tx, { merchantId, now: clock.now() }),
+          (stop) => ({
+            action: 'refunds.resume',
+            target: merchantId,
+            merchantId,
+            detail: { reason: stop.reason },
+          }),
+        );
         return reply.redirect('/admin/kyc?done=resumed', 303);
       },
       (notices) => kycList(request, notices, { stop_merchant: merchantId, stop_reason: reason }),
@@ -235,12 +240,11 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       request,
       reply,
       async () => {
-        await answerKycCase(db, { caseId: found.case_id, answer, by: actor.email, now: clock.now() });
-        await kit.audit(request, {
-          action: 'kyc.answer',
-          target: found.case_id,
-          merchantId: found.merchant_id,
-        });
+        await kit.audited(
+          request,
+          (tx) => answerKycCase(tx, { caseId: found.case_id, answer, by: actor.email, now: clock.now() }),
+          () => ({ action: 'kyc.answer', target: found.case_id, merchantId: found.merchant_id }),
+        );
         return reply.redirect(`/admin/kyc/${found.case_id}?done=answered`, 303);
       },
       (notices) => kycCasePage(request, found.case_id, notices),
@@ -263,23 +267,21 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
         else if (form.outcome === 'SUSPENDED')
           decision = { outcome: 'SUSPENDED', note, from: form.from ?? '', until: form.until ?? '' };
         else throw new GovernanceInputError('OUTCOME_INVALID', 'outcome must be CLEARED or SUSPENDED');
-        const decided = await decideKycCase(db, {
-          caseId: found.case_id,
-          decision,
-          by: actor.email,
-          now: clock.now(),
-        });
-        await kit.audit(request, {
-          action: 'kyc.decide',
-          target: found.case_id,
-          merchantId: found.merchant_id,
-          detail: {
-            outcome: decided.status,
-            note: decided.outcome_note,
-            from: decided.suspended_from,
-            until: decided.suspended_until,
-          },
-        });
+        await kit.audited(
+          request,
+          (tx) => decideKycCase(tx, { caseId: found.case_id, decision, by: actor.email, now: clock.now() }),
+          (decided) => ({
+            action: 'kyc.decide',
+            target: found.case_id,
+            merchantId: found.merchant_id,
+            detail: {
+              outcome: decided.status,
+              note: decided.outcome_note,
+              from: decided.suspended_from,
+              until: decided.suspended_until,
+            },
+          }),
+        );
         return reply.redirect(`/admin/kyc/${found.case_id}?done=decided`, 303);
       },
       (notices) => kycCasePage(request, found.case_id, notices, form),
@@ -295,13 +297,19 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       request,
       reply,
       async () => {
-        const lifted = await liftSuspension(db, { caseId: found.case_id, by: actor.email, now: clock.now() });
-        await kit.audit(request, {
-          action: 'kyc.lift',
-          target: found.case_id,
-          merchantId: found.merchant_id,
-          detail: { until: lifted.suspended_until },
-        });
+        const now = clock.now();
+        // A suspension not yet begun is cancelled, not lifted: the audit log tells them apart.
+        const cancelled = found.suspended_from !== null && found.suspended_from > now.getTime();
+        await kit.audited(
+          request,
+          (tx) => liftSuspension(tx, { caseId: found.case_id, by: actor.email, now }),
+          (lifted) => ({
+            action: cancelled ? 'kyc.cancel' : 'kyc.lift',
+            target: found.case_id,
+            merchantId: found.merchant_id,
+            detail: { until: lifted.suspended_until },
+          }),
+        );
         return reply.redirect(`/admin/kyc/${found.case_id}?done=lifted`, 303);
       },
       (notices) => kycCasePage(request, found.case_id, notices),
@@ -354,25 +362,29 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       request,
       reply,
       async () => {
-        const opened = await openInvestigation(db, {
-          merchantId: form.merchant ?? '',
-          trackingIds: form.tracking_ids ?? '',
-          allegation: form.allegation ?? '',
-          requested: form.requested ?? '',
-          dueDate: form.due_date ?? '',
-          by: actor.email,
-          now: clock.now(),
-        });
-        await kit.audit(request, {
-          action: 'fraud.open',
-          target: opened.investigation_id,
-          merchantId: opened.merchant_id,
-          detail: {
-            trackingIds: await investigationPayments(db, opened.investigation_id),
-            allegation: opened.allegation,
-            dueDate: opened.due_date,
-          },
-        });
+        const opened = await kit.audited(
+          request,
+          (tx) =>
+            openInvestigation(tx, {
+              merchantId: form.merchant ?? '',
+              trackingIds: form.tracking_ids ?? '',
+              allegation: form.allegation ?? '',
+              requested: form.requested ?? '',
+              dueDate: form.due_date ?? '',
+              by: actor.email,
+              now: clock.now(),
+            }),
+          async (row, tx) => ({
+            action: 'fraud.open',
+            target: row.investigation_id,
+            merchantId: row.merchant_id,
+            detail: {
+              trackingIds: await investigationPayments(tx, row.investigation_id),
+              allegation: row.allegation,
+              dueDate: row.due_date,
+            },
+          }),
+        );
         return reply.redirect(`/admin/investigations/${opened.investigation_id}?done=opened`, 303);
       },
       (notices) => investigationList(request, notices, form),
@@ -403,13 +415,16 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
         request,
         reply,
         async () => {
-          await recordInvestigationStep(db, { id, step, text, by: actor.email, now: clock.now() });
-          await kit.audit(request, {
-            action: step === 'answer' ? 'fraud.answer' : 'fraud.close',
-            target: id,
-            merchantId: found.merchant_id,
-            ...(step === 'close' ? { detail: { outcome: text.trim() } } : {}),
-          });
+          await kit.audited(
+            request,
+            (tx) => recordInvestigationStep(tx, { id, step, text, by: actor.email, now: clock.now() }),
+            () => ({
+              action: step === 'answer' ? 'fraud.answer' : 'fraud.close',
+              target: id,
+              merchantId: found.merchant_id,
+              ...(step === 'close' ? { detail: { outcome: text.trim() } } : {}),
+            }),
+          );
           const done = step === 'answer' ? 'answered' : 'closed';
           return reply.redirect(`/admin/investigations/${id}?done=${done}`, 303);
         },
@@ -454,23 +469,27 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       request,
       reply,
       async () => {
-        const added = await addProhibited(db, {
-          category: form.category ?? '',
-          effectiveFrom: form.effective_from ?? '',
-          note: form.note ?? '',
-          by: actor.email,
-          now: clock.now(),
-        });
-        await kit.audit(request, {
-          action: 'prohibited.add',
-          target: added.category.category,
-          merchantId: null,
-          detail: {
-            effectiveFrom: added.category.effective_from,
-            note: added.category.note,
-            notifiedMerchants: added.merchantIds,
-          },
-        });
+        const added = await kit.audited(
+          request,
+          (tx) =>
+            addProhibited(tx, {
+              category: form.category ?? '',
+              effectiveFrom: form.effective_from ?? '',
+              note: form.note ?? '',
+              by: actor.email,
+              now: clock.now(),
+            }),
+          (result) => ({
+            action: 'prohibited.add',
+            target: result.category.category,
+            merchantId: null,
+            detail: {
+              effectiveFrom: result.category.effective_from,
+              note: result.category.note,
+              notifiedMerchants: result.merchantIds,
+            },
+          }),
+        );
         return reply.redirect(`/admin/prohibited?added=${added.merchantIds.length}`, 303);
       },
       (notices) => prohibitedPage(request, notices, form),
@@ -484,13 +503,16 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       request,
       reply,
       async () => {
-        const removed = await removeProhibited(db, { category: request.params.category, now: clock.now() });
-        await kit.audit(request, {
-          action: 'prohibited.remove',
-          target: removed.category.category,
-          merchantId: null,
-          detail: { notifiedMerchants: removed.merchantIds },
-        });
+        await kit.audited(
+          request,
+          (tx) => removeProhibited(tx, { category: request.params.category, now: clock.now() }),
+          (removed) => ({
+            action: 'prohibited.remove',
+            target: removed.category.category,
+            merchantId: null,
+            detail: { notifiedMerchants: removed.merchantIds },
+          }),
+        );
         return reply.redirect('/admin/prohibited?removed=1', 303);
       },
       (notices) => prohibitedPage(request, notices),

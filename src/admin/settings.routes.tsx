@@ -158,20 +158,22 @@ export function registerSettingsRoutes(app: FastifyInstance, kit: AdminKit): voi
     const typed = formField(request.body, 'categories');
     const g = CASE_TEXTS[kit.page(request).lang];
     try {
-      const changed = await declareServiceCategories(db, {
-        merchantId,
-        serviceId,
-        categories: typed,
-        now: clock.now(),
-      });
-      if (changed.from.join() !== changed.to.join()) {
-        await kit.audit(request, {
+      await db.transaction().execute(async (tx) => {
+        const changed = await declareServiceCategories(tx, {
+          merchantId,
+          serviceId,
+          categories: typed,
+          now: clock.now(),
+        });
+        if (changed.from.join() === changed.to.join()) return;
+        const entry = {
           action: 'settings.categories',
           target: serviceKeyText({ merchantId, serviceId }),
           merchantId,
           detail: { from: changed.from, to: changed.to, prohibited: changed.prohibited },
-        });
-      }
+        };
+        await kit.audit(request, entry, tx);
+      });
       return render(request, reply, 200, current, { notices: [{ kind: 'ok', text: g.categories.saved }] });
     } catch (error) {
       if (!(error instanceof GovernanceInputError)) throw error;

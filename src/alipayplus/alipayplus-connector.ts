@@ -151,9 +151,17 @@ export class AlipayPlusConnector implements PaymentProvider, RegistrationProvide
         referenceMerchantId: merchant.merchantId,
         merchantDisplayName: merchant.displayName,
         merchantMCC: merchant.mcc,
-        merchantAddress: { region: merchant.region, city: merchant.city },
+        merchantAddress: {
+          region: merchant.region,
+          city: merchant.city,
+          ...present({ address1: merchant.address1, zipCode: merchant.zipCode }),
+        },
         websites: command.websites.map((url) => ({ url })),
-        registrationDetail: { legalName: merchant.name, businessType: 'ENTERPRISE' },
+        registrationDetail: {
+          legalName: merchant.name,
+          ...present({ registrationNumber: merchant.registrationNumber }),
+          businessType: 'ENTERPRISE',
+        },
       },
       pspNames: command.subBrands,
     };
@@ -175,4 +183,9 @@ export class AlipayPlusConnector implements PaymentProvider, RegistrationProvide
     );
     return { outcome: mapRegistrationInquiry(body), exchange };
   }
+}
+
+/** The fields that have a value: an unknown address part or corporate number is left out, not sent empty. */
+function present(fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value.trim() !== ''));
 }

@@ -9,6 +9,11 @@ import type { Database } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { buildShopApp } from '../demo-shop/shop-app';
 import {
+  type EffectiveEdge,
+  JOB_EFFECTIVE_NOTICE,
+  postEffectiveNotice,
+} from '../governance/effective-notices';
+import {
   JOB_MAINTENANCE_NOTICE,
   type MaintenanceStage,
   postMaintenanceStage,
@@ -237,6 +242,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             [JOB_SEND_REGISTRATION]: (job) => g.handleSend(job),
             [JOB_INQUIRE_REGISTRATION]: (job) => g.handleInquire(job),
             [JOB_SEND_NOTICE_EMAIL]: (job) => mailer.send(job),
+            [JOB_EFFECTIVE_NOTICE]: async (job) => {
+              const edge = job.payload as EffectiveEdge;
+              await db.transaction().execute((tx) => postEffectiveNotice(tx, edge, clock.now()));
+              return { type: 'done' };
+            },
             [JOB_MAINTENANCE_NOTICE]: async (job) => {
               const { windowId, stage } = job.payload as { windowId: number; stage: MaintenanceStage };
               await db.transaction().execute((tx) => postMaintenanceStage(tx, windowId, stage, clock.now()));

@@ -22,6 +22,10 @@ export interface MerchantTable {
   created_at: number;
   /** JSON list of the addresses notices are e-mailed to (governance.md, Notices). */
   notice_emails: Generated<string>;
+  /** Street address, postcode and corporate number (法人番号) sent at registration; '' when not known. */
+  address1: Generated<string>;
+  zip_code: Generated<string>;
+  registration_number: Generated<string>;
 }
 
 export interface ServiceTable {
@@ -655,6 +659,15 @@ export interface MerchantSubBrandEventTable {
 
 /** A connection or an open transaction: repositories accept either. */
 export type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Runs `fn` in the caller's open transaction, or in a new one when given a connection: a change
+ * that must commit together with the caller's own writes (the console's audit row) is passed the
+ * caller's transaction.
+ */
+export function inTransaction<T>(db: Db, fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Transaction<Database>) : db.transaction().execute(fn);
+}
 
 export type PaymentRow = Selectable<PaymentTable>;
 export type NewPayment = Insertable<PaymentTable>;

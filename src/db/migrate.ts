@@ -11,6 +11,7 @@ import * as m008 from './migrations/008-statements-and-payouts';
 import * as m009 from './migrations/009-sub-brand-review';
 import * as m010 from './migrations/010-governance-notices';
 import * as m011 from './migrations/011-governance-cases';
+import * as m012 from './migrations/012-merchant-registration-details';
 import * as m013 from './migrations/013-settlement-fee-lines';
 import { columnKit } from './migrations/columns';
 
@@ -30,6 +31,7 @@ const MIGRATIONS = {
   '009-sub-brand-review': m009,
   '010-governance-notices': m010,
   '011-governance-cases': m011,
+  '012-merchant-registration-details': m012,
   '013-settlement-fee-lines': m013,
 } as const;
 

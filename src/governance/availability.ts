@@ -8,7 +8,8 @@ import { approvedSubBrands } from './sub-brand-review.repository';
 /**
  * Whether a merchant's service takes new purchases (A01-1) and XML API calls now, as governance
  * decides (governance.md): the one place the purchase and XML paths ask. The purchase path
- * (`channels/link`) checks both functions here, maintenance first; the XML API path checks only
+ * (`serviceRefusal` in `channels/link`, for A01-1 and the pay button) checks both functions here,
+ * maintenance first; the XML API path checks only
  * maintenance, because a KYC suspension or a prohibited category refuses new purchases, not the
  * refunds and inquiries on existing payments the XML API carries.
  */

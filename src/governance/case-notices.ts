@@ -7,7 +7,7 @@ import type { NewNotice } from './notice';
 const at = (ms: number | null) => (ms === null ? '' : `${formatJstDisplay(new Date(ms))} JST`);
 
 export function kycNotice(
-  step: 'opened' | 'answered' | 'cleared' | 'suspended' | 'lifted',
+  step: 'opened' | 'answered' | 'cleared' | 'suspended' | 'started' | 'ended' | 'lifted' | 'cancelled',
   c: Pick<
     KycCaseTable,
     | 'case_id'
@@ -69,6 +69,30 @@ export function kycNotice(
           en: `From ${at(c.suspended_from)}${c.suspended_until === null ? ' until further notice' : ` until ${at(c.suspended_until)}`}, new purchases are refused (error 5111). ${refundsStopped ? 'Refunds are stopped too (see the refund stop notice).' : 'Refunds of existing payments keep working.'}\nReason: ${c.outcome_note ?? ''}`,
         },
       };
+    case 'started':
+      return {
+        ...base,
+        severity: 'critical',
+        title: {
+          ja: 'KYC 審査：Alipay+ の利用停止が始まりました',
+          en: 'KYC review: the Alipay+ suspension has begun',
+        },
+        body: {
+          ja: `${at(c.suspended_from)} から${c.suspended_until === null ? '追って連絡するまで' : ` ${at(c.suspended_until)} まで`}、新しい決済をお受けできません（エラー 5111）。\n理由：${c.outcome_note ?? ''}`,
+          en: `From ${at(c.suspended_from)}${c.suspended_until === null ? ' until further notice' : ` until ${at(c.suspended_until)}`}, new purchases are refused (error 5111).\nReason: ${c.outcome_note ?? ''}`,
+        },
+      };
+    case 'ended':
+      return {
+        ...base,
+        severity: 'info',
+        title: { ja: 'KYC 審査：利用停止の期間が終了しました', en: 'KYC review: the suspension has ended' },
+        body: {
+          // As for a lift: another case or a prohibited category may still refuse purchases.
+          ja: `この利用停止は予定どおり ${at(c.suspended_until)} に終了しました。`,
+          en: `This suspension ended as scheduled at ${at(c.suspended_until)}.`,
+        },
+      };
     case 'lifted':
       return {
         ...base,
@@ -78,6 +102,19 @@ export function kycNotice(
           // Another case or a prohibited category may still refuse purchases: say only what ended.
           ja: `この利用停止は ${at(c.suspended_until)} に終了しました。`,
           en: `This suspension ended at ${at(c.suspended_until)}.`,
+        },
+      };
+    case 'cancelled':
+      return {
+        ...base,
+        severity: 'info',
+        title: {
+          ja: 'KYC 審査：予定の利用停止を取り消しました',
+          en: 'KYC review: scheduled suspension cancelled',
+        },
+        body: {
+          ja: 'この利用停止は始まる前に取り消されました。',
+          en: 'This suspension was cancelled before it began.',
         },
       };
   }
@@ -157,7 +194,7 @@ export function fraudNotice(
 }
 
 export function prohibitedNotice(
-  step: 'listed' | 'declared' | 'delisted',
+  step: 'listed' | 'declared' | 'effective' | 'delisted' | 'undeclared',
   category: Pick<ProhibitedCategoryTable, 'category' | 'effective_from' | 'note'>,
   merchantId: string,
   services: readonly string[],
@@ -174,6 +211,34 @@ export function prohibitedNotice(
     ],
   };
   const list = services.join(', ');
+  if (step === 'undeclared') {
+    return {
+      ...base,
+      severity: 'info',
+      title: {
+        ja: `禁止商材の取り扱いをやめました：${category.category}`,
+        en: `Prohibited category removed from a service: ${category.category}`,
+      },
+      body: {
+        ja: `対象のサービス：${list}\nサービス設定からこの商材が外されました。この商材による決済の停止は解除されます（他の理由による停止は続きます）。`,
+        en: `Services: ${list}\nThe service settings no longer declare this category; purchases are no longer refused for it (other reasons may still refuse them).`,
+      },
+    };
+  }
+  if (step === 'effective') {
+    return {
+      ...base,
+      severity: 'critical',
+      title: {
+        ja: `禁止商材の指定が発効しました：${category.category}`,
+        en: `Prohibited category now in effect: ${category.category}`,
+      },
+      body: {
+        ja: `${category.effective_from}（日本時間 0:00）から、この商材を扱うサービスは新しい決済をお受けできません（エラー 5111）。サービス設定から商材を外すと再開します。\n対象のサービス：${list}`,
+        en: `Since ${category.effective_from} (00:00 JST), services selling this category get error 5111 for new purchases, until the category is removed from the service settings.\nServices: ${list}`,
+      },
+    };
+  }
   if (step === 'delisted') {
     return {
       ...base,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Db, FraudInvestigationTable } from '../db/database';
+import { type Db, type FraudInvestigationTable, inTransaction } from '../db/database';
 import { fraudNotice } from './case-notices';
 import { dueDate, GovernanceInputError, requiredText } from './governance-input';
 import { postNotice } from './notice.repository';
@@ -111,7 +111,7 @@ export async function openInvestigation(
   const mine = new Set(found.filter((p) => p.merchant_id === merchantId).map((p) => p.tracking_id));
   const unknown = trackingIds.find((id) => !mine.has(id));
   if (unknown !== undefined) throw new GovernanceInputError('TRACKING_ID_UNKNOWN', unknown);
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.insertInto('fraud_investigations').values(row).execute();
     await tx
       .insertInto('fraud_investigation_payments')
@@ -137,7 +137,7 @@ export async function recordInvestigationStep(
     input.step === 'answer'
       ? { status: 'ANSWERED', answer: text, answered_by: input.by, answered_at: at }
       : { status: 'CLOSED', outcome: text, closed_by: input.by, closed_at: at };
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const result = await tx
       .updateTable('fraud_investigations')
       .set(set)

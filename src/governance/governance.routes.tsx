@@ -139,17 +139,21 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
         message: { kind: 'error', text: message },
       });
     }
-    await db
-      .updateTable('merchants')
-      .set({ notice_emails: JSON.stringify(read.addresses) })
-      .where('merchant_id', '=', merchantId)
-      .execute();
-    await kit.audit(request, {
-      action: 'notices.addresses',
-      target: merchantId,
-      merchantId,
-      detail: { addresses: read.addresses.length },
-    });
+    await kit.audited(
+      request,
+      (tx) =>
+        tx
+          .updateTable('merchants')
+          .set({ notice_emails: JSON.stringify(read.addresses) })
+          .where('merchant_id', '=', merchantId)
+          .execute(),
+      () => ({
+        action: 'notices.addresses',
+        target: merchantId,
+        merchantId,
+        detail: { addresses: read.addresses.length },
+      }),
+    );
     return reply.redirect(`/admin/notices/addresses?merchant=${encodeURIComponent(merchantId)}&saved=1`, 303);
   });
 
@@ -236,7 +240,29 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
       emergencyReason: form.reason,
     };
     const now = clock.now();
-    const outcome = await db.transaction().execute((tx) => scheduleMaintenance(tx, input, actor.email, now));
+    // The window, its notice and its audit row commit together.
+    const outcome = await db.transaction().execute(async (tx) => {
+      const scheduled = await scheduleMaintenance(tx, input, actor.email, now);
+      if (scheduled.ok) {
+        const { window } = scheduled;
+        const detail = {
+          startsAt: window.startsAt.toISOString(),
+          endsAt: window.endsAt.toISOString(),
+          scope: window.scope,
+          services: window.services.join(' '),
+          emergency: window.emergency,
+          ...(window.emergencyReason ? { reason: window.emergencyReason } : {}),
+        };
+        const entry = {
+          action: 'maintenance.schedule',
+          target: `maintenance:${window.id}`,
+          merchantId: null,
+          detail,
+        };
+        await kit.audit(request, entry, tx);
+      }
+      return scheduled;
+    });
     if (!outcome.ok) {
       const m = textsOf(request).maintenance;
       await kit.audit(request, {
@@ -253,20 +279,6 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
       const text = outcome.detail ? `${m.errors[outcome.error]}: ${outcome.detail}` : m.errors[outcome.error];
       return maintenancePage(request, reply, 400, form, { kind: 'error', text });
     }
-    const { window } = outcome;
-    await kit.audit(request, {
-      action: 'maintenance.schedule',
-      target: `maintenance:${window.id}`,
-      merchantId: null,
-      detail: {
-        startsAt: window.startsAt.toISOString(),
-        endsAt: window.endsAt.toISOString(),
-        scope: window.scope,
-        services: window.services.join(' '),
-        emergency: window.emergency,
-        ...(window.emergencyReason ? { reason: window.emergencyReason } : {}),
-      },
-    });
     return reply.redirect('/admin/maintenance?done=scheduled', 303);
   });
 
@@ -276,9 +288,17 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
     const id = idParam(request.params.id);
     const now = clock.now();
     const cancelled =
-      id === null ? null : await db.transaction().execute((tx) => cancelMaintenance(tx, id, now));
+      id === null
+        ? null
+        : await db.transaction().execute(async (tx) => {
+            const done = await cancelMaintenance(tx, id, now);
+            if (done) {
+              const entry = { action: 'maintenance.cancel', target: `maintenance:${id}`, merchantId: null };
+              await kit.audit(request, entry, tx);
+            }
+            return done;
+          });
     if (!cancelled) return kit.notFound(request, reply);
-    await kit.audit(request, { action: 'maintenance.cancel', target: `maintenance:${id}`, merchantId: null });
     return reply.redirect('/admin/maintenance?done=cancelled', 303);
   });
 
@@ -326,14 +346,17 @@ export function registerGovernanceRoutes(app: FastifyInstance, kit: AdminKit): v
       return outagesPage(request, reply, 400, { kind: 'error', text: o.causeRequired });
     }
     const now = clock.now();
-    const added = await db.transaction().execute((tx) => addOutageCause(tx, id, cause, actor.email, now));
-    if (!added) return outagesPage(request, reply, 409, { kind: 'error', text: o.notOpen });
-    await kit.audit(request, {
-      action: 'outage.cause',
-      target: `outage:${id}`,
-      merchantId: null,
-      detail: cause,
+    const added = await db.transaction().execute(async (tx) => {
+      const done = await addOutageCause(tx, id, cause, actor.email, now);
+      if (done)
+        await kit.audit(
+          request,
+          { action: 'outage.cause', target: `outage:${id}`, merchantId: null, detail: cause },
+          tx,
+        );
+      return done;
     });
+    if (!added) return outagesPage(request, reply, 409, { kind: 'error', text: o.notOpen });
     return reply.redirect('/admin/outages?saved=1', 303);
   });
 }

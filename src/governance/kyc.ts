@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Db, KycCaseTable } from '../db/database';
+import { type Db, inTransaction, type KycCaseTable } from '../db/database';
 import { findRefundStop, type RefundStop } from '../refunds/refund-stop.repository';
 import { kycNotice, refundStopNotice } from './case-notices';
+import { scheduleEffectiveNotice } from './effective-notices';
 import { dueDate, GovernanceInputError, jstLocalTime, requiredText } from './governance-input';
 import type { NewNotice } from './notice';
 import { postNotice } from './notice.repository';
@@ -69,7 +70,7 @@ export async function openKycCase(
     opened_at: input.now.getTime(),
   };
   await requireMerchant(db, row.merchant_id);
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.insertInto('kyc_cases').values(row).execute();
     await postNotice(tx, kycNotice('opened', row), input.now);
   });
@@ -87,7 +88,7 @@ async function changeUndecided(
   notice: (after: KycCase, tx: Db) => NewNotice | Promise<NewNotice>,
   now: Date,
 ): Promise<KycCase> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const result = await tx
       .updateTable('kyc_cases')
       .set(set)
@@ -152,8 +153,22 @@ export async function decideKycCase(
       suspended_from: from.getTime(),
       suspended_until: until?.getTime() ?? null,
     },
-    async (after, tx) =>
-      kycNotice('suspended', after, (await findRefundStop(tx, after.merchant_id)) !== undefined),
+    async (after, tx) => {
+      // The start (when ahead) and the end are told again when they come.
+      await scheduleEffectiveNotice(
+        tx,
+        { type: 'kyc-start', caseId: after.case_id, at: from.getTime() },
+        input.now,
+      );
+      if (until !== null) {
+        await scheduleEffectiveNotice(
+          tx,
+          { type: 'kyc-end', caseId: after.case_id, at: until.getTime() },
+          input.now,
+        );
+      }
+      return kycNotice('suspended', after, (await findRefundStop(tx, after.merchant_id)) !== undefined);
+    },
     input.now,
   );
 }
@@ -179,7 +194,7 @@ export async function liftSuspension(
   input: { caseId: string; by: string; now: Date },
 ): Promise<KycCase> {
   const now = input.now.getTime();
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const current = await findKycCase(tx, input.caseId);
     if (!current || !liftable(current, input.now) || current.suspended_from === null) {
       throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} has no suspension to lift`);
@@ -198,7 +213,7 @@ export async function liftSuspension(
       throw new GovernanceInputError('NOT_SUSPENDED', `case ${input.caseId} changed meanwhile`);
     }
     const after = (await findKycCase(tx, input.caseId))!;
-    await postNotice(tx, kycNotice('lifted', after), input.now);
+    await postNotice(tx, kycNotice(from > now ? 'cancelled' : 'lifted', after), input.now);
     return after;
   });
 }
@@ -240,7 +255,7 @@ export async function stopRefunds(
     stopped_at: input.now.getTime(),
   };
   await requireMerchant(db, row.merchant_id);
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx
       .insertInto('refund_stops')
       .values(row)
@@ -258,7 +273,7 @@ export async function stopRefunds(
 }
 
 export async function resumeRefunds(db: Db, input: { merchantId: string; now: Date }): Promise<RefundStop> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const stop = await findRefundStop(tx, input.merchantId);
     const result = await tx
       .deleteFrom('refund_stops')

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
-import type { Db, ProhibitedCategoryTable } from '../db/database';
+import { type Db, inTransaction, type ProhibitedCategoryTable } from '../db/database';
 import { prohibitedNotice } from './case-notices';
+import { scheduleEffectiveNotice } from './effective-notices';
 import { GovernanceInputError, jstDateStart, requiredText } from './governance-input';
 import { postNotice } from './notice.repository';
 
@@ -94,7 +95,8 @@ export async function addProhibited(
     added_by: input.by,
     added_at: input.now.getTime(),
   };
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
+    await lockCategoryNotices(tx);
     const inserted = await tx
       .insertInto('prohibited_categories')
       .values(row)
@@ -104,6 +106,8 @@ export async function addProhibited(
     if (!inserted) throw new GovernanceInputError('CATEGORY_EXISTS', row.category);
     const declaring = await servicesDeclaring(tx, row.category);
     const merchantIds = await noticeEachMerchant(tx, 'listed', row, declaring, input.now);
+    const edge = { type: 'prohibited-start' as const, category: row.category, addedAt: row.added_at };
+    await scheduleEffectiveNotice(tx, { ...edge, at: row.effective_at }, input.now);
     return { category: row, merchantIds };
   });
 }
@@ -111,13 +115,15 @@ export async function addProhibited(
 /**
  * Notifies each merchant declaring the category with a notice of its own naming only its own
  * services: a merchant never sees another merchant's ids. Returns the merchants notified.
+ * `dedupeKey`: each merchant's notice is keyed `<dedupeKey>:<merchant id>` (a job's notice).
  */
 async function noticeEachMerchant(
   tx: Db,
-  step: 'listed' | 'delisted',
+  step: 'listed' | 'effective' | 'delisted',
   category: ProhibitedCategory,
   declaring: ReadonlyArray<{ merchant_id: string; service_id: string }>,
   now: Date,
+  dedupeKey?: string,
 ): Promise<string[]> {
   const byMerchant = new Map<string, string[]>();
   for (const d of declaring) {
@@ -126,16 +132,43 @@ async function noticeEachMerchant(
     byMerchant.set(d.merchant_id, services);
   }
   for (const [merchantId, services] of byMerchant) {
-    await postNotice(tx, prohibitedNotice(step, category, merchantId, services), now);
+    const notice = prohibitedNotice(step, category, merchantId, services);
+    await postNotice(
+      tx,
+      dedupeKey === undefined ? notice : { ...notice, dedupeKey: `${dedupeKey}:${merchantId}` },
+      now,
+    );
   }
   return [...byMerchant.keys()];
+}
+
+/**
+ * The category listed at `addedAt` has taken effect: each merchant still declaring it is told
+ * (`effective-notices.ts`). Nothing when it was removed from the list meanwhile.
+ */
+export async function postCategoryInEffect(
+  tx: Db,
+  category: string,
+  addedAt: number,
+  dedupeKey: string,
+  now: Date,
+): Promise<void> {
+  const row = await tx
+    .selectFrom('prohibited_categories')
+    .selectAll()
+    .where('category', '=', category)
+    .where('added_at', '=', addedAt)
+    .executeTakeFirst();
+  if (!row) return;
+  await noticeEachMerchant(tx, 'effective', row, await servicesDeclaring(tx, category), now, dedupeKey);
 }
 
 export async function removeProhibited(
   db: Db,
   input: { category: string; now: Date },
 ): Promise<{ category: ProhibitedCategory; merchantIds: string[] }> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
+    await lockCategoryNotices(tx);
     const row = await tx
       .selectFrom('prohibited_categories')
       .selectAll()
@@ -151,14 +184,16 @@ export async function removeProhibited(
 
 /**
  * Replaces a service's declared categories. Declaring a listed category notifies the merchant at
- * once (the purchase gate applies from its effective date). Returns what changed.
+ * once (the purchase gate applies from its effective date); removing one tells the merchant and
+ * the operators that the service no longer sells it. Returns what changed.
  */
 export async function declareServiceCategories(
   db: Db,
   input: { merchantId: string; serviceId: string; categories: string; now: Date },
 ): Promise<{ from: string[]; to: string[]; prohibited: string[] }> {
   const to = parseCategories(input.categories);
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
+    await lockCategoryNotices(tx);
     const from = await serviceCategories(tx, input.merchantId, input.serviceId);
     await tx
       .deleteFrom('service_categories')
@@ -173,17 +208,45 @@ export async function declareServiceCategories(
         )
         .execute();
     }
-    const added = to.filter((c) => !from.includes(c));
-    const listed =
-      added.length === 0
-        ? []
-        : await tx.selectFrom('prohibited_categories').selectAll().where('category', 'in', added).execute();
     const service = `${input.merchantId}/${input.serviceId}`;
-    for (const category of listed) {
-      await postNotice(tx, prohibitedNotice('declared', category, input.merchantId, [service]), input.now);
-    }
-    return { from, to, prohibited: listed.map((c) => c.category) };
+    const tell = async (step: 'declared' | 'undeclared', changed: string[]) => {
+      const listed =
+        changed.length === 0
+          ? []
+          : await tx
+              .selectFrom('prohibited_categories')
+              .selectAll()
+              .where('category', 'in', changed)
+              .execute();
+      for (const category of listed) {
+        await postNotice(tx, prohibitedNotice(step, category, input.merchantId, [service]), input.now);
+      }
+      return listed.map((c) => c.category);
+    };
+    const prohibited = await tell(
+      'declared',
+      to.filter((c) => !from.includes(c)),
+    );
+    await tell(
+      'undeclared',
+      from.filter((c) => !to.includes(c)),
+    );
+    return { from, to, prohibited };
   });
+}
+
+/**
+ * Serialises the changes that decide who is told about a category — listing, delisting, declaring.
+ * Without it a category listed while a service declares it could be seen by neither transaction
+ * (PostgreSQL reads committed rows only) and nobody would be told. An upsert of one row locks it
+ * on both databases until commit.
+ */
+async function lockCategoryNotices(tx: Db): Promise<void> {
+  await tx
+    .insertInto('system_flags')
+    .values({ name: 'governance.prohibited-categories', value: '' })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ value: '' }))
+    .execute();
 }
 
 /** The services that declare a category, in a stable order (the notices name them). */

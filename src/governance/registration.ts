@@ -15,6 +15,10 @@ export interface RegistrationCommand {
     mcc: string;
     city: string;
     region: string;
+    /** Street address, postcode and corporate number (法人番号); '' when not known (left out). */
+    address1: string;
+    zipCode: string;
+    registrationNumber: string;
   };
   websites: string[];
   subBrands: SubBrandCode[];

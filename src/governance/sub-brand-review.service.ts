@@ -50,8 +50,16 @@ export const REGISTRATION_NOTIFY_PATH = '/alipayplus/notifyRegistrationStatus';
 export class SubBrandReviewService {
   constructor(private readonly deps: SubBrandReviewDeps) {}
 
-  /** Applies for `subBrands` (new or rejected ones); returns the new registrationRequestId. */
-  async apply(merchantId: string, subBrands: readonly string[], actor: string): Promise<string> {
+  /**
+   * Applies for `subBrands` (new or rejected ones); returns the new registrationRequestId.
+   * `alsoInTx` writes with the application, in its transaction (the console's audit row).
+   */
+  async apply(
+    merchantId: string,
+    subBrands: readonly string[],
+    actor: string,
+    alsoInTx?: (tx: Db, registrationRequestId: string) => Promise<void>,
+  ): Promise<string> {
     const wanted = [...new Set(subBrands)];
     if (wanted.length === 0) throw new SubBrandReviewError('choose at least one sub-brand');
     const unknown = wanted.filter((code) => !(SUB_BRAND_CODES as readonly string[]).includes(code));
@@ -107,6 +115,7 @@ export class SubBrandReviewService {
         { kind: JOB_SEND_REGISTRATION, payload: { registrationRequestId }, dueAt: now },
         now,
       );
+      await alsoInTx?.(trx, registrationRequestId);
     });
     this.deps.wakeJobs?.();
     return registrationRequestId;
@@ -156,6 +165,9 @@ export class SubBrandReviewService {
         mcc: merchant.mcc,
         city: merchant.city,
         region: merchant.region,
+        address1: merchant.address1,
+        zipCode: merchant.zip_code,
+        registrationNumber: merchant.registration_number,
       },
       websites: websitesOf(hosts.map((h) => h.url_hosts)),
       subBrands: JSON.parse(registration.sub_brands) as SubBrandCode[],
@@ -304,8 +316,17 @@ export class SubBrandReviewService {
     });
   }
 
-  /** The operator's withdrawal of an approved sub-brand: it stops being offered at once. */
-  async withdraw(merchantId: string, subBrand: string, reason: string, actor: string): Promise<void> {
+  /**
+   * The operator's withdrawal of an approved sub-brand: it stops being offered at once.
+   * `alsoInTx` as for `apply`.
+   */
+  async withdraw(
+    merchantId: string,
+    subBrand: string,
+    reason: string,
+    actor: string,
+    alsoInTx?: (tx: Db) => Promise<void>,
+  ): Promise<void> {
     if (reason.trim() === '') throw new SubBrandReviewError('a reason is required');
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (trx) => {
@@ -325,6 +346,7 @@ export class SubBrandReviewService {
         [{ subBrand, status: 'WITHDRAWN', reason: reason.trim() }],
         now,
       );
+      await alsoInTx?.(trx);
     });
   }
 }

@@ -70,13 +70,18 @@ export function registerSubBrandRoutes(
     const raw = (request.body as Record<string, unknown> | null)?.sub_brand;
     const subBrands = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string');
     try {
-      const registrationRequestId = await review.apply(merchantId, subBrands, actor.email);
-      await kit.audit(request, {
-        action: 'subBrands.apply',
-        target: merchantId,
-        merchantId,
-        detail: { subBrands, registrationRequestId },
-      });
+      await review.apply(merchantId, subBrands, actor.email, (tx, registrationRequestId) =>
+        kit.audit(
+          request,
+          {
+            action: 'subBrands.apply',
+            target: merchantId,
+            merchantId,
+            detail: { subBrands, registrationRequestId },
+          },
+          tx,
+        ),
+      );
     } catch (error) {
       if (!(error instanceof SubBrandReviewError)) throw error;
       return page(request, reply, actor, merchantId, 400, { kind: 'error', text: error.message });
@@ -91,17 +96,22 @@ export function registerSubBrandRoutes(
     const subBrand = formField(request.body, 'sub_brand');
     const reason = formField(request.body, 'reason').slice(0, REASON_MAX);
     try {
-      await review.withdraw(merchantId, subBrand, reason, actor.email);
+      await review.withdraw(merchantId, subBrand, reason, actor.email, (tx) =>
+        kit.audit(
+          request,
+          {
+            action: 'subBrands.withdraw',
+            target: `${merchantId}/${subBrand}`,
+            merchantId,
+            detail: { subBrand, reason },
+          },
+          tx,
+        ),
+      );
     } catch (error) {
       if (!(error instanceof SubBrandReviewError)) throw error;
       return page(request, reply, actor, merchantId, 400, { kind: 'error', text: error.message });
     }
-    await kit.audit(request, {
-      action: 'subBrands.withdraw',
-      target: `${merchantId}/${subBrand}`,
-      merchantId,
-      detail: { subBrand, reason },
-    });
     return reply.redirect(`/admin/sub-brands?merchant=${encodeURIComponent(merchantId)}&done=withdrawn`, 303);
   });
 }

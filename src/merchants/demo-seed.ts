@@ -39,6 +39,10 @@ export async function seedDemoData(
       mcc: '5999',
       city: 'Tokyo',
       region: 'JP',
+      // Registration details (governance.md §1); a made-up corporate number with a valid check digit.
+      address1: '1-2-3 Marunouchi, Chiyoda-ku',
+      zip_code: '100-0005',
+      registration_number: '4010001234567',
       registered_on: '2026-01-01',
       suspended: 0,
       created_at: now.getTime(),

@@ -54,7 +54,7 @@ describe('maintenance window in a browser', () => {
     await expect(operator.locator('.notice.error').textContent()).resolves.toContain(
       'The start is in the past.',
     );
-    await screenshot(operator, 'governance-01-maintenance-refused');
+    await screenshot(operator, 'maintenance-01-refused');
     await operator.fill('#starts_at', minute(start).replace(' ', 'T'));
     await operator.click('#maintenance-form button[type=submit]');
     await operator.waitForURL(/done=scheduled/);
@@ -62,20 +62,20 @@ describe('maintenance window in a browser', () => {
     await expect(operator.locator('#banners').textContent()).resolves.toContain(
       `Maintenance scheduled: ${minute(start)} – ${minute(end)} (JST)`,
     );
-    await screenshot(operator, 'governance-02-maintenance-scheduled');
+    await screenshot(operator, 'maintenance-02-scheduled');
 
     // The merchant: unread count, inbox, the notice, and the banner.
     const merchant = await signedInPage(users.admin);
     await expect(merchant.locator('#unread-count').textContent()).resolves.toBe('1');
     await expect(merchant.locator('#banners').textContent()).resolves.toContain('Maintenance scheduled');
     await merchant.click('#notices-link');
-    await screenshot(merchant, 'governance-03-inbox');
+    await screenshot(merchant, 'maintenance-03-inbox');
     await merchant.click('#notices a:has-text("Maintenance scheduled")');
     await expect(merchant.locator('#notice').textContent()).resolves.toContain(
       'Scheduled upgrade of the payment platform',
     );
     await expect(merchant.locator('#unread-count').textContent()).resolves.toBe('0');
-    await screenshot(merchant, 'governance-04-notice');
+    await screenshot(merchant, 'maintenance-04-notice');
 
     // The public status page.
     const status = await browser.newPage({ locale: 'ja-JP' });
@@ -83,7 +83,7 @@ describe('maintenance window in a browser', () => {
     await expect(status.locator('body').textContent()).resolves.toContain(
       `${minute(start)} – ${minute(end)} JST`,
     );
-    await screenshot(status, 'governance-05-status-scheduled');
+    await screenshot(status, 'maintenance-05-status-scheduled');
 
     // During the window: the shopper gets 5112 with the end in JST.
     stack.clock.setNow(new Date(start.getTime() + 60_000));
@@ -100,15 +100,15 @@ describe('maintenance window in a browser', () => {
     await expect(shopper.locator('#maintenance-end').textContent()).resolves.toContain(
       `${minute(end)} (JST)`,
     );
-    await screenshot(shopper, 'governance-06-purchase-5112');
+    await screenshot(shopper, 'maintenance-06-purchase-5112');
     await status.reload();
     await expect(status.locator('#state').textContent()).resolves.toContain('Maintenance in progress');
-    await screenshot(status, 'governance-07-status-running');
+    await screenshot(status, 'maintenance-07-status-running');
     const merchantDuring = await signedInPage(users.admin);
     await expect(merchantDuring.locator('#banners').textContent()).resolves.toContain(
       `Maintenance in progress (expected end ${minute(end)} JST)`,
     );
-    await screenshot(merchantDuring, 'governance-08-console-banner-running');
+    await screenshot(merchantDuring, 'maintenance-08-console-banner-running');
 
     // After the window: purchases go through to the selection or Alipay+ again.
     stack.clock.setNow(new Date(end.getTime() + 60_000));
@@ -123,7 +123,7 @@ describe('maintenance window in a browser', () => {
     await expect(merchantAfter.locator('#banners').count()).resolves.toBe(0);
     await merchantAfter.goto(`${stack.gatewayUrl}/admin/notices?kind=maintenance`);
     await expect(merchantAfter.locator('#notices tbody tr').count()).resolves.toBe(4);
-    await screenshot(merchantAfter, 'governance-09-inbox-after');
+    await screenshot(merchantAfter, 'maintenance-09-inbox-after');
     stack.clock.set(0);
   }, 120_000);
 });

@@ -1,7 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jstLocalValue } from '../../src/admin/payment-search';
-import { jstDate, startOfJstDay } from '../../src/kernel/jst';
+import { postEffectiveNotice } from '../../src/governance/effective-notices';
+import { liftSuspension } from '../../src/governance/kyc';
+import { cancelMaintenance, scheduleMaintenance } from '../../src/governance/maintenance';
+import { addProhibited, declareServiceCategories, removeProhibited } from '../../src/governance/prohibited';
+import { formatJstDisplay, jstDate, startOfJstDay } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { enableXmlApi, refundOverXmlApi } from '../support/merchant-api';
 import { eventually, type Stack, startStack } from '../support/stack';
@@ -296,6 +300,92 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('tells the merchant when a scheduled suspension begins and when it ends, once each; not a cancelled one', async () => {
+      const now = stack.clock.now();
+      const from = new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000);
+      const until = new Date(from.getTime() + 3_600_000);
+      const decide = async (caseId: string) =>
+        expect(
+          (
+            await operator.post(`/admin/kyc/${caseId}/decide`, {
+              outcome: 'SUSPENDED',
+              note: 'Documents not provided',
+              from: jstLocalValue(from),
+              until: jstLocalValue(until),
+            })
+          ).status,
+        ).toBe(303);
+      const scheduled = await openCase();
+      await decide(scheduled);
+      const cancelled = await openCase();
+      await decide(cancelled);
+      expect((await operator.post(`/admin/kyc/${cancelled}/lift`)).status).toBe(303);
+      // The audit log tells a cancelled suspension from a lifted one.
+      expect((await audit('kyc.cancel')).at(-1)).toMatchObject({ target: cancelled, merchant_id: '30000' });
+      expect((await audit('kyc.lift')).filter((a) => a.target === cancelled)).toEqual([]);
+      /** The English titles of the notices linking to the case, oldest first. */
+      const told = async (caseId: string) =>
+        (
+          await db()
+            .selectFrom('notices')
+            .select('title_en')
+            .where('links', 'like', `%${caseId}%`)
+            .orderBy('id')
+            .execute()
+        ).map((n) => n.title_en);
+      const jobDone = async (key: string) =>
+        (await db().selectFrom('jobs').select('status').where('dedupe_key', '=', key).executeTakeFirst())
+          ?.status === 'DONE';
+      const begun = 'KYC review: the Alipay+ suspension has begun';
+      const ended = 'KYC review: the suspension has ended';
+
+      expect(await purchase()).toBe('303');
+      advance(from.getTime() - stack.clock.now().getTime());
+      await eventually(async () => (await told(scheduled)).includes(begun));
+      expect(await purchase()).toBe('5111');
+      await eventually(() => jobDone(`kyc-start:${cancelled}:${from.getTime()}`));
+      advance(until.getTime() - stack.clock.now().getTime());
+      await eventually(async () => (await told(scheduled)).includes(ended));
+      expect(await purchase()).toBe('303');
+      await eventually(() => jobDone(`kyc-end:${cancelled}:${until.getTime()}`));
+      expect(await told(scheduled)).toEqual([
+        'KYC review: additional information requested',
+        'KYC review: Alipay+ suspended',
+        begun,
+        ended,
+      ]);
+      // The cancelled one was told by its cancellation only.
+      expect(await told(cancelled)).toEqual([
+        'KYC review: additional information requested',
+        'KYC review: Alipay+ suspended',
+        'KYC review: scheduled suspension cancelled',
+      ]);
+      await signIn();
+    });
+
+    it('posts no "has begun" notice from a late start job when the suspension was lifted just after it began', async () => {
+      const from = new Date(Math.ceil(stack.clock.now().getTime() / 60_000) * 60_000 + 3_600_000);
+      const caseId = await suspendedCase(from);
+      // The start job is late (the worker was down): the suspension began and was lifted before it ran.
+      await liftSuspension(db(), { caseId, by: 'ops@example.com', now: new Date(from.getTime() + 1_000) });
+      await postEffectiveNotice(
+        db(),
+        { type: 'kyc-start', caseId, at: from.getTime() },
+        new Date(from.getTime() + 2_000),
+      );
+      const titles = await db()
+        .selectFrom('notices')
+        .select('title_en')
+        .where('links', 'like', `%${caseId}%`)
+        .orderBy('id')
+        .execute();
+      expect(titles.map((n) => n.title_en)).toEqual([
+        'KYC review: additional information requested',
+        'KYC review: Alipay+ suspended',
+        'KYC review: suspension lifted',
+      ]);
+    });
+
     it('lifts a suspension in effect at once', async () => {
       const caseId = await suspendedCase(stack.clock.now());
       expect((await kycCase(caseId)).suspended_until).toBeNull();
@@ -314,9 +404,15 @@ for (const dialect of DIALECTS) {
       const first = await suspendedCase(now);
       const second = await suspendedCase(now);
       const future = await suspendedCase(new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000));
+      const cancelLabel = /予定の利用停止を取り消す|Cancel the scheduled suspension/;
       for (const caseId of [first, second, future]) {
         const page = await operator.page(`/admin/kyc/${caseId}`);
         expect(page.html).toContain(`action="/admin/kyc/${caseId}/lift"`);
+        // A suspension not yet begun is cancelled, not "lifted now".
+        if (caseId === future) {
+          expect(page.html).toMatch(cancelLabel);
+          expect(page.html).not.toContain('利用停止を今すぐ解除');
+        } else expect(page.html).not.toMatch(cancelLabel);
       }
       // The future suspension is cancelled before it begins; the two in effect are lifted.
       for (const caseId of [future, first, second]) {
@@ -324,6 +420,125 @@ for (const dialect of DIALECTS) {
         expect((await operator.page(`/admin/kyc/${caseId}`)).html).not.toContain(`/admin/kyc/${caseId}/lift`);
       }
       expect(await purchase()).toBe('303');
+    });
+
+    /** A selection page opened for a new purchase: its path and order id. */
+    async function openSelection(): Promise<{ selection: string; orderId: string }> {
+      const fields = stack.purchaseFields({ pay_method: '' });
+      const selection = (await stack.postPurchase(fields)).headers.get('location')!;
+      expect(selection).toMatch(/^\/f01\/payments\//);
+      return { selection, orderId: fields.order_id! };
+    }
+    const pressPay = (selection: string) =>
+      fetch(`${stack.gatewayUrl}${selection}/alipayplus`, { method: 'POST', redirect: 'manual' });
+
+    /**
+     * The pay is refused with `code` before any Alipay+ call, logged for the merchant as A01-1
+     * refusals are, and the page offers the way back to the shop; returns the page.
+     */
+    async function expectPayRefused(selection: string, orderId: string, code: string): Promise<string> {
+      const pay = await pressPay(selection);
+      expect(pay.status).toBe(code === '5112' ? 503 : 403);
+      const html = await pay.text();
+      expect(html).toContain(code);
+      expect(html).toContain(`action="${selection}/cancel"`);
+      const payment = await stack.payment({ orderId });
+      expect(payment).toMatchObject({ status: 'REQUESTED', payment_request_id: null });
+      const sent = await db()
+        .selectFrom('alipay_messages')
+        .select('tracking_id')
+        .where('tracking_id', '=', payment.tracking_id)
+        .execute();
+      expect(sent).toEqual([]);
+      const logged = await db()
+        .selectFrom('payment_errors')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .execute();
+      expect(logged.map((e) => [e.code, e.merchant_id, e.authenticated])).toEqual([[code, '30000', 1]]);
+      return html;
+    }
+
+    it('refuses the pay (5111, no Alipay+ call) when a suspension began after the selection page opened', async () => {
+      const { selection, orderId } = await openSelection();
+      const caseId = await suspendedCase(stack.clock.now());
+      await expectPayRefused(selection, orderId, '5111');
+      // Once lifted, the same page pays.
+      expect((await operator.post(`/admin/kyc/${caseId}/lift`)).status).toBe(303);
+      const again = await pressPay(selection);
+      expect(again.status).toBe(303);
+      expect(again.headers.get('location')).toContain('/sandbox/cashier/');
+    });
+
+    it('refuses the pay (5112 with its end) when a maintenance window began after the selection page opened; the shopper returns to the shop', async () => {
+      const { selection, orderId } = await openSelection();
+      const now = stack.clock.now();
+      const endsAt = new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 3_600_000);
+      const scheduled = await scheduleMaintenance(
+        db(),
+        {
+          startsAt: now,
+          endsAt,
+          scope: 'SERVICES',
+          services: ['30000/001'],
+          text: { ja: '緊急メンテナンス', en: 'Emergency maintenance' },
+          emergency: true,
+          emergencyReason: 'Database failover',
+        },
+        'ops@example.com',
+        now,
+      );
+      if (!scheduled.ok) throw new Error(scheduled.error);
+      const html = await expectPayRefused(selection, orderId, '5112');
+      expect(/id="maintenance-end">([^<]*)</.exec(html)?.[1]).toBe(
+        `${formatJstDisplay(endsAt).slice(0, 16)} (JST)`,
+      );
+      // "Return to shop" ends the payment as the selection screen's does: CN to the cancel URL.
+      const back = await fetch(`${stack.gatewayUrl}${selection}/cancel`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
+      expect(back.status).toBe(200);
+      expect(await stack.payment({ orderId })).toMatchObject({ status: 'CANCELED' });
+      expect(await cancelMaintenance(db(), scheduled.window.id, stack.clock.now())).not.toBeNull();
+      expect(await purchase()).toBe('303');
+    });
+
+    it('writes each change, its notice and its audit row in one transaction: no audit row, no change', async () => {
+      const count = async (table: 'kyc_cases' | 'prohibited_categories' | 'notices') =>
+        Number(
+          (
+            await db()
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number | string>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = [await count('kyc_cases'), await count('prohibited_categories'), await count('notices')];
+      // The audit row cannot be written while its table is renamed.
+      await sql`alter table admin_audit rename to admin_audit_away`.execute(db());
+      try {
+        const opened = await operator.post('/admin/kyc', {
+          merchant: '30000',
+          reason: 'Periodic KYC review',
+          information: 'Certificate',
+          due_date: today(),
+        });
+        expect(opened.status).toBe(500);
+        const added = await operator.post('/admin/prohibited', {
+          category: 'audit-less',
+          effective_from: today(),
+          note: 'never listed',
+        });
+        expect(added.status).toBe(500);
+      } finally {
+        await sql`alter table admin_audit_away rename to admin_audit`.execute(db());
+      }
+      expect([
+        await count('kyc_cases'),
+        await count('prohibited_categories'),
+        await count('notices'),
+      ]).toEqual(before);
     });
 
     it('stops refunds (console and XML API) with a reason shown to the merchant, then resumes them', async () => {
@@ -611,6 +826,9 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
       advance(startOfJstDay(stack.clock.now(), 1).getTime() - stack.clock.now().getTime());
       expect(await purchase()).toBe('5111');
+      // The merchant is told again when the category takes effect, once.
+      const inEffect = 'Prohibited category now in effect: tobacco';
+      await eventually(async () => (await notices('30000', 'prohibited')).includes(inEffect));
       await signIn();
 
       // Removing the category from the service lifts it; declaring it again refuses again at once.
@@ -618,10 +836,17 @@ for (const dialect of DIALECTS) {
       expect(await purchase()).toBe('303');
       expect((await declare(admin, 'tea tobacco')).status).toBe(200);
       expect(await purchase()).toBe('5111');
+      // Each change is told: the removal too, which operators see in their inbox (every notice).
       expect(await notices('30000', 'prohibited')).toEqual([
         'Prohibited product category: tobacco',
+        inEffect,
+        'Prohibited category removed from a service: tobacco',
         'Prohibited product category: tobacco',
       ]);
+      const inbox = await operator.page('/admin/notices?kind=prohibited');
+      expect(inbox.html).toMatch(
+        /禁止商材の取り扱いをやめました：tobacco|Prohibited category removed from a service: tobacco/,
+      );
 
       // Removing it from the list lifts it too.
       expect((await admin.post('/admin/prohibited/tobacco/remove')).status).toBe(403);
@@ -631,6 +856,27 @@ for (const dialect of DIALECTS) {
       expect((await notices('30000', 'prohibited')).at(-1)).toBe('No longer prohibited: tobacco');
       expect(await purchase()).toBe('303');
       expect((await operator.post('/admin/prohibited/tobacco/remove')).status).toBe(422);
+    });
+
+    it('tells the merchant exactly once when a category is listed while a service declares it', async () => {
+      await addServices('30000', ['R01']);
+      const service = { merchantId: '30000', serviceId: 'R01' };
+      for (let i = 0; i < 25; i++) {
+        const category = `race-${i}`;
+        const now = stack.clock.now();
+        // Listing and declaring race on separate connections: whichever commits second must see the first.
+        await Promise.all([
+          addProhibited(db(), { category, effectiveFrom: '2099-01-01', note: 'race', by: 'test', now }),
+          declareServiceCategories(db(), { ...service, categories: category, now }),
+        ]);
+        const told = (await notices('30000', 'prohibited')).filter(
+          (title) => title === `Prohibited product category: ${category}`,
+        );
+        expect(told, category).toHaveLength(1);
+      }
+      await declareServiceCategories(db(), { ...service, categories: '', now: stack.clock.now() });
+      for (let i = 0; i < 25; i++)
+        await removeProhibited(db(), { category: `race-${i}`, now: stack.clock.now() });
     });
 
     it('notifies each merchant declaring a newly listed category with its own services only', async () => {
@@ -687,6 +933,35 @@ for (const dialect of DIALECTS) {
       expect(await notices('30000', 'prohibited')).toEqual(noticesBefore);
       expect((await audit('prohibited.add')).filter((a) => a.target === 'crypto')).toHaveLength(0);
       await db().deleteFrom('service_categories').where('category', '=', 'crypto').execute();
+    });
+
+    // Last: it leaves notices and a listed-then-removed category behind.
+    it('refuses the pay (5111) when a prohibited category of the service took effect after the selection page opened', async () => {
+      await declareServiceCategories(db(), {
+        merchantId: '30000',
+        serviceId: '001',
+        categories: 'fireworks',
+        now: stack.clock.now(),
+      });
+      await addProhibited(db(), {
+        category: 'fireworks',
+        effectiveFrom: jstDate(startOfJstDay(stack.clock.now(), 1)),
+        note: 'Core Operator list update',
+        by: 'ops@example.com',
+        now: stack.clock.now(),
+      });
+      const { selection, orderId } = await openSelection();
+      advance(startOfJstDay(stack.clock.now(), 1).getTime() - stack.clock.now().getTime());
+      await expectPayRefused(selection, orderId, '5111');
+      await removeProhibited(db(), { category: 'fireworks', now: stack.clock.now() });
+      await declareServiceCategories(db(), {
+        merchantId: '30000',
+        serviceId: '001',
+        categories: '',
+        now: stack.clock.now(),
+      });
+      expect(await purchase()).toBe('303');
+      await signIn();
     });
   });
 }

@@ -79,6 +79,19 @@ for (const dialect of DIALECTS) {
       ].map((m) => m[1]!);
     }
 
+    /** The request body of the call with `requestId`, as the sandbox console shows it. */
+    async function sandboxRequestBody(requestId: string): Promise<string> {
+      const page = await fetch(`${stack.sandboxUrl}/sandbox`).then((r) => r.text());
+      const row = page.split('<tr>').find((r) => r.includes(`<span class="muted">${requestId}</span>`));
+      const pre = /<pre>([^<]*)<\/pre>/.exec(row ?? '')?.[1] ?? '';
+      return pre
+        .replaceAll('&quot;', '"')
+        .replaceAll('&#39;', "'")
+        .replaceAll('&lt;', '<')
+        .replaceAll('&gt;', '>')
+        .replaceAll('&amp;', '&');
+    }
+
     /** Posts a notifyRegistrationStatus signed with `key` (default: the sandbox's, i.e. Alipay+'s). */
     async function notify(
       body: Record<string, unknown>,
@@ -126,6 +139,20 @@ for (const dialect of DIALECTS) {
         .map((e) => `${e.status}:${e.actor}`);
       expect(gcash.reverse()).toEqual(['APPLIED:demo first start', 'APPROVED:alipayplus']);
       expect(await sandboxCalls('registration')).toContain(registration.registration_request_id);
+      // The registration carries the address, postcode and corporate number (governance.md §1).
+      const sent = JSON.parse(await sandboxRequestBody(registration.registration_request_id)) as {
+        merchantInfo: { merchantAddress: Record<string, string>; registrationDetail: Record<string, string> };
+      };
+      expect(sent.merchantInfo.merchantAddress).toEqual({
+        region: 'JP',
+        city: 'Tokyo',
+        address1: '1-2-3 Marunouchi, Chiyoda-ku',
+        zipCode: '100-0005',
+      });
+      expect(sent.merchantInfo.registrationDetail).toMatchObject({
+        legalName: 'Kessai Demo Shop',
+        registrationNumber: '4010001234567',
+      });
     });
 
     it('rejects the wallet a REJECT-<PSP> name names, hides it from the cashier and refuses a payment by it', async () => {

@@ -451,7 +451,14 @@ export function KycCasePage(props: {
         </CardForm>
       )}
       {props.liftable && actor && can(actor, 'governance.manage') && (
-        <PostButton page={page} action={`${base}/lift`} confirm={g.kyc.liftConfirm} label={g.kyc.lift} />
+        // A suspension not yet begun is cancelled, not lifted: the label says which.
+        <PostButton
+          page={page}
+          action={`${base}/lift`}
+          {...((c.suspended_from ?? 0) > props.now.getTime()
+            ? { confirm: g.kyc.cancelScheduledConfirm, label: g.kyc.cancelScheduled }
+            : { confirm: g.kyc.liftConfirm, label: g.kyc.lift })}
+        />
       )}
     </Shell>
   );

@@ -20,12 +20,13 @@ import {
   type LinkErrorCode,
   type PurchaseCheckDeps,
   resumableToken,
+  serviceRefusal,
 } from './purchase-request';
 import { RefusalLimiter } from './refusal-limiter';
 import { browserResultPairs, type LinkResult, linkResultOf, resultCharset } from './result-form';
 import { renderAutoPostPage } from './views/auto-post-page';
 import { renderConfirmingPage } from './views/confirming-page';
-import { renderErrorPage } from './views/error-page';
+import { type ErrorPageProps, renderErrorPage } from './views/error-page';
 import { renderProviderUnavailablePage } from './views/provider-unavailable-page';
 import { renderSelectionPage } from './views/selection-page';
 
@@ -76,16 +77,19 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     code: LinkErrorCode,
     field: string | null,
     status: number,
-    maintenanceEndsAt?: Date,
+    page: Pick<ErrorPageProps, 'maintenanceEndsAt' | 'returnToken'> = {},
   ) {
     return sendHtml(
       reply,
       status,
-      renderErrorPage({ code, field, nonce: request.cspNonce, requestId: request.id, maintenanceEndsAt }),
+      renderErrorPage({ code, field, nonce: request.cspNonce, requestId: request.id, ...page }),
     );
   }
 
-  /** A refused A01-1: logged (unless this address is over its refusal budget) and shown. */
+  /**
+   * A refused A01-1, or a refused pay of a payment it made: logged in the merchant's payment-error
+   * log (unless this address is over its refusal budget) and shown.
+   */
   async function refusePurchase(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -98,6 +102,8 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       serviceId: string;
       orderId: string;
       maintenanceEndsAt?: Date;
+      /** A refused pay: the payment the page offers to leave ("return to shop"). */
+      returnToken?: string;
     },
   ) {
     if (!limiter.admit(request.ip)) return refuse(request, reply, '1102', null, 429);
@@ -112,7 +118,10 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       authenticated: refusal.authenticated,
       at: clock.now(),
     });
-    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus, refusal.maintenanceEndsAt);
+    return refuse(request, reply, refusal.code, refusal.field, refusal.httpStatus, {
+      maintenanceEndsAt: refusal.maintenanceEndsAt,
+      returnToken: refusal.returnToken,
+    });
   }
 
   // Check 1: an oversized body never reaches the handler; it is refused as 5103 with HTTP 413.
@@ -251,7 +260,30 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
   );
 
   app.post<{ Params: { token: string } }>('/f01/payments/:token/alipayplus', async (request, reply) => {
-    if (!(await findByToken(request.params.token))) return refuse(request, reply, '5108', null, 404);
+    const payment = await findByToken(request.params.token);
+    if (!payment) return refuse(request, reply, '5108', null, 404);
+    // A payment not yet sent asks again what a new A01-1 would be told. One already IN_PROGRESS is
+    // not: Alipay+ may have taken the money, and the re-send must go on to learn the outcome.
+    if (payment.status === 'REQUESTED') {
+      const deps = checkDeps();
+      const refusal = await serviceRefusal(
+        await deps.findService(payment.merchant_id, payment.service_id),
+        deps,
+      );
+      if (refusal !== null) {
+        return refusePurchase(request, reply, {
+          ...refusal,
+          field: null,
+          httpStatus: LINK_ERROR_CODES[refusal.code].httpStatus,
+          // The payment exists, so its A01-1 passed the hash check.
+          authenticated: true,
+          merchantId: payment.merchant_id,
+          serviceId: payment.service_id,
+          orderId: payment.order_id,
+          returnToken: payment.token,
+        });
+      }
+    }
     return respond(request, reply, await payments.startAlipay(request.params.token));
   });
 

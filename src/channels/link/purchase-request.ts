@@ -463,6 +463,36 @@ function checkFields(
   return null;
 }
 
+/** Why the service takes no new purchase now, as A01-1 and the pay button both answer it. */
+export interface ServiceRefusal {
+  code: '5108' | '5111' | '5112';
+  /** On a 5112 for a maintenance window: its end, shown in JST. */
+  maintenanceEndsAt?: Date;
+}
+
+/**
+ * Whether the service takes a new purchase now: 5108 when it is unknown or inactive, 5112 under
+ * maintenance, 5111 when its merchant is suspended or governance blocks it. A01-1 (check 9) and the
+ * shopper's pay button (a payment not yet sent to Alipay+) both ask here, so a stop that began
+ * after the selection page opened refuses the pay exactly as it would refuse a new A01-1.
+ */
+export async function serviceRefusal(
+  service: ServiceForCheck | null,
+  deps: Pick<PurchaseCheckDeps, 'maintenanceFor' | 'isPurchaseBlocked'>,
+): Promise<ServiceRefusal | null> {
+  if (service === null || !service.active) return { code: '5108' };
+  if (service.maintenance) return { code: '5112' };
+  const maintenance = await deps.maintenanceFor(service.merchantId, service.serviceId);
+  if (maintenance !== null) {
+    return maintenance.endsAt === null
+      ? { code: '5112' }
+      : { code: '5112', maintenanceEndsAt: maintenance.endsAt };
+  }
+  if (service.merchantSuspended) return { code: '5111' };
+  if (await deps.isPurchaseBlocked(service.merchantId, service.serviceId)) return { code: '5111' };
+  return null;
+}
+
 /** Check 6, `pay_method`: empty or a comma list that offers `alipay`. */
 function offersAlipay(payMethod: string): boolean {
   return payMethod === '' || payMethod.split(',').some((method) => asciiTrim(method) === 'alipay');
@@ -567,14 +597,13 @@ export async function checkPurchaseRequest(
   if (fields.terminal_type === '2') return refuse('5110', 'terminal_type');
 
   // 9. maintenance, then the merchant's Alipay+ availability.
-  if (service.maintenance) return refuse('5112', null);
-  const maintenance = await deps.maintenanceFor(service.merchantId, service.serviceId);
-  if (maintenance !== null) {
-    const refusal = refuse('5112', null);
-    return maintenance.endsAt === null ? refusal : { ...refusal, maintenanceEndsAt: maintenance.endsAt };
+  const unavailable = await serviceRefusal(service, deps);
+  if (unavailable !== null) {
+    const refusal = refuse(unavailable.code, null);
+    return unavailable.maintenanceEndsAt === undefined
+      ? refusal
+      : { ...refusal, maintenanceEndsAt: unavailable.maintenanceEndsAt };
   }
-  if (service.merchantSuspended) return refuse('5111', null);
-  if (await deps.isPurchaseBlocked(service.merchantId, service.serviceId)) return refuse('5111', null);
 
   // 10. order id never used for this service (the payments table's unique key settles races).
   const { sps_hashcode: _hash, ...purchaseFields } = fields;

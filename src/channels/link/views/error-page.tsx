@@ -1,6 +1,7 @@
 import { formatJstDisplay } from '../../../kernel/jst';
+import { TEXTS } from '../i18n';
 import { LINK_ERROR_CODES, type LinkErrorCode } from '../purchase-request';
-import { Layout, renderDocument } from './layout';
+import { Layout, PaymentAction, renderDocument } from './layout';
 
 /**
  * The gateway's error page: the 4-digit code and, for field errors, the field — Japanese and
@@ -15,6 +16,11 @@ export interface ErrorPageProps {
   requestId: string;
   /** 5112 during a maintenance window: its expected end, shown in JST (governance.md, 5). */
   maintenanceEndsAt?: Date | undefined;
+  /**
+   * A refused pay of an existing payment: its token, so the page offers "return to shop" (the
+   * selection screen's cancel), which ends the payment and sends the shopper back with CN.
+   */
+  returnToken?: string | undefined;
 }
 
 export function renderErrorPage({
@@ -23,6 +29,7 @@ export function renderErrorPage({
   nonce,
   requestId,
   maintenanceEndsAt,
+  returnToken,
 }: ErrorPageProps): string {
   const end = maintenanceEndsAt ? `${formatJstDisplay(maintenanceEndsAt).slice(0, 16)}` : null;
   const { ja, en } = LINK_ERROR_CODES[code];
@@ -66,6 +73,11 @@ export function renderErrorPage({
           Please contact the shop where you were shopping.
         </span>
       </p>
+      {returnToken ? (
+        <PaymentAction token={returnToken} action="cancel">
+          {TEXTS.ja.returnToShop} <span lang="en">/ {TEXTS.en.returnToShop}</span>
+        </PaymentAction>
+      ) : null}
     </Layout>,
   );
 }
