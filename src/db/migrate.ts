@@ -14,6 +14,7 @@ import * as m011 from './migrations/011-governance-cases';
 import * as m012 from './migrations/012-merchant-registration-details';
 import * as m013 from './migrations/013-settlement-fee-lines';
 import { columnKit } from './migrations/columns';
+import { migrateMigrator } from './migrator-retry';
 
 /**
  * Migrations are TypeScript modules listed here (not discovered on disk) so they load the same way
@@ -62,7 +63,7 @@ export async function migrateToLatest<DB>(
     provider: provider(dialect),
     ...(schema && dialect === 'postgres' ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await migrateMigrator(migrator);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -1,5 +1,6 @@
 import { type Kysely, Migrator, type Selectable, sql } from 'kysely';
 import { type DialectName, openDatabase } from '../db/connection';
+import { migrateMigrator } from '../db/migrator-retry';
 import {
   type ApiCallTable,
   MIGRATION_LOCK_TABLE,
@@ -75,7 +76,7 @@ export class SandboxStore {
       migrationTableName: MIGRATION_TABLE,
       migrationLockTableName: MIGRATION_LOCK_TABLE,
     });
-    const { error } = await migrator.migrateToLatest();
+    const { error } = await migrateMigrator(migrator);
     if (error) {
       await conn.close();
       throw error instanceof Error ? error : new Error(String(error));
