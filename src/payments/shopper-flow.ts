@@ -13,7 +13,7 @@ import {
   recordPayOutcome,
   toPayment,
 } from './payment.repository';
-import { keepExchange, type PaymentServiceDeps, reloadPayment } from './payment-context';
+import { keepExchangeIn, type PaymentServiceDeps, reloadPayment } from './payment-context';
 import {
   DEADLINE_GRACE_MS,
   JOB_DEADLINE,
@@ -235,18 +235,22 @@ export class ShopperFlow {
     };
     for (let send = 1; send <= PAY_SENDS && !this.pastDeadline(payment); send++) {
       const { outcome, exchange } = await this.deps.provider.pay(command);
-      await keepExchange(this.deps, payment.tracking_id, exchange, outcome.kind);
+      // The exchange is kept in the transaction of what it decided.
+      const kept = { trackingId: payment.tracking_id, exchange, outcome: outcome.kind };
       if (outcome.kind === 'created') {
-        await recordPayOutcome(
-          this.deps.db,
-          payment.tracking_id,
-          {
-            pay_outcome: 'CREATED',
-            redirect_url: outcome.redirectUrl,
-            alipay_payment_id: outcome.providerPaymentId,
-          },
-          this.deps.clock.now(),
-        );
+        await this.deps.db.transaction().execute(async (tx) => {
+          await keepExchangeIn(tx, this.deps, kept);
+          await recordPayOutcome(
+            tx,
+            payment.tracking_id,
+            {
+              pay_outcome: 'CREATED',
+              redirect_url: outcome.redirectUrl,
+              alipay_payment_id: outcome.providerPaymentId,
+            },
+            this.deps.clock.now(),
+          );
+        });
         return { kind: 'redirect', url: outcome.redirectUrl };
       }
       if (outcome.kind === 'failed') {
@@ -257,9 +261,11 @@ export class ShopperFlow {
           outcome.code === 'ORDER_IS_CLOSED'
             ? closedEnding(payment, 'pay: order closed at Alipay+', outcome.code)
             : failedEnding('pay refused by Alipay+', outcome.code),
+          kept,
         );
         return this.shopperView(await this.reload(payment));
       }
+      await keepExchangeIn(this.deps.db, this.deps, kept);
       this.deps.logger.warn(
         { trackingId: payment.tracking_id, send, reason: outcome.reason },
         'pay outcome unknown',
@@ -308,8 +314,7 @@ export class ShopperFlow {
   }
 
   private async inquireAndApply(payment: InProgressPayment, cause: string): Promise<ShopperOutcome> {
-    const outcome = await this.results.inquire(payment);
-    await this.results.apply(payment, outcome, cause);
+    await this.results.inquireAndApply(payment, cause);
     return this.shopperView(await this.reload(payment));
   }
 
