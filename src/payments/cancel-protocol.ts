@@ -1,7 +1,7 @@
 import { enqueueJob } from '../jobs/job.repository';
 import { applyEnding, capturedEnding, closedEnding } from './endings';
 import { markCancelRequested, type Payment } from './payment.repository';
-import { keepExchange, type PaymentServiceDeps, reloadPayment } from './payment-context';
+import { keepExchangeIn, type PaymentServiceDeps, reloadPayment } from './payment-context';
 import { CANCEL_JOB_DELAY_MS, JOB_CANCEL } from './payment-schedule';
 import type { CancelTarget } from './payment-states';
 import type { ProviderResults } from './provider-results';
@@ -57,11 +57,17 @@ export class CancelProtocol {
     payment = await reloadPayment(this.deps, payment);
     if (payment.status !== 'IN_PROGRESS' || payment.cancel.kind === 'OPEN') return 'final';
     const { outcome, exchange } = await provider.cancel(payment.payment_request_id);
-    await keepExchange(this.deps, payment.tracking_id, exchange, outcome.kind);
+    const kept = { trackingId: payment.tracking_id, exchange, outcome: outcome.kind };
     if (outcome.kind === 'closed') {
-      await applyEnding(this.deps, payment, closedEnding(payment, 'cancelled at Alipay+', outcome.code));
+      await applyEnding(
+        this.deps,
+        payment,
+        closedEnding(payment, 'cancelled at Alipay+', outcome.code),
+        kept,
+      );
       return 'closed';
     }
+    await keepExchangeIn(db, this.deps, kept);
     if (outcome.kind === 'unknown') return 'retry';
     logger.warn(
       { trackingId: payment.tracking_id, code: outcome.code },

@@ -1,5 +1,5 @@
 import type { Payment } from './payment.repository';
-import type { PaymentServiceDeps } from './payment-context';
+import { type KeptExchange, keepExchangeIn, type PaymentServiceDeps } from './payment-context';
 import type { PaidDetails } from './payment-provider';
 import { type CancelState, closedUnpaidStatus, type EndedStatus } from './payment-states';
 import { recordTransition, type StatusChange } from './record-transition';
@@ -70,17 +70,26 @@ export function unsentEnding(to: 'CANCELED' | 'EXPIRED', cause: string): Ending 
   return { to, cause, resultCode: null };
 }
 
-/** Applies one ending and queues the merchant's notification in the same transaction; false if another writer won. */
+/**
+ * Applies one ending and queues the merchant's notification in the same transaction; false if
+ * another writer won. `kept`: the exchange with Alipay+ that decided the ending, kept in that
+ * transaction too (or alone when the payment has already ended).
+ */
 export async function applyEnding(
   deps: PaymentServiceDeps,
   payment: Payment,
   ending: Ending,
+  kept?: KeptExchange,
 ): Promise<boolean> {
   const { db, clock, notifications } = deps;
   const now = clock.now();
   const from = payment.status;
-  if (from !== 'REQUESTED' && from !== 'IN_PROGRESS') return false;
+  if (from !== 'REQUESTED' && from !== 'IN_PROGRESS') {
+    await keepExchangeIn(db, deps, kept);
+    return false;
+  }
   const applied = await db.transaction().execute(async (tx) => {
+    await keepExchangeIn(tx, deps, kept);
     const moved = await recordTransition(tx, {
       trackingId: payment.tracking_id,
       from,

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/database';
+import type { Database, Db } from '../db/database';
 import type { Clock } from '../kernel/clock';
 import type { IdSource } from '../kernel/ids';
 import type { ServiceWithMerchant } from '../merchants/merchant.repository';
@@ -27,14 +27,33 @@ export interface PaymentServiceDeps {
   logger: Logger;
 }
 
-/** Keeps one exchange with Alipay+ for the console. */
+/** One exchange with Alipay+ about a payment, and the outcome it was read as. */
+export interface KeptExchange {
+  trackingId: string;
+  exchange: ProviderExchange;
+  outcome: string;
+}
+
+/** Keeps one exchange with Alipay+ for the console, in a commit of its own. */
 export async function keepExchange(
   deps: PaymentServiceDeps,
   trackingId: string,
   exchange: ProviderExchange,
   outcome: string,
 ): Promise<void> {
-  await recordExchange(deps.db, trackingId, exchange, outcome, deps.clock.now());
+  await keepExchangeIn(deps.db, deps, { trackingId, exchange, outcome });
+}
+
+/**
+ * Keeps an exchange (if any) with `db`: inside the transaction that records what the exchange
+ * decided, so one commit holds both.
+ */
+export async function keepExchangeIn(
+  db: Db,
+  deps: Pick<PaymentServiceDeps, 'clock'>,
+  kept: KeptExchange | undefined,
+): Promise<void> {
+  if (kept) await recordExchange(db, kept.trackingId, kept.exchange, kept.outcome, deps.clock.now());
 }
 
 /** The payment as it is now: other writers may have moved it since it was read. */

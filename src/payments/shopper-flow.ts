@@ -1,5 +1,5 @@
 import { isUniqueViolation } from '../db/connection';
-import type { PaymentRow } from '../db/database';
+import type { Db, PaymentRow } from '../db/database';
 import { enqueueJob } from '../jobs/job.repository';
 import type { Charset } from '../kernel/charset';
 import type { Yen } from '../kernel/money';
@@ -13,7 +13,7 @@ import {
   recordPayOutcome,
   toPayment,
 } from './payment.repository';
-import { keepExchange, type PaymentServiceDeps, reloadPayment } from './payment-context';
+import { keepExchangeIn, type PaymentServiceDeps, reloadPayment } from './payment-context';
 import {
   DEADLINE_GRACE_MS,
   JOB_DEADLINE,
@@ -44,7 +44,15 @@ export interface NewPaymentInput {
   osType: 'IOS' | 'ANDROID' | null;
   userAgent: string;
   clientIp: string;
+  /**
+   * The request chose Alipay+ itself (no selection screen): the payment enters IN_PROGRESS in the
+   * transaction that creates it.
+   */
+  directToAlipay?: boolean;
 }
+
+/** The shopper's device, when the selection screen tells it anew. */
+type Shopper = { terminal: 'WEB' | 'WAP'; osType: 'IOS' | 'ANDROID' | null };
 
 export type CreateResult = { kind: 'created'; payment: Payment } | { kind: 'duplicate' };
 
@@ -117,8 +125,13 @@ export class ShopperFlow {
     for (let attempt = 0; attempt < 2; attempt++) {
       const payment = build();
       try {
-        await db.transaction().execute(async (tx) => {
+        const created = await db.transaction().execute(async (tx) => {
           await insertPayment(tx, payment);
+          // Sent straight on: no selection screen can idle, so its expiry is not queued.
+          if (input.directToAlipay) {
+            const moved = await this.enterInProgress(tx, payment.tracking_id, now);
+            return moved && { ...payment, ...moved, status: 'IN_PROGRESS' as const };
+          }
           await enqueueJob(
             tx,
             {
@@ -129,8 +142,10 @@ export class ShopperFlow {
             },
             now,
           );
+          return payment;
         });
-        return { kind: 'created', payment: toPayment(payment) };
+        if (!created) throw new Error(`payment ${payment.tracking_id} left REQUESTED while being created`);
+        return { kind: 'created', payment: toPayment(created) };
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
       }
@@ -146,45 +161,13 @@ export class ShopperFlow {
    * The shopper chose Alipay+: the payment enters IN_PROGRESS (the 10-minute deadline starts and
    * its job is written) before `pay` is sent, so a `pay` that times out is never forgotten.
    */
-  async startAlipay(
-    token: string,
-    shopper?: { terminal: 'WEB' | 'WAP'; osType: 'IOS' | 'ANDROID' | null },
-  ): Promise<ShopperOutcome> {
-    const { db, clock, ids } = this.deps;
+  async startAlipay(token: string, shopper?: Shopper): Promise<ShopperOutcome> {
+    const { db, clock } = this.deps;
     let payment = await findPaymentByToken(db, token);
     if (!payment) return { kind: 'notFound' };
     if (payment.status === 'REQUESTED') {
-      const { tracking_id: trackingId } = payment;
-      const now = clock.now();
-      const deadline = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
-      const requestId = ids.requestId('KSP');
-      await db.transaction().execute(async (tx) => {
-        const moved = await recordTransition(tx, {
-          trackingId,
-          from: 'REQUESTED',
-          to: 'IN_PROGRESS',
-          cause: 'shopper chose Alipay+',
-          now,
-          set: {
-            payment_request_id: requestId,
-            in_progress_at: now.getTime(),
-            deadline_at: deadline.getTime(),
-            ...(shopper ? { terminal_type: shopper.terminal, os_type: shopper.osType } : {}),
-          },
-        });
-        if (moved) {
-          await enqueueJob(
-            tx,
-            {
-              kind: JOB_DEADLINE,
-              payload: { trackingId },
-              dueAt: new Date(deadline.getTime() + DEADLINE_GRACE_MS),
-              dedupeKey: `deadline:${trackingId}`,
-            },
-            now,
-          );
-        }
-      });
+      const trackingId = payment.tracking_id;
+      await db.transaction().execute((tx) => this.enterInProgress(tx, trackingId, clock.now(), shopper));
       // Whoever won a concurrent click, the payment is now IN_PROGRESS with one request id.
       payment = await this.reload(payment);
     }
@@ -198,6 +181,42 @@ export class ShopperFlow {
       return { kind: 'redirect', url: payment.redirect_url };
     }
     return this.sendPay(payment);
+  }
+
+  /**
+   * The move to IN_PROGRESS, in the caller's transaction: the payment gets its Alipay+ request id
+   * and its deadline, whose job is written with it. Returns the columns it set, or undefined when
+   * another writer moved the payment first.
+   */
+  private async enterInProgress(tx: Db, trackingId: string, now: Date, shopper?: Shopper) {
+    const deadline = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
+    const set = {
+      payment_request_id: this.deps.ids.requestId('KSP'),
+      in_progress_at: now.getTime(),
+      deadline_at: deadline.getTime(),
+      updated_at: now.getTime(),
+      ...(shopper ? { terminal_type: shopper.terminal, os_type: shopper.osType } : {}),
+    };
+    const moved = await recordTransition(tx, {
+      trackingId,
+      from: 'REQUESTED',
+      to: 'IN_PROGRESS',
+      cause: 'shopper chose Alipay+',
+      now,
+      set,
+    });
+    if (!moved) return undefined;
+    await enqueueJob(
+      tx,
+      {
+        kind: JOB_DEADLINE,
+        payload: { trackingId },
+        dueAt: new Date(deadline.getTime() + DEADLINE_GRACE_MS),
+        dedupeKey: `deadline:${trackingId}`,
+      },
+      now,
+    );
+    return set;
   }
 
   private pastDeadline(payment: InProgressPayment): boolean {
@@ -235,18 +254,22 @@ export class ShopperFlow {
     };
     for (let send = 1; send <= PAY_SENDS && !this.pastDeadline(payment); send++) {
       const { outcome, exchange } = await this.deps.provider.pay(command);
-      await keepExchange(this.deps, payment.tracking_id, exchange, outcome.kind);
+      // The exchange is kept in the transaction of what it decided.
+      const kept = { trackingId: payment.tracking_id, exchange, outcome: outcome.kind };
       if (outcome.kind === 'created') {
-        await recordPayOutcome(
-          this.deps.db,
-          payment.tracking_id,
-          {
-            pay_outcome: 'CREATED',
-            redirect_url: outcome.redirectUrl,
-            alipay_payment_id: outcome.providerPaymentId,
-          },
-          this.deps.clock.now(),
-        );
+        await this.deps.db.transaction().execute(async (tx) => {
+          await keepExchangeIn(tx, this.deps, kept);
+          await recordPayOutcome(
+            tx,
+            payment.tracking_id,
+            {
+              pay_outcome: 'CREATED',
+              redirect_url: outcome.redirectUrl,
+              alipay_payment_id: outcome.providerPaymentId,
+            },
+            this.deps.clock.now(),
+          );
+        });
         return { kind: 'redirect', url: outcome.redirectUrl };
       }
       if (outcome.kind === 'failed') {
@@ -257,9 +280,11 @@ export class ShopperFlow {
           outcome.code === 'ORDER_IS_CLOSED'
             ? closedEnding(payment, 'pay: order closed at Alipay+', outcome.code)
             : failedEnding('pay refused by Alipay+', outcome.code),
+          kept,
         );
         return this.shopperView(await this.reload(payment));
       }
+      await keepExchangeIn(this.deps.db, this.deps, kept);
       this.deps.logger.warn(
         { trackingId: payment.tracking_id, send, reason: outcome.reason },
         'pay outcome unknown',
@@ -308,8 +333,7 @@ export class ShopperFlow {
   }
 
   private async inquireAndApply(payment: InProgressPayment, cause: string): Promise<ShopperOutcome> {
-    const outcome = await this.results.inquire(payment);
-    await this.results.apply(payment, outcome, cause);
+    await this.results.inquireAndApply(payment, cause);
     return this.shopperView(await this.reload(payment));
   }
 

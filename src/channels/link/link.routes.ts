@@ -210,6 +210,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       osType: purchase.osType,
       userAgent,
       clientIp: request.ip,
+      directToAlipay: purchase.directToAlipay,
     });
     if (created.kind === 'duplicate') {
       // Two requests raced past check 10: the database's unique key decided. A double submit of
