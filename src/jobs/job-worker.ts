@@ -20,7 +20,8 @@ const PURGE_BATCH = 1_000;
 const BACKOFF_CAP_MS = 15 * 60_000;
 /**
  * A first lane's run slows the other lanes for this long at most: a run that takes longer waits
- * on a merchant that does not answer, and must not hold back the rest of the worker.
+ * on a merchant that does not answer, and must not by itself hold back the rest of the worker
+ * (a first lane that is full with more due still does).
  */
 const FIRST_RUN_SLOWS_MS = 1_000;
 
