@@ -232,6 +232,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           clock,
           logger,
           pollIntervalMs: options.jobPollIntervalMs,
+          // A merchant (and the shopper on the return page) waits for each A02-1.
+          firstKinds: [DELIVER_NOTIFICATION],
           handlers: {
             [DELIVER_NOTIFICATION]: (job, ctx) => n.deliver(job, ctx),
             [JOB_EXPIRE_SELECTION]: (job) => p.handleExpireSelection(job),

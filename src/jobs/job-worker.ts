@@ -18,6 +18,12 @@ const RETENTION_MS = 7 * 24 * 60 * 60_000;
 const PURGE_INTERVAL_MS = 60 * 60_000;
 const PURGE_BATCH = 1_000;
 const BACKOFF_CAP_MS = 15 * 60_000;
+/**
+ * A first lane's run slows the other lanes for this long at most: a run that takes longer waits
+ * on a merchant that does not answer, and must not by itself hold back the rest of the worker
+ * (a first lane that is full with more due still does).
+ */
+const FIRST_RUN_SLOWS_MS = 1_000;
 
 /** The subset of pino's logger the worker uses. */
 export interface JobLogger {
@@ -38,6 +44,13 @@ export interface JobWorkerOptions {
   concurrency?: number;
   /** Per kind, instead of `concurrency`. */
   laneConcurrency?: Record<string, number>;
+  /**
+   * Kinds whose jobs go first (A02-1 deliveries: a merchant and a shopper wait for each). While
+   * their lanes are busy (more due than they could take, or a run started within the last second),
+   * every other lane runs one job at a time: slowed, never stopped, so an overdue sweep cannot
+   * queue hundreds of its own deliveries ahead of a fresh one in a merchant's group. Default none.
+   */
+  firstKinds?: readonly string[];
   /** Jobs of one group (a merchant's A02-1 deliveries) running at once. Default 3. */
   perGroup?: number;
   /** How long a claim holds a job; it must exceed a handler's longest run. Default 120000. */
@@ -59,7 +72,12 @@ export function backoffDelayMs(attempt: number): number {
 interface Lane {
   kinds: LaneKinds;
   concurrency: number;
-  active: Set<Promise<void>>;
+  /** Claims before the other lanes, and slows them down while it is busy (`firstKinds`). */
+  first: boolean;
+  /** Runs in flight, with when each started (performance.now()). */
+  active: Map<Promise<void>, number>;
+  /** How many runs it may have now: one while a first lane is busy, else `concurrency`. */
+  budget: number;
   /** The last claim filled every free slot, so more jobs may be waiting. */
   backlog: boolean;
 }
@@ -97,10 +115,13 @@ export class JobWorker {
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
     const concurrency = positive('concurrency', options.concurrency ?? 10);
     const kinds = Object.keys(this.handlers);
-    const lane = (laneKinds: LaneKinds, size: number): Lane => ({
+    const firstKinds = new Set(options.firstKinds ?? []);
+    const lane = (laneKinds: LaneKinds, size: number, first: boolean): Lane => ({
       kinds: laneKinds,
       concurrency: size,
-      active: new Set(),
+      first,
+      active: new Map(),
+      budget: size,
       backlog: false,
     });
     this.lanes = [
@@ -108,10 +129,11 @@ export class JobWorker {
         lane(
           { in: [kind] },
           positive(`laneConcurrency.${kind}`, options.laneConcurrency?.[kind] ?? concurrency),
+          firstKinds.has(kind),
         ),
       ),
-      lane({ notIn: kinds }, 1),
-    ];
+      lane({ notIn: kinds }, 1, false),
+    ].sort((a, b) => Number(b.first) - Number(a.first));
     this.perGroup = positive('perGroup', options.perGroup ?? 3);
     this.leaseMs = positive('leaseMs', options.leaseMs ?? 120_000);
     this.logger = options.logger ?? silent;
@@ -139,7 +161,7 @@ export class JobWorker {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.polling;
-    await Promise.all(this.lanes.flatMap((lane) => [...lane.active]));
+    await Promise.all(this.lanes.flatMap((lane) => [...lane.active.keys()]));
   }
 
   /**
@@ -192,19 +214,23 @@ export class JobWorker {
       }
       do {
         this.pollAgain = false;
+        // The first lanes lead `lanes`, so they have claimed before the others take their budget.
+        let firstBusy = false;
         for (const lane of this.lanes) {
-          const free = lane.concurrency - lane.active.size;
+          lane.budget = firstBusy && !lane.first ? 1 : lane.concurrency;
+          const free = lane.budget - lane.active.size;
           if (free <= 0) {
             lane.backlog = true;
-            continue;
+          } else {
+            const jobs = await this.claim(lane, free);
+            lane.backlog = jobs.length === free;
+            for (const job of jobs) void this.track(lane, job);
           }
-          const jobs = await this.claim(lane, free);
-          lane.backlog = jobs.length === free;
-          for (const job of jobs) void this.track(lane, job);
+          if (lane.first && (lane.backlog || this.recentlyStarted(lane))) firstBusy = true;
         }
       } while (
         this.running &&
-        (this.pollAgain || this.lanes.some((lane) => lane.backlog && lane.active.size < lane.concurrency))
+        (this.pollAgain || this.lanes.some((lane) => lane.backlog && lane.active.size < lane.budget))
       );
     } catch (error) {
       this.logger.error({ error: messageOf(error) }, 'could not claim jobs');
@@ -222,13 +248,20 @@ export class JobWorker {
     });
   }
 
+  private recentlyStarted(lane: Lane): boolean {
+    const since = performance.now() - FIRST_RUN_SLOWS_MS;
+    for (const started of lane.active.values()) if (started > since) return true;
+    return false;
+  }
+
   private track(lane: Lane, job: ClaimedJob): Promise<void> {
     const run = this.execute(job).finally(() => {
       lane.active.delete(run);
-      // A group's next job waits for one of its runs to end, whether or not the lane was full.
-      if (lane.backlog || job.group !== null) this.wake();
+      // A group's next job waits for one of its runs to end, whether or not the lane was full; the
+      // lanes a first lane slowed get their budget back when it is idle.
+      if (lane.backlog || job.group !== null || lane.first) this.wake();
     });
-    lane.active.add(run);
+    lane.active.set(run, performance.now());
     return run;
   }
 

@@ -417,6 +417,82 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('runs the other lanes one job at a time while a first lane has a backlog, then at full width', async () => {
+      const deliveries = deferred();
+      const deadlines = deferred();
+      let running = 0;
+      let mostAtOnce = 0;
+      let finished = 0;
+      let probes = 0;
+      const w = worker(
+        {
+          'notification.deliver': async () => {
+            await deliveries.promise;
+            return { type: 'done' };
+          },
+          probe: async () => {
+            probes++;
+            return { type: 'done' };
+          },
+          'payment.deadline': async () => {
+            running++;
+            mostAtOnce = Math.max(mostAtOnce, running);
+            await deadlines.promise;
+            running--;
+            finished++;
+            return { type: 'done' };
+          },
+        },
+        { concurrency: 10, firstKinds: ['notification.deliver', 'probe'], pollIntervalMs: 20 },
+      );
+      for (let i = 0; i < 20; i++) await enqueue('notification.deliver', { i });
+      for (let i = 0; i < 5; i++) await enqueue('payment.deadline', { i });
+      w.start();
+      try {
+        await until(() => running === 1);
+        // Each probe that runs is a poll made while the deliveries' lane is full with more waiting.
+        for (let i = 0; i < 3; i++) {
+          await enqueue('probe', { i });
+          w.wake();
+          await until(() => probes === i + 1);
+        }
+        expect(mostAtOnce).toBe(1);
+        deliveries.resolve();
+        await until(() => running === 5);
+      } finally {
+        deliveries.resolve();
+        deadlines.resolve();
+      }
+      await until(() => finished === 5);
+    });
+
+    it("does not let a first lane's runs that hang slow the other lanes for more than a second", async () => {
+      const release = deferred();
+      let running = 0;
+      const w = worker(
+        {
+          'notification.deliver': async () => {
+            await release.promise;
+            return { type: 'done' };
+          },
+          'payment.deadline': async () => {
+            running++;
+            await release.promise;
+            return { type: 'done' };
+          },
+        },
+        { concurrency: 10, firstKinds: ['notification.deliver'], pollIntervalMs: 50 },
+      );
+      for (let i = 0; i < 3; i++) await enqueue('notification.deliver', { i });
+      for (let i = 0; i < 10; i++) await enqueue('payment.deadline', { i });
+      w.start();
+      try {
+        await until(() => running === 10);
+      } finally {
+        release.resolve();
+      }
+    });
+
     it("runs a few of one group's jobs at once, so another group's job goes ahead of its backlog", async () => {
       const release = deferred();
       const started: string[] = [];
