@@ -222,7 +222,8 @@ for (const dialect of DIALECTS) {
       await db.updateTable('refunds').set({ created_at: old }).where('tracking_id', 'in', moved).execute();
       expect((await reconcile('--since', '24h')).code).toBe(0);
       expect((await reconcile('--since', '4d')).report.discrepancies).toHaveLength(6);
-    });
+      // Four runs of the command, each a process of its own: slow on a busy machine.
+    }, 120_000);
 
     it('refuses a --since it cannot read, with a clear message', async () => {
       const result = await runKessai(['reconcile', '--since', 'yesterday'], stack.cliEnv);
