@@ -39,6 +39,17 @@ export function assertTransition(from: PaymentStatus, to: PaymentStatus): void {
   }
 }
 
+/** The states of a payment whose money Alipay+ captured, refunded since or not. */
+export const CAPTURED_STATUSES = [
+  'CAPTURED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+] as const satisfies readonly PaymentStatus[];
+
+export function isCaptured(status: PaymentStatus): boolean {
+  return (CAPTURED_STATUSES as readonly PaymentStatus[]).includes(status);
+}
+
 export function isFinal(status: PaymentStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }

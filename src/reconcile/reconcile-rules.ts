@@ -1,6 +1,6 @@
 import type { PaymentRow, RefundRow } from '../db/database';
 import type { InquiryWithTransactions, ProviderTransaction } from '../payments/payment-provider';
-import { isPaymentStatus, type PaymentStatus } from '../payments/payment-states';
+import { isCaptured, isPaymentStatus, type PaymentStatus } from '../payments/payment-states';
 
 /**
  * What the gateway holds about one payment, compared with what Alipay+ says about it through
@@ -41,7 +41,6 @@ export type Comparison =
   | { kind: 'pending' }
   | { kind: 'differs'; discrepancies: Discrepancy[] };
 
-const PAID: readonly PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
 const ENDED_UNPAID: readonly PaymentStatus[] = ['FAILED', 'CANCELED', 'EXPIRED'];
 
 function describeView(view: InquiryWithTransactions): string {
@@ -69,7 +68,7 @@ function sameYen(amount: ProviderTransaction['amount'], yen: number): boolean {
 
 /** Whether the gateway's state of this payment is final, so that there is something to compare. */
 export function isSettledAtGateway(status: string): boolean {
-  return isPaymentStatus(status) && (PAID.includes(status) || ENDED_UNPAID.includes(status));
+  return isPaymentStatus(status) && (isCaptured(status) || ENDED_UNPAID.includes(status));
 }
 
 /** Compares a payment in a final state (see `isSettledAtGateway`) with Alipay+'s view of it. */

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, Db } from '../db/database';
 import { jstDate } from '../kernel/jst';
+import { CAPTURED_STATUSES } from '../payments/payment-states';
 import { NO_FEE } from './fee.repository';
 import type { FeeRate } from './fee-rule';
 import { type NewEntry, postEntries } from './ledger.repository';
@@ -54,7 +55,7 @@ export async function backfillLedger(db: Db): Promise<number> {
     const payments = await db
       .selectFrom('payments as p')
       .select(['p.tracking_id', 'p.merchant_id', 'p.service_id', 'p.amount', 'p.paid_at', 'p.updated_at'])
-      .where('p.status', 'in', ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'])
+      .where('p.status', 'in', CAPTURED_STATUSES)
       .where('p.tracking_id', '>', after)
       .where(({ not, exists, selectFrom }) =>
         not(

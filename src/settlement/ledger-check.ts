@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import { CAPTURED_STATUSES } from '../payments/payment-states';
 import { ACCOUNTS, MERCHANT_PAYABLE } from './ledger.repository';
 
 /**
@@ -29,7 +30,7 @@ export interface LedgerCheckReport {
   violations: LedgerViolation[];
 }
 
-const CAPTURED_STATES = sql`('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED')`;
+const CAPTURED_STATES = sql`(${sql.join(CAPTURED_STATUSES.map((status) => sql.lit(status)))})`;
 
 type Count = { n: string | number };
 

@@ -17,6 +17,7 @@ import type { Logger } from '../app/logger';
 import type { Database, Db } from '../db/database';
 import type { JobHandler } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
+import { CAPTURED_STATUSES } from '../payments/payment-states';
 import { recordDiscrepancy } from './discrepancy.repository';
 import { isCalendarDate } from './fee.repository';
 import { postSettlement, reconcileFeeItems, reconcileTransactionItems } from './report-reconcile';
@@ -276,7 +277,7 @@ async function missingClearingDays(
   const payments = await db
     .selectFrom('payments')
     .select((eb) => eb.fn.countAll<string | number>().as('n'))
-    .where('status', 'in', ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'])
+    .where('status', 'in', CAPTURED_STATUSES)
     .where('paid_at', '>=', from)
     .where('paid_at', '<', to)
     .executeTakeFirstOrThrow();

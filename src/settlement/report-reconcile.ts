@@ -9,7 +9,7 @@ import {
 } from '../alipayplus/settlement-reports';
 import type { Db } from '../db/database';
 import { yen } from '../kernel/money';
-import type { PaymentStatus } from '../payments/payment-states';
+import { CAPTURED_STATUSES, isCaptured } from '../payments/payment-states';
 import { type NewDiscrepancy, recordDiscrepancy } from './discrepancy.repository';
 import { feeMovement } from './fee-rule';
 import { ACCOUNTS, postEntry } from './ledger.repository';
@@ -22,7 +22,6 @@ import { ACCOUNTS, postEntry } from './ledger.repository';
  * line of a `feeItems` file is matched against the fee we expect on the payment it names. A
  * `settlement` file posts what was received. Runs in the transaction that stores the file.
  */
-const CAPTURED: PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
 const CURRENCY = 'JPY';
 
 export type LineOutcome = 'MATCHED' | 'MISSING_OURS' | 'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH' | 'DUPLICATE';
@@ -40,9 +39,7 @@ async function ourTransaction(db: Db, item: TransactionItem): Promise<Ours | nul
       .select(['tracking_id', 'amount', 'status'])
       .where('payment_request_id', '=', item.transactionRequestId)
       .executeTakeFirst();
-    return p && CAPTURED.includes(p.status)
-      ? { trackingId: p.tracking_id, refundId: null, amount: p.amount }
-      : null;
+    return p && isCaptured(p.status) ? { trackingId: p.tracking_id, refundId: null, amount: p.amount } : null;
   }
   const r = await db
     .selectFrom('refunds')
@@ -176,7 +173,7 @@ async function paymentOfFee(db: Db, item: FeeItem): Promise<{ trackingId: string
   const p = await db
     .selectFrom('payments as p')
     .select(['p.tracking_id', 'p.amount'])
-    .where('p.status', 'in', CAPTURED)
+    .where('p.status', 'in', CAPTURED_STATUSES)
     .where((eb) =>
       eb.or([
         eb('p.alipay_payment_id', '=', item.transactionId),
@@ -303,7 +300,7 @@ async function findUnchargedPayments(
     .distinct()
     .where('l.batch_id', '=', batchId)
     .where('l.transaction_type', '=', 'PAYMENT')
-    .where('p.status', 'in', CAPTURED)
+    .where('p.status', 'in', CAPTURED_STATUSES)
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
@@ -349,7 +346,7 @@ async function findMissingInReport(db: Db, fileId: number, batchId: string, now:
   const payments = await db
     .selectFrom('payments as p')
     .select(['p.tracking_id', 'p.amount', 'p.payment_request_id'])
-    .where('p.status', 'in', CAPTURED)
+    .where('p.status', 'in', CAPTURED_STATUSES)
     .where('p.paid_at', '>=', from)
     .where('p.paid_at', '<', to)
     .where((eb) => eb.not(listed('tracking_id', 'PAYMENT')))
