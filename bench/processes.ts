@@ -40,11 +40,17 @@ export class BenchProcess {
     private readonly countersFile: string | null = null,
   ) {}
 
-  /** `kessai <command>`, with the SQL counters preloaded. */
-  static kessai(name: string, command: string[], env: Record<string, string>, dir: string): BenchProcess {
+  /** `kessai <command>`, with the SQL counters preloaded (and `nodeArgs`, such as `--cpu-prof`). */
+  static kessai(
+    name: string,
+    command: string[],
+    env: Record<string, string>,
+    dir: string,
+    nodeArgs: string[] = [],
+  ): BenchProcess {
     return new BenchProcess(
       name,
-      ['--import', COUNTERS_PRELOAD, KESSAI, ...command],
+      [...nodeArgs, '--import', COUNTERS_PRELOAD, KESSAI, ...command],
       env,
       join(dir, `${name}.counts.json`),
     );
