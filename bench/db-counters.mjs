@@ -3,7 +3,7 @@
 // commit is fsynced only when it wrote something: a COMMIT after a statement that changed rows, or
 // a write outside any transaction that changed rows (an UPDATE that matched nothing writes no WAL).
 // The counts are written as JSON to $BENCH_DB_COUNTERS a few times a second, and at exit.
-import { renameSync, writeFileSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
@@ -12,6 +12,8 @@ const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 const COMMIT = /^\s*(commit|end)\b/i;
 const ROLLBACK = /^\s*rollback\b/i;
 const BEGIN = /^\s*begin\b/i;
+/** The counts file's fixed length: the JSON padded with spaces. */
+const RECORD_BYTES = 128;
 
 /** Counts one statement of a connection (`state.dirty`: the open transaction wrote rows). */
 function counted(state, text, inTransaction, changedRows) {
@@ -67,11 +69,11 @@ pg.Client.prototype.query = function (config, ...rest) {
 
 const file = process.env.BENCH_DB_COUNTERS;
 if (file) {
-  // Written aside and renamed, so that the benchmark never reads half a file.
-  const flush = () => {
-    writeFileSync(`${file}.tmp`, JSON.stringify(counts));
-    renameSync(`${file}.tmp`, file);
-  };
+  // Overwritten in place, always the same length: no new file and no rename each time, which on a
+  // disk busy with fsyncs blocked the event loop (bench/README.md, Changes). The reader retries
+  // the rare read that catches a write half done.
+  const fd = openSync(file, 'w');
+  const flush = () => writeSync(fd, JSON.stringify(counts).padEnd(RECORD_BYTES), 0);
   setInterval(flush, 200).unref();
   process.on('exit', flush);
 }

@@ -26,6 +26,19 @@ export interface Sample {
   db: DbCounts;
 }
 
+/** The counts db-counters.mjs writes in place; a read that caught a write half done is retried. */
+function readCounts(file: string): DbCounts {
+  for (let attempt = 1; ; attempt++) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (text.trim() === '') return { statements: 0, commits: 0 };
+    try {
+      return JSON.parse(text) as DbCounts;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
 export class BenchProcess {
   private child: ChildProcess | null = null;
   private output = '';
@@ -40,11 +53,17 @@ export class BenchProcess {
     private readonly countersFile: string | null = null,
   ) {}
 
-  /** `kessai <command>`, with the SQL counters preloaded. */
-  static kessai(name: string, command: string[], env: Record<string, string>, dir: string): BenchProcess {
+  /** `kessai <command>`, with the SQL counters preloaded (and `nodeArgs`, such as `--cpu-prof`). */
+  static kessai(
+    name: string,
+    command: string[],
+    env: Record<string, string>,
+    dir: string,
+    nodeArgs: string[] = [],
+  ): BenchProcess {
     return new BenchProcess(
       name,
-      ['--import', COUNTERS_PRELOAD, KESSAI, ...command],
+      [...nodeArgs, '--import', COUNTERS_PRELOAD, KESSAI, ...command],
       env,
       join(dir, `${name}.counts.json`),
     );
@@ -106,10 +125,7 @@ export class BenchProcess {
     const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-    const db =
-      this.countersFile && existsSync(this.countersFile)
-        ? (JSON.parse(readFileSync(this.countersFile, 'utf8')) as DbCounts)
-        : { statements: 0, commits: 0 };
+    const db = this.countersFile ? readCounts(this.countersFile) : { statements: 0, commits: 0 };
     return {
       cpuMs: (ticks * 1000) / TICKS_PER_SECOND,
       rssMb: kb('VmRSS') / 1024,

@@ -3,7 +3,10 @@
  * sampled time, idle excluded. better-sqlite3's native calls appear under their JavaScript names
  * (`prepare`, `run`, `all`).
  *
- *   npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 20]
+ * `--skip` leaves out the profile's first seconds (start-up and warm-up; bench/gateway-profile.ts
+ * prints how many).
+ *
+ *   npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 20] [--skip 0]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,13 +17,14 @@ interface ProfileNode {
 }
 interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '20' } },
+  options: { top: { type: 'string', default: '20' }, skip: { type: 'string', default: '0' } },
 });
 const file = positionals[0];
 if (!file) throw new Error('usage: profile-summary.ts <file.cpuprofile> [--top N]');
@@ -29,9 +33,13 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const frameOf = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
 const selfMicros = new Map<string, number>();
 let busyMicros = 0;
+let sampledMicros = 0;
+const skipMicros = Number(values.skip) * 1e6;
 profile.samples.forEach((id, i) => {
   const frame = frameOf.get(id);
   const delta = profile.timeDeltas[i] ?? 0;
+  sampledMicros += delta;
+  if (sampledMicros < skipMicros) return;
   if (!frame || frame.functionName === '(idle)' || frame.functionName === '(program)') return;
   const where = frame.url ? `${frame.url.replace(/^.*node_modules\//, '')}:${frame.lineNumber + 1}` : '';
   const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();

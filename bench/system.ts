@@ -35,8 +35,8 @@ export interface System {
   awaitReceipt(orderId: string): Promise<number>;
   env: Record<string, string>;
   dir: string;
-  /** Starts the gateway process again with another layout (the database stays). */
-  restartGateway(layout: Exclude<Layout, 'start'>): Promise<void>;
+  /** Starts the gateway process again with another layout (the database stays), given Node options. */
+  restartGateway(layout: Exclude<Layout, 'start'>, nodeArgs?: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -103,9 +103,9 @@ export async function startSystem(dialect: DialectName, layout: Layout): Promise
     await sandbox.start({ url: `${sandboxUrl}/sandbox/v1/public-key` });
     await registerGateway(sandboxUrl);
   }
-  const startGateway = async (which: Layout) => {
+  const startGateway = async (which: Layout, nodeArgs: string[] = []) => {
     const command = which === 'start' ? ['start'] : which.split(' ');
-    const process = BenchProcess.kessai('gateway', command, env, dir);
+    const process = BenchProcess.kessai('gateway', command, env, dir, nodeArgs);
     await process.start({ url: `${gatewayUrl}/healthz` });
     return process;
   };
@@ -124,9 +124,9 @@ export async function startSystem(dialect: DialectName, layout: Layout): Promise
     env,
     dir,
     awaitReceipt: (orderId) => new Promise((resolve) => receipts.set(orderId, resolve)),
-    async restartGateway(next) {
+    async restartGateway(next, nodeArgs) {
       await system.gateway.stop();
-      system.gateway = await startGateway(next);
+      system.gateway = await startGateway(next, nodeArgs);
       system.layout = next;
     },
     async close() {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { adminRoutes } from '../admin/admin.routes';
@@ -10,6 +9,7 @@ import { statusRoutes } from '../governance/status.routes';
 import { subBrandPublicRoutes } from '../governance/sub-brand-public.routes';
 import type { SubBrandReviewService } from '../governance/sub-brand-review.service';
 import type { Clock } from '../kernel/clock';
+import { randomText } from '../kernel/ids';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
 import type { Resolver } from '../notifications/merchant-endpoint';
 import type { NotificationService } from '../notifications/notification.service';
@@ -176,5 +176,5 @@ function gatewayLanding(config: Config) {
 }
 
 function newRequestId(): string {
-  return randomBytes(8).toString('hex');
+  return randomText(8, 'hex');
 }

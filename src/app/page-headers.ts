@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import { randomText } from '../kernel/ids';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,7 +41,7 @@ export async function registerPageHeaders(
     xXssProtection: false,
   });
   app.addHook('onRequest', async (request, reply) => {
-    const nonce = randomBytes(16).toString('base64');
+    const nonce = randomText(16, 'base64');
     request.cspNonce = nonce;
     reply.helmet({
       strictTransportSecurity:

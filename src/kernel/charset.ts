@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 /**
@@ -48,6 +49,9 @@ export function decodeText(bytes: Uint8Array, charset: Charset): string | null {
       return null;
     }
   }
+  // Most fields are ASCII, which both Shift_JIS mappings leave as they are; iconv-lite costs a
+  // decoder per call (bench/README.md, Changes).
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const text = charset === 'windows-31j' ? iconv.decode(Buffer.from(bytes), 'cp932') : decodeStrict(bytes);
   return text.includes('\uFFFD') ? null : text;
 }
@@ -71,6 +75,9 @@ function decodeStrict(bytes: Uint8Array): string {
 /** Encodes text; `null` when a character cannot be represented (never a silent '?'). */
 export function encodeText(text: string, charset: Charset): Buffer | null {
   if (charset === 'utf-8') return Buffer.from(text, 'utf8');
+  // ASCII text (as many fields are) is the same bytes in both mappings: no iconv-lite round trip.
+  // Only ASCII takes exactly one UTF-8 byte per UTF-16 unit.
+  if (Buffer.byteLength(text, 'utf8') === text.length) return Buffer.from(text, 'latin1');
   const parts: Buffer[] = [];
   let chunk = '';
   const flush = (): boolean => {
