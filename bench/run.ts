@@ -44,7 +44,7 @@ const plan = {
   refundConcurrency: 16,
   sweepPayments: Number(options.sweep ?? (quick ? 100 : 100_000)),
   /** Two overdue jobs per payment: 15,000 payments make 30,000 overdue jobs. */
-  backlogPayments: Number(options.backlog ?? (quick ? 100 : 15_000)),
+  backlogPayments: Number(options.backlog ?? (quick ? 100 : 30_000)),
   backlogConcurrency: 4,
   floorSeconds: quick ? 1 : 5,
   /** pg_stat_database is read after its counts settle (11 s each side), in full runs only. */
