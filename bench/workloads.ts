@@ -288,8 +288,7 @@ export async function refunds(system: System, concurrency: number, durationMs: n
 /**
  * Makes `count` payments that wait on Alipay+ (A01-1 only: `pay` was sent, the shopper never pays)
  * and moves their jobs (the deadline; no selection expiry, as none ever saw a selection screen) 31
- * minutes into the past, as after a long
- * outage. Answers how many jobs are now overdue.
+ * minutes into the past, as after a long outage. Answers how many jobs are now overdue.
  */
 export async function overduePayments(system: System, count: number): Promise<number> {
   let made = 0;
