@@ -223,7 +223,10 @@ export class JobWorker {
             lane.backlog = true;
           } else {
             const jobs = await this.claim(lane, free);
-            lane.backlog = jobs.length === free;
+            // On PostgreSQL a claim racing another worker's loses the rows that one took and comes
+            // back short although more may be due: only an empty claim says the lane is drained.
+            // (SQLite claims one at a time, so a short claim there took everything due.)
+            lane.backlog = jobs.length === free || (this.dialect === 'postgres' && jobs.length > 0);
             for (const job of jobs) void this.track(lane, job);
           }
           if (lane.first && (lane.backlog || this.recentlyStarted(lane))) firstBusy = true;

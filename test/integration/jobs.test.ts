@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection';
 import type { Database, Db } from '../../src/db/database';
@@ -568,6 +569,45 @@ for (const dialect of DIALECTS) {
       expect(runs.size).toBe(100);
       expect([...runs.values()].every((n) => n === 1)).toBe(true);
     });
+
+    if (dialect === 'postgres') {
+      it('claims again after a claim that lost rows to another worker came back short', async () => {
+        const ran: number[] = [];
+        const w = worker(
+          {
+            race: async (job) => {
+              ran.push(job.id);
+              return { type: 'done' };
+            },
+          },
+          { pollIntervalMs: 60_000, concurrency: 4 },
+        );
+        for (let i = 0; i < 10; i++) await enqueue('race', { i });
+        const ids = (await listJobs(store.db, { status: 'PENDING' })).map((j) => j.id).sort((x, y) => x - y);
+        // Another worker's claim of the two oldest jobs, not yet committed: this worker's claim of
+        // the four oldest waits on it, and once it commits, gets only the other two.
+        const other = secondConnection();
+        let commit = () => {};
+        const held = new Promise<void>((resolve) => {
+          commit = resolve;
+        });
+        const claimedByOther = other.transaction().execute(async (tx) => {
+          await tx.updateTable('jobs').set({ status: 'DONE' }).where('id', 'in', ids.slice(0, 2)).execute();
+          await held;
+        });
+        w.start();
+        await until(async () => {
+          const waiting = await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`.execute(store.db);
+          return waiting.rows[0]!.n > 0;
+        });
+        commit();
+        await claimedByOther;
+        // Only wake-ups can start the rest: the next poll is a minute away.
+        await until(async () => ran.length === 8, 5_000);
+        expect(ran.sort((x, y) => x - y)).toEqual(ids.slice(2));
+      });
+    }
 
     it('waits for running handlers when stopped', async () => {
       const entered = deferred();
