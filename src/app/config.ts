@@ -80,6 +80,17 @@ export interface ReportSftpSettings {
   feeBps: number;
 }
 
+/** The gateway's report server and Alipay+'s fee: given all together, or none. */
+const REPORT_SETTINGS = [
+  'KESSAI_ALIPAYPLUS_SFTP_HOST',
+  'KESSAI_ALIPAYPLUS_SFTP_PORT',
+  'KESSAI_ALIPAYPLUS_SFTP_USER',
+  'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
+  'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
+  'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
+  'KESSAI_ALIPAYPLUS_FEE_BPS',
+] as const;
+
 const KNOWN = [
   'KESSAI_MODE',
   'KESSAI_DATA_DIR',
@@ -108,13 +119,7 @@ const KNOWN = [
   'KESSAI_SANDBOX_PARTICIPANT_ID',
   'KESSAI_SANDBOX_REPORT_FEE_BPS',
   'KESSAI_SANDBOX_SETTLEMENT_LAG_DAYS',
-  'KESSAI_ALIPAYPLUS_SFTP_HOST',
-  'KESSAI_ALIPAYPLUS_SFTP_PORT',
-  'KESSAI_ALIPAYPLUS_SFTP_USER',
-  'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
-  'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
-  'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
-  'KESSAI_ALIPAYPLUS_FEE_BPS',
+  ...REPORT_SETTINGS,
   'KESSAI_DEMO_HASH_KEY',
   'KESSAI_DEMO_API_PASSWORD',
   'KESSAI_LOG_LEVEL',
@@ -249,18 +254,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultMode: Mode): Config {
   };
   // The gateway's report server and Alipay+'s fee: all seven settings or none in production; the
   // sandbox's in the demo.
-  const reportNames = [
-    'KESSAI_ALIPAYPLUS_SFTP_HOST',
-    'KESSAI_ALIPAYPLUS_SFTP_PORT',
-    'KESSAI_ALIPAYPLUS_SFTP_USER',
-    'KESSAI_ALIPAYPLUS_SFTP_PASSWORD',
-    'KESSAI_ALIPAYPLUS_PARTICIPANT_ID',
-    'KESSAI_ALIPAYPLUS_SFTP_HOST_KEY',
-    'KESSAI_ALIPAYPLUS_FEE_BPS',
-  ] as const;
-  const given = reportNames.filter((name) => get(name) !== undefined);
-  if (mode === 'production' && given.length > 0 && given.length < reportNames.length) {
-    throw new ConfigError(`${reportNames.join(', ')} go together`);
+  const given = REPORT_SETTINGS.filter((name) => get(name) !== undefined);
+  if (mode === 'production' && given.length > 0 && given.length < REPORT_SETTINGS.length) {
+    throw new ConfigError(`${REPORT_SETTINGS.join(', ')} go together`);
   }
   const reportPort = get('KESSAI_ALIPAYPLUS_SFTP_PORT');
   const hostKey = get('KESSAI_ALIPAYPLUS_SFTP_HOST_KEY');
