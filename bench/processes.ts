@@ -9,7 +9,16 @@ import { until } from '../test/crash/crash-system';
  * servers), each measured from /proc: CPU time (utime + stime) and resident memory.
  */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KESSAI = join(ROOT, 'bin/kessai.js');
+/**
+ * The `kessai` the gateway and the sandbox run: this checkout's, or another's given by
+ * `--kessai <checkout>` (a baseline measured with this same harness; its node_modules must be this
+ * one's, e.g. a symlink, so that the SQL counters wrap the same better-sqlite3).
+ */
+let kessaiBin = join(ROOT, 'bin/kessai.js');
+export function useKessaiFrom(checkout: string): void {
+  kessaiBin = join(checkout, 'bin/kessai.js');
+  if (!existsSync(kessaiBin)) throw new Error(`no bin/kessai.js in ${checkout}`);
+}
 const COUNTERS_PRELOAD = join(ROOT, 'bench/db-counters.mjs');
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
@@ -63,7 +72,7 @@ export class BenchProcess {
   ): BenchProcess {
     return new BenchProcess(
       name,
-      [...nodeArgs, '--import', COUNTERS_PRELOAD, KESSAI, ...command],
+      [...nodeArgs, '--import', COUNTERS_PRELOAD, kessaiBin, ...command],
       env,
       join(dir, `${name}.counts.json`),
     );

@@ -9,6 +9,8 @@ export type StepSummary = Record<(typeof STEPS)[number], ReturnType<Latencies['s
 export interface BenchResults {
   mode: 'quick' | 'full';
   label: string | null;
+  /** The commit of the `kessai` measured (`git log -1`), and whether it is a baseline (`--kessai`). */
+  code: { commit: string; baseline: boolean };
   machine: { nproc: number; cpu: string; node: string; date: string; loadAverageAtStart: number[] };
   plan: Record<string, unknown>;
   floors: {
@@ -62,6 +64,7 @@ export function markdown(results: BenchResults): string {
   const lines: string[] = [];
   lines.push(
     `Run of ${machine.date.slice(0, 16).replace('T', ' ')} UTC${results.label ? ` — ${results.label}` : ''}: ` +
+      `Kessai at ${results.code.commit}, ` +
       `${machine.nproc} × ${machine.cpu}, Node ${machine.node}, ${results.mode} mode ` +
       `(${results.plan.seconds} s per level), load average ${machine.loadAverageAtStart.join(' / ')} at start, ` +
       `${results.seconds} s in all.`,
@@ -144,18 +147,21 @@ export function markdown(results: BenchResults): string {
   return lines.join('\n');
 }
 
-const BEGIN = '<!-- bench:results -->';
-const END = '<!-- /bench:results -->';
-
-/** Replaces the results between the markers in bench/README.md. */
-export function writeReadme(file: string, results: BenchResults): void {
+/**
+ * Replaces a run's table between its markers in bench/README.md: `bench:results` for this checkout,
+ * `bench:baseline` for a baseline (`--kessai`), each with its chart (`chart`, beside the README).
+ */
+export function writeReadme(file: string, results: BenchResults, chart: string): void {
+  const section = results.code.baseline ? 'bench:baseline' : 'bench:results';
+  const BEGIN = `<!-- ${section} -->`;
+  const END = `<!-- /${section} -->`;
   const text = readFileSync(file, 'utf8');
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${file} has no ${BEGIN} … ${END} section`);
   writeFileSync(
     file,
-    `${text.slice(0, start + BEGIN.length)}\n\n${markdown(results)}\n![throughput and p99 against concurrency](last-run.svg)\n\n${text.slice(end)}`,
+    `${text.slice(0, start + BEGIN.length)}\n\n${markdown(results)}\n![throughput and p99 against concurrency](${chart})\n\n${text.slice(end)}`,
   );
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import type { DialectName } from '../src/db/connection';
 import { sleep } from '../test/crash/crash-system';
 import { round } from './client';
 import { fastifyFloor, postgresCommitFloor, rsaFloor, sqliteCommitFloor } from './floors';
-import { ROOT } from './processes';
+import { ROOT, useKessaiFrom } from './processes';
 import { type BenchResults, chartSvg, type StepSummary, writeReadme } from './report';
 import { type Layout, type System, startSystem } from './system';
 import {
@@ -34,9 +35,12 @@ const { values: options } = parseArgs({
     sweep: { type: 'string' },
     backlog: { type: 'string' },
     label: { type: 'string' },
+    kessai: { type: 'string' },
   },
 });
 const quick = options.quick;
+const checkout = options.kessai ?? ROOT;
+if (options.kessai) useKessaiFrom(options.kessai);
 const plan = {
   levels: quick ? [16] : [1, 16, 64],
   seconds: Number(options.seconds ?? (quick ? 3 : 20)),
@@ -168,6 +172,10 @@ const startedAt = new Date();
 const results: BenchResults = {
   mode: quick ? 'quick' : 'full',
   label: options.label ?? null,
+  code: {
+    commit: execFileSync('git', ['-C', checkout, 'log', '-1', '--format=%h (%s)'], { encoding: 'utf8' }).trim(),
+    baseline: options.kessai !== undefined,
+  },
   machine: {
     nproc: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -200,7 +208,8 @@ await overdueWork(results);
 results.seconds = round((Date.now() - startedAt.getTime()) / 1000, 0);
 
 // Every run's figures stay in bench/results/ (not committed); a full run also becomes the one
-// bench/README.md shows: last-run.json, last-run.svg and the table.
+// bench/README.md shows: last-run.json, last-run.svg and the table, or for a baseline
+// (`--kessai`) baseline-run.json, baseline-run.svg and the baseline's table.
 const dir = join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -208,9 +217,10 @@ const json = `${JSON.stringify(results, null, 2)}\n`;
 writeFileSync(join(dir, `${stamp}-${results.mode}.json`), json);
 writeFileSync(join(dir, `${stamp}-${results.mode}.svg`), chartSvg(results));
 if (!quick) {
-  writeFileSync(join(ROOT, 'bench/last-run.json'), json);
-  writeFileSync(join(ROOT, 'bench/last-run.svg'), chartSvg(results));
-  writeReadme(join(ROOT, 'bench/README.md'), results);
+  const name = results.code.baseline ? 'baseline-run' : 'last-run';
+  writeFileSync(join(ROOT, `bench/${name}.json`), json);
+  writeFileSync(join(ROOT, `bench/${name}.svg`), chartSvg(results));
+  writeReadme(join(ROOT, 'bench/README.md'), results, `${name}.svg`);
 }
 log(`== done in ${results.seconds} s: bench/results/${stamp}-${results.mode}.json`);
 
