@@ -173,7 +173,9 @@ const results: BenchResults = {
   mode: quick ? 'quick' : 'full',
   label: options.label ?? null,
   code: {
-    commit: execFileSync('git', ['-C', checkout, 'log', '-1', '--format=%h (%s)'], { encoding: 'utf8' }).trim(),
+    commit: execFileSync('git', ['-C', checkout, 'log', '-1', '--format=%h (%s)'], {
+      encoding: 'utf8',
+    }).trim(),
     baseline: options.kessai !== undefined,
   },
   machine: {
