@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely';
 import pg from 'pg';
 import { cachingStatements } from './statement-cache';
 
@@ -21,6 +30,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
  * `synchronous=FULL`: once we have answered Alipay+ or a merchant, the record must survive a power
  * cut (ARCHITECTURE.md); the sandbox, a test double, asks for `NORMAL`. `searchPath` gives tests
  * their own PostgreSQL schema.
+ *
+ * Several processes may share one SQLite file (`kessai serve --processes`, `kessai worker`): a
+ * process that finds the database locked waits for it (busy timeout) instead of failing, and every
+ * transaction takes the write lock when it begins (`BEGIN IMMEDIATE`, see below).
  */
 export function openDatabase<DB>(
   url: string,
@@ -33,8 +46,10 @@ export function openDatabase<DB>(
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    const db = new Kysely<DB>({
+      dialect: new ImmediateSqliteDialect({ database: cachingStatements(sqlite) }),
+    });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -55,6 +70,40 @@ export function openDatabase<DB>(
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   throw new Error(`unsupported database URL (expected sqlite:… or postgres://…): ${redactUrl(url)}`);
+}
+
+/**
+ * How long a statement waits for another process's write lock before it fails with SQLITE_BUSY.
+ * Transactions hold the lock for a few milliseconds; this covers a long queue of them.
+ */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Kysely's SQLite driver begins transactions with a plain `begin` (deferred): the transaction
+ * reads on a snapshot and asks for the write lock at its first write. If another process committed
+ * in between, the snapshot is stale and SQLite fails that write at once with SQLITE_BUSY, without
+ * waiting in the busy handler (it cannot help: the transaction already read old data).
+ * `BEGIN IMMEDIATE` takes the write lock first, waiting for it under the busy timeout, so the
+ * transaction reads and writes the latest data. In one process nothing changes: Kysely runs one
+ * statement or transaction at a time on its single connection.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 /** A database URL without its password, for messages and logs. */
