@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { registerAdminCommands } from './admin/admin-cli';
 import { writeAudit } from './admin/audit.repository';
 import { createAlipayPlusConnector } from './app/alipayplus-provider';
 import { startBanner } from './app/banner';
 import { type Config, ConfigError, loadConfig, type Mode, requireAlipayPlusSettings } from './app/config';
+import { isHttpProcess, reportReady, startHttpProcesses, wakeJobsInPrimary } from './app/http-processes';
 import { gatewayKeys } from './app/keys';
 import { stopWithParent } from './app/parent-watch';
 import { type Components, reportSourceOf, startRuntime } from './app/runtime';
@@ -45,17 +46,64 @@ async function run(cfg: Config, components: Components): Promise<void> {
   // The all-in-one demo shows a settled cycle at once (settlement.md).
   const runtime = await startRuntime({ config: cfg, components, seedDemoSettlement: components.shop });
   process.stdout.write(startBanner(cfg, components, runtime.demo));
+  stopOnSignal(() => runtime.close());
+}
 
+/** Stops on SIGINT, SIGTERM, SIGHUP or when the parent is gone (parent-watch.ts), once. */
+function stopOnSignal(close: () => Promise<void>, quiet = false): (reason: string, code?: number) => void {
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`\n${signal}: stopping…\n`);
-    await runtime.close();
-    process.exit(0);
+    if (!quiet) process.stdout.write(`\n${reason}: stopping…\n`);
+    await close();
+    process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
   stopWithParent((reason) => void stop(reason));
+  return (reason, code) => void stop(reason, code);
+}
+
+/**
+ * `serve --processes N` (N > 1), the primary: the job worker (unless `--no-jobs`), then N HTTP
+ * processes on the gateway's port (http-processes.ts). A stop ends the HTTP processes first, then
+ * the worker.
+ */
+async function serveProcesses(cfg: Config, count: number, jobs: boolean): Promise<void> {
+  const components = { gateway: false, jobs, sandbox: false, shop: false };
+  // The worker migrates the database before any HTTP process opens it.
+  const runtime = jobs ? await startRuntime({ config: cfg, components }) : undefined;
+  const http = startHttpProcesses(count, {
+    wakeJobs: () => runtime?.worker?.wake(),
+    failed: (reason) => stop(reason, 1),
+  });
+  const stop = stopOnSignal(async () => {
+    await http.stop();
+    await runtime?.close();
+  });
+  await http.ready;
+  process.stdout.write(startBanner(cfg, { ...components, gateway: true }, runtime?.demo));
+  process.stdout.write(`  ${count} HTTP processes share the gateway's port\n\n`);
+}
+
+/** `serve --processes N`, one of the N HTTP processes: the gateway alone; the primary runs the jobs. */
+async function serveHttp(cfg: Config): Promise<void> {
+  const runtime = await startRuntime({
+    config: cfg,
+    components: { gateway: true, jobs: false, sandbox: false, shop: false },
+    wakeJobs: wakeJobsInPrimary,
+  });
+  // The primary prints the banner and says when it stops.
+  stopOnSignal(() => runtime.close(), true);
+  reportReady();
+}
+
+function processCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 64) {
+    throw new InvalidArgumentError('expected a whole number from 1 to 64');
+  }
+  return count;
 }
 
 /** Opens the configured database and brings its schema up to date (the admin commands' way in). */
@@ -99,9 +147,19 @@ program
   .command('serve')
   .description('the gateway (with the job worker in-process unless --no-jobs)')
   .option('--no-jobs', 'do not run jobs in this process (run `kessai worker` instead)')
-  .action((options: { jobs: boolean }) =>
-    run(config('production'), { gateway: true, jobs: options.jobs, sandbox: false, shop: false }),
-  );
+  .option(
+    '--processes <n>',
+    'HTTP processes sharing the gateway port, to use more cores; the job worker runs once, in the first',
+    processCount,
+    1,
+  )
+  .action((options: { jobs: boolean; processes: number }) => {
+    const cfg = config('production');
+    if (options.processes === 1) {
+      return run(cfg, { gateway: true, jobs: options.jobs, sandbox: false, shop: false });
+    }
+    return isHttpProcess() ? serveHttp(cfg) : serveProcesses(cfg, options.processes, options.jobs);
+  });
 
 program
   .command('worker')

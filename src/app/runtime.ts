@@ -104,6 +104,11 @@ export interface RuntimeOptions {
   breakerHalfOpenAfterMs?: number;
   /** How long a merchant has to answer an A02-1 (10 s by the spec; tests shorten it). */
   notificationAnswerTimeoutMs?: number;
+  /**
+   * How this process wakes the job worker after committing a job that is due now. Default: its own
+   * worker; an HTTP process of `serve --processes` wakes the primary's.
+   */
+  wakeJobs?: () => void;
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
   resolve?: Resolver;
 }
@@ -183,7 +188,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       started.push(() => guard.settled());
       const metrics = createMetrics(db, clock, guard);
       const provider = createAlipayPlusConnector(config, keys, clock, { metrics, guard });
-      const wakeJobs = () => worker?.wake();
+      const wakeJobs = options.wakeJobs ?? (() => worker?.wake());
       notifications = new NotificationService({
         db,
         format: a02ResultNotification,
