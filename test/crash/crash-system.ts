@@ -175,7 +175,14 @@ export function prepareKeys(env: Record<string, string>): (sandboxUrl: string) =
 
 export async function startCrashSystem(
   dialect: DialectName,
-  topology: { serves: number; workers: number },
+  topology: {
+    serves: number;
+    workers: number;
+    /** How each gateway runs: `serve --no-jobs` unless a test runs another layout. */
+    serveArgs?: string[];
+    /** More environment for the gateways. */
+    gatewayEnv?: Record<string, string>;
+  },
 ): Promise<CrashSystem> {
   const database = await createTestDatabase(dialect);
   const logDir = mkdtempSync(join(tmpdir(), `kessai-crash-${dialect}-`));
@@ -216,8 +223,8 @@ export async function startCrashSystem(
         new KessaiProcess(
           `gateway-${i + 1}`,
           'gateway',
-          ['serve', '--no-jobs'],
-          { ...env, KESSAI_GATEWAY_PORT: String(port) },
+          topology.serveArgs ?? ['serve', '--no-jobs'],
+          { ...env, ...topology.gatewayEnv, KESSAI_GATEWAY_PORT: String(port) },
           `http://127.0.0.1:${port}/healthz`,
           logDir,
         ),

@@ -193,10 +193,10 @@ export async function simulatePay(
 }
 
 /** Waits until every sub-brand of the demo merchant's first-start registration is approved. */
-export async function demoReviewed(db: Kysely<Database>): Promise<void> {
+export async function demoReviewed(db: Kysely<Database>, timeoutMs = 10_000): Promise<void> {
   await eventually(
     async () => (await approvedSubBrands(db, DEMO_MERCHANT_ID)).length === SUB_BRAND_CODES.length,
-    10_000,
+    timeoutMs,
   );
 }
 
