@@ -67,7 +67,11 @@ pg.Client.prototype.query = function (config, ...rest) {
   return result;
 };
 
-const file = process.env.BENCH_DB_COUNTERS;
+// An HTTP process of `kessai serve --processes` (a cluster worker, NODE_UNIQUE_ID) counts into a
+// file of its own next to its primary's; the reader adds them up.
+const file =
+  process.env.BENCH_DB_COUNTERS &&
+  process.env.BENCH_DB_COUNTERS + (process.env.NODE_UNIQUE_ID ? `.${process.env.NODE_UNIQUE_ID}` : '');
 if (file) {
   // Overwritten in place, always the same length: no new file and no rename each time, which on a
   // disk busy with fsyncs blocked the event loop (bench/README.md, Changes). The reader retries

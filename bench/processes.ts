@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from '../test/crash/crash-system';
 
@@ -35,6 +35,23 @@ export interface Sample {
   db: DbCounts;
 }
 
+/**
+ * The counts of a process and of its HTTP processes (`serve --processes`), which db-counters.mjs
+ * writes to `<file>.<worker id>`.
+ */
+function readAllCounts(file: string): DbCounts {
+  const own = `${basename(file)}.`;
+  const workers = readdirSync(dirname(file)).filter(
+    (name) => name.startsWith(own) && /^\d+$/.test(name.slice(own.length)),
+  );
+  return [file, ...workers.map((name) => join(dirname(file), name))]
+    .map(readCounts)
+    .reduce((sum, counts) => ({
+      statements: sum.statements + counts.statements,
+      commits: sum.commits + counts.commits,
+    }));
+}
+
 /** The counts db-counters.mjs writes in place; a read that caught a write half done is retried. */
 function readCounts(file: string): DbCounts {
   for (let attempt = 1; ; attempt++) {
@@ -46,6 +63,21 @@ function readCounts(file: string): DbCounts {
       if (attempt === 3) throw error;
     }
   }
+}
+
+/** One process's CPU time and resident memory, from /proc. */
+function processSample(pid: number): Omit<Sample, 'db'> {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) — utime and stime are the 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return {
+    cpuMs: (ticks * 1000) / TICKS_PER_SECOND,
+    rssMb: kb('VmRSS') / 1024,
+    peakRssMb: kb('VmHWM') / 1024,
+  };
 }
 
 export class BenchProcess {
@@ -127,19 +159,24 @@ export class BenchProcess {
     return match;
   }
 
+  /**
+   * Its CPU time added up with its child processes' (the HTTP processes of `serve --processes`);
+   * its resident memory is the largest of theirs, as each process has its own ceiling.
+   */
   sample(): Sample {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) — utime and stime are the 14th and 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-    const db = this.countersFile ? readCounts(this.countersFile) : { statements: 0, commits: 0 };
+    const children = readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8').trim();
+    const samples = [this.pid, ...(children ? children.split(' ').map(Number) : [])].flatMap((pid) => {
+      try {
+        return [processSample(pid)];
+      } catch {
+        return []; // a child that exited just now
+      }
+    });
     return {
-      cpuMs: (ticks * 1000) / TICKS_PER_SECOND,
-      rssMb: kb('VmRSS') / 1024,
-      peakRssMb: kb('VmHWM') / 1024,
-      db,
+      cpuMs: samples.reduce((sum, s) => sum + s.cpuMs, 0),
+      rssMb: Math.max(...samples.map((s) => s.rssMb)),
+      peakRssMb: Math.max(...samples.map((s) => s.peakRssMb)),
+      db: this.countersFile ? readAllCounts(this.countersFile) : { statements: 0, commits: 0 },
     };
   }
 

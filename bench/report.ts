@@ -106,7 +106,8 @@ export function markdown(results: BenchResults): string {
   }
   lines.push(
     '',
-    'In the `start` layout the sandbox runs inside the gateway process: its CPU and commits are in the gateway columns.',
+    'In the `start` layout the sandbox runs inside the gateway process: its CPU and commits are in the gateway columns. ' +
+      'In `serve --processes 2` the gateway columns add up its three processes (two HTTP processes and the job worker); its RSS is the largest one.',
     '',
   );
   if (results.refunds.length) {

@@ -204,6 +204,7 @@ results.floors = {
 };
 log(`   ${JSON.stringify(results.floors)}`);
 await endToEnd('sqlite', 'serve', results);
+await endToEnd('sqlite', 'serve --processes 2', results);
 await endToEnd('postgres', 'serve', results);
 await endToEnd('sqlite', 'start', results);
 await overdueWork(results);

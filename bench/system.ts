@@ -11,11 +11,12 @@ import { BenchProcess } from './processes';
 
 /**
  * A Kessai system for the benchmark, each part a process of its own (operations.md, Processes):
- * `kessai sandbox`, `kessai serve` (jobs in-process) or `kessai serve --no-jobs`, or everything in
- * one `kessai start`; and the merchant endpoint. PostgreSQL gets a database of its own, so that
+ * `kessai sandbox`, `kessai serve` (jobs in-process), `kessai serve --no-jobs` or
+ * `kessai serve --processes 2` (two HTTP processes and the job worker, measured together as the
+ * gateway), or everything in one `kessai start`; and the merchant endpoint. PostgreSQL gets a database of its own, so that
  * pg_stat_database counts this system's transactions only.
  */
-export type Layout = 'serve' | 'serve --no-jobs' | 'start';
+export type Layout = 'serve' | 'serve --no-jobs' | 'serve --processes 2' | 'start';
 
 export interface System {
   dialect: DialectName;
@@ -106,7 +107,10 @@ export async function startSystem(dialect: DialectName, layout: Layout): Promise
   const startGateway = async (which: Layout, nodeArgs: string[] = []) => {
     const command = which === 'start' ? ['start'] : which.split(' ');
     const process = BenchProcess.kessai('gateway', command, env, dir, nodeArgs);
-    await process.start({ url: `${gatewayUrl}/healthz` });
+    // Several HTTP processes: the primary says when every one listens.
+    await process.start(
+      which.includes('--processes') ? { line: /HTTP processes share/ } : { url: `${gatewayUrl}/healthz` },
+    );
     return process;
   };
 

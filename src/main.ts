@@ -8,7 +8,7 @@ import { type Config, ConfigError, loadConfig, type Mode, requireAlipayPlusSetti
 import { isHttpProcess, reportReady, startHttpProcesses, wakeJobsInPrimary } from './app/http-processes';
 import { gatewayKeys } from './app/keys';
 import { stopWithParent } from './app/parent-watch';
-import { type Components, reportSourceOf, startRuntime } from './app/runtime';
+import { type Components, type Runtime, reportSourceOf, startRuntime } from './app/runtime';
 import { rejectUnknownOptions } from './cli-options';
 import { backupSqlite } from './db/backup';
 import { type Connection, openDatabase, redactUrl } from './db/connection';
@@ -65,15 +65,16 @@ function stopOnSignal(close: () => Promise<void>, quiet = false): (reason: strin
 }
 
 /**
- * `serve --processes N` (N > 1), the primary: the job worker (unless `--no-jobs`), then N HTTP
- * processes on the gateway's port (http-processes.ts). A stop ends the HTTP processes first, then
- * the worker.
+ * `serve --processes N` (N > 1), the primary: N HTTP processes on the gateway's port
+ * (http-processes.ts), then the job worker (unless `--no-jobs`). The worker starts once the gateway
+ * listens, as in one process: the first jobs it runs (the demo merchant's registration) make
+ * Alipay+ call the gateway back. A stop ends the HTTP processes first, then the worker.
  */
 async function serveProcesses(cfg: Config, count: number, jobs: boolean): Promise<void> {
   const components = { gateway: false, jobs, sandbox: false, shop: false };
-  // The worker migrates the database before any HTTP process opens it.
-  const runtime = jobs ? await startRuntime({ config: cfg, components }) : undefined;
+  let runtime: Runtime | undefined;
   const http = startHttpProcesses(count, {
+    // Until the worker runs, its first poll finds what was committed.
     wakeJobs: () => runtime?.worker?.wake(),
     failed: (reason) => stop(reason, 1),
   });
@@ -82,6 +83,7 @@ async function serveProcesses(cfg: Config, count: number, jobs: boolean): Promis
     await runtime?.close();
   });
   await http.ready;
+  if (jobs) runtime = await startRuntime({ config: cfg, components });
   process.stdout.write(startBanner(cfg, { ...components, gateway: true }, runtime?.demo));
   process.stdout.write(`  ${count} HTTP processes share the gateway's port\n\n`);
 }
