@@ -3,6 +3,7 @@
 // commit is fsynced only when it wrote something: a COMMIT after a statement that changed rows, or
 // a write outside any transaction that changed rows (an UPDATE that matched nothing writes no WAL).
 // The counts are written as JSON to $BENCH_DB_COUNTERS a few times a second, and at exit.
+import cluster from 'node:cluster';
 import { openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -67,11 +68,11 @@ pg.Client.prototype.query = function (config, ...rest) {
   return result;
 };
 
-// An HTTP process of `kessai serve --processes` (a cluster worker, NODE_UNIQUE_ID) counts into a
-// file of its own next to its primary's; the reader adds them up.
+// An HTTP process of `kessai serve --processes` (a cluster worker) counts into a file of its own
+// next to its primary's, named with its process id; the reader adds them up.
 const file =
   process.env.BENCH_DB_COUNTERS &&
-  process.env.BENCH_DB_COUNTERS + (process.env.NODE_UNIQUE_ID ? `.${process.env.NODE_UNIQUE_ID}` : '');
+  process.env.BENCH_DB_COUNTERS + (cluster.isWorker ? `.${process.pid}` : '');
 if (file) {
   // Overwritten in place, always the same length: no new file and no rename each time, which on a
   // disk busy with fsyncs blocked the event loop (bench/README.md, Changes). The reader retries

@@ -73,6 +73,8 @@ function stopOnSignal(close: () => Promise<void>, quiet = false): (reason: strin
 async function serveProcesses(cfg: Config, count: number, jobs: boolean): Promise<void> {
   const components = { gateway: false, jobs, sandbox: false, shop: false };
   let runtime: Runtime | undefined;
+  // The schema is brought up to date once, before the HTTP processes open the database side by side.
+  await (await openMigrated()).close();
   const http = startHttpProcesses(count, {
     // Until the worker runs, its first poll finds what was committed.
     wakeJobs: () => runtime?.worker?.wake(),
