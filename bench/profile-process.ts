@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { BenchProcess } from './processes';
+import { type BenchProcess, useKessaiFrom } from './processes';
 import { startSystem, type System } from './system';
 import { loop, newSteps, purchase, ready } from './workloads';
 
@@ -21,15 +21,20 @@ export interface ProfiledProcess {
   process(system: System): BenchProcess;
 }
 
-/** Reads `--dir`, `--seconds` and `--concurrency`, profiles `target` and prints what it measured. */
+/**
+ * Reads `--dir`, `--seconds`, `--concurrency` and `--kessai <checkout>` (another checkout's
+ * `kessai`, e.g. a baseline, as in run.ts), profiles `target` and prints what it measured.
+ */
 export async function profileUnderPurchase(target: ProfiledProcess): Promise<void> {
   const { values } = parseArgs({
     options: {
       dir: { type: 'string', default: `/tmp/kessai-${target.name}-profile` },
       seconds: { type: 'string', default: '15' },
       concurrency: { type: 'string', default: '16' },
+      kessai: { type: 'string' },
     },
   });
+  if (values.kessai) useKessaiFrom(values.kessai);
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
   mkdirSync(values.dir, { recursive: true });

@@ -4,7 +4,7 @@
  * (bench/profile-process.ts): per payment it serves `pay`, the cashier page, the shopper's
  * simulate/pay, sends notifyPayment and answers the gateway's inquiryPayment.
  *
- *   npx tsx bench/sandbox-profile.ts --dir /tmp/prof [--seconds 15] [--concurrency 16]
+ *   npx tsx bench/sandbox-profile.ts --dir /tmp/prof [--seconds 15] [--concurrency 16] [--kessai <checkout>]
  */
 import { profileUnderPurchase } from './profile-process';
 

@@ -155,7 +155,9 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
       return reply.code(409).send({ error: 'this sandbox runs on a clock that cannot be moved' });
     }
     clock.set(offsetMs);
-    // Timers were set for the old time; pending notifications are due by the new one.
+    // Orders due by the new time close now, as at their expiry time; timers were set for the old
+    // time, and pending notifications are due by the new one.
+    await service.sweep();
     await notifier.rearm();
     return clockState();
   });
