@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type BenchProcess, useKessaiFrom } from './processes';
-import { startSystem, type System } from './system';
+import { type System, startSystem } from './system';
 import { loop, newSteps, purchase, ready } from './workloads';
 
 export interface ProfiledProcess {
