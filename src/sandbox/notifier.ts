@@ -195,18 +195,17 @@ export class Notifier {
     for (const attempt of sent) await record(store, id, attempt);
     if (this.stop.signal.aborted) return;
     const attempts = notification.attempts + 1;
-    const current = await store.notification(id);
-    // A cancel may have stopped it meanwhile (cancel wins); then leave it stopped.
-    if (current?.status !== 'PENDING') return;
+    // Each update applies only while the notification is pending: a cancel may have stopped it
+    // meanwhile (cancel wins), and then it stays stopped.
     if (sent.some((a) => a.accepted)) {
-      await store.updateNotification(id, {
+      await store.updatePendingNotification(id, {
         status: 'DELIVERED',
         attempts,
         next_attempt_at: null,
         finished_at: this.now(),
       });
     } else if (attempts > RETRY_INTERVALS_MS.length) {
-      await store.updateNotification(id, {
+      await store.updatePendingNotification(id, {
         status: 'FAILED',
         attempts,
         next_attempt_at: null,
@@ -215,8 +214,9 @@ export class Notifier {
     } else {
       const interval = RETRY_INTERVALS_MS[attempts - 1] ?? 0;
       const next = this.now() + Math.round(interval * timeFactor);
-      await store.updateNotification(id, { attempts, next_attempt_at: next });
-      store.afterCommit(() => this.schedule(id, next));
+      if (await store.updatePendingNotification(id, { attempts, next_attempt_at: next })) {
+        store.afterCommit(() => this.schedule(id, next));
+      }
     }
   }
 

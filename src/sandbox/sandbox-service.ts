@@ -129,7 +129,7 @@ export class SandboxService {
    * test shortcut `PUT /sandbox/v1/merchants/{id}/wallets` replaces them when set.
    */
   async merchantWallets(merchantId: string, store = this.deps.store): Promise<WalletId[]> {
-    const set = (await store.merchantWallets(merchantId)) ?? (await store.approvedWalletsOf(merchantId));
+    const set = await store.allowedWalletsOf(merchantId);
     return WALLET_IDS.filter((w) => set.includes(w));
   }
 
@@ -177,12 +177,17 @@ export class SandboxService {
         );
         return { body: { result: refused } };
       }
-      const calls = await store.countRequest('pay', req.paymentRequestId);
       const amount = req.paymentAmount.value;
+      // Which call this is matters only to the amounts that misbehave once: any other call either
+      // makes the order (then no re-send gets this far) or is counted below.
+      const misbehavesOnce = amount === MAGIC.payUnknownOnce || amount === MAGIC.payTimeoutOnce;
+      const calls = misbehavesOnce ? await store.countRequest('pay', req.paymentRequestId) : null;
       if (amount === MAGIC.payUnknownOnce && calls === 1) return answer('UNKNOWN_EXCEPTION');
 
       const now = this.now();
       if (req.expiryTime && req.expiryTime.getTime() <= now) {
+        // No order is made: a re-send with this id (and another amount) is not the first call.
+        if (calls === null) await store.countRequest('pay', req.paymentRequestId);
         return answer('PARAM_ILLEGAL', 'paymentExpiryTime is in the past');
       }
       const expiresAt = Math.min(now + MAX_EXPIRY_MS, req.expiryTime?.getTime() ?? Number.POSITIVE_INFINITY);

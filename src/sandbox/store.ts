@@ -1,6 +1,7 @@
 import { type Kysely, Migrator, type Selectable, sql } from 'kysely';
 import { type DialectName, openDatabase } from '../db/connection';
 import { migrateMigrator } from '../db/migrator-retry';
+import { ReadCache } from './read-cache';
 import {
   type ApiCallTable,
   MIGRATION_LOCK_TABLE,
@@ -37,11 +38,18 @@ const PRUNE_EVERY = 500;
  */
 export class SandboxStore {
   private callsSincePrune = 0;
+  /** In a transaction's store: it changed which wallets a merchant may use, not yet committed. */
+  private changedWallets = false;
 
   private constructor(
     readonly db: Kysely<SandboxDatabase>,
     readonly dialect: DialectName,
     private readonly closeConnection: () => Promise<void>,
+    /**
+     * The wallets each merchant may use (`allowedWalletsOf`), shared by the store and its
+     * transactions' stores: read on every payment, changed only by the wallet shortcut and reviews.
+     */
+    private readonly walletsCache: ReadCache<readonly string[]>,
     /** In a transaction's store: what runs once it has committed. */
     private readonly onCommit: Array<() => void> | null = null,
   ) {}
@@ -56,7 +64,9 @@ export class SandboxStore {
     const onCommit: Array<() => void> = [];
     const result = await this.db
       .transaction()
-      .execute((trx) => work(new SandboxStore(trx, this.dialect, this.closeConnection, onCommit)));
+      .execute((trx) =>
+        work(new SandboxStore(trx, this.dialect, this.closeConnection, this.walletsCache, onCommit)),
+      );
     for (const then of onCommit) then();
     return result;
   }
@@ -81,7 +91,7 @@ export class SandboxStore {
       await conn.close();
       throw error instanceof Error ? error : new Error(String(error));
     }
-    return new SandboxStore(conn.db, conn.dialect, conn.close);
+    return new SandboxStore(conn.db, conn.dialect, conn.close, new ReadCache());
   }
 
   close(): Promise<void> {
@@ -114,6 +124,24 @@ export class SandboxStore {
       .values({ reference_merchant_id: merchantId, wallets: text, updated_at: now })
       .onConflict((oc) => oc.column('reference_merchant_id').doUpdateSet({ wallets: text, updated_at: now }))
       .execute();
+    this.walletsChanged();
+  }
+
+  /**
+   * The wallets a merchant may use: those set by the test shortcut, else those that approved it at
+   * review (`approvedWalletsOf`). Cached until one of them changes.
+   */
+  async allowedWalletsOf(merchantId: string): Promise<readonly string[]> {
+    const read = async () =>
+      (await this.merchantWallets(merchantId)) ?? (await this.approvedWalletsOf(merchantId));
+    // A transaction that changed them reads its own uncommitted rows: never from or into the cache.
+    return this.changedWallets ? read() : this.walletsCache.get(merchantId, read);
+  }
+
+  /** After a write that may change `allowedWalletsOf`: the cache is dropped once it is committed. */
+  private walletsChanged(): void {
+    if (this.onCommit) this.changedWallets = true;
+    this.afterCommit(() => this.walletsCache.invalidate());
   }
 
   /** The wallets set for a merchant, or `null` when none were set (then all ten apply). */
@@ -144,6 +172,7 @@ export class SandboxStore {
           .execute();
       }
     });
+    this.walletsChanged();
   }
 
   async registration(registrationRequestId: string): Promise<Registration | null> {
@@ -191,7 +220,9 @@ export class SandboxStore {
       .where('psp_name', '=', psp)
       .where('status', '=', 'PENDING')
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const changed = Number(result.numUpdatedRows) > 0;
+    if (changed) this.walletsChanged();
+    return changed;
   }
 
   async finishAutomaticReview(registrationRequestId: string): Promise<void> {
@@ -468,6 +499,17 @@ export class SandboxStore {
 
   async updateNotification(id: number, changes: Partial<Omit<Notification, 'id'>>): Promise<void> {
     await this.db.updateTable('sandbox_notifications').set(changes).where('id', '=', id).execute();
+  }
+
+  /** Applies `changes` only while the notification is pending; true when it was. */
+  async updatePendingNotification(id: number, changes: Partial<Omit<Notification, 'id'>>): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sandbox_notifications')
+      .set(changes)
+      .where('id', '=', id)
+      .where('status', '=', 'PENDING' satisfies NotificationStatus)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Stops the pending notifications of an order (cancel wins over a success not yet delivered). */
