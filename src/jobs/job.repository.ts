@@ -118,6 +118,18 @@ export async function claimDueJobs(
   return rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id).map(toClaimedJob);
 }
 
+/** The kinds of the jobs due at `now`, for a worker to claim only the lanes they are in. */
+export async function dueKinds(db: Db, now: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('kind')
+    .distinct()
+    .where('status', '=', 'PENDING')
+    .where('due_at', '<=', now.getTime())
+    .execute();
+  return rows.map((row) => row.kind);
+}
+
 /**
  * Records a run's outcome, only while `workerId` still holds the lease: a worker whose lease ran
  * out (and whose job another worker took over) cannot overwrite the new owner's result. Returns

@@ -1,3 +1,4 @@
+import { DELIVER_NOTIFICATION } from '../notifications/notification.service';
 import type { Payment } from './payment.repository';
 import { type KeptExchange, keepExchangeIn, type PaymentServiceDeps } from './payment-context';
 import type { PaidDetails } from './payment-provider';
@@ -106,6 +107,6 @@ export async function applyEnding(
     }
     return moved;
   });
-  if (applied) deps.wakeJobs();
+  if (applied) deps.wakeJobs(DELIVER_NOTIFICATION);
   return applied;
 }
