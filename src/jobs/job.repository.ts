@@ -118,6 +118,14 @@ export async function claimDueJobs(
   return rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id).map(toClaimedJob);
 }
 
+/**
+ * Deletes the jobs with these dedupe keys that are waiting to run (a running one finishes and is
+ * recorded as usual). Inside the caller's transaction: the change that makes them pointless.
+ */
+export async function deletePendingJobs(db: Db, dedupeKeys: readonly string[]): Promise<void> {
+  await db.deleteFrom('jobs').where('dedupe_key', 'in', dedupeKeys).where('status', '=', 'PENDING').execute();
+}
+
 /** The kinds of the jobs due at `now`, for a worker to claim only the lanes they are in. */
 export async function dueKinds(db: Db, now: Date): Promise<string[]> {
   const rows = await db
