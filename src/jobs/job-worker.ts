@@ -81,7 +81,10 @@ interface Lane {
   budget: number;
   /** The last claim filled every free slot, so more jobs may be waiting. */
   backlog: boolean;
-  /** Its next poll claims: a wake named one of its kinds, or every lane is looked at. */
+  /**
+   * Its next poll claims: a wake named one of its kinds, a sweep found one of its kinds due, or a
+   * group that had reached its cap here ended a run.
+   */
   wanted: boolean;
 }
 
