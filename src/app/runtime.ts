@@ -183,7 +183,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       started.push(() => guard.settled());
       const metrics = createMetrics(db, clock, guard);
       const provider = createAlipayPlusConnector(config, keys, clock, { metrics, guard });
-      const wakeJobs = () => worker?.wake();
+      const wakeJobs = (kind?: string) => worker?.wake(kind);
       notifications = new NotificationService({
         db,
         format: a02ResultNotification,

@@ -19,6 +19,7 @@ import {
   DEADLINE_GRACE_MS,
   JOB_DEADLINE,
   JOB_EXPIRE_SELECTION,
+  jobKey,
   PAYMENT_DEADLINE_MS,
   SELECTION_LIFETIME_MS,
 } from './payment-schedule';
@@ -136,7 +137,7 @@ export class ShopperFlow {
               kind: JOB_EXPIRE_SELECTION,
               payload: { trackingId: payment.tracking_id },
               dueAt: new Date(now.getTime() + SELECTION_LIFETIME_MS),
-              dedupeKey: `expire-selection:${payment.tracking_id}`,
+              dedupeKey: jobKey.expireSelection(payment.tracking_id),
             },
             now,
           );
@@ -219,7 +220,7 @@ export class ShopperFlow {
         kind: JOB_DEADLINE,
         payload: { trackingId },
         dueAt: new Date(deadline.getTime() + DEADLINE_GRACE_MS),
-        dedupeKey: `deadline:${trackingId}`,
+        dedupeKey: jobKey.deadline(trackingId),
       },
       now,
     );
