@@ -114,6 +114,13 @@ async function main(): Promise<void> {
         `time in SQLite ${perPayment(Number(c.nanos) / 1e6)} ms per payment`,
     );
   }
+  // Jobs still waiting once every payment has ended fire later, each a claim, a run and a finish.
+  const pending = await stack.database.db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'PENDING')
+    .executeTakeFirstOrThrow();
+  console.log(`gateway: jobs left PENDING ${perPayment(Number(pending.n))} per payment`);
   await stack.close();
   rmSync(dir, { recursive: true, force: true });
 }

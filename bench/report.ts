@@ -30,6 +30,8 @@ export interface BenchResults {
     receiptDelayMs: ReturnType<Latencies['summary']> & { max: number };
     steps: StepSummary;
   } | null;
+  /** Workloads that could not run to the end, with why (`bench/run.ts`, `attempt`). */
+  failures: Array<{ workload: string; error: string }>;
   seconds: number;
 }
 
@@ -145,6 +147,7 @@ export function markdown(results: BenchResults): string {
       '',
     );
   }
+  for (const f of results.failures) lines.push(`**${f.workload} failed:** ${f.error}`, '');
   return lines.join('\n');
 }
 

@@ -157,14 +157,31 @@ async function backlog(system: System, results: BenchResults): Promise<void> {
   );
 }
 
-async function overdueWork(results: BenchResults): Promise<void> {
+/** Each overdue workload on a system of its own, so that one that fails leaves the other to run. */
+async function overdueWork(
+  workload: (system: System, results: BenchResults) => Promise<void>,
+  results: BenchResults,
+): Promise<void> {
   const system = await startSystem('sqlite', 'serve');
   try {
     await ready(system);
-    await sweep(system, results);
-    await backlog(system, results);
+    await workload(system, results);
   } finally {
     await system.close();
+  }
+}
+
+/**
+ * Runs one workload; a failure (a gateway that does not start, a workload that breaks) is recorded
+ * and shown with the results, and the run goes on to the next workload.
+ */
+async function attempt(workload: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    results.failures.push({ workload, error: message.split('\n').slice(0, 3).join(' ').slice(0, 300) });
+    log(`   ${workload} failed: ${message}`);
   }
 }
 
@@ -191,6 +208,7 @@ const results: BenchResults = {
   refunds: [],
   sweep: null,
   backlog: null,
+  failures: [],
   seconds: 0,
 };
 
@@ -203,11 +221,14 @@ results.floors = {
   rsa2048: rsaFloor(floorMs),
 };
 log(`   ${JSON.stringify(results.floors)}`);
-await endToEnd('sqlite', 'serve', results);
-await endToEnd('sqlite', 'serve --processes 2', results);
-await endToEnd('postgres', 'serve', results);
-await endToEnd('sqlite', 'start', results);
-await overdueWork(results);
+await attempt('end to end, sqlite serve', () => endToEnd('sqlite', 'serve', results));
+await attempt('end to end, sqlite serve --processes 2', () =>
+  endToEnd('sqlite', 'serve --processes 2', results),
+);
+await attempt('end to end, postgres serve', () => endToEnd('postgres', 'serve', results));
+await attempt('end to end, sqlite start', () => endToEnd('sqlite', 'start', results));
+await attempt('deadline sweep', () => overdueWork(sweep, results));
+await attempt('backlog', () => overdueWork(backlog, results));
 results.seconds = round((Date.now() - startedAt.getTime()) / 1000, 0);
 
 // Every run's figures stay in bench/results/ (not committed); a full run also becomes the one
@@ -230,7 +251,8 @@ log(`== done in ${results.seconds} s: bench/results/${stamp}-${results.mode}.jso
 // No figure is judged, but a workload that completed nothing shows the benchmark (or the product)
 // broken: the run fails, so that CI's smoke test means something.
 const measured = [...results.endToEnd, ...results.refunds, results.backlog?.freshPayments];
-const broken = measured.filter((m) => !m || m.operations === 0).length + (results.sweep ? 0 : 1);
+const broken =
+  measured.filter((m) => !m || m.operations === 0).length + (results.sweep ? 0 : 1) + results.failures.length;
 for (const m of measured) if (m?.firstError) log(`   ${m.errors} errors, the first: ${m.firstError}`);
 if (broken > 0) {
   log(`== ${broken} workloads completed nothing`);

@@ -38,6 +38,8 @@ export interface System {
   dir: string;
   /** Starts the gateway process again with another layout (the database stays), given Node options. */
   restartGateway(layout: Exclude<Layout, 'start'>, nodeArgs?: string[]): Promise<void>;
+  /** Starts the sandbox process again (its store stays), given Node options; not in `start`. */
+  restartSandbox(nodeArgs: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -98,10 +100,14 @@ export async function startSystem(dialect: DialectName, layout: Layout): Promise
   };
   const registerGateway = prepareKeys(env);
 
+  const startSandbox = async (nodeArgs: string[] = []) => {
+    const process = BenchProcess.kessai('sandbox', ['sandbox'], env, dir, nodeArgs);
+    await process.start({ url: `${sandboxUrl}/sandbox/v1/public-key` });
+    return process;
+  };
   let sandbox: BenchProcess | null = null;
   if (layout !== 'start') {
-    sandbox = BenchProcess.kessai('sandbox', ['sandbox'], env, dir);
-    await sandbox.start({ url: `${sandboxUrl}/sandbox/v1/public-key` });
+    sandbox = await startSandbox();
     await registerGateway(sandboxUrl);
   }
   const startGateway = async (which: Layout, nodeArgs: string[] = []) => {
@@ -133,9 +139,14 @@ export async function startSystem(dialect: DialectName, layout: Layout): Promise
       system.gateway = await startGateway(next, nodeArgs);
       system.layout = next;
     },
+    async restartSandbox(nodeArgs) {
+      if (!system.sandbox) throw new Error('in the `start` layout the sandbox is inside the gateway');
+      await system.sandbox.stop();
+      system.sandbox = await startSandbox(nodeArgs);
+    },
     async close() {
       await system.gateway.stop();
-      await sandbox?.stop();
+      await system.sandbox?.stop();
       await merchant.stop();
       if (pgDatabase) await postgresAdmin(`DROP DATABASE ${pgDatabase} WITH (FORCE)`);
       rmSync(dir, { recursive: true, force: true });

@@ -77,7 +77,7 @@ async function serveProcesses(cfg: Config, count: number, jobs: boolean): Promis
   await (await openMigrated()).close();
   const http = startHttpProcesses(count, {
     // Until the worker runs, its first poll finds what was committed.
-    wakeJobs: () => runtime?.worker?.wake(),
+    wakeJobs: (kind) => runtime?.worker?.wake(kind),
     failed: (reason) => stop(reason, 1),
   });
   const stop = stopOnSignal(async () => {

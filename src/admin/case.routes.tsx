@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
+import type { Db } from '../db/database';
 import {
   findInvestigation,
   investigationPayments,
@@ -24,7 +25,7 @@ import {
 } from '../governance/kyc';
 import { NoticeError } from '../governance/notice';
 import { addProhibited, affectedServices, listProhibited, removeProhibited } from '../governance/prohibited';
-import { type AdminKit, formField } from './admin-kit';
+import { type AdminKit, type AuditInput, formField } from './admin-kit';
 import { type Actor, inScope, scopeOf } from './permissions';
 import {
   caseTexts,
@@ -45,8 +46,8 @@ import {
 export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
   const { db, clock } = kit;
 
-  const formOf = (body: unknown, names: readonly string[]): GovernanceForm =>
-    Object.fromEntries(names.map((n) => [n, formField(body, n)]));
+  const formOf = <N extends string>(body: unknown, names: readonly N[]) =>
+    Object.fromEntries(names.map((n) => [n, formField(body, n)])) as Record<N, string>;
 
   /**
    * A refused input, or a notice that cannot be posted (e.g. a body over its limit), re-renders the
@@ -69,6 +70,28 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       else throw error;
       return kit.html(reply, 422, await again([{ kind: 'error', text }]));
     }
+  }
+
+  /**
+   * A change from a form: made and audited in one transaction (`kit.audited`), then the browser goes
+   * to `next(result)`; a refused input re-renders the page through `again` (see `guarded`).
+   */
+  function submitted<T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    change: {
+      make: (tx: Db) => Promise<T>;
+      audit: (result: T, tx: Db) => AuditInput | Promise<AuditInput>;
+      next: (result: T) => string;
+    },
+    again: (notices: PageNotice[]) => Promise<VNode>,
+  ): Promise<FastifyReply> {
+    return guarded(
+      request,
+      reply,
+      async () => reply.redirect(change.next(await kit.audited(request, change.make, change.audit)), 303),
+      again,
+    );
   }
 
   type Texts = ReturnType<typeof caseTexts>;
@@ -126,29 +149,26 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     const actor = kit.allow(request, reply, 'governance.manage');
     if (!actor) return reply;
     const form = formOf(request.body, ['merchant', 'reason', 'information', 'due_date']);
-    return guarded(
+    return submitted(
       request,
       reply,
-      async () => {
-        const opened = await kit.audited(
-          request,
-          (tx) =>
-            openKycCase(tx, {
-              merchantId: form.merchant ?? '',
-              reason: form.reason ?? '',
-              informationRequested: form.information ?? '',
-              dueDate: form.due_date ?? '',
-              by: actor.email,
-              now: clock.now(),
-            }),
-          (row) => ({
-            action: 'kyc.open',
-            target: row.case_id,
-            merchantId: row.merchant_id,
-            detail: { reason: row.reason, dueDate: row.due_date },
+      {
+        make: (tx) =>
+          openKycCase(tx, {
+            merchantId: form.merchant,
+            reason: form.reason,
+            informationRequested: form.information,
+            dueDate: form.due_date,
+            by: actor.email,
+            now: clock.now(),
           }),
-        );
-        return reply.redirect(`/admin/kyc/${opened.case_id}?done=opened`, 303);
+        audit: (row) => ({
+          action: 'kyc.open',
+          target: row.case_id,
+          merchantId: row.merchant_id,
+          detail: { reason: row.reason, dueDate: row.due_date },
+        }),
+        next: (row) => `/admin/kyc/${row.case_id}?done=opened`,
       },
       (notices) => kycList(request, notices, form),
     );
@@ -160,32 +180,35 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     const op = formField(request.body, 'op');
     const merchantId = formField(request.body, 'merchant').trim();
     const reason = formField(request.body, 'reason');
-    return guarded(
+    const again = (notices: PageNotice[]) =>
+      kycList(request, notices, { stop_merchant: merchantId, stop_reason: reason });
+    if (op === 'stop') {
+      return submitted(
+        request,
+        reply,
+        {
+          make: (tx) => stopRefunds(tx, { merchantId, reason, by: actor.email, now: clock.now() }),
+          audit: () => ({ action: 'refunds.stop', target: merchantId, merchantId, detail: { reason } }),
+          next: () => '/admin/kyc?done=stopped',
+        },
+        again,
+      );
+    }
+    if (op !== 'resume') return kit.html(reply, 400, await kycList(request, [badRequest(request)]));
+    return submitted(
       request,
       reply,
-      async () => {
-        if (op === 'stop') {
-          await kit.audited(
-            request,
-            (tx) => stopRefunds(tx, { merchantId, reason, by: actor.email, now: clock.now() }),
-            () => ({ action: 'refunds.stop', target: merchantId, merchantId, detail: { reason } }),
-          );
-          return reply.redirect('/admin/kyc?done=stopped', 303);
-        }
-        if (op !== 'resume') return kit.html(reply, 400, await kycList(request, [badRequest(request)]));
-        await kit.audited(
-          request,
-          (tx) => resumeRefunds(tx, { merchantId, now: clock.now() }),
-          (stop) => ({
-            action: 'refunds.resume',
-            target: merchantId,
-            merchantId,
-            detail: { reason: stop.reason },
-          }),
-        );
-        return reply.redirect('/admin/kyc?done=resumed', 303);
+      {
+        make: (tx) => resumeRefunds(tx, { merchantId, now: clock.now() }),
+        audit: (stop) => ({
+          action: 'refunds.resume',
+          target: merchantId,
+          merchantId,
+          detail: { reason: stop.reason },
+        }),
+        next: () => '/admin/kyc?done=resumed',
       },
-      (notices) => kycList(request, notices, { stop_merchant: merchantId, stop_reason: reason }),
+      again,
     );
   });
 
@@ -236,16 +259,13 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     const found = await scopedCase(actor, request.params.caseId);
     if (!found) return kit.notFound(request, reply);
     const answer = formField(request.body, 'answer');
-    return guarded(
+    return submitted(
       request,
       reply,
-      async () => {
-        await kit.audited(
-          request,
-          (tx) => answerKycCase(tx, { caseId: found.case_id, answer, by: actor.email, now: clock.now() }),
-          () => ({ action: 'kyc.answer', target: found.case_id, merchantId: found.merchant_id }),
-        );
-        return reply.redirect(`/admin/kyc/${found.case_id}?done=answered`, 303);
+      {
+        make: (tx) => answerKycCase(tx, { caseId: found.case_id, answer, by: actor.email, now: clock.now() }),
+        audit: () => ({ action: 'kyc.answer', target: found.case_id, merchantId: found.merchant_id }),
+        next: () => `/admin/kyc/${found.case_id}?done=answered`,
       },
       (notices) => kycCasePage(request, found.case_id, notices),
     );
@@ -257,32 +277,29 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     const found = await scopedCase(actor, request.params.caseId);
     if (!found) return kit.notFound(request, reply);
     const form = formOf(request.body, ['outcome', 'note', 'from', 'until']);
-    return guarded(
+    return submitted(
       request,
       reply,
-      async () => {
-        const note = form.note ?? '';
-        let decision: KycDecision;
-        if (form.outcome === 'CLEARED') decision = { outcome: 'CLEARED', note };
-        else if (form.outcome === 'SUSPENDED')
-          decision = { outcome: 'SUSPENDED', note, from: form.from ?? '', until: form.until ?? '' };
-        else throw new GovernanceInputError('OUTCOME_INVALID', 'outcome must be CLEARED or SUSPENDED');
-        await kit.audited(
-          request,
-          (tx) => decideKycCase(tx, { caseId: found.case_id, decision, by: actor.email, now: clock.now() }),
-          (decided) => ({
-            action: 'kyc.decide',
-            target: found.case_id,
-            merchantId: found.merchant_id,
-            detail: {
-              outcome: decided.status,
-              note: decided.outcome_note,
-              from: decided.suspended_from,
-              until: decided.suspended_until,
-            },
+      {
+        make: (tx) =>
+          decideKycCase(tx, {
+            caseId: found.case_id,
+            decision: kycDecision(form),
+            by: actor.email,
+            now: clock.now(),
           }),
-        );
-        return reply.redirect(`/admin/kyc/${found.case_id}?done=decided`, 303);
+        audit: (decided) => ({
+          action: 'kyc.decide',
+          target: found.case_id,
+          merchantId: found.merchant_id,
+          detail: {
+            outcome: decided.status,
+            note: decided.outcome_note,
+            from: decided.suspended_from,
+            until: decided.suspended_until,
+          },
+        }),
+        next: () => `/admin/kyc/${found.case_id}?done=decided`,
       },
       (notices) => kycCasePage(request, found.case_id, notices, form),
     );
@@ -293,24 +310,21 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     if (!actor) return reply;
     const found = await scopedCase(actor, request.params.caseId);
     if (!found) return kit.notFound(request, reply);
-    return guarded(
+    const now = clock.now();
+    // A suspension not yet begun is cancelled, not lifted: the audit log tells them apart.
+    const cancelled = found.suspended_from !== null && found.suspended_from > now.getTime();
+    return submitted(
       request,
       reply,
-      async () => {
-        const now = clock.now();
-        // A suspension not yet begun is cancelled, not lifted: the audit log tells them apart.
-        const cancelled = found.suspended_from !== null && found.suspended_from > now.getTime();
-        await kit.audited(
-          request,
-          (tx) => liftSuspension(tx, { caseId: found.case_id, by: actor.email, now }),
-          (lifted) => ({
-            action: cancelled ? 'kyc.cancel' : 'kyc.lift',
-            target: found.case_id,
-            merchantId: found.merchant_id,
-            detail: { until: lifted.suspended_until },
-          }),
-        );
-        return reply.redirect(`/admin/kyc/${found.case_id}?done=lifted`, 303);
+      {
+        make: (tx) => liftSuspension(tx, { caseId: found.case_id, by: actor.email, now }),
+        audit: (lifted) => ({
+          action: cancelled ? 'kyc.cancel' : 'kyc.lift',
+          target: found.case_id,
+          merchantId: found.merchant_id,
+          detail: { until: lifted.suspended_until },
+        }),
+        next: () => `/admin/kyc/${found.case_id}?done=lifted`,
       },
       (notices) => kycCasePage(request, found.case_id, notices),
     );
@@ -358,34 +372,31 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     const actor = kit.allow(request, reply, 'governance.manage');
     if (!actor) return reply;
     const form = formOf(request.body, ['merchant', 'tracking_ids', 'allegation', 'requested', 'due_date']);
-    return guarded(
+    return submitted(
       request,
       reply,
-      async () => {
-        const opened = await kit.audited(
-          request,
-          (tx) =>
-            openInvestigation(tx, {
-              merchantId: form.merchant ?? '',
-              trackingIds: form.tracking_ids ?? '',
-              allegation: form.allegation ?? '',
-              requested: form.requested ?? '',
-              dueDate: form.due_date ?? '',
-              by: actor.email,
-              now: clock.now(),
-            }),
-          async (row, tx) => ({
-            action: 'fraud.open',
-            target: row.investigation_id,
-            merchantId: row.merchant_id,
-            detail: {
-              trackingIds: await investigationPayments(tx, row.investigation_id),
-              allegation: row.allegation,
-              dueDate: row.due_date,
-            },
+      {
+        make: (tx) =>
+          openInvestigation(tx, {
+            merchantId: form.merchant,
+            trackingIds: form.tracking_ids,
+            allegation: form.allegation,
+            requested: form.requested,
+            dueDate: form.due_date,
+            by: actor.email,
+            now: clock.now(),
           }),
-        );
-        return reply.redirect(`/admin/investigations/${opened.investigation_id}?done=opened`, 303);
+        audit: async (row, tx) => ({
+          action: 'fraud.open',
+          target: row.investigation_id,
+          merchantId: row.merchant_id,
+          detail: {
+            trackingIds: await investigationPayments(tx, row.investigation_id),
+            allegation: row.allegation,
+            dueDate: row.due_date,
+          },
+        }),
+        next: (row) => `/admin/investigations/${row.investigation_id}?done=opened`,
       },
       (notices) => investigationList(request, notices, form),
     );
@@ -411,22 +422,18 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
       if (!found) return kit.notFound(request, reply);
       const id = found.investigation_id;
       const text = formField(request.body, step === 'answer' ? 'answer' : 'outcome');
-      return guarded(
+      return submitted(
         request,
         reply,
-        async () => {
-          await kit.audited(
-            request,
-            (tx) => recordInvestigationStep(tx, { id, step, text, by: actor.email, now: clock.now() }),
-            () => ({
-              action: step === 'answer' ? 'fraud.answer' : 'fraud.close',
-              target: id,
-              merchantId: found.merchant_id,
-              ...(step === 'close' ? { detail: { outcome: text.trim() } } : {}),
-            }),
-          );
-          const done = step === 'answer' ? 'answered' : 'closed';
-          return reply.redirect(`/admin/investigations/${id}?done=${done}`, 303);
+        {
+          make: (tx) => recordInvestigationStep(tx, { id, step, text, by: actor.email, now: clock.now() }),
+          audit: () => ({
+            action: step === 'answer' ? 'fraud.answer' : 'fraud.close',
+            target: id,
+            merchantId: found.merchant_id,
+            ...(step === 'close' ? { detail: { outcome: text.trim() } } : {}),
+          }),
+          next: () => `/admin/investigations/${id}?done=${step === 'answer' ? 'answered' : 'closed'}`,
         },
         (notices) => investigationPage(request, id, notices),
       );
@@ -465,32 +472,29 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
     const actor = kit.allow(request, reply, 'governance.manage');
     if (!actor) return reply;
     const form = formOf(request.body, ['category', 'effective_from', 'note']);
-    return guarded(
+    return submitted(
       request,
       reply,
-      async () => {
-        const added = await kit.audited(
-          request,
-          (tx) =>
-            addProhibited(tx, {
-              category: form.category ?? '',
-              effectiveFrom: form.effective_from ?? '',
-              note: form.note ?? '',
-              by: actor.email,
-              now: clock.now(),
-            }),
-          (result) => ({
-            action: 'prohibited.add',
-            target: result.category.category,
-            merchantId: null,
-            detail: {
-              effectiveFrom: result.category.effective_from,
-              note: result.category.note,
-              notifiedMerchants: result.merchantIds,
-            },
+      {
+        make: (tx) =>
+          addProhibited(tx, {
+            category: form.category,
+            effectiveFrom: form.effective_from,
+            note: form.note,
+            by: actor.email,
+            now: clock.now(),
           }),
-        );
-        return reply.redirect(`/admin/prohibited?added=${added.merchantIds.length}`, 303);
+        audit: (result) => ({
+          action: 'prohibited.add',
+          target: result.category.category,
+          merchantId: null,
+          detail: {
+            effectiveFrom: result.category.effective_from,
+            note: result.category.note,
+            notifiedMerchants: result.merchantIds,
+          },
+        }),
+        next: (added) => `/admin/prohibited?added=${added.merchantIds.length}`,
       },
       (notices) => prohibitedPage(request, notices, form),
     );
@@ -499,23 +503,29 @@ export function registerCaseRoutes(app: FastifyInstance, kit: AdminKit): void {
   app.post<{ Params: { category: string } }>('/admin/prohibited/:category/remove', async (request, reply) => {
     const actor = kit.allow(request, reply, 'governance.manage');
     if (!actor) return reply;
-    return guarded(
+    return submitted(
       request,
       reply,
-      async () => {
-        await kit.audited(
-          request,
-          (tx) => removeProhibited(tx, { category: request.params.category, now: clock.now() }),
-          (removed) => ({
-            action: 'prohibited.remove',
-            target: removed.category.category,
-            merchantId: null,
-            detail: { notifiedMerchants: removed.merchantIds },
-          }),
-        );
-        return reply.redirect('/admin/prohibited?removed=1', 303);
+      {
+        make: (tx) => removeProhibited(tx, { category: request.params.category, now: clock.now() }),
+        audit: (removed) => ({
+          action: 'prohibited.remove',
+          target: removed.category.category,
+          merchantId: null,
+          detail: { notifiedMerchants: removed.merchantIds },
+        }),
+        next: () => '/admin/prohibited?removed=1',
       },
       (notices) => prohibitedPage(request, notices),
     );
   });
+}
+
+/** The decision a form asks for; anything but CLEARED or SUSPENDED is refused as input. */
+function kycDecision(form: Record<'outcome' | 'note' | 'from' | 'until', string>): KycDecision {
+  if (form.outcome === 'CLEARED') return { outcome: 'CLEARED', note: form.note };
+  if (form.outcome === 'SUSPENDED') {
+    return { outcome: 'SUSPENDED', note: form.note, from: form.from, until: form.until };
+  }
+  throw new GovernanceInputError('OUTCOME_INVALID', 'outcome must be CLEARED or SUSPENDED');
 }

@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AlipayPlusCallOutcome } from '../app/metrics';
 import { formatJstIso } from '../kernel/jst';
 import type { ProviderExchange } from '../payments/payment-provider';
+import { headerOf, post } from './http-post';
 import { JSON_CONTENT_TYPE, signMessage, verifyMessage } from './signing';
 
 /**
@@ -65,7 +65,7 @@ export class AlipayPlusClient {
           Signature: signMessage(privateKey, path, clientId, requestTime, body),
         },
         body,
-        timeoutMs,
+        { timeoutMs },
       );
       exchange.responseStatus = response.status;
       exchange.responseBody = response.body.toString('utf8');
@@ -108,70 +108,4 @@ export class AlipayPlusClient {
 function resultStatusOf(body: Record<string, unknown> | undefined): AlipayPlusCallOutcome {
   const status = (body?.result as { resultStatus?: unknown } | undefined)?.resultStatus;
   return status === 'S' || status === 'F' ? status : 'U';
-}
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/**
- * POSTs `body` and reads the whole answer through node:http's kept-alive connections, rather than
- * `fetch`, whose web streams, Headers and AbortSignal cost the gateway more CPU than the call's RSA
- * signature (bench/README.md, Changes). It fails as `fetch` did with `redirect: 'error'` and
- * `AbortSignal.timeout`: a `TimeoutError` when the answer is not all in within `timeoutMs`, a
- * `TypeError` when the connection fails or the answer is a redirect.
- */
-function post(
-  url: string,
-  headers: Record<string, string>,
-  body: Buffer,
-  timeoutMs: number,
-): Promise<Answer> {
-  const client = url.startsWith('https:') ? https : http;
-  return new Promise<Answer>((resolve, reject) => {
-    let settled = false;
-    const fail = (name: 'TimeoutError' | 'TypeError', message: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const error = new Error(message);
-      error.name = name;
-      reject(error);
-      request.destroy();
-    };
-    const request = client.request(
-      url,
-      { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } },
-      (response) => {
-        const status = response.statusCode ?? 0;
-        if (status >= 300 && status < 400 && response.headers.location) {
-          fail('TypeError', 'unexpected redirect');
-          return;
-        }
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ status, headers: response.headers, body: Buffer.concat(chunks) });
-        });
-        // The connection closed before the whole answer came.
-        response.on('close', () => fail('TypeError', 'answer cut off'));
-        response.on('error', (error) => fail('TypeError', error.message));
-      },
-    );
-    const timer = setTimeout(() => fail('TimeoutError', `no answer within ${timeoutMs} ms`), timeoutMs);
-    request.on('error', (error) => fail('TypeError', error.message));
-    request.end(body);
-  });
-}
-
-/** A header as `fetch`'s Headers.get gave it: repeated values joined, null when absent. */
-function headerOf(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(', ') : value;
 }

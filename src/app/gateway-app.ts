@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { adminRoutes } from '../admin/admin.routes';
+import { writeAudit } from '../admin/audit.repository';
 import { notifyRoute } from '../alipayplus/notify.route';
 import { linkRoutes } from '../channels/link/link.routes';
+import { isInquiryHash, rememberInquiryHash } from '../channels/xml-api/inquiry-hash.repository';
 import { xmlApiRoutes } from '../channels/xml-api/xml-api.routes';
 import type { Database } from '../db/database';
 import { statusRoutes } from '../governance/status.routes';
@@ -11,6 +13,7 @@ import type { SubBrandReviewService } from '../governance/sub-brand-review.servi
 import type { Clock } from '../kernel/clock';
 import { randomText } from '../kernel/ids';
 import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, keepDemoApiPassword } from '../merchants/demo-seed';
+import { MerchantService } from '../merchants/merchant.service';
 import type { Resolver } from '../notifications/merchant-endpoint';
 import type { NotificationService } from '../notifications/notification.service';
 import type { PaymentService } from '../payments/payment.service';
@@ -88,6 +91,8 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   // Production serves metrics only on their own port (KESSAI_METRICS_PORT), never to the public.
   if (deps.config.mode === 'demo') serveMetrics(app, deps.metrics.registry);
 
+  // The channels read and write merchant data through this service, never through its repositories.
+  const merchants = new MerchantService(deps.db);
   await app.register(notifyRoute, {
     payments: deps.payments,
     registrations: deps.registrations,
@@ -102,6 +107,7 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
     mode: deps.config.mode,
     resolve: deps.resolve,
     payments: deps.payments,
+    merchants,
     notifications: deps.notifications,
   });
   await app.register(adminRoutes, {
@@ -124,7 +130,19 @@ export async function buildGatewayApp(deps: GatewayAppDeps): Promise<FastifyInst
   });
 
   await app.register(subBrandPublicRoutes, { db: deps.db, gatewayPublicUrl: deps.config.gateway.publicUrl });
-  await app.register(xmlApiRoutes, { db: deps.db, clock: deps.clock, refunds: deps.refunds });
+  await app.register(xmlApiRoutes, {
+    db: deps.db,
+    clock: deps.clock,
+    payments: deps.payments,
+    refunds: deps.refunds,
+    merchants,
+    inquiryHashes: {
+      remember: (entry, now) => rememberInquiryHash(deps.db, entry, now),
+      isInquiryHash: (merchantId, serviceId, hashcode, now) =>
+        isInquiryHash(deps.db, merchantId, serviceId, hashcode, now),
+    },
+    audit: (entry) => writeAudit(deps.db, { ...entry, actorUserId: null }),
+  });
   await app.register(statusRoutes, { db: deps.db, clock: deps.clock });
 
   return app;

@@ -8,7 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 const WAKE_JOBS = 'kessai:wake-jobs';
 const READY = 'kessai:ready';
 
-type Message = { kessai?: string };
+type Message = { kessai?: string; kind?: string };
 
 /** Whether this process is one of the HTTP processes of `serve --processes`. */
 export function isHttpProcess(): boolean {
@@ -19,8 +19,8 @@ export function isHttpProcess(): boolean {
  * An HTTP process committed a job that is due now (the first A02-1 attempt): the primary's job
  * worker looks for it at once instead of at its next poll.
  */
-export function wakeJobsInPrimary(): void {
-  process.send?.({ kessai: WAKE_JOBS } satisfies Message);
+export function wakeJobsInPrimary(kind?: string): void {
+  process.send?.({ kessai: WAKE_JOBS, kind } satisfies Message);
 }
 
 /** An HTTP process tells the primary that it listens. */
@@ -44,7 +44,7 @@ export interface HttpProcesses {
  */
 export function startHttpProcesses(
   count: number,
-  options: { wakeJobs: () => void; failed: (reason: string) => void },
+  options: { wakeJobs: (kind?: string) => void; failed: (reason: string) => void },
 ): HttpProcesses {
   let stopping = false;
   const live = new Set<Worker>();
@@ -57,7 +57,7 @@ export function startHttpProcesses(
     let ready = false;
     return new Promise((resolve, reject) => {
       worker.on('message', (message: Message) => {
-        if (message?.kessai === WAKE_JOBS) options.wakeJobs();
+        if (message?.kessai === WAKE_JOBS) options.wakeJobs(message.kind);
         if (message?.kessai === READY) {
           ready = true;
           resolve();

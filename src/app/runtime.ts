@@ -108,7 +108,7 @@ export interface RuntimeOptions {
    * How this process wakes the job worker after committing a job that is due now. Default: its own
    * worker; an HTTP process of `serve --processes` wakes the primary's.
    */
-  wakeJobs?: () => void;
+  wakeJobs?: (kind?: string) => void;
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
   resolve?: Resolver;
 }
@@ -188,7 +188,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       started.push(() => guard.settled());
       const metrics = createMetrics(db, clock, guard);
       const provider = createAlipayPlusConnector(config, keys, clock, { metrics, guard });
-      const wakeJobs = options.wakeJobs ?? (() => worker?.wake());
+      const wakeJobs = options.wakeJobs ?? ((kind?: string) => worker?.wake(kind));
       notifications = new NotificationService({
         db,
         format: a02ResultNotification,
@@ -267,7 +267,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           await scheduleSettlementFetch(db, clearingDay(clock.now().getTime()), clock.now());
         // Yesterday's close is due at once: a period that ended while nothing ran is closed now.
         await scheduleSettlementClose(db, jstDate(startOfJstDay(clock.now(), -1)), clock.now());
-        worker.start();
         const w = worker;
         started.push(() => w.stop());
       }
@@ -350,6 +349,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await listen(shop, config.host, config.shop.port, 'KESSAI_SHOP_PORT', started);
       apps.shop = shop;
     }
+
+    // The worker starts once everything listens: after an outage thousands of jobs may be overdue,
+    // and their runs, queued on the same database connection, must not hold back the apps' start
+    // (Fastify gives its plugins 10 s), nor call a sandbox of this process that is not up yet.
+    worker?.start();
 
     // The demo merchant is registered with Alipay+ (the sandbox) like any other, once: at the
     // first start, when it has never applied for a sub-brand (governance.md §1). Last, so that

@@ -13,6 +13,7 @@ import * as m010 from './migrations/010-governance-notices';
 import * as m011 from './migrations/011-governance-cases';
 import * as m012 from './migrations/012-merchant-registration-details';
 import * as m013 from './migrations/013-settlement-fee-lines';
+import * as m014 from './migrations/014-job-claim-index';
 import { columnKit } from './migrations/columns';
 import { migrateMigrator } from './migrator-retry';
 
@@ -34,6 +35,7 @@ const MIGRATIONS = {
   '011-governance-cases': m011,
   '012-merchant-registration-details': m012,
   '013-settlement-fee-lines': m013,
+  '014-job-claim-index': m014,
 } as const;
 
 function provider(dialect: DialectName): MigrationProvider {

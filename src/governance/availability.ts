@@ -3,7 +3,6 @@ import { isGatewayInMaintenance } from '../merchants/merchant.repository';
 import { suspensionInEffect } from './kyc';
 import { concerns, type MaintenanceWindow, toWindow } from './maintenance';
 import { prohibitedCategoryInEffect } from './prohibited';
-import { approvedSubBrands } from './sub-brand-review.repository';
 
 /**
  * Whether a merchant's service takes new purchases (A01-1) and XML API calls now, as governance
@@ -51,14 +50,17 @@ export type PurchaseBlock =
   | { reason: 'KYC_SUSPENDED'; caseId: string }
   | { reason: 'PROHIBITED_CATEGORY'; category: string };
 
+/**
+ * `service.approvedSubBrands`: the merchant's approved sub-brands as the caller read them with the
+ * service in this request (merchant.repository.ts, findServiceWithMerchant), not read again.
+ */
 export async function purchaseBlockFor(
   db: Db,
-  service: { merchantId: string; serviceId: string },
+  service: { merchantId: string; serviceId: string; approvedSubBrands: readonly string[] },
   now: Date,
 ): Promise<PurchaseBlock | null> {
   // §1: only sub-brands that completed review may be used; with none, Alipay+ is unavailable.
-  if ((await approvedSubBrands(db, service.merchantId)).length === 0)
-    return { reason: 'NO_APPROVED_SUB_BRAND' };
+  if (service.approvedSubBrands.length === 0) return { reason: 'NO_APPROVED_SUB_BRAND' };
   const suspension = await suspensionInEffect(db, service.merchantId, now);
   if (suspension) return { reason: 'KYC_SUSPENDED', caseId: suspension.case_id };
   const category = await prohibitedCategoryInEffect(db, service.merchantId, service.serviceId, now);

@@ -3,10 +3,11 @@ import { hostname } from 'node:os';
 import type { DialectName } from '../db/connection';
 import type { Db } from '../db/database';
 import type { Clock } from '../kernel/clock';
-import type { ClaimedJob, JobHandler, JobOutcome } from './job';
+import type { ClaimedJob, JobHandler, JobOutcome, JobResult } from './job';
 import {
   claimDueJobs,
   deleteFinishedJobs,
+  dueKinds,
   finishJob,
   type LaneKinds,
   releaseExpiredLeases,
@@ -80,6 +81,11 @@ interface Lane {
   budget: number;
   /** The last claim filled every free slot, so more jobs may be waiting. */
   backlog: boolean;
+  /**
+   * Its next poll claims: a wake named one of its kinds, a sweep found one of its kinds due, or a
+   * group that had reached its cap here ended a run.
+   */
+  wanted: boolean;
 }
 
 /**
@@ -95,6 +101,11 @@ export class JobWorker {
   private readonly handlers: Record<string, JobHandler>;
   private readonly pollIntervalMs: number;
   private readonly lanes: Lane[];
+  private readonly laneOfKind: Map<string, Lane>;
+  /** The lane of kinds without a handler. */
+  private readonly catchAll: Lane;
+  /** Runs of each group in flight here, so an ending run knows whether its group was at its cap. */
+  private readonly groupRuns = new Map<string, number>();
   private readonly perGroup: number;
   private readonly leaseMs: number;
   private readonly logger: JobLogger;
@@ -103,7 +114,7 @@ export class JobWorker {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private pollAgain = false;
-  private nextReleaseAt = 0;
+  private nextSweepAt = 0;
   private nextPurgeAt = 0;
 
   constructor(options: JobWorkerOptions) {
@@ -123,17 +134,22 @@ export class JobWorker {
       active: new Map(),
       budget: size,
       backlog: false,
+      wanted: false,
     });
-    this.lanes = [
-      ...kinds.map((kind) =>
+    this.laneOfKind = new Map(
+      kinds.map((kind) => [
+        kind,
         lane(
           { in: [kind] },
           positive(`laneConcurrency.${kind}`, options.laneConcurrency?.[kind] ?? concurrency),
           firstKinds.has(kind),
         ),
-      ),
-      lane({ notIn: kinds }, 1, false),
-    ].sort((a, b) => Number(b.first) - Number(a.first));
+      ]),
+    );
+    this.catchAll = lane({ notIn: kinds }, 1, false);
+    this.lanes = [...this.laneOfKind.values(), this.catchAll].sort(
+      (a, b) => Number(b.first) - Number(a.first),
+    );
     this.perGroup = positive('perGroup', options.perGroup ?? 3);
     this.leaseMs = positive('leaseMs', options.leaseMs ?? 120_000);
     this.logger = options.logger ?? silent;
@@ -142,17 +158,21 @@ export class JobWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.nextSweepAt = 0;
     this.schedule(0);
   }
 
   /**
-   * Looks for due jobs soon. The domain calls it after committing a job that is due now (the first
-   * A02-1 attempt), so it need not wait for the next poll; many calls in a burst cost one claim.
+   * Looks for due jobs of `kind` soon (of every kind when none is named). The domain calls it after
+   * committing a job that is due now (the first A02-1 attempt), so it need not wait for the next
+   * poll. Only that kind's lane claims, with the lanes known to have more due; many calls in a
+   * burst cost one claim.
    */
-  wake(): void {
+  wake(kind?: string): void {
     if (!this.running) return;
-    if (this.polling) this.pollAgain = true;
-    else this.schedule(0);
+    const lanes = kind === undefined ? this.lanes : [this.laneOf(kind)];
+    for (const lane of lanes) lane.wanted = true;
+    this.pollSoon();
   }
 
   /** Stops polling and waits for the handlers that are running to finish and be recorded. */
@@ -180,6 +200,16 @@ export class JobWorker {
     }
   }
 
+  private pollSoon(): void {
+    if (!this.running) return;
+    if (this.polling) this.pollAgain = true;
+    else this.schedule(0);
+  }
+
+  private laneOf(kind: string): Lane {
+    return this.laneOfKind.get(kind) ?? this.catchAll;
+  }
+
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -201,11 +231,14 @@ export class JobWorker {
 
   private async pollOnce(): Promise<void> {
     try {
-      // Wakes can come hundreds of times a second; releasing dead workers' jobs is needed far less.
-      if (performance.now() >= this.nextReleaseAt) {
-        this.nextReleaseAt = performance.now() + this.pollIntervalMs;
+      // Wakes can come hundreds of times a second, and name the lanes they are for; dead workers'
+      // jobs, and jobs that became due or that other processes queued, are looked for far less
+      // often, by one read that names the lanes with jobs due.
+      if (performance.now() >= this.nextSweepAt) {
+        this.nextSweepAt = performance.now() + this.pollIntervalMs;
         const released = await releaseExpiredLeases(this.db, this.clock.now());
         if (released > 0) this.logger.warn({ released }, 'released jobs whose worker lease ran out');
+        for (const kind of await dueKinds(this.db, this.clock.now())) this.laneOf(kind).wanted = true;
       }
       if (performance.now() >= this.nextPurgeAt) {
         this.nextPurgeAt = performance.now() + PURGE_INTERVAL_MS;
@@ -218,22 +251,28 @@ export class JobWorker {
         let firstBusy = false;
         for (const lane of this.lanes) {
           lane.budget = firstBusy && !lane.first ? 1 : lane.concurrency;
-          const free = lane.budget - lane.active.size;
-          if (free <= 0) {
-            lane.backlog = true;
-          } else {
-            const jobs = await this.claim(lane, free);
-            // On PostgreSQL a claim racing another worker's loses the rows that one took and comes
-            // back short although more may be due: only an empty claim says the lane is drained.
-            // (SQLite claims one at a time, so a short claim there took everything due.)
-            lane.backlog = jobs.length === free || (this.dialect === 'postgres' && jobs.length > 0);
-            for (const job of jobs) void this.track(lane, job);
+          // A lane claims only where work may be: a wake named it, a sweep is due, or its last
+          // claim was full.
+          if (lane.wanted || lane.backlog) {
+            const free = lane.budget - lane.active.size;
+            if (free <= 0) {
+              lane.backlog = true;
+            } else {
+              lane.wanted = false;
+              const jobs = await this.claim(lane, free);
+              // On PostgreSQL a claim racing another worker's loses the rows that one took and comes
+              // back short although more may be due: only an empty claim says the lane is drained.
+              // (SQLite claims one at a time, so a short claim there took everything due.)
+              lane.backlog = jobs.length === free || (this.dialect === 'postgres' && jobs.length > 0);
+              for (const job of jobs) void this.track(lane, job);
+            }
           }
           if (lane.first && (lane.backlog || this.recentlyStarted(lane))) firstBusy = true;
         }
       } while (
         this.running &&
-        (this.pollAgain || this.lanes.some((lane) => lane.backlog && lane.active.size < lane.budget))
+        (this.pollAgain ||
+          this.lanes.some((lane) => (lane.wanted || lane.backlog) && lane.active.size < lane.budget))
       );
     } catch (error) {
       this.logger.error({ error: messageOf(error) }, 'could not claim jobs');
@@ -258,34 +297,53 @@ export class JobWorker {
   }
 
   private track(lane: Lane, job: ClaimedJob): Promise<void> {
+    const { group } = job;
+    if (group !== null) this.groupRuns.set(group, (this.groupRuns.get(group) ?? 0) + 1);
     const run = this.execute(job).finally(() => {
       lane.active.delete(run);
-      // A group's next job waits for one of its runs to end, whether or not the lane was full; the
-      // lanes a first lane slowed get their budget back when it is idle.
-      if (lane.backlog || job.group !== null || lane.first) this.wake();
+      // A group at its cap may have jobs its claims held back, which wait for one of its runs to
+      // end. (Runs of the group on other workers are not counted: what they hold back waits for a
+      // sweep at most.)
+      if (group !== null && this.endGroupRun(group) >= this.perGroup) lane.wanted = true;
+      // Lanes with more due claim in every poll: this run's, and the lanes a first lane slowed,
+      // which get their budget back once it is idle.
+      if (lane.wanted || lane.backlog || (lane.first && this.lanes.some((other) => other.backlog))) {
+        this.pollSoon();
+      }
     });
     lane.active.set(run, performance.now());
     return run;
   }
 
+  /** Counts one run of `group` as ended; returns how many were running with it. */
+  private endGroupRun(group: string): number {
+    const runs = this.groupRuns.get(group) ?? 0;
+    if (runs <= 1) this.groupRuns.delete(group);
+    else this.groupRuns.set(group, runs - 1);
+    return runs;
+  }
+
   private async execute(job: ClaimedJob): Promise<void> {
-    const result = await this.run(job);
-    const now = this.clock.now();
+    let result = await this.run(job);
+    if (result.type !== 'failed' && result.record) {
+      const { record, ...outcome } = result;
+      try {
+        await this.finish(job, outcome, record);
+        return;
+      } catch (error) {
+        result = this.failed(job, error);
+      }
+    }
     const outcome: JobOutcome =
       result.type === 'failed'
-        ? { type: 'retry', at: new Date(now.getTime() + backoffDelayMs(job.attempt)), note: result.error }
+        ? {
+            type: 'retry',
+            at: new Date(this.clock.now().getTime() + backoffDelayMs(job.attempt)),
+            note: result.error,
+          }
         : result;
-    if (outcome.type === 'dead') {
-      this.logger.error({ jobId: job.id, kind: job.kind, error: outcome.error }, 'job is dead');
-    }
     try {
-      const recorded = await finishJob(this.db, { id: job.id, workerId: this.workerId, outcome, now });
-      if (!recorded) {
-        this.logger.warn(
-          { jobId: job.id, kind: job.kind, outcome: outcome.type },
-          'job lease lost before its outcome was recorded; the job runs again',
-        );
-      }
+      await this.finish(job, outcome);
     } catch (error) {
       // The job stays RUNNING under this lease and is released when the lease runs out.
       this.logger.error(
@@ -295,7 +353,27 @@ export class JobWorker {
     }
   }
 
-  private async run(job: ClaimedJob): Promise<JobOutcome | { type: 'failed'; error: string }> {
+  /** Records the outcome, with the run's own writes in the same transaction when it has any. */
+  private async finish(job: ClaimedJob, outcome: JobOutcome, record?: JobResult['record']): Promise<void> {
+    if (outcome.type === 'dead') {
+      this.logger.error({ jobId: job.id, kind: job.kind, error: outcome.error }, 'job is dead');
+    }
+    const finish = { id: job.id, workerId: this.workerId, outcome, now: this.clock.now() };
+    const recorded = record
+      ? await this.db.transaction().execute(async (tx) => {
+          await record(tx);
+          return finishJob(tx, finish);
+        })
+      : await finishJob(this.db, finish);
+    if (!recorded) {
+      this.logger.warn(
+        { jobId: job.id, kind: job.kind, outcome: outcome.type },
+        'job lease lost before its outcome was recorded; the job runs again',
+      );
+    }
+  }
+
+  private async run(job: ClaimedJob): Promise<JobResult | Failed> {
     // An own property only: a kind such as "constructor" must not find Object.prototype's.
     const handler = Object.hasOwn(this.handlers, job.kind) ? this.handlers[job.kind] : undefined;
     // A kind nobody handles is a bug (or a worker older than the code that queued it); retrying
@@ -310,15 +388,22 @@ export class JobWorker {
       }
       return outcome;
     } catch (error) {
-      // The message only: payloads and request bodies may carry what must not be stored or logged.
-      const message = messageOf(error);
-      this.logger.warn({ jobId: job.id, kind: job.kind, attempt: job.attempt, error: message }, 'job failed');
-      return { type: 'failed', error: message };
+      return this.failed(job, error);
     } finally {
       clearTimeout(leaseTimer);
     }
   }
+
+  private failed(job: ClaimedJob, error: unknown): Failed {
+    // The message only: payloads and request bodies may carry what must not be stored or logged.
+    const message = messageOf(error);
+    this.logger.warn({ jobId: job.id, kind: job.kind, attempt: job.attempt, error: message }, 'job failed');
+    return { type: 'failed', error: message };
+  }
 }
+
+/** A run whose handler threw (or whose writes failed): retried with back-off. */
+type Failed = { type: 'failed'; error: string };
 
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;

@@ -119,6 +119,26 @@ export async function claimDueJobs(
 }
 
 /**
+ * Deletes the jobs with these dedupe keys that are waiting to run (a running one finishes and is
+ * recorded as usual). Inside the caller's transaction: the change that makes them pointless.
+ */
+export async function deletePendingJobs(db: Db, dedupeKeys: readonly string[]): Promise<void> {
+  await db.deleteFrom('jobs').where('dedupe_key', 'in', dedupeKeys).where('status', '=', 'PENDING').execute();
+}
+
+/** The kinds of the jobs due at `now`, for a worker to claim only the lanes they are in. */
+export async function dueKinds(db: Db, now: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('kind')
+    .distinct()
+    .where('status', '=', 'PENDING')
+    .where('due_at', '<=', now.getTime())
+    .execute();
+  return rows.map((row) => row.kind);
+}
+
+/**
  * Records a run's outcome, only while `workerId` still holds the lease: a worker whose lease ran
  * out (and whose job another worker took over) cannot overwrite the new owner's result. Returns
  * whether the outcome was recorded.

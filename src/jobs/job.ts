@@ -1,3 +1,5 @@
+import type { Db } from '../db/database';
+
 /**
  * Durable jobs: the gateway's follow-up work (A02-1 retries, payment deadlines, refund re-sends)
  * kept as rows, written in the same transaction as the state change that needs them
@@ -47,8 +49,19 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
-/** A handler that throws is retried with exponential back-off; it never loses the job. */
-export type JobHandler = (job: ClaimedJob, ctx: JobContext) => Promise<JobOutcome>;
+/**
+ * A run's outcome, with the writes that record what the run did (an A02-1 attempt): the worker
+ * commits them in the transaction that records the outcome, so the run costs one commit, and a crash
+ * before it leaves neither (the job runs again). They are committed even if the lease was lost
+ * meanwhile, so they carry their own guards against a second run's record.
+ */
+export type JobResult = JobOutcome & { record?: (tx: Db) => Promise<void> };
+
+/**
+ * A handler that throws, or whose `record` fails, is retried with exponential back-off; it never
+ * loses the job.
+ */
+export type JobHandler = (job: ClaimedJob, ctx: JobContext) => Promise<JobResult>;
 
 /** A job as the console shows it. */
 export interface JobView {

@@ -15,23 +15,28 @@ function parseList(json: string): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-export async function findServiceWithMerchant(
-  db: Db,
-  merchantId: string,
-  serviceId: string,
-): Promise<ServiceWithMerchant | undefined> {
-  const service = await db
+export function findService(db: Db, merchantId: string, serviceId: string): Promise<ServiceRow | undefined> {
+  return db
     .selectFrom('services')
     .selectAll()
     .where('merchant_id', '=', merchantId)
     .where('service_id', '=', serviceId)
     .executeTakeFirst();
+}
+
+export function findMerchant(db: Db, merchantId: string): Promise<MerchantRow | undefined> {
+  return db.selectFrom('merchants').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
+}
+
+export async function findServiceWithMerchant(
+  db: Db,
+  merchantId: string,
+  serviceId: string,
+): Promise<ServiceWithMerchant | undefined> {
+  const service = await findService(db, merchantId, serviceId);
   if (!service) return undefined;
-  const merchant = await db
-    .selectFrom('merchants')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .executeTakeFirstOrThrow();
+  const merchant = await findMerchant(db, merchantId);
+  if (!merchant) throw new Error(`merchant ${merchantId} of service ${serviceId} not found`);
   return {
     service,
     merchant,

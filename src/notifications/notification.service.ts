@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { MetricsRecorder } from '../app/metrics';
 import type { Database, Db, PaymentRow, ServiceRow } from '../db/database';
-import type { ClaimedJob, JobContext, JobOutcome } from '../jobs/job';
+import type { ClaimedJob, JobContext, JobResult } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { type Charset, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
@@ -45,8 +45,8 @@ export interface NotificationServiceDeps {
   format: ResultNotificationFormat;
   clock: Clock;
   mode: 'demo' | 'production';
-  /** Asks the job worker to look for due jobs now (after a commit that queued one). */
-  wakeJobs: () => void;
+  /** Asks the job worker to look for due jobs of a kind now (after a commit that queued one). */
+  wakeJobs: (kind: string) => void;
   answerTimeoutMs?: number;
   metrics: MetricsRecorder;
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
@@ -95,7 +95,7 @@ export class NotificationService {
     const resend = notification.status !== 'PENDING';
     const task = { notificationId, attempt: notification.attempts, resend };
     await enqueueAttempt(this.deps.db, task, notification.merchant_id, now, now);
-    this.deps.wakeJobs();
+    this.deps.wakeJobs(DELIVER_NOTIFICATION);
     return true;
   }
 
@@ -104,7 +104,7 @@ export class NotificationService {
    * attempt it is for, so a job whose attempt another job already made (a re-send, a worker that
    * lost its lease) stops without posting again.
    */
-  async deliver(job: ClaimedJob, ctx: JobContext): Promise<JobOutcome> {
+  async deliver(job: ClaimedJob, ctx: JobContext): Promise<JobResult> {
     const { db, clock } = this.deps;
     const task = readTask(job.payload);
     if (!task) return { type: 'dead', error: 'payload without a notification id and attempt' };
@@ -158,7 +158,9 @@ export class NotificationService {
             ? 'PENDING'
             : 'UNDELIVERED';
     const at = clock.now().getTime();
-    await db.transaction().execute(async (tx) => {
+    // Recorded in the transaction that finishes the job: a crash before it commits leaves the
+    // attempt unrecorded and the job running, so it is made again (at least once, recorded once).
+    const record = async (tx: Db) => {
       await tx
         .insertInto('notification_attempts')
         .values({
@@ -192,8 +194,8 @@ export class NotificationService {
           started,
         );
       }
-    });
-    return { type: 'done' };
+    };
+    return { type: 'done', record };
   }
 
   /** Whether the first attempt of each notification of a payment has been made (for the return page). */

@@ -2,7 +2,7 @@ import { enqueueJob } from '../jobs/job.repository';
 import { applyEnding, capturedEnding, closedEnding } from './endings';
 import { markCancelRequested, type Payment } from './payment.repository';
 import { keepExchangeIn, type PaymentServiceDeps, reloadPayment } from './payment-context';
-import { CANCEL_JOB_DELAY_MS, JOB_CANCEL } from './payment-schedule';
+import { CANCEL_JOB_DELAY_MS, JOB_CANCEL, jobKey } from './payment-schedule';
 import type { CancelTarget } from './payment-states';
 import type { ProviderResults } from './provider-results';
 
@@ -36,7 +36,7 @@ export class CancelProtocol {
           kind: JOB_CANCEL,
           payload: { trackingId: payment.tracking_id },
           dueAt: new Date(now.getTime() + CANCEL_JOB_DELAY_MS),
-          dedupeKey: `cancel:${payment.tracking_id}`,
+          dedupeKey: jobKey.cancel(payment.tracking_id),
         },
         now,
       );

@@ -1,6 +1,9 @@
+import { deletePendingJobs } from '../jobs/job.repository';
+import { DELIVER_NOTIFICATION } from '../notifications/notification.service';
 import type { Payment } from './payment.repository';
 import { type KeptExchange, keepExchangeIn, type PaymentServiceDeps } from './payment-context';
 import type { PaidDetails } from './payment-provider';
+import { jobsEndedBy } from './payment-schedule';
 import { type CancelState, closedUnpaidStatus, type EndedStatus } from './payment-states';
 import { recordTransition, type StatusChange } from './record-transition';
 
@@ -71,7 +74,8 @@ export function unsentEnding(to: 'CANCELED' | 'EXPIRED', cause: string): Ending 
 }
 
 /**
- * Applies one ending and queues the merchant's notification in the same transaction; false if
+ * Applies one ending and queues the merchant's notification in the same transaction, which also
+ * deletes the payment's jobs that could only run as no-ops from now on; false if
  * another writer won. `kept`: the exchange with Alipay+ that decided the ending, kept in that
  * transaction too (or alone when the payment has already ended).
  */
@@ -101,11 +105,12 @@ export async function applyEnding(
       now,
     });
     if (moved) {
+      await deletePendingJobs(tx, jobsEndedBy(payment.tracking_id));
       const ended = { trackingId: payment.tracking_id, merchantId: payment.merchant_id, status: ending.to };
       await notifications.queue(tx, ended, now);
     }
     return moved;
   });
-  if (applied) deps.wakeJobs();
+  if (applied) deps.wakeJobs(DELIVER_NOTIFICATION);
   return applied;
 }

@@ -20,7 +20,8 @@ export interface PaymentServiceDeps {
   ids: IdSource;
   provider: PaymentProvider;
   notifications: NotificationService;
-  wakeJobs: () => void;
+  /** Asks the job worker to look for due jobs of `kind` (of every kind when none is named) now. */
+  wakeJobs: (kind?: string) => void;
   /** Absolute base of the gateway, for `paymentNotifyUrl` and `paymentRedirectUrl`. */
   gatewayPublicUrl: string;
   findService: (merchantId: string, serviceId: string) => Promise<ServiceWithMerchant | undefined>;

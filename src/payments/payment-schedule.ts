@@ -9,3 +9,19 @@ export const JOB_EXPIRE_SELECTION = 'payment.expire-selection';
 export const JOB_DEADLINE = 'payment.deadline';
 export const JOB_CANCEL = 'payment.cancel';
 export const JOB_REVERSE_LATE_PAYMENT = 'payment.reverse-late-payment';
+
+/** The dedupe keys of a payment's jobs: one of each per payment. */
+export const jobKey = {
+  expireSelection: (trackingId: string) => `expire-selection:${trackingId}`,
+  deadline: (trackingId: string) => `deadline:${trackingId}`,
+  cancel: (trackingId: string) => `cancel:${trackingId}`,
+};
+
+/**
+ * The jobs that act only on a payment still REQUESTED or IN_PROGRESS (payment-jobs.ts): once it has
+ * ended they could do nothing, so the ending deletes them. A late payment's reversal is queued after
+ * the ending and is not among them.
+ */
+export function jobsEndedBy(trackingId: string): string[] {
+  return [jobKey.expireSelection(trackingId), jobKey.deadline(trackingId), jobKey.cancel(trackingId)];
+}

@@ -3,6 +3,7 @@ import type { Db, PaymentRow } from '../db/database';
 import { enqueueJob } from '../jobs/job.repository';
 import type { Charset } from '../kernel/charset';
 import type { Yen } from '../kernel/money';
+import type { ServiceWithMerchant } from '../merchants/merchant.repository';
 import type { CancelProtocol } from './cancel-protocol';
 import { applyEnding, closedEnding, failedEnding, unsentEnding } from './endings';
 import {
@@ -18,6 +19,7 @@ import {
   DEADLINE_GRACE_MS,
   JOB_DEADLINE,
   JOB_EXPIRE_SELECTION,
+  jobKey,
   PAYMENT_DEADLINE_MS,
   SELECTION_LIFETIME_MS,
 } from './payment-schedule';
@@ -50,9 +52,6 @@ export interface NewPaymentInput {
    */
   directToAlipay?: boolean;
 }
-
-/** The shopper's device, when the selection screen tells it anew. */
-type Shopper = { terminal: 'WEB' | 'WAP'; osType: 'IOS' | 'ANDROID' | null };
 
 export type CreateResult = { kind: 'created'; payment: Payment } | { kind: 'duplicate' };
 
@@ -138,7 +137,7 @@ export class ShopperFlow {
               kind: JOB_EXPIRE_SELECTION,
               payload: { trackingId: payment.tracking_id },
               dueAt: new Date(now.getTime() + SELECTION_LIFETIME_MS),
-              dedupeKey: `expire-selection:${payment.tracking_id}`,
+              dedupeKey: jobKey.expireSelection(payment.tracking_id),
             },
             now,
           );
@@ -161,13 +160,23 @@ export class ShopperFlow {
    * The shopper chose Alipay+: the payment enters IN_PROGRESS (the 10-minute deadline starts and
    * its job is written) before `pay` is sent, so a `pay` that times out is never forgotten.
    */
-  async startAlipay(token: string, shopper?: Shopper): Promise<ShopperOutcome> {
-    const { db, clock } = this.deps;
-    let payment = await findPaymentByToken(db, token);
+  async startAlipay(token: string, service?: ServiceWithMerchant): Promise<ShopperOutcome> {
+    const payment = await findPaymentByToken(this.deps.db, token);
     if (!payment) return { kind: 'notFound' };
+    return this.continueToAlipay(payment, service);
+  }
+
+  /**
+   * `startAlipay` for a payment the caller has just read or created (an A01-1 that chose Alipay+
+   * itself). `service`: the payment's service as the caller read it in this request, so `pay` is
+   * sent without reading it again.
+   */
+  async continueToAlipay(read: Payment, service?: ServiceWithMerchant): Promise<ShopperOutcome> {
+    const { db, clock } = this.deps;
+    let payment = read;
     if (payment.status === 'REQUESTED') {
       const trackingId = payment.tracking_id;
-      await db.transaction().execute((tx) => this.enterInProgress(tx, trackingId, clock.now(), shopper));
+      await db.transaction().execute((tx) => this.enterInProgress(tx, trackingId, clock.now()));
       // Whoever won a concurrent click, the payment is now IN_PROGRESS with one request id.
       payment = await this.reload(payment);
     }
@@ -180,7 +189,7 @@ export class ShopperFlow {
     if (payment.pay_outcome === 'CREATED' && payment.redirect_url) {
       return { kind: 'redirect', url: payment.redirect_url };
     }
-    return this.sendPay(payment);
+    return this.sendPay(payment, service);
   }
 
   /**
@@ -188,14 +197,13 @@ export class ShopperFlow {
    * and its deadline, whose job is written with it. Returns the columns it set, or undefined when
    * another writer moved the payment first.
    */
-  private async enterInProgress(tx: Db, trackingId: string, now: Date, shopper?: Shopper) {
+  private async enterInProgress(tx: Db, trackingId: string, now: Date) {
     const deadline = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
     const set = {
       payment_request_id: this.deps.ids.requestId('KSP'),
       in_progress_at: now.getTime(),
       deadline_at: deadline.getTime(),
       updated_at: now.getTime(),
-      ...(shopper ? { terminal_type: shopper.terminal, os_type: shopper.osType } : {}),
     };
     const moved = await recordTransition(tx, {
       trackingId,
@@ -212,7 +220,7 @@ export class ShopperFlow {
         kind: JOB_DEADLINE,
         payload: { trackingId },
         dueAt: new Date(deadline.getTime() + DEADLINE_GRACE_MS),
-        dedupeKey: `deadline:${trackingId}`,
+        dedupeKey: jobKey.deadline(trackingId),
       },
       now,
     );
@@ -223,8 +231,8 @@ export class ShopperFlow {
     return this.deps.clock.now().getTime() >= payment.deadline_at;
   }
 
-  private async sendPay(payment: InProgressPayment): Promise<ShopperOutcome> {
-    const found = await this.deps.findService(payment.merchant_id, payment.service_id);
+  private async sendPay(payment: InProgressPayment, service?: ServiceWithMerchant): Promise<ShopperOutcome> {
+    const found = service ?? (await this.deps.findService(payment.merchant_id, payment.service_id));
     if (!found) throw new Error(`service of payment ${payment.tracking_id} vanished`);
     const { merchant } = found;
     const base = this.deps.gatewayPublicUrl;

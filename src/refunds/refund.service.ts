@@ -153,6 +153,11 @@ export class RefundService {
     return { refund: toView(after), replayed: false, totals: totalsOf(latest) };
   }
 
+  /** Whether a refund was made with this replay key: a request with it is a replay, making nothing new. */
+  async isReplay(replayKey: string): Promise<boolean> {
+    return (await findRefundByReplayKey(this.deps.db, replayKey)) !== undefined;
+  }
+
   async listRefunds(trackingId: string): Promise<RefundView[]> {
     return (await listRefundsOf(this.deps.db, trackingId)).map(toView);
   }

@@ -84,7 +84,7 @@ export function readBody(body: Buffer): RequestBody {
     throw new ParamIllegal('the body is not UTF-8 JSON');
   }
   if (!isObject(value)) throw new ParamIllegal('the body is not a JSON object');
-  checkScalars(value, '');
+  checkScalars(value, []);
   return value;
 }
 
@@ -97,20 +97,29 @@ function join(path: string, key: PropertyKey): string {
   return path ? `${path}.${String(key)}` : String(key);
 }
 
-/** The protocol's rule for every field, known or not: strings only, and no empty strings. */
-function checkScalars(value: unknown, path: string): void {
+/**
+ * The protocol's rule for every field, known or not: strings only, and no empty strings. `path`
+ * holds the keys down to `value`; it is spelled out only for the message of a field that breaks it.
+ */
+function checkScalars(value: unknown, path: PropertyKey[]): void {
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
-      checkScalars(item, join(path, i));
+      path.push(i);
+      checkScalars(item, path);
+      path.pop();
     });
   } else if (isObject(value)) {
-    for (const [key, item] of Object.entries(value)) checkScalars(item, join(path, key));
+    for (const key in value) {
+      path.push(key);
+      checkScalars(value[key], path);
+      path.pop();
+    }
   } else if (value === null) {
     return;
   } else if (typeof value !== 'string') {
-    throw new ParamIllegal(`${path} must be a JSON string, got ${typeof value}`);
+    throw new ParamIllegal(`${path.reduce<string>(join, '')} must be a JSON string, got ${typeof value}`);
   } else if (value === '') {
-    throw new ParamIllegal(`${path} must be omitted or null, not ""`);
+    throw new ParamIllegal(`${path.reduce<string>(join, '')} must be omitted or null, not ""`);
   }
 }
 

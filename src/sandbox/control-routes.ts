@@ -58,6 +58,7 @@ const simulatePaySchema = z
 const walletsSchema = z.object({ wallets: z.array(walletId).max(WALLET_IDS.length) }).strict();
 const clockSchema = z.object({ offsetMs: z.number().int().min(-1e13).max(1e13) }).strict();
 const clientSchema = z.object({ publicKey: z.string().min(1).max(8192) }).strict();
+const NO_ORDER = 'no such order';
 const CLIENT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
@@ -85,17 +86,18 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
 
   app.post('/sandbox/v1/simulate/pay', async (request, reply) => {
     const body = parse(simulatePaySchema, request.body);
-    const paymentId = body.paymentId ?? (body.cashierUrl ? paymentIdFromCashierUrl(body.cashierUrl) : null);
-    if (body.cashierUrl && !paymentId) throw new BadRequest('cashierUrl: not a sandbox cashier URL');
-    const order = paymentId
-      ? await service.order(paymentId)
-      : await service.orderByRequestId(body.paymentRequestId ?? '');
-    if (!order) return reply.code(404).send({ error: 'no such order' });
+    const fromUrl = body.cashierUrl ? paymentIdFromCashierUrl(body.cashierUrl) : null;
+    if (body.cashierUrl && !fromUrl) throw new BadRequest('cashierUrl: not a sandbox cashier URL');
     if (!isWalletId(body.wallet) || !isTestUser(body.user)) throw new BadRequest('wallet or user invalid');
+    // The shopper's step reads the order itself (an unknown one is a ShopperError, 404 below):
+    // only a paymentRequestId needs a look-up first.
+    const paymentId =
+      body.paymentId ?? fromUrl ?? (await service.orderByRequestId(body.paymentRequestId ?? ''))?.payment_id;
+    if (!paymentId) return reply.code(404).send({ error: NO_ORDER });
     const outcome =
       body.action === 'pay'
-        ? await service.shopperPays(order.payment_id, body.wallet, body.user)
-        : await service.shopperCancels(order.payment_id, body.wallet);
+        ? await service.shopperPays(paymentId, body.wallet, body.user)
+        : await service.shopperCancels(paymentId, body.wallet);
     const paid = outcome.order;
     return reply.send({
       status: outcome.status,
@@ -155,7 +157,9 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
       return reply.code(409).send({ error: 'this sandbox runs on a clock that cannot be moved' });
     }
     clock.set(offsetMs);
-    // Timers were set for the old time; pending notifications are due by the new one.
+    // Orders due by the new time close now, as at their expiry time; timers were set for the old
+    // time, and pending notifications are due by the new one.
+    await service.sweep();
     await notifier.rearm();
     return clockState();
   });
@@ -180,7 +184,7 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
 
   app.get<{ Params: { paymentId: string } }>('/sandbox/v1/orders/:paymentId', async (request, reply) => {
     const order = await service.order(request.params.paymentId);
-    if (!order) return reply.code(404).send({ error: 'no such order' });
+    if (!order) return reply.code(404).send({ error: NO_ORDER });
     const notifications = await store.notificationsOf(order.payment_id);
     const attempts = await store.attemptsOf(notifications.map((n) => n.id));
     return {
@@ -197,7 +201,7 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
     '/sandbox/v1/orders/:paymentId/expire',
     async (request, reply) => {
       const order = await service.order(request.params.paymentId);
-      if (!order) return reply.code(404).send({ error: 'no such order' });
+      if (!order) return reply.code(404).send({ error: NO_ORDER });
       const expired = await service.expireNow(order.payment_id);
       if (fromConsole(request)) return reply.redirect('/sandbox', 303);
       return expired
@@ -238,7 +242,8 @@ export async function controlRoutes(app: FastifyInstance, deps: ControlRouteDeps
 
   app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
     if (error instanceof ShopperError) {
-      return reply.code(error.kind === 'NOT_FOUND' ? 404 : 422).send({ error: error.message });
+      if (error.kind === 'NOT_FOUND') return reply.code(404).send({ error: NO_ORDER });
+      return reply.code(422).send({ error: error.message });
     }
     if (error.statusCode && error.statusCode < 500)
       return reply.code(error.statusCode).send({ error: error.message });

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { post } from '../alipayplus/http-post';
 import { JSON_CONTENT_TYPE } from '../alipayplus/signing';
 import type { Clock } from '../kernel/clock';
 import type { FaultTable } from './faults';
@@ -195,18 +196,17 @@ export class Notifier {
     for (const attempt of sent) await record(store, id, attempt);
     if (this.stop.signal.aborted) return;
     const attempts = notification.attempts + 1;
-    const current = await store.notification(id);
-    // A cancel may have stopped it meanwhile (cancel wins); then leave it stopped.
-    if (current?.status !== 'PENDING') return;
+    // Each update applies only while the notification is pending: a cancel may have stopped it
+    // meanwhile (cancel wins), and then it stays stopped.
     if (sent.some((a) => a.accepted)) {
-      await store.updateNotification(id, {
+      await store.updatePendingNotification(id, {
         status: 'DELIVERED',
         attempts,
         next_attempt_at: null,
         finished_at: this.now(),
       });
     } else if (attempts > RETRY_INTERVALS_MS.length) {
-      await store.updateNotification(id, {
+      await store.updatePendingNotification(id, {
         status: 'FAILED',
         attempts,
         next_attempt_at: null,
@@ -215,8 +215,9 @@ export class Notifier {
     } else {
       const interval = RETRY_INTERVALS_MS[attempts - 1] ?? 0;
       const next = this.now() + Math.round(interval * timeFactor);
-      await store.updateNotification(id, { attempts, next_attempt_at: next });
-      store.afterCommit(() => this.schedule(id, next));
+      if (await store.updatePendingNotification(id, { attempts, next_attempt_at: next })) {
+        store.afterCommit(() => this.schedule(id, next));
+      }
     }
   }
 
@@ -230,19 +231,19 @@ export class Notifier {
     const at = this.now();
     const started = Date.now();
     try {
-      const response = await fetch(notification.url, {
-        method: 'POST',
-        headers: {
+      const response = await post(
+        notification.url,
+        {
           'Content-Type': JSON_CONTENT_TYPE,
           'Client-Id': notification.client_id,
           'Request-Time': time,
           Signature: corruptSignature ? signer.corrupt(signature) : signature,
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(ANSWER_TIMEOUT_MS), this.stop.signal]),
-      });
-      const answer = Buffer.from(await response.arrayBuffer());
+        // A redirect is the ACQP's answer, recorded like any other (it is not signed).
+        { timeoutMs: ANSWER_TIMEOUT_MS, redirect: 'answer', signal: this.stop.signal },
+      );
+      const answer = response.body;
       const verified = await signer.verifyAnswer(path, notification.client_id, response.headers, answer);
       return {
         at,
@@ -258,7 +259,7 @@ export class Notifier {
       return {
         at,
         durationMs: Date.now() - started,
-        error: error instanceof Error ? describeFetchError(error) : String(error),
+        error: error instanceof Error ? describePostError(error) : String(error),
       };
     }
   }
@@ -286,7 +287,7 @@ function resultStatusOf(answer: Buffer): string | null {
   }
 }
 
-function describeFetchError(error: Error): string {
+function describePostError(error: Error): string {
   if (error.name === 'TimeoutError') return `no answer within ${ANSWER_TIMEOUT_MS} ms`;
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? error.message;

@@ -98,9 +98,30 @@ export class SandboxService {
     return this.lock.run(key, () => this.deps.store.transaction(work));
   }
 
-  /** Orders are closed lazily at their expiry time, following the sandbox clock. */
+  /**
+   * Closes every order whose expiry time has passed on the sandbox clock (the console, a clock
+   * move). The API and the pages close the one order they read instead (`current`).
+   */
   async sweep(store = this.deps.store): Promise<void> {
     await store.closeExpired(this.now());
+  }
+
+  /**
+   * The order as it stands now: an unpaid order past its expiry time is closed as it is read
+   * (alipayplus.md, Expiry), so that every answer and page sees it closed from that moment on
+   * without sweeping the whole table on each request.
+   */
+  private async current(order: Order | null, store: SandboxStore): Promise<Order | null> {
+    if (order?.status !== 'PROCESSING' || order.expires_at > this.now()) return order;
+    const closed = {
+      status: 'CLOSED',
+      close_reason: 'EXPIRED',
+      closed_at: order.expires_at,
+      updated_at: this.now(),
+    } satisfies Partial<Order>;
+    if (await store.updateOrder(order.payment_id, ['PROCESSING'], closed)) return { ...order, ...closed };
+    // Paid, cancelled or closed meanwhile: what it became.
+    return store.orderById(order.payment_id);
   }
 
   /**
@@ -108,7 +129,7 @@ export class SandboxService {
    * test shortcut `PUT /sandbox/v1/merchants/{id}/wallets` replaces them when set.
    */
   async merchantWallets(merchantId: string, store = this.deps.store): Promise<WalletId[]> {
-    const set = (await store.merchantWallets(merchantId)) ?? (await store.approvedWalletsOf(merchantId));
+    const set = await store.allowedWalletsOf(merchantId);
     return WALLET_IDS.filter((w) => set.includes(w));
   }
 
@@ -136,8 +157,7 @@ export class SandboxService {
           ? answer(refusal.result_code, refusal.result_message)
           : answer('REPEAT_REQ_INCONSISTENT');
       }
-      await this.sweep(store);
-      const existing = await store.orderByRequestId(req.paymentRequestId);
+      const existing = await this.current(await store.orderByRequestId(req.paymentRequestId), store);
       if (existing) {
         if (existing.fingerprint !== req.fingerprint || existing.client_id !== clientId) {
           return answer('REPEAT_REQ_INCONSISTENT');
@@ -157,12 +177,17 @@ export class SandboxService {
         );
         return { body: { result: refused } };
       }
-      const calls = await store.countRequest('pay', req.paymentRequestId);
       const amount = req.paymentAmount.value;
+      // Which call this is matters only to the amounts that misbehave once: any other call either
+      // makes the order (then no re-send gets this far) or is counted below.
+      const misbehavesOnce = amount === MAGIC.payUnknownOnce || amount === MAGIC.payTimeoutOnce;
+      const calls = misbehavesOnce ? await store.countRequest('pay', req.paymentRequestId) : null;
       if (amount === MAGIC.payUnknownOnce && calls === 1) return answer('UNKNOWN_EXCEPTION');
 
       const now = this.now();
       if (req.expiryTime && req.expiryTime.getTime() <= now) {
+        // No order is made: a re-send with this id (and another amount) is not the first call.
+        if (calls === null) await store.countRequest('pay', req.paymentRequestId);
         return answer('PARAM_ILLEGAL', 'paymentExpiryTime is in the past');
       }
       const expiresAt = Math.min(now + MAX_EXPIRY_MS, req.expiryTime?.getTime() ?? Number.POSITIVE_INFINITY);
@@ -237,11 +262,10 @@ export class SandboxService {
       : await store.orderByRequestId(ref.paymentRequestId ?? '');
     if (!order || order.client_id !== clientId) return null;
     if (ref.paymentRequestId && order.payment_request_id !== ref.paymentRequestId) return null;
-    return order;
+    return this.current(order, store);
   }
 
   async inquire(clientId: string, ref: PaymentRef): Promise<ApiAnswer> {
-    await this.sweep();
     const order = await this.findOrder(clientId, ref);
     if (!order) return answer('ORDER_NOT_EXIST');
     return { body: inquiryAnswer(order, await this.deps.store.refundsOf(order.payment_id)) };
@@ -252,8 +276,7 @@ export class SandboxService {
     if (!found) return answer('ORDER_NOT_EXIST');
     return this.step(`order:${found.payment_id}`, async (store) => {
       const { notifier } = this.deps;
-      await this.sweep(store);
-      const order = await store.orderById(found.payment_id);
+      const order = await this.current(await store.orderById(found.payment_id), store);
       if (!order) return answer('ORDER_NOT_EXIST');
       const now = this.now();
       const done = () => ({
@@ -311,7 +334,7 @@ export class SandboxService {
     const found = await this.findOrder(clientId, req);
     if (!found) return answer('ORDER_NOT_EXIST');
     return this.step(`order:${found.payment_id}`, async (store) => {
-      const order = await store.orderById(found.payment_id);
+      const order = await this.current(await store.orderById(found.payment_id), store);
       if (!order) return answer('ORDER_NOT_EXIST');
       const existing = await store.refundByRequestId(req.refundRequestId);
       if (existing) {
@@ -396,13 +419,12 @@ export class SandboxService {
   // The shopper (pages and the control API)
 
   async order(paymentId: string, store = this.deps.store): Promise<Order | null> {
-    await this.sweep(store);
-    return store.orderById(paymentId);
+    return this.current(await store.orderById(paymentId), store);
   }
 
   async orderByRequestId(paymentRequestId: string): Promise<Order | null> {
-    await this.sweep();
-    return this.deps.store.orderByRequestId(paymentRequestId);
+    const { store } = this.deps;
+    return this.current(await store.orderByRequestId(paymentRequestId), store);
   }
 
   /** What the wallet shows the shopper before paying: their amount and the rate. */

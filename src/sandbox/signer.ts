@@ -1,4 +1,6 @@
 import type { KeyObject } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { headerOf } from '../alipayplus/http-post';
 import { parseAlipayTime, parseSignatureHeader, signMessage, verifyMessage } from '../alipayplus/signing';
 import type { Clock } from '../kernel/clock';
 import { formatJstIso } from '../kernel/jst';
@@ -88,11 +90,16 @@ export class SandboxSigner {
   }
 
   /** Whether an ACQP's answer to a notification is signed by that client (Response-Time). */
-  async verifyAnswer(path: string, clientId: string, headers: Headers, body: Buffer): Promise<boolean> {
+  async verifyAnswer(
+    path: string,
+    clientId: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+  ): Promise<boolean> {
     const key = await this.clientKey(clientId);
-    const time = headers.get('response-time');
-    const signature = headers.get('signature');
-    const answeringClient = headers.get('client-id') ?? clientId;
+    const time = headerOf(headers, 'response-time');
+    const signature = headerOf(headers, 'signature');
+    const answeringClient = headerOf(headers, 'client-id') ?? clientId;
     if (!key || !time || !signature || answeringClient !== clientId) return false;
     return verifyMessage(key, path, clientId, time, body, signature);
   }

@@ -1,6 +1,8 @@
-import { type Kysely, Migrator, type Selectable, sql } from 'kysely';
+import { type Compilable, type Kysely, Migrator, type Selectable, sql } from 'kysely';
 import { type DialectName, openDatabase } from '../db/connection';
 import { migrateMigrator } from '../db/migrator-retry';
+import { type Arg, CompiledQueries, columnsOf } from './compiled-queries';
+import { ReadCache } from './read-cache';
 import {
   type ApiCallTable,
   MIGRATION_LOCK_TABLE,
@@ -31,17 +33,31 @@ export type NewApiCall = Omit<ApiCall, 'id'>;
 const API_CALLS_KEPT = 5_000;
 const PRUNE_EVERY = 500;
 
+/** What a store shares with its transactions' stores. */
+interface Shared {
+  /**
+   * The wallets each merchant may use (`allowedWalletsOf`): read on every payment, changed only by
+   * the wallet shortcut and reviews.
+   */
+  wallets: ReadCache<readonly string[]>;
+  /** The statements of the payment path, compiled once. */
+  queries: CompiledQueries;
+}
+
 /**
  * The sandbox's repository. State changes are conditional updates on the current status
  * (`WHERE status = ?`), so a racing second writer finds nothing to change instead of overwriting.
  */
 export class SandboxStore {
   private callsSincePrune = 0;
+  /** In a transaction's store: it changed which wallets a merchant may use, not yet committed. */
+  private changedWallets = false;
 
   private constructor(
     readonly db: Kysely<SandboxDatabase>,
     readonly dialect: DialectName,
     private readonly closeConnection: () => Promise<void>,
+    private readonly shared: Shared,
     /** In a transaction's store: what runs once it has committed. */
     private readonly onCommit: Array<() => void> | null = null,
   ) {}
@@ -56,7 +72,9 @@ export class SandboxStore {
     const onCommit: Array<() => void> = [];
     const result = await this.db
       .transaction()
-      .execute((trx) => work(new SandboxStore(trx, this.dialect, this.closeConnection, onCommit)));
+      .execute((trx) =>
+        work(new SandboxStore(trx, this.dialect, this.closeConnection, this.shared, onCommit)),
+      );
     for (const then of onCommit) then();
     return result;
   }
@@ -81,11 +99,19 @@ export class SandboxStore {
       await conn.close();
       throw error instanceof Error ? error : new Error(String(error));
     }
-    return new SandboxStore(conn.db, conn.dialect, conn.close);
+    return new SandboxStore(conn.db, conn.dialect, conn.close, {
+      wallets: new ReadCache(),
+      queries: new CompiledQueries(),
+    });
   }
 
   close(): Promise<void> {
     return this.closeConnection();
+  }
+
+  /** `shared.queries.run` on this store's connection (or transaction). */
+  private run<O>(key: string, build: (arg: Arg) => Compilable<O>, args: readonly unknown[]) {
+    return this.shared.queries.run(this.db, key, build, args);
   }
 
   // Clients and merchants
@@ -114,6 +140,24 @@ export class SandboxStore {
       .values({ reference_merchant_id: merchantId, wallets: text, updated_at: now })
       .onConflict((oc) => oc.column('reference_merchant_id').doUpdateSet({ wallets: text, updated_at: now }))
       .execute();
+    this.walletsChanged();
+  }
+
+  /**
+   * The wallets a merchant may use: those set by the test shortcut, else those that approved it at
+   * review (`approvedWalletsOf`). Cached until one of them changes.
+   */
+  async allowedWalletsOf(merchantId: string): Promise<readonly string[]> {
+    const read = async () =>
+      (await this.merchantWallets(merchantId)) ?? (await this.approvedWalletsOf(merchantId));
+    // A transaction that changed them reads its own uncommitted rows: never from or into the cache.
+    return this.changedWallets ? read() : this.shared.wallets.get(merchantId, read);
+  }
+
+  /** After a write that may change `allowedWalletsOf`: the cache is dropped once it is committed. */
+  private walletsChanged(): void {
+    if (this.onCommit) this.changedWallets = true;
+    this.afterCommit(() => this.shared.wallets.invalidate());
   }
 
   /** The wallets set for a merchant, or `null` when none were set (then all ten apply). */
@@ -144,6 +188,7 @@ export class SandboxStore {
           .execute();
       }
     });
+    this.walletsChanged();
   }
 
   async registration(registrationRequestId: string): Promise<Registration | null> {
@@ -191,7 +236,9 @@ export class SandboxStore {
       .where('psp_name', '=', psp)
       .where('status', '=', 'PENDING')
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const changed = Number(result.numUpdatedRows) > 0;
+    if (changed) this.walletsChanged();
+    return changed;
   }
 
   async finishAutomaticReview(registrationRequestId: string): Promise<void> {
@@ -259,12 +306,17 @@ export class SandboxStore {
   // Idempotency helpers
 
   async refusal(api: string, requestId: string) {
-    return this.db
-      .selectFrom('sandbox_refusals')
-      .selectAll()
-      .where('api', '=', api)
-      .where('request_id', '=', requestId)
-      .executeTakeFirst();
+    const { rows } = await this.run(
+      'refusal',
+      (arg) =>
+        this.db
+          .selectFrom('sandbox_refusals')
+          .selectAll()
+          .where('api', '=', arg(0))
+          .where('request_id', '=', arg(1)),
+      [api, requestId],
+    );
+    return rows[0];
   }
 
   async recordRefusal(
@@ -305,25 +357,30 @@ export class SandboxStore {
   // Orders
 
   async insertOrder(order: Order): Promise<void> {
-    await this.db.insertInto('sandbox_orders').values(order).execute();
+    const columns = columnsOf(order);
+    await this.run(
+      `insertOrder ${columns.names}`,
+      (arg) => this.db.insertInto('sandbox_orders').values(columns.placeholders(arg)),
+      columns.values,
+    );
   }
 
   async orderById(paymentId: string): Promise<Order | null> {
-    const row = await this.db
-      .selectFrom('sandbox_orders')
-      .selectAll()
-      .where('payment_id', '=', paymentId)
-      .executeTakeFirst();
-    return row ?? null;
+    const { rows } = await this.run(
+      'orderById',
+      (arg) => this.db.selectFrom('sandbox_orders').selectAll().where('payment_id', '=', arg(0)),
+      [paymentId],
+    );
+    return rows[0] ?? null;
   }
 
   async orderByRequestId(paymentRequestId: string): Promise<Order | null> {
-    const row = await this.db
-      .selectFrom('sandbox_orders')
-      .selectAll()
-      .where('payment_request_id', '=', paymentRequestId)
-      .executeTakeFirst();
-    return row ?? null;
+    const { rows } = await this.run(
+      'orderByRequestId',
+      (arg) => this.db.selectFrom('sandbox_orders').selectAll().where('payment_request_id', '=', arg(0)),
+      [paymentRequestId],
+    );
+    return rows[0] ?? null;
   }
 
   /** Applies `changes` only if the order is still in `from`; true when it was. */
@@ -332,13 +389,23 @@ export class SandboxStore {
     from: readonly OrderStatus[],
     changes: Partial<Order>,
   ): Promise<boolean> {
-    const result = await this.db
-      .updateTable('sandbox_orders')
-      .set(changes)
-      .where('payment_id', '=', paymentId)
-      .where('status', 'in', from)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const columns = columnsOf(changes);
+    const n = columns.values.length;
+    const result = await this.run(
+      `updateOrder ${columns.names} from ${from.length}`,
+      (arg) =>
+        this.db
+          .updateTable('sandbox_orders')
+          .set(columns.placeholders(arg))
+          .where('payment_id', '=', arg(n))
+          .where(
+            'status',
+            'in',
+            from.map((_, i) => arg(n + 1 + i)),
+          ),
+      [...columns.values, paymentId, ...from],
+    );
+    return Number(result.numAffectedRows) === 1;
   }
 
   /** Closes every unpaid order whose expiry time has passed (sandbox.md: the 10-minute close). */
@@ -411,13 +478,18 @@ export class SandboxStore {
   }
 
   async refundsOf(paymentId: string): Promise<Refund[]> {
-    return this.db
-      .selectFrom('sandbox_refunds')
-      .selectAll()
-      .where('payment_id', '=', paymentId)
-      .orderBy('created_at')
-      .orderBy('refund_id')
-      .execute();
+    const { rows } = await this.run(
+      'refundsOf',
+      (arg) =>
+        this.db
+          .selectFrom('sandbox_refunds')
+          .selectAll()
+          .where('payment_id', '=', arg(0))
+          .orderBy('created_at')
+          .orderBy('refund_id'),
+      [paymentId],
+    );
+    return rows;
   }
 
   async insertRefund(refund: Refund): Promise<void> {
@@ -436,21 +508,24 @@ export class SandboxStore {
   // Notifications
 
   async insertNotification(row: Omit<Notification, 'id'>): Promise<number> {
-    const inserted = await this.db
-      .insertInto('sandbox_notifications')
-      .values(row)
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const columns = columnsOf(row);
+    const { rows } = await this.run(
+      `insertNotification ${columns.names}`,
+      (arg) => this.db.insertInto('sandbox_notifications').values(columns.placeholders(arg)).returning('id'),
+      columns.values,
+    );
+    const inserted = rows[0];
+    if (!inserted) throw new Error('the notification was not inserted');
     return Number(inserted.id);
   }
 
   async notification(id: number): Promise<Notification | null> {
-    const row = await this.db
-      .selectFrom('sandbox_notifications')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row ?? null;
+    const { rows } = await this.run(
+      'notification',
+      (arg) => this.db.selectFrom('sandbox_notifications').selectAll().where('id', '=', arg(0)),
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   async notificationsOf(paymentId: string): Promise<Notification[]> {
@@ -470,6 +545,22 @@ export class SandboxStore {
     await this.db.updateTable('sandbox_notifications').set(changes).where('id', '=', id).execute();
   }
 
+  /** Applies `changes` only while the notification is pending; true when it was. */
+  async updatePendingNotification(id: number, changes: Partial<Omit<Notification, 'id'>>): Promise<boolean> {
+    const columns = columnsOf(changes);
+    const result = await this.run(
+      `updatePendingNotification ${columns.names}`,
+      (arg) =>
+        this.db
+          .updateTable('sandbox_notifications')
+          .set(columns.placeholders(arg))
+          .where('id', '=', arg(columns.values.length))
+          .where('status', '=', 'PENDING' satisfies NotificationStatus),
+      [...columns.values, id],
+    );
+    return Number(result.numAffectedRows) === 1;
+  }
+
   /** Stops the pending notifications of an order (cancel wins over a success not yet delivered). */
   async stopNotifications(paymentId: string, note: string, now: number): Promise<number[]> {
     const rows = await this.db
@@ -483,7 +574,12 @@ export class SandboxStore {
   }
 
   async insertAttempt(row: Omit<NotificationAttempt, 'id'>): Promise<void> {
-    await this.db.insertInto('sandbox_notification_attempts').values(row).execute();
+    const columns = columnsOf(row);
+    await this.run(
+      `insertAttempt ${columns.names}`,
+      (arg) => this.db.insertInto('sandbox_notification_attempts').values(columns.placeholders(arg)),
+      columns.values,
+    );
   }
 
   async attemptsOf(notificationIds: readonly number[]): Promise<NotificationAttempt[]> {
@@ -508,7 +604,12 @@ export class SandboxStore {
   // API call log
 
   async recordApiCall(call: NewApiCall): Promise<void> {
-    await this.db.insertInto('sandbox_api_calls').values(call).execute();
+    const columns = columnsOf(call);
+    await this.run(
+      `recordApiCall ${columns.names}`,
+      (arg) => this.db.insertInto('sandbox_api_calls').values(columns.placeholders(arg)),
+      columns.values,
+    );
     this.callsSincePrune += 1;
     if (this.callsSincePrune >= PRUNE_EVERY) {
       this.callsSincePrune = 0;

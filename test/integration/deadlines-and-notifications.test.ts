@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signMessage } from '../../src/alipayplus/signing';
+import { listJobs } from '../../src/jobs/job.repository';
 import { formatJstCompact, formatJstIso } from '../../src/kernel/jst';
 import { DIALECTS } from '../support/databases';
 import { alipayMessages, eventually, type Stack, simulatePay, startStack } from '../support/stack';
@@ -39,12 +40,36 @@ for (const dialect of DIALECTS) {
         const payment = await stack.payment({ orderId: fields.order_id! });
         const apis = await alipayMessages(stack, payment.tracking_id);
         expect(apis.map((a) => a.api)).toEqual(['pay', 'inquiryPayment', 'cancelPayment']);
+        // The ending it made leaves the running deadline job to finish as usual.
+        const [deadline] = await listJobs(stack.database.db, {
+          dedupeKey: `deadline:${payment.tracking_id}`,
+        });
+        expect(deadline).toMatchObject({ status: 'DONE' });
         await eventually(async () => noticesOf(fields.order_id!).length === 1);
         expect(noticesOf(fields.order_id!)[0]!.fields.res_result).toBe('CN');
         expect(noticesOf(fields.order_id!)[0]!.fields.res_err_code).toBe('6103');
       } finally {
         stack.clock.set(0);
       }
+    });
+
+    it("deletes a payment's deadline and cancel jobs when it ends, which could only run as no-ops", async () => {
+      const { fields } = await startPayment();
+      const payment = await stack.payment({ orderId: fields.order_id! });
+      const jobsOf = () => listJobs(stack.database.db, { status: 'PENDING', kind: 'payment.deadline' });
+      expect((await jobsOf()).map((j) => j.dedupeKey)).toContain(`deadline:${payment.tracking_id}`);
+      // The shopper's "cancel and return": the cancel job is queued with the mark, and the
+      // synchronous cancel at Alipay+ ends the payment.
+      const page = await fetch(`${stack.gatewayUrl}/f01/payments/${payment.token}/cancel`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
+      expect(page.status).toBeLessThan(400);
+      await eventually(
+        async () => (await stack.payment({ orderId: fields.order_id! })).status === 'CANCELED',
+      );
+      const left = await listJobs(stack.database.db, { status: ['PENDING', 'RUNNING'] });
+      expect(left.filter((j) => JSON.stringify(j.payload).includes(payment.tracking_id))).toEqual([]);
     });
 
     it('lets exactly one of capture and cancel win when payment and deadline race', async () => {

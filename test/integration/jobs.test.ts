@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type KyselyPlugin, sql, UpdateQueryNode } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection';
 import type { Database, Db } from '../../src/db/database';
@@ -27,6 +27,23 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10
 }
 
 const done: JobHandler = async () => ({ type: 'done' });
+
+/** The store seen through a plugin that counts the worker's claims (the UPDATE that adds an attempt). */
+function countingClaims(db: Db): { db: Db; claims: () => number } {
+  let claims = 0;
+  const plugin: KyselyPlugin = {
+    transformQuery({ node }) {
+      if (
+        UpdateQueryNode.is(node) &&
+        node.updates?.some((u) => JSON.stringify(u.column).includes('"attempts"'))
+      )
+        claims++;
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  };
+  return { db: db.withPlugin(plugin), claims: () => claims };
+}
 
 describe('backoffDelayMs', () => {
   it('doubles from 5 s per failed run and stops at 15 minutes', () => {
@@ -378,6 +395,127 @@ for (const dialect of DIALECTS) {
       expect(finished).toHaveLength(jobCount);
       expect(finished.every((j) => j.attempts === 1)).toBe(true);
     }
+
+    it('claims only the lane a wake names, and at a sweep only the lanes with jobs due', async () => {
+      const { db, claims } = countingClaims(store.db);
+      const ran: string[] = [];
+      const handler: JobHandler = async (job) => {
+        ran.push(job.kind);
+        return { type: 'done' };
+      };
+      const w = worker({ a: handler, b: handler, c: handler }, { db, pollIntervalMs: 60_000 });
+      await enqueue('a', {});
+      w.start();
+      // The first poll is a sweep: one claim, for the one kind with a job due.
+      await until(() => ran.length === 1);
+      await enqueue('b', {});
+      await enqueue('c', {});
+      w.wake('b');
+      await until(() => ran.length === 2);
+      await w.stop();
+      expect(ran).toEqual(['a', 'b']);
+      // On PostgreSQL a lane whose claim took anything claims again (a racing worker may have
+      // taken rows from it), once more per lane.
+      expect(claims()).toBe(dialect === 'postgres' ? 4 : 2);
+      expect((await listJobs(store.db, { kind: 'c' }))[0]).toMatchObject({ status: 'PENDING' });
+    });
+
+    it('sweeps every poll interval while wakes for another lane keep coming', async () => {
+      const ran: string[] = [];
+      const w = worker(
+        {
+          busy: async () => ({ type: 'done' }),
+          quiet: async (job) => {
+            ran.push(job.kind);
+            return { type: 'done' };
+          },
+        },
+        { pollIntervalMs: 50 },
+      );
+      w.start();
+      // Queued without a wake, as another process would: only a sweep finds it.
+      await enqueue('quiet', {});
+      await until(async () => {
+        await enqueue('busy', {});
+        w.wake('busy');
+        return ran.length === 1;
+      });
+    });
+
+    it("re-claims when a group's run ends only if the group was at its cap", async () => {
+      const { db, claims } = countingClaims(store.db);
+      const release = deferred();
+      let started = 0;
+      const w = worker(
+        {
+          'notification.deliver': async () => {
+            started++;
+            await release.promise;
+            return { type: 'done' };
+          },
+        },
+        { db, pollIntervalMs: 60_000, perGroup: 3 },
+      );
+      const add = (group: string) =>
+        enqueueJob(
+          store.db,
+          { kind: 'notification.deliver', payload: {}, dueAt: clock.now(), group },
+          clock.now(),
+        );
+      await add('merchant:X');
+      await add('merchant:X');
+      w.start();
+      await until(() => started === 2);
+      release.resolve();
+      await until(async () => (await listJobs(store.db, { status: 'DONE' })).length === 2);
+      await w.stop();
+      // Below its cap the group held nothing back: the first claim was the only one (with
+      // PostgreSQL's second look after a claim that took anything).
+      expect(claims()).toBe(dialect === 'postgres' ? 2 : 1);
+
+      const held = deferred();
+      const w2 = worker(
+        {
+          'notification.deliver': async () => {
+            await held.promise;
+            return { type: 'done' };
+          },
+        },
+        { db, pollIntervalMs: 60_000, perGroup: 3 },
+      );
+      for (let i = 0; i < 4; i++) await add('merchant:Y');
+      w2.start();
+      await until(async () => (await listJobs(store.db, { status: 'RUNNING' })).length === 3);
+      held.resolve();
+      // The fourth job waited for one of the three to end; only that re-claim can start it.
+      await until(async () => (await listJobs(store.db, { status: 'DONE' })).length === 6);
+    });
+
+    it("commits a run's own writes with its outcome, and retries a run whose writes fail", async () => {
+      const w = worker({
+        'notification.deliver': async (job) => ({
+          type: 'done',
+          record: async (tx) => {
+            const later = new Date(clock.now().getTime() + 60 * MINUTE);
+            await enqueueJob(
+              tx,
+              { kind: 'marker', payload: { attempt: job.attempt }, dueAt: later },
+              clock.now(),
+            );
+            if (job.attempt === 1) throw new Error('write refused');
+          },
+        }),
+      });
+      await enqueue('notification.deliver', {});
+      expect(await w.runDue()).toBe(1);
+      expect(await onlyJob()).toMatchObject({ status: 'PENDING', attempts: 1, lastError: 'write refused' });
+      clock.advance(backoffDelayMs(1));
+      expect(await w.runDue()).toBe(1);
+      const [marker, delivery] = await listJobs(store.db);
+      expect(delivery).toMatchObject({ kind: 'notification.deliver', status: 'DONE', attempts: 2 });
+      expect(marker).toMatchObject({ kind: 'marker', payload: { attempt: 2 } });
+      expect(await listJobs(store.db)).toHaveLength(2);
+    });
 
     it('runs each of 200 jobs exactly once when two workers on separate connections race', async () => {
       await race(store.db, secondConnection(), 200);

@@ -8,7 +8,7 @@ import { DEMO_MERCHANT_ID, DEMO_SERVICE_ID, seedDemoData } from '../../src/merch
 import { findServiceWithMerchant } from '../../src/merchants/merchant.repository';
 import { NotificationService } from '../../src/notifications/notification.service';
 import { findPaymentByTrackingId } from '../../src/payments/payment.repository';
-import { PaymentService } from '../../src/payments/payment.service';
+import { type Payment, PaymentService } from '../../src/payments/payment.service';
 import { JOB_CANCEL, JOB_DEADLINE } from '../../src/payments/payment-schedule';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases';
 import { paidDetails, ScriptedProvider } from '../support/scripted-provider';
@@ -26,6 +26,8 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
   let provider: ScriptedProvider;
   let service: PaymentService;
   let order = 0;
+  /** The services the payment service looked up itself. */
+  let serviceReads: string[] = [];
   const clock = new OffsetClock();
   const silent = { info() {}, warn() {}, error() {} };
 
@@ -37,6 +39,7 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
 
   beforeEach(() => {
     provider = new ScriptedProvider();
+    serviceReads = [];
     const { db } = database;
     const notifications = new NotificationService({
       db,
@@ -54,13 +57,16 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
       notifications,
       wakeJobs: () => {},
       gatewayPublicUrl: GATEWAY,
-      findService: (merchantId, serviceId) => findServiceWithMerchant(db, merchantId, serviceId),
+      findService: (merchantId, serviceId) => {
+        serviceReads.push(`${merchantId}${serviceId}`);
+        return findServiceWithMerchant(db, merchantId, serviceId);
+      },
       logger: silent,
     });
   });
 
   /** A new payment on the selection screen (REQUESTED). */
-  async function requested(): Promise<PaymentRow> {
+  async function requested(): Promise<Payment> {
     order += 1;
     const created = await service.createPayment({
       merchantId: DEMO_MERCHANT_ID,
@@ -147,6 +153,22 @@ describe.each(DIALECTS)('payment service and Alipay+ outcomes (%s)', (dialect) =
     expect(await reload(payment)).toMatchObject({ status: 'CAPTURED', wallet: 'ALIPAY_CN' });
     expect(await notices(payment)).toEqual([{ result: 'OK', err_code: '' }]);
     expect(provider.calls.map((call) => call.api)).toEqual(['pay']);
+  });
+
+  it('sends pay with the service the caller read for its checks, without reading it again', async () => {
+    provider.script('pay', created);
+    const payment = await requested();
+    const read = (await findServiceWithMerchant(database.db, DEMO_MERCHANT_ID, DEMO_SERVICE_ID))!;
+
+    const outcome = await service.continueToAlipay(payment, { ...read, approvedWallets: ['GCASH'] });
+    expect(outcome).toEqual({ kind: 'redirect', url: created.redirectUrl });
+    expect(provider.callsOf('pay')[0]).toMatchObject({ allowedSubBrands: ['GCASH'] });
+    expect(serviceReads).toEqual([]);
+
+    // Without a service given, the payment service reads it itself.
+    provider.script('pay', created);
+    await service.startAlipay((await requested()).token);
+    expect(serviceReads).toEqual([`${DEMO_MERCHANT_ID}${DEMO_SERVICE_ID}`]);
   });
 
   it('F: a refused pay fails the payment at once, with its code and an NG notification, and asks nothing more', async () => {

@@ -142,7 +142,9 @@ describe('sandbox API: field rules', () => {
     (body.paymentAmount as Record<string, unknown>).value = 1500;
     const answer = await sandbox.call('pay', body);
     expect(answer.body.result).toMatchObject({ resultCode: 'PARAM_ILLEGAL', resultStatus: 'F' });
-    expect(answer.body.result.resultMessage).toContain('paymentAmount.value');
+    expect(answer.body.result.resultMessage).toBe('paymentAmount.value must be a JSON string, got number');
+    const inList = await sandbox.call('pay', payBody(1500, { extra: [{ note: 'a' }, { note: '' }] }));
+    expect(inList.body.result.resultMessage).toBe('extra[1].note must be omitted or null, not ""');
   });
 
   it('answers PARAM_ILLEGAL naming a missing required field', async () => {

@@ -57,6 +57,22 @@ for (const dialect of DIALECTS) {
       expect(await store.clientKey('TX_B')).toBeNull();
     });
 
+    it('keeps the wallets a merchant may use cached only as committed', async () => {
+      expect(await store.allowedWalletsOf('TX_W')).toEqual([]);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putMerchantWallets('TX_W', ['DANA'], 1);
+          // The transaction sees its own change; nobody else does, before or after the rollback.
+          expect(await tx.allowedWalletsOf('TX_W')).toEqual(['DANA']);
+          expect(await store.allowedWalletsOf('TX_W')).toEqual([]);
+          throw new Error('step failed');
+        }),
+      ).rejects.toThrow('step failed');
+      expect(await store.allowedWalletsOf('TX_W')).toEqual([]);
+      await store.transaction((tx) => tx.putMerchantWallets('TX_W', ['GCASH'], 2));
+      expect(await store.allowedWalletsOf('TX_W')).toEqual(['GCASH']);
+    });
+
     it('runs after-commit work at once outside a transaction', () => {
       let ran = false;
       store.afterCommit(() => {

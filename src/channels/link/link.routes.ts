@@ -6,12 +6,10 @@ import { maintenanceFor, purchaseBlockFor } from '../../governance/availability'
 import { openOutage } from '../../governance/outage';
 import { encodeText } from '../../kernel/charset';
 import type { Clock } from '../../kernel/clock';
-import { findServiceWithMerchant } from '../../merchants/merchant.repository';
-import { recordPaymentError } from '../../merchants/payment-error.repository';
+import type { MerchantService, ServiceWithMerchant } from '../../merchants/merchant.service';
 import type { Resolver } from '../../notifications/merchant-endpoint';
 import type { NotificationService } from '../../notifications/notification.service';
-import { findPaymentByOrderId, type Payment } from '../../payments/payment.repository';
-import type { PaymentService, ShopperOutcome } from '../../payments/payment.service';
+import type { Payment, PaymentService, ShopperOutcome } from '../../payments/payment.service';
 import { chooseLanguage } from './i18n';
 import {
   checkPurchaseRequest,
@@ -20,6 +18,7 @@ import {
   type LinkErrorCode,
   type PurchaseCheckDeps,
   resumableToken,
+  type ServiceForCheck,
   serviceRefusal,
 } from './purchase-request';
 import { RefusalLimiter } from './refusal-limiter';
@@ -37,8 +36,12 @@ export interface LinkRoutesOptions {
   /** Name resolution for merchant URLs (the system resolver unless a test stands in for DNS). */
   resolve?: Resolver;
   payments: PaymentService;
+  merchants: MerchantService;
   notifications: NotificationService;
 }
+
+/** A service as the purchase checks see it, with the read it came from, which `pay` is sent with. */
+type CheckedService = ServiceForCheck & { found: ServiceWithMerchant };
 
 /** The A02-1 first attempt is awaited this long before the browser is sent to the result URL. */
 const FIRST_NOTIFICATION_WAIT_MS = 5_000;
@@ -50,7 +53,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32}$/;
  * token in the URL, never by a cookie or the tracking id.
  */
 export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOptions): Promise<void> {
-  const { db, clock, mode, resolve, payments, notifications } = options;
+  const { db, clock, mode, resolve, payments, merchants, notifications } = options;
   const limiter = new RefusalLimiter({ clock });
 
   // The A01-1 body is read as bytes: its charset is decided per request (Encoding).
@@ -107,7 +110,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     },
   ) {
     if (!limiter.admit(request.ip)) return refuse(request, reply, '1102', null, 429);
-    await recordPaymentError(db, {
+    await merchants.recordPaymentError({
       merchantId: refusal.merchantId,
       serviceId: refusal.serviceId,
       code: refusal.code,
@@ -145,12 +148,12 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     return refuse(request, reply, '1101', null, 500);
   });
 
-  const checkDeps = (): PurchaseCheckDeps => ({
+  const checkDeps = (): PurchaseCheckDeps<CheckedService> => ({
     now: clock.now(),
     mode,
     resolve,
     async findService(merchantId, serviceId) {
-      const found = await findServiceWithMerchant(db, merchantId, serviceId);
+      const found = await merchants.findServiceWithMerchant(merchantId, serviceId);
       if (!found) return null;
       return {
         merchantId,
@@ -162,16 +165,21 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         maintenance: found.service.maintenance === 1,
         merchantSuspended: found.merchant.suspended === 1,
         merchantDisplayName: found.merchant.display_name,
+        found,
       };
     },
     maintenanceFor: (merchantId, serviceId) => maintenanceFor(db, { merchantId, serviceId }, clock.now()),
-    isPurchaseBlocked: async (merchantId, serviceId) =>
-      (await purchaseBlockFor(db, { merchantId, serviceId }, clock.now())) !== null,
+    isPurchaseBlocked: async (service) =>
+      (await purchaseBlockFor(
+        db,
+        { ...service, approvedSubBrands: service.found.approvedWallets },
+        clock.now(),
+      )) !== null,
     findOrder,
   });
 
   async function findOrder(merchantId: string, serviceId: string, orderId: string) {
-    const payment = await findPaymentByOrderId(db, merchantId, serviceId, orderId);
+    const payment = await payments.findByOrderId(merchantId, serviceId, orderId);
     if (!payment) return null;
     return {
       token: payment.token,
@@ -192,7 +200,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       if (check.resumeToken) return reply.redirect(`/f01/payments/${check.resumeToken}`, 303);
       return refusePurchase(request, reply, { ...check, ...check.partial });
     }
-    const { request: purchase } = check;
+    const { request: purchase, service } = check;
     const { fields } = purchase;
     const created = await payments.createPayment({
       merchantId: fields.merchant_id,
@@ -229,7 +237,7 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       });
     }
     if (purchase.directToAlipay) {
-      return respond(request, reply, await payments.startAlipay(created.payment.token));
+      return respond(request, reply, await payments.continueToAlipay(created.payment, service.found));
     }
     return reply.redirect(`/f01/payments/${created.payment.token}`, 303);
   });
@@ -242,14 +250,13 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
       if (payment.status !== 'REQUESTED') {
         return respond(request, reply, await payments.settleOnReturn(payment.token));
       }
-      const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
       return sendHtml(
         reply,
         200,
         renderSelectionPage({
           token: payment.token,
           lang: languageOf(request),
-          merchantName: found?.merchant.display_name ?? '',
+          merchantName: (await merchants.merchantDisplayName(payment.merchant_id)) ?? '',
           orderId: payment.order_id,
           itemName: payment.item_name || payment.item_id,
           amount: payment.amount,
@@ -265,12 +272,11 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
     if (!payment) return refuse(request, reply, '5108', null, 404);
     // A payment not yet sent asks again what a new A01-1 would be told. One already IN_PROGRESS is
     // not: Alipay+ may have taken the money, and the re-send must go on to learn the outcome.
+    let service: CheckedService | null = null;
     if (payment.status === 'REQUESTED') {
       const deps = checkDeps();
-      const refusal = await serviceRefusal(
-        await deps.findService(payment.merchant_id, payment.service_id),
-        deps,
-      );
+      service = await deps.findService(payment.merchant_id, payment.service_id);
+      const refusal = await serviceRefusal(service, deps);
       if (refusal !== null) {
         return refusePurchase(request, reply, {
           ...refusal,
@@ -285,16 +291,17 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
         });
       }
     }
-    return respond(request, reply, await payments.startAlipay(request.params.token));
+    return respond(request, reply, await payments.startAlipay(payment.token, service?.found));
   });
 
+  // An unknown token is answered by `respond` (notFound) as a malformed one is here: 5108, 404.
   app.post<{ Params: { token: string } }>('/f01/payments/:token/cancel', async (request, reply) => {
-    if (!(await findByToken(request.params.token))) return refuse(request, reply, '5108', null, 404);
+    if (!TOKEN_PATTERN.test(request.params.token)) return refuse(request, reply, '5108', null, 404);
     return respond(request, reply, await payments.cancelByShopper(request.params.token));
   });
 
   app.get<{ Params: { token: string } }>('/f01/payments/:token/return', async (request, reply) => {
-    if (!(await findByToken(request.params.token))) return refuse(request, reply, '5108', null, 404);
+    if (!TOKEN_PATTERN.test(request.params.token)) return refuse(request, reply, '5108', null, 404);
     return respond(request, reply, await payments.settleOnReturn(request.params.token));
   });
 
@@ -338,16 +345,16 @@ export async function linkRoutes(app: FastifyInstance, options: LinkRoutesOption
 
   /** A03-1: an auto-submitting form to the merchant's result URL, in the service's encoding. */
   async function sendResultPage(request: FastifyRequest, reply: FastifyReply, payment: PaymentRow) {
-    const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
-    if (!found) throw new Error(`service of payment ${payment.tracking_id} not found`);
+    const service = await merchants.findService(payment.merchant_id, payment.service_id);
+    if (!service) throw new Error(`service of payment ${payment.tracking_id} not found`);
     await waitForFirstNotification(payment.tracking_id);
     const echoed = JSON.parse(payment.request_fields) as Record<string, string>;
     const { result, errCode, url } = resultOf(payment, echoed);
-    const charset = resultCharset(found.service.encoding, payment.charset);
+    const charset = resultCharset(service.encoding, payment.charset);
     const pairs = browserResultPairs(
       payment,
       { result, errCode, resDate: clock.now() },
-      found.service.hash_key,
+      service.hash_key,
       charset,
     );
     const label = charset === 'utf-8' ? 'UTF-8' : 'Shift_JIS';

@@ -120,17 +120,18 @@ export interface ServiceForCheck {
   merchantDisplayName: string;
 }
 
-export interface PurchaseCheckDeps {
+/** `S`: the service as the caller reads it, handed back with an accepted request. */
+export interface PurchaseCheckDeps<S extends ServiceForCheck = ServiceForCheck> {
   now: Date;
   mode: 'demo' | 'production';
   /** Name resolution for the `pagecon_url` check (the system resolver unless a test stands in). */
   resolve?: Resolver;
   /** The service with its merchant's state, or `null` when there is no such service. */
-  findService(merchantId: string, serviceId: string): Promise<ServiceForCheck | null>;
+  findService(merchantId: string, serviceId: string): Promise<S | null>;
   /** A maintenance window in progress for the service (governance/availability.ts), or null. */
   maintenanceFor(merchantId: string, serviceId: string): Promise<{ endsAt: Date | null } | null>;
   /** Whether governance stops new purchases now: no approved sub-brand, a KYC suspension, a prohibited category (governance/availability.ts). */
-  isPurchaseBlocked(merchantId: string, serviceId: string): Promise<boolean>;
+  isPurchaseBlocked(service: S): Promise<boolean>;
   /** The payment already made with this order id, or `null` when the order id is unused. */
   findOrder(merchantId: string, serviceId: string, orderId: string): Promise<ExistingOrder | null>;
 }
@@ -195,8 +196,8 @@ export interface PartialRequest {
   orderId: string;
 }
 
-export type PurchaseCheck =
-  | { ok: true; request: PurchaseRequest; service: ServiceForCheck }
+export type PurchaseCheck<S extends ServiceForCheck = ServiceForCheck> =
+  | { ok: true; request: PurchaseRequest; service: S }
   | {
       ok: false;
       code: LinkErrorCode;
@@ -476,9 +477,9 @@ export interface ServiceRefusal {
  * shopper's pay button (a payment not yet sent to Alipay+) both ask here, so a stop that began
  * after the selection page opened refuses the pay exactly as it would refuse a new A01-1.
  */
-export async function serviceRefusal(
-  service: ServiceForCheck | null,
-  deps: Pick<PurchaseCheckDeps, 'maintenanceFor' | 'isPurchaseBlocked'>,
+export async function serviceRefusal<S extends ServiceForCheck>(
+  service: S | null,
+  deps: Pick<PurchaseCheckDeps<S>, 'maintenanceFor' | 'isPurchaseBlocked'>,
 ): Promise<ServiceRefusal | null> {
   if (service === null || !service.active) return { code: '5108' };
   if (service.maintenance) return { code: '5112' };
@@ -489,7 +490,7 @@ export async function serviceRefusal(
       : { code: '5112', maintenanceEndsAt: maintenance.endsAt };
   }
   if (service.merchantSuspended) return { code: '5111' };
-  if (await deps.isPurchaseBlocked(service.merchantId, service.serviceId)) return { code: '5111' };
+  if (await deps.isPurchaseBlocked(service)) return { code: '5111' };
   return null;
 }
 
@@ -500,10 +501,10 @@ function offersAlipay(payMethod: string): boolean {
 
 // ---- the checks ----
 
-export async function checkPurchaseRequest(
+export async function checkPurchaseRequest<S extends ServiceForCheck>(
   input: PurchaseInput,
-  deps: PurchaseCheckDeps,
-): Promise<PurchaseCheck> {
+  deps: PurchaseCheckDeps<S>,
+): Promise<PurchaseCheck<S>> {
   const pairs = parseFormBytes(input.body);
   const raw = pairs === null ? null : sortFields(pairs);
   const partial: PartialRequest = {
@@ -516,7 +517,7 @@ export async function checkPurchaseRequest(
     code: LinkErrorCode,
     field: string | null,
     httpStatus?: number,
-  ): Extract<PurchaseCheck, { ok: false }> => ({
+  ): Extract<PurchaseCheck<S>, { ok: false }> => ({
     ok: false,
     code,
     field,

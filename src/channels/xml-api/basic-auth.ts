@@ -1,4 +1,4 @@
-import type { Db, ServiceRow } from '../../db/database';
+import type { ServiceRow } from '../../db/database';
 import { verifyApiPassword } from '../../merchants/api-password';
 
 /**
@@ -20,18 +20,14 @@ export function parseBasicAuth(header: string | undefined): BasicCredentials | n
 }
 
 /** The service the credentials belong to, or `null` for missing, unknown or wrong ones. */
-export async function authenticateService(db: Db, header: string | undefined): Promise<ServiceRow | null> {
+export async function authenticateService(
+  findService: (merchantId: string, serviceId: string) => Promise<ServiceRow | undefined>,
+  header: string | undefined,
+): Promise<ServiceRow | null> {
   const credentials = parseBasicAuth(header);
   if (!credentials) return null;
   const user = /^([0-9]{5})([0-9]{3})$/.exec(credentials.user);
-  const service = user
-    ? await db
-        .selectFrom('services')
-        .selectAll()
-        .where('merchant_id', '=', user[1]!)
-        .where('service_id', '=', user[2]!)
-        .executeTakeFirst()
-    : undefined;
+  const service = user ? await findService(user[1]!, user[2]!) : undefined;
   // Verified even without a service, so that an unknown user costs the same as a wrong password.
   return verifyApiPassword(service, credentials.password) && service ? service : null;
 }

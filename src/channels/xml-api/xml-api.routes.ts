@@ -1,15 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
-import { writeAudit } from '../../admin/audit.repository';
 import type { Database, ServiceRow } from '../../db/database';
 import { maintenanceFor } from '../../governance/availability';
 import type { Clock } from '../../kernel/clock';
 import { DomainError } from '../../kernel/errors';
-import { findPaymentByTrackingId } from '../../payments/payment.repository';
-import { findRefundByReplayKey } from '../../refunds/refund.repository';
+import type { MerchantService } from '../../merchants/merchant.service';
+import type { PaymentService } from '../../payments/payment.service';
 import type { RefundService } from '../../refunds/refund.service';
 import { authenticateService } from './basic-auth';
-import { isInquiryHash, rememberInquiryHash } from './inquiry-hash.repository';
 import {
   BAD_CREDENTIALS,
   domainErrorXmlCode,
@@ -33,7 +31,35 @@ import { errorResponse, inquiryResponse, RESPONSE_CONTENT_TYPE, refundResponse }
 export interface XmlApiRoutesOptions {
   db: Kysely<Database>;
   clock: Clock;
+  payments: PaymentService;
   refunds: RefundService;
+  merchants: MerchantService;
+  inquiryHashes: InquiryHashes;
+  /** Writes a row of the audit log (admin.md), where the XML API's refunds go like the console's. */
+  audit: (entry: XmlAuditEntry) => Promise<void>;
+}
+
+/**
+ * The `sps_hashcode` values of accepted inquiries, kept until their request's validity ends
+ * (`inquiry-hash.repository.ts`).
+ */
+export interface InquiryHashes {
+  remember(
+    entry: { merchantId: string; serviceId: string; hashcode: string; expiresAt: Date },
+    now: Date,
+  ): Promise<void>;
+  isInquiryHash(merchantId: string, serviceId: string, hashcode: string, now: Date): Promise<boolean>;
+}
+
+/** An audit row of the XML API: its actor is the API user, who has no console account. */
+export interface XmlAuditEntry {
+  at: Date;
+  actorEmail: string;
+  merchantId: string;
+  action: string;
+  target: string;
+  detail: Record<string, unknown>;
+  ip: string;
 }
 
 export const XML_API_PATH = '/api/xmlapi.do';
@@ -54,7 +80,7 @@ class RequestRefused extends Error {
  * libraries crash on anything else.
  */
 export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOptions): Promise<void> {
-  const { db, clock, refunds } = options;
+  const { db, clock, payments, refunds, merchants, inquiryHashes, audit: writeAudit } = options;
 
   // The body is read as bytes whatever the Content-Type says: its XML declaration names the encoding.
   app.removeAllContentTypeParsers();
@@ -72,7 +98,10 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
   });
 
   app.post(XML_API_PATH, async (request, reply) => {
-    const service = await authenticateService(db, request.headers.authorization);
+    const service = await authenticateService(
+      (merchantId, serviceId) => merchants.findService(merchantId, serviceId),
+      request.headers.authorization,
+    );
     if (!service) {
       reply.header('WWW-Authenticate', 'Basic realm="kessai"');
       return sendXml(reply, 401, errorResponse(null, BAD_CREDENTIALS, clock.now(), request.id));
@@ -119,7 +148,7 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
 
   /** The payment of this tracking id, when it belongs to the request's merchant and service. */
   async function ownedPayment(fields: XmlRequestFields) {
-    const payment = await findPaymentByTrackingId(db, fields.trackingId);
+    const payment = await payments.findByTrackingId(fields.trackingId);
     if (!payment || payment.merchant_id !== fields.merchantId || payment.service_id !== fields.serviceId) {
       throw new RequestRefused(xmlErrorCode('unknownTracking', 'tracking_id'));
     }
@@ -139,8 +168,8 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
     // A replay of an existing refund makes nothing new, so it is answered even when an inquiry
     // carried the same hash since; only a new refund with an inquiry's hash is refused.
     if (
-      (await isInquiryHash(db, service.merchant_id, service.service_id, fields.spsHashcode, now)) &&
-      !(await findRefundByReplayKey(db, replayKey))
+      (await inquiryHashes.isInquiryHash(service.merchant_id, service.service_id, fields.spsHashcode, now)) &&
+      !(await refunds.isReplay(replayKey))
     ) {
       throw new RequestRefused(xmlErrorCode('duplicateHash', 'sps_hashcode'));
     }
@@ -149,9 +178,8 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
     const kind = fields.amount === null ? 'full' : 'partial';
     // Audited like the console's refunds (admin.md, audit log): who — the API user —, what, from where.
     const audit = (action: string, detail: Record<string, unknown>) =>
-      writeAudit(db, {
+      writeAudit({
         at: clock.now(),
-        actorUserId: null,
         actorEmail: requestedBy,
         merchantId: fields.merchantId,
         action,
@@ -192,8 +220,7 @@ export async function xmlApiRoutes(app: FastifyInstance, options: XmlApiRoutesOp
 
   async function inquire(service: ServiceRow, fields: XmlRequestFields, now: Date): Promise<Buffer> {
     // Remembered as soon as it is verified: from here on this hash can only ever be an inquiry.
-    await rememberInquiryHash(
-      db,
+    await inquiryHashes.remember(
       {
         merchantId: service.merchant_id,
         serviceId: service.service_id,
