@@ -259,6 +259,16 @@ export class SubBrandReviewService {
     const { db, clock } = this.deps;
     const now = clock.now();
     return db.transaction().execute(async (trx) => {
+      // The registration's row is locked first, as the send's answer locks it before the
+      // sub-brands: taken in the other order, a report and that answer arriving together deadlock
+      // on PostgreSQL. The read that follows sees the latest state. Another merchant's registration
+      // is neither locked nor touched.
+      await trx
+        .updateTable('sub_brand_registrations')
+        .set({ updated_at: now.getTime() })
+        .where('registration_request_id', '=', report.registrationRequestId)
+        .where('merchant_id', '=', report.merchantId)
+        .execute();
       const registration = await trx
         .selectFrom('sub_brand_registrations')
         .selectAll()

@@ -729,10 +729,14 @@ for (const dialect of DIALECTS) {
         const held = new Promise<void>((resolve) => {
           commit = resolve;
         });
+        const otherUpdated = deferred();
         const claimedByOther = other.transaction().execute(async (tx) => {
           await tx.updateTable('jobs').set({ status: 'DONE' }).where('id', 'in', ids.slice(0, 2)).execute();
+          otherUpdated.resolve();
           await held;
         });
+        // The other claim must hold its rows before this worker claims, or this one takes all four.
+        await otherUpdated.promise;
         w.start();
         await until(async () => {
           const waiting = await sql<{ n: number }>`
