@@ -177,6 +177,9 @@ for (const dialect of DIALECTS) {
       await eventually(async () =>
         (await noticeTitles()).some((t) => t.startsWith('Maintenance starts in 24 hours')),
       );
+      // Each stage's e-mail is sent before the clock moves on: a jump of hours would otherwise run
+      // out the lease of a mail still being sent, and the worker would rightly send it again.
+      await eventually(async () => smtp.received.length >= 2);
 
       // During the window.
       stack.clock.setNow(new Date(start.getTime() + 1000));
@@ -184,6 +187,7 @@ for (const dialect of DIALECTS) {
       await eventually(async () =>
         (await noticeTitles()).some((t) => t.startsWith('Maintenance has started')),
       );
+      await eventually(async () => smtp.received.length >= 3);
       const refused = await stack.postPurchase();
       expect(refused.status).toBe(503);
       const page = await refused.text();
