@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-queries';
 import type { Db, NewPayment, PaymentRow, PaymentTable } from '../db/database';
 import { type Yen, yen } from '../kernel/money';
 import type { ProviderExchange } from './payment-provider';
@@ -68,24 +69,34 @@ export async function insertPayment(db: Db, row: NewPayment): Promise<void> {
   await db.insertInto('payments').values(row).execute();
 }
 
+const byToken = compiledQuery((db: Db, arg) =>
+  db.selectFrom('payments').selectAll().where('token', '=', arg(0)),
+);
+const byTrackingId = compiledQuery((db: Db, arg) =>
+  db.selectFrom('payments').selectAll().where('tracking_id', '=', arg(0)),
+);
+const byRequestId = compiledQuery((db: Db, arg) =>
+  db.selectFrom('payments').selectAll().where('payment_request_id', '=', arg(0)),
+);
+const byOrderId = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('payments')
+    .selectAll()
+    .where('merchant_id', '=', arg(0))
+    .where('service_id', '=', arg(1))
+    .where('order_id', '=', arg(2)),
+);
+
 export async function findPaymentByToken(db: Db, token: string): Promise<Payment | undefined> {
-  return mapped(await db.selectFrom('payments').selectAll().where('token', '=', token).executeTakeFirst());
+  return mapped((await byToken(db, token)).rows[0]);
 }
 
 export async function findPaymentByTrackingId(db: Db, trackingId: string): Promise<Payment | undefined> {
-  return mapped(
-    await db.selectFrom('payments').selectAll().where('tracking_id', '=', trackingId).executeTakeFirst(),
-  );
+  return mapped((await byTrackingId(db, trackingId)).rows[0]);
 }
 
 export async function findPaymentByRequestId(db: Db, paymentRequestId: string): Promise<Payment | undefined> {
-  return mapped(
-    await db
-      .selectFrom('payments')
-      .selectAll()
-      .where('payment_request_id', '=', paymentRequestId)
-      .executeTakeFirst(),
-  );
+  return mapped((await byRequestId(db, paymentRequestId)).rows[0]);
 }
 
 export async function findPaymentByOrderId(
@@ -94,15 +105,7 @@ export async function findPaymentByOrderId(
   serviceId: string,
   orderId: string,
 ): Promise<Payment | undefined> {
-  return mapped(
-    await db
-      .selectFrom('payments')
-      .selectAll()
-      .where('merchant_id', '=', merchantId)
-      .where('service_id', '=', serviceId)
-      .where('order_id', '=', orderId)
-      .executeTakeFirst(),
-  );
+  return mapped((await byOrderId(db, merchantId, serviceId, orderId)).rows[0]);
 }
 
 /** Sets the cancel mark if the payment is still open and unmarked; false otherwise. */

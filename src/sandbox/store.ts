@@ -1,7 +1,7 @@
 import { type Compilable, type Kysely, Migrator, type Selectable, sql } from 'kysely';
+import { type Arg, CompiledQueries, columnsOf } from '../db/compiled-queries';
 import { type DialectName, openDatabase } from '../db/connection';
 import { migrateMigrator } from '../db/migrator-retry';
-import { type Arg, CompiledQueries, columnsOf } from './compiled-queries';
 import { ReadCache } from './read-cache';
 import {
   type ApiCallTable,
