@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-queries';
 import type { Db } from '../db/database';
 import { isGatewayInMaintenance } from '../merchants/merchant.repository';
 import { suspensionInEffect } from './kyc';
@@ -19,18 +20,21 @@ export interface MaintenanceRefusal {
   endsAt: Date | null;
 }
 
+const windowsAt = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('maintenance_windows')
+    .selectAll()
+    .where('starts_at', '<=', arg(0))
+    .where('ends_at', '>', arg(0))
+    .where('cancelled_at', 'is', null),
+);
+
 export async function maintenanceFor(
   db: Db,
   service: { merchantId: string; serviceId: string },
   now: Date,
 ): Promise<MaintenanceRefusal | null> {
-  const rows = await db
-    .selectFrom('maintenance_windows')
-    .selectAll()
-    .where('starts_at', '<=', now.getTime())
-    .where('ends_at', '>', now.getTime())
-    .where('cancelled_at', 'is', null)
-    .execute();
+  const { rows } = await windowsAt(db, now.getTime());
   const running = rows
     .map(toWindow)
     .filter((w: MaintenanceWindow) => concerns(w, service.merchantId, service.serviceId));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-queries';
 import { type Db, inTransaction, type KycCaseTable } from '../db/database';
 import { findRefundStop, type RefundStop } from '../refunds/refund-stop.repository';
 import { kycNotice, refundStopNotice } from './case-notices';
@@ -218,21 +219,23 @@ export async function liftSuspension(
   });
 }
 
+const suspensionAt = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('kyc_cases')
+    .selectAll()
+    .where('merchant_id', '=', arg(0))
+    .where('status', '=', 'SUSPENDED')
+    .where('suspended_from', '<=', arg(1))
+    .where((eb) => eb.or([eb('suspended_until', 'is', null), eb('suspended_until', '>', arg(1))])),
+);
+
 /** The suspension in effect for the merchant at `now`, if any. */
 export async function suspensionInEffect(
   db: Db,
   merchantId: string,
   now: Date,
 ): Promise<KycCase | undefined> {
-  const at = now.getTime();
-  return db
-    .selectFrom('kyc_cases')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('status', '=', 'SUSPENDED')
-    .where('suspended_from', '<=', at)
-    .where((eb) => eb.or([eb('suspended_until', 'is', null), eb('suspended_until', '>', at)]))
-    .executeTakeFirst();
+  return (await suspensionAt(db, merchantId, now.getTime())).rows[0];
 }
 
 // --- the refund stop --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-queries';
 import { type Db, inTransaction, type ProhibitedCategoryTable } from '../db/database';
 import { prohibitedNotice } from './case-notices';
 import { scheduleEffectiveNotice } from './effective-notices';
@@ -64,6 +65,18 @@ export async function affectedServices(
   }));
 }
 
+const categoryInEffect = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('service_categories as s')
+    .innerJoin('prohibited_categories as p', 'p.category', 's.category')
+    .select('s.category')
+    .where('s.merchant_id', '=', arg(0))
+    .where('s.service_id', '=', arg(1))
+    .where('p.effective_at', '<=', arg(2))
+    .orderBy('s.category')
+    .limit(1),
+);
+
 /** The first listed category in effect at `now` that the service declares, if any. */
 export async function prohibitedCategoryInEffect(
   db: Db,
@@ -71,15 +84,7 @@ export async function prohibitedCategoryInEffect(
   serviceId: string,
   now: Date,
 ): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('service_categories as s')
-    .innerJoin('prohibited_categories as p', 'p.category', 's.category')
-    .select('s.category')
-    .where('s.merchant_id', '=', merchantId)
-    .where('s.service_id', '=', serviceId)
-    .where('p.effective_at', '<=', now.getTime())
-    .orderBy('s.category')
-    .executeTakeFirst();
+  const [row] = (await categoryInEffect(db, merchantId, serviceId, now.getTime())).rows;
   return row?.category;
 }
 

@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-queries';
 import type { Db, SubBrandStatus } from '../db/database';
 
 /** A merchant's state for one sub-brand (governance.md §1), with every change of it. */
@@ -43,15 +44,18 @@ export async function subBrandStates(db: Db, merchantId: string): Promise<SubBra
   return rows.map((r) => ({ ...common(r), updatedAt: new Date(Number(r.updated_at)) }));
 }
 
-/** The sub-brands a merchant may offer now. */
-export async function approvedSubBrands(db: Db, merchantId: string): Promise<string[]> {
-  const rows = await db
+const approvedOf = compiledQuery((db: Db, arg) =>
+  db
     .selectFrom('merchant_sub_brands')
     .select('sub_brand')
-    .where('merchant_id', '=', merchantId)
+    .where('merchant_id', '=', arg(0))
     .where('status', '=', 'APPROVED')
-    .orderBy('sub_brand')
-    .execute();
+    .orderBy('sub_brand'),
+);
+
+/** The sub-brands a merchant may offer now. */
+export async function approvedSubBrands(db: Db, merchantId: string): Promise<string[]> {
+  const { rows } = await approvedOf(db, merchantId);
   return rows.map((r) => r.sub_brand);
 }
 

@@ -1,3 +1,4 @@
+import { compiledQuery } from '../db/compiled-queries';
 import type { Db, MerchantRow, ServiceRow } from '../db/database';
 import { approvedSubBrands } from '../governance/sub-brand-review.repository';
 
@@ -15,17 +16,23 @@ function parseList(json: string): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-export function findService(db: Db, merchantId: string, serviceId: string): Promise<ServiceRow | undefined> {
-  return db
-    .selectFrom('services')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('service_id', '=', serviceId)
-    .executeTakeFirst();
+const serviceById = compiledQuery((db: Db, arg) =>
+  db.selectFrom('services').selectAll().where('merchant_id', '=', arg(0)).where('service_id', '=', arg(1)),
+);
+const merchantById = compiledQuery((db: Db, arg) =>
+  db.selectFrom('merchants').selectAll().where('merchant_id', '=', arg(0)),
+);
+
+export async function findService(
+  db: Db,
+  merchantId: string,
+  serviceId: string,
+): Promise<ServiceRow | undefined> {
+  return (await serviceById(db, merchantId, serviceId)).rows[0];
 }
 
-export function findMerchant(db: Db, merchantId: string): Promise<MerchantRow | undefined> {
-  return db.selectFrom('merchants').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
+export async function findMerchant(db: Db, merchantId: string): Promise<MerchantRow | undefined> {
+  return (await merchantById(db, merchantId)).rows[0];
 }
 
 export async function findServiceWithMerchant(
@@ -47,13 +54,12 @@ export async function findServiceWithMerchant(
 
 const GATEWAY_MAINTENANCE = 'gateway_maintenance';
 
+const gatewayMaintenanceFlag = compiledQuery((db: Db) =>
+  db.selectFrom('system_flags').select('value').where('name', '=', GATEWAY_MAINTENANCE),
+);
+
 export async function isGatewayInMaintenance(db: Db): Promise<boolean> {
-  const row = await db
-    .selectFrom('system_flags')
-    .select('value')
-    .where('name', '=', GATEWAY_MAINTENANCE)
-    .executeTakeFirst();
-  return row?.value === '1';
+  return (await gatewayMaintenanceFlag(db)).rows[0]?.value === '1';
 }
 
 export async function setGatewayMaintenance(db: Db, on: boolean): Promise<void> {
