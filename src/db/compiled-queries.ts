@@ -28,7 +28,10 @@ function compile(query: Compilable<unknown>): Compiled {
   return { query: compiled, slots };
 }
 
-function execute<O, DB>(db: Kysely<DB>, { query, slots }: Compiled, args: readonly unknown[]) {
+// biome-ignore lint/suspicious/noExplicitAny: any schema; a database or one of its transactions.
+type AnyDatabase = Kysely<any>;
+
+function execute<O>(db: AnyDatabase, { query, slots }: Compiled, args: readonly unknown[]) {
   return db.executeQuery<O>({
     ...query,
     parameters: slots.map((slot) => ('arg' in slot ? args[slot.arg] : slot.value)),
@@ -39,8 +42,7 @@ function execute<O, DB>(db: Kysely<DB>, { query, slots }: Compiled, args: readon
  * What a query's SQL text depends on besides the query itself: the dialect's compiler (SQLite's
  * `?` or PostgreSQL's `$1`). A transaction shares its database's adapter.
  */
-// biome-ignore lint/suspicious/noExplicitAny: any database schema; only the adapter is read.
-const dialectOf = (db: Kysely<any>): object => db.getExecutor().adapter.constructor;
+const dialectOf = (db: AnyDatabase): object => db.getExecutor().adapter.constructor;
 
 /**
  * Queries built and compiled once per dialect, then run again with each call's arguments: Kysely
@@ -56,8 +58,8 @@ export class CompiledQueries {
    * query and everything that shapes its SQL (the columns set, the length of a list). `build`
    * puts `arg(i)` where `args[i]` goes.
    */
-  run<O, DB>(
-    db: Kysely<DB>,
+  run<O>(
+    db: AnyDatabase,
     key: string,
     build: (arg: Arg) => Compilable<O>,
     args: readonly unknown[],
@@ -73,7 +75,7 @@ export class CompiledQueries {
       compiled = compile(build(placeholder));
       byKey.set(key, compiled);
     }
-    return execute<O, DB>(db, compiled, args);
+    return execute<O>(db, compiled, args);
   }
 }
 
@@ -96,7 +98,7 @@ export function compiledQuery<DB, O, A extends unknown[]>(
       compiled = compile(build(db, placeholder));
       byDialect.set(dialect, compiled);
     }
-    return execute<O, DB>(db, compiled, args);
+    return execute<O>(db, compiled, args);
   };
 }
 
