@@ -1,12 +1,9 @@
 import { generator as prng } from '../../src/admin/demo-data';
 import { loadConfig } from '../../src/app/config';
 import { startRuntime } from '../../src/app/runtime';
-import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import { OffsetClock } from '../../src/kernel/clock';
-import { formatJstCompact } from '../../src/kernel/jst';
 import { xmlApiRefund } from '../support/merchant-api';
-import { SPEC_PURCHASE_FIELDS } from '../support/spec-vectors';
-import { PC_UA, TEST_HASH_KEY } from '../support/stack';
+import { PC_UA } from '../support/stack';
 
 /**
  * The jobs that carry payments, refunds and notifications to their end. The recurring ones (the
@@ -30,7 +27,14 @@ import {
 } from '../../src/payments/payment-schedule';
 import type { PaymentStatus } from '../../src/payments/payment-states';
 import { JOB_RESEND_REFUND } from '../../src/refunds/refund.service';
-import { ALIPAYPLUS_TIMEOUT_MS, type CrashSystem, type KessaiProcess, sleep, until } from './crash-system';
+import {
+  ALIPAYPLUS_TIMEOUT_MS,
+  type CrashSystem,
+  type KessaiProcess,
+  postPurchase,
+  sleep,
+  until,
+} from './crash-system';
 
 /**
  * What the crash suite does to the system (operations.md, Crash suite): a stream of payments and
@@ -142,27 +146,7 @@ export async function runStream(
       const refundPlan = random();
       report.attempts++;
       try {
-        const purchase = await fetch(`${system.gatewayUrl}/f01/FepBuyInfoReceive.do`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': PC_UA },
-          body: encodeForm(
-            signedPurchaseForm(
-              {
-                ...SPEC_PURCHASE_FIELDS,
-                order_id: orderId,
-                amount: String(amount),
-                success_url: `${system.merchant.url}/success`,
-                cancel_url: `${system.merchant.url}/cancel`,
-                error_url: `${system.merchant.url}/error`,
-                pagecon_url: `${system.merchant.url}/pagecon`,
-                request_date: formatJstCompact(new Date()),
-              },
-              TEST_HASH_KEY,
-            ),
-            'windows-31j',
-          ),
-          redirect: 'manual',
-        });
+        const purchase = await postPurchase(system, { order_id: orderId, amount: String(amount) });
         await answered(purchase);
         const cashierUrl = purchase.headers.get('location');
         if (purchase.status !== 303 || !cashierUrl) continue;

@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/app/config';
 import { gatewayKeys, sandboxKeyPair } from '../../src/app/keys';
+import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
 import type { DialectName } from '../../src/db/connection';
+import { formatJstCompact } from '../../src/kernel/jst';
 import { createTestDatabase, processDatabaseUrl, type TestDatabase } from '../support/databases';
 import { XML_API_PASSWORD } from '../support/merchant-api';
 import { type MerchantStub, startMerchantStub } from '../support/merchant-stub';
-import { freePort, TEST_HASH_KEY } from '../support/stack';
+import { SPEC_PURCHASE_FIELDS } from '../support/spec-vectors';
+import { freePort, PC_UA, TEST_HASH_KEY } from '../support/stack';
 
 /**
  * The crash suite's system (operations.md, Crash suite): the sandbox, `serves` gateways
@@ -149,6 +152,33 @@ export interface CrashSystem {
   logDir: string;
   /** Stops everything; the log folder stays when `keepLogs` (a failed run, to look at). */
   close(keepLogs: boolean): Promise<void>;
+}
+
+/**
+ * A01-1 from a shopper's browser to the system's gateways: the spec's purchase signed with the
+ * test hash key, returning to the system's merchant stub; `fields` override the spec's values.
+ */
+export function postPurchase(system: CrashSystem, fields: Record<string, string>): Promise<Response> {
+  return fetch(`${system.gatewayUrl}/f01/FepBuyInfoReceive.do`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': PC_UA },
+    body: encodeForm(
+      signedPurchaseForm(
+        {
+          ...SPEC_PURCHASE_FIELDS,
+          success_url: `${system.merchant.url}/success`,
+          cancel_url: `${system.merchant.url}/cancel`,
+          error_url: `${system.merchant.url}/error`,
+          pagecon_url: `${system.merchant.url}/pagecon`,
+          request_date: formatJstCompact(new Date()),
+          ...fields,
+        },
+        TEST_HASH_KEY,
+      ),
+      'windows-31j',
+    ),
+    redirect: 'manual',
+  });
 }
 
 /** The gateways' time-outs towards Alipay+; the sandbox's `timeout` fault holds longer than this. */

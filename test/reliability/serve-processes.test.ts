@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeForm, signedPurchaseForm } from '../../src/channels/link/link-form';
-import { formatJstCompact } from '../../src/kernel/jst';
-import { type CrashSystem, startCrashSystem } from '../crash/crash-system';
+import { type CrashSystem, postPurchase, startCrashSystem } from '../crash/crash-system';
 import { DIALECTS } from '../support/databases';
-import { SPEC_PURCHASE_FIELDS } from '../support/spec-vectors';
-import { demoReviewed, eventually, freePort, PC_UA, TEST_HASH_KEY } from '../support/stack';
+import { demoReviewed, eventually, freePort, PC_UA } from '../support/stack';
 
 /**
  * `kessai serve --processes 2` (configuration.md, Commands): two HTTP processes on one port and one
@@ -67,26 +64,7 @@ for (const dialect of DIALECTS) {
       const buy = async () => {
         const orderId = `PROC-${dialect}-${orderIds.length}-${Date.now()}`;
         orderIds.push(orderId);
-        const purchase = await fetch(`${sys.gatewayUrl}/f01/FepBuyInfoReceive.do`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': PC_UA },
-          body: encodeForm(
-            signedPurchaseForm(
-              {
-                ...SPEC_PURCHASE_FIELDS,
-                order_id: orderId,
-                success_url: `${sys.merchant.url}/success`,
-                cancel_url: `${sys.merchant.url}/cancel`,
-                error_url: `${sys.merchant.url}/error`,
-                pagecon_url: `${sys.merchant.url}/pagecon`,
-                request_date: formatJstCompact(new Date()),
-              },
-              TEST_HASH_KEY,
-            ),
-            'windows-31j',
-          ),
-          redirect: 'manual',
-        });
+        const purchase = await postPurchase(sys, { order_id: orderId });
         const page = await look(purchase, `A01-1 ${orderId}`);
         const cashierUrl = purchase.headers.get('location');
         if (purchase.status !== 303 || !cashierUrl) {
