@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely, QueryResult, Transaction } from 'kysely';
 
 /**
  * The placeholder of a query's `i`-th argument, while the query is built; typed `never` so that it
@@ -57,7 +57,8 @@ export class CompiledQueries {
    * puts `arg(i)` where `args[i]` goes.
    */
   run<O, DB>(
-    db: Kysely<DB>,
+    // The union lets TypeScript infer DB from a repository's `Kysely<DB> | Transaction<DB>`.
+    db: Kysely<DB> | Transaction<DB>,
     key: string,
     build: (arg: Arg) => Compilable<O>,
     args: readonly unknown[],

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type AuditEntry, writeAudit } from '../admin/audit.repository';
+import { compiledQuery } from '../db/compiled-queries';
 import type { Database, Db } from '../db/database';
 import { DomainError } from '../kernel/errors';
 import { jstDate } from '../kernel/jst';
@@ -70,6 +71,19 @@ export async function addServiceFee(db: Db, input: NewServiceFee, now: Date): Pr
     .execute();
 }
 
+// Read for every capture's ledger entry: compiled once (compiled-queries.ts).
+const feeRateQuery = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('service_fees')
+    .select(['rate_bps', 'fixed_fee'])
+    .where('merchant_id', '=', arg(0))
+    .where('service_id', '=', arg(1))
+    .where('effective_from', '<=', arg(2))
+    .orderBy('effective_from', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1),
+);
+
 /** The setting in force for a service on a JST date. */
 export async function feeRateOn(
   db: Db,
@@ -77,16 +91,7 @@ export async function feeRateOn(
   serviceId: string,
   day: string,
 ): Promise<FeeRate> {
-  const row = await db
-    .selectFrom('service_fees')
-    .select(['rate_bps', 'fixed_fee'])
-    .where('merchant_id', '=', merchantId)
-    .where('service_id', '=', serviceId)
-    .where('effective_from', '<=', day)
-    .orderBy('effective_from', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const row = (await feeRateQuery(db, merchantId, serviceId, day)).rows[0];
   return row ? { rateBps: row.rate_bps, fixedFee: row.fixed_fee } : NO_FEE;
 }
 
