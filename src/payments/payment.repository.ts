@@ -1,4 +1,4 @@
-import { compiledQuery } from '../db/compiled-queries';
+import { CompiledQueries, columnsOf, compiledQuery } from '../db/compiled-queries';
 import type { Db, NewPayment, PaymentRow, PaymentTable } from '../db/database';
 import { type Yen, yen } from '../kernel/money';
 import type { ProviderExchange } from './payment-provider';
@@ -61,12 +61,21 @@ function mapped(row: PaymentRow | undefined): Payment | undefined {
   return row === undefined ? undefined : toPayment(row);
 }
 
+/** The statements whose shape varies with the columns given (`insertPayment`, `recordPayOutcome`). */
+const queries = new CompiledQueries();
+
 /**
  * Payments in the database. Status changes go through `recordTransition` (record-transition.ts);
  * the updates here touch only what a status change does not: the cancel mark and `pay`'s answer.
  */
 export async function insertPayment(db: Db, row: NewPayment): Promise<void> {
-  await db.insertInto('payments').values(row).execute();
+  const columns = columnsOf(row);
+  await queries.run(
+    db,
+    `insertPayment ${columns.names}`,
+    (arg) => db.insertInto('payments').values(columns.placeholders(arg)),
+    columns.values,
+  );
 }
 
 const byToken = compiledQuery((db: Db, arg) =>
@@ -108,6 +117,15 @@ export async function findPaymentByOrderId(
   return mapped((await byOrderId(db, merchantId, serviceId, orderId)).rows[0]);
 }
 
+const cancelMark = compiledQuery((db: Db, arg) =>
+  db
+    .updateTable('payments')
+    .set({ cancel_requested_at: arg(2), cancel_target: arg(1), updated_at: arg(2) })
+    .where('tracking_id', '=', arg(0))
+    .where('status', '=', 'IN_PROGRESS')
+    .where('cancel_requested_at', 'is', null),
+);
+
 /** Sets the cancel mark if the payment is still open and unmarked; false otherwise. */
 export async function markCancelRequested(
   db: Db,
@@ -115,14 +133,8 @@ export async function markCancelRequested(
   target: CancelTarget,
   now: Date,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('payments')
-    .set({ cancel_requested_at: now.getTime(), cancel_target: target, updated_at: now.getTime() })
-    .where('tracking_id', '=', trackingId)
-    .where('status', '=', 'IN_PROGRESS')
-    .where('cancel_requested_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const result = await cancelMark(db, trackingId, target, now.getTime());
+  return Number(result.numAffectedRows) === 1;
 }
 
 /**
@@ -136,17 +148,39 @@ export async function recordPayOutcome(
     Partial<Pick<PaymentTable, 'redirect_url' | 'alipay_payment_id'>>,
   now: Date,
 ): Promise<void> {
-  let update = db
-    .updateTable('payments')
-    .set({ ...values, updated_at: now.getTime() })
-    .where('tracking_id', '=', trackingId)
-    .where('status', '=', 'IN_PROGRESS');
-  if (values.pay_outcome !== 'CREATED') {
-    update = update.where((eb) => eb.or([eb('pay_outcome', 'is', null), eb('pay_outcome', '!=', 'CREATED')]));
-  }
+  const columns = columnsOf({ ...values, updated_at: now.getTime() });
+  const keepsCreated = values.pay_outcome !== 'CREATED';
+  const n = columns.values.length;
   // Matching no row is not an error here: the payment has ended meanwhile, and no money moves.
-  await update.execute();
+  await queries.run(
+    db,
+    `recordPayOutcome ${columns.names}${keepsCreated ? ' keeping CREATED' : ''}`,
+    (arg) => {
+      const update = db
+        .updateTable('payments')
+        .set(columns.placeholders(arg))
+        .where('tracking_id', '=', arg(n))
+        .where('status', '=', 'IN_PROGRESS');
+      return keepsCreated
+        ? update.where((eb) => eb.or([eb('pay_outcome', 'is', null), eb('pay_outcome', '!=', 'CREATED')]))
+        : update;
+    },
+    [...columns.values, trackingId],
+  );
 }
+
+const insertExchange = compiledQuery((db: Db, arg) =>
+  db.insertInto('alipay_messages').values({
+    tracking_id: arg(0),
+    api: arg(1),
+    request_body: arg(2),
+    response_status: arg(3),
+    response_body: arg(4),
+    outcome: arg(5),
+    at: arg(6),
+    duration_ms: arg(7),
+  }),
+);
 
 export async function recordExchange(
   db: Db,
@@ -155,17 +189,15 @@ export async function recordExchange(
   outcome: string,
   now: Date,
 ): Promise<void> {
-  await db
-    .insertInto('alipay_messages')
-    .values({
-      tracking_id: trackingId,
-      api: exchange.api,
-      request_body: exchange.requestBody,
-      response_status: exchange.responseStatus,
-      response_body: exchange.responseBody,
-      outcome,
-      at: now.getTime(),
-      duration_ms: exchange.durationMs,
-    })
-    .execute();
+  await insertExchange(
+    db,
+    trackingId,
+    exchange.api,
+    exchange.requestBody,
+    exchange.responseStatus,
+    exchange.responseBody,
+    outcome,
+    now.getTime(),
+    exchange.durationMs,
+  );
 }

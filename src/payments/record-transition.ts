@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { CompiledQueries, columnsOf, compiledQuery } from '../db/compiled-queries';
 import type { Db, PaymentTable } from '../db/database';
 import { REFUNDABLE_STATUSES } from '../refunds/refund-rules';
 import { applyPaymentRollup, applyRefundRollup } from '../reporting/rollup.repository';
@@ -44,23 +45,24 @@ interface Moved {
   resultCode: string | null;
 }
 
+const insertEvent = compiledQuery((db: Db, arg) =>
+  db.insertInto('payment_events').values({
+    tracking_id: arg(0),
+    from_status: arg(1),
+    to_status: arg(2),
+    cause: arg(3),
+    result_code: arg(4),
+    at: arg(5),
+  }),
+);
+
 /** Applies one transition; false when another writer got there first. Refuses moves outside the table. */
 export async function recordTransition(tx: Db, transition: Transition): Promise<boolean> {
   const moved =
     'refund' in transition ? await completeRefund(tx, transition) : await changeStatus(tx, transition);
   if (!moved) return false;
   const { trackingId, now } = transition;
-  await tx
-    .insertInto('payment_events')
-    .values({
-      tracking_id: trackingId,
-      from_status: moved.from,
-      to_status: moved.to,
-      cause: moved.cause,
-      result_code: moved.resultCode,
-      at: now.getTime(),
-    })
-    .execute();
+  await insertEvent(tx, trackingId, moved.from, moved.to, moved.cause, moved.resultCode, now.getTime());
   // The console's dashboard reads rollups kept in step with every change, in the same transaction.
   await applyPaymentRollup(tx, { trackingId, to: moved.to, at: now });
   if ('refund' in transition) {
@@ -71,35 +73,50 @@ export async function recordTransition(tx: Db, transition: Transition): Promise<
   return true;
 }
 
+/** The status updates, one per set of columns changed and cancel sub-state required. */
+const statusUpdates = new CompiledQueries();
+
 async function changeStatus(tx: Db, change: StatusChange): Promise<Moved | null> {
   assertTransition(change.from, change.to);
-  let update = tx
-    .updateTable('payments')
-    .set({ ...change.set, status: change.to, updated_at: change.now.getTime() })
-    .where('tracking_id', '=', change.trackingId)
-    .where('status', '=', change.from);
-  if (change.cancel === 'OPEN') update = update.where('cancel_requested_at', 'is', null);
-  if (change.cancel === 'REQUESTED') update = update.where('cancel_requested_at', 'is not', null);
-  const result = await update.executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return null;
+  const columns = columnsOf({ ...change.set, status: change.to, updated_at: change.now.getTime() });
+  const n = columns.values.length;
+  const result = await statusUpdates.run(
+    tx,
+    `changeStatus ${columns.names} cancel ${change.cancel ?? 'any'}`,
+    (arg) => {
+      const update = tx
+        .updateTable('payments')
+        .set(columns.placeholders(arg))
+        .where('tracking_id', '=', arg(n))
+        .where('status', '=', arg(n + 1));
+      if (change.cancel === 'OPEN') return update.where('cancel_requested_at', 'is', null);
+      if (change.cancel === 'REQUESTED') return update.where('cancel_requested_at', 'is not', null);
+      return update;
+    },
+    [...columns.values, change.trackingId, change.from],
+  );
+  if (Number(result.numAffectedRows) !== 1) return null;
   return { from: change.from, to: change.to, cause: change.cause, resultCode: change.resultCode ?? null };
 }
 
-async function completeRefund(tx: Db, completion: RefundCompletion): Promise<Moved | null> {
-  const x = completion.refund.amount;
-  const updated = await tx
+const refundCompletion = compiledQuery((db: Db, arg) =>
+  db
     .updateTable('payments')
     .set({
-      refunded_amount: sql<number>`refunded_amount + ${x}`,
-      refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`,
-      status: sql<PaymentStatus>`CASE WHEN refunded_amount + ${x} = amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END`,
-      updated_at: completion.now.getTime(),
+      refunded_amount: sql<number>`refunded_amount + ${arg(1)}`,
+      refund_reserved_amount: sql<number>`refund_reserved_amount - ${arg(1)}`,
+      status: sql<PaymentStatus>`CASE WHEN refunded_amount + ${arg(1)} = amount THEN 'REFUNDED' ELSE 'PARTIALLY_REFUNDED' END`,
+      updated_at: arg(2),
     })
-    .where('tracking_id', '=', completion.trackingId)
+    .where('tracking_id', '=', arg(0))
     .where('status', 'in', REFUNDABLE_STATUSES)
-    .where('refund_reserved_amount', '>=', x)
-    .returning(['status', 'refunded_amount'])
-    .executeTakeFirst();
+    .where('refund_reserved_amount', '>=', arg(1))
+    .returning(['status', 'refunded_amount']),
+);
+
+async function completeRefund(tx: Db, completion: RefundCompletion): Promise<Moved | null> {
+  const x = completion.refund.amount;
+  const updated = (await refundCompletion(tx, completion.trackingId, x, completion.now.getTime())).rows[0];
   if (!updated) return null;
   // The status before this statement follows from the totals: refunds leave CAPTURED only when
   // the first one succeeds.

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-queries';
 import type { Db, RefundStopTable } from '../db/database';
 
 /**
@@ -7,6 +8,11 @@ import type { Db, RefundStopTable } from '../db/database';
  */
 export type RefundStop = Selectable<RefundStopTable>;
 
+// Read twice per refund: compiled once (compiled-queries.ts).
+const byMerchantId = compiledQuery((db: Db, arg) =>
+  db.selectFrom('refund_stops').selectAll().where('merchant_id', '=', arg(0)),
+);
+
 export async function findRefundStop(db: Db, merchantId: string): Promise<RefundStop | undefined> {
-  return db.selectFrom('refund_stops').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
+  return (await byMerchantId(db, merchantId)).rows[0];
 }

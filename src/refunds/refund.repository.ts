@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { CompiledQueries, columnsOf, compiledQuery } from '../db/compiled-queries';
 import type { Db, RefundRow, RefundTable } from '../db/database';
 import { recordTransition } from '../payments/record-transition';
 import { REFUNDABLE_STATUSES } from './refund-rules';
@@ -10,16 +11,57 @@ import { REFUNDABLE_STATUSES } from './refund-rules';
  * (payment-lifecycle.md, Refund totals).
  */
 
+// The statements run on every refund are compiled once (compiled-queries.ts); the refund row's
+// insert has one shape per set of columns given.
+const insertQueries = new CompiledQueries();
+const byReplayKey = compiledQuery((db: Db, arg) =>
+  db.selectFrom('refunds').selectAll().where('replay_key', '=', arg(0)),
+);
+const byRefundId = compiledQuery((db: Db, arg) =>
+  db.selectFrom('refunds').selectAll().where('refund_id', '=', arg(0)),
+);
+const reservation = compiledQuery((db: Db, arg) =>
+  db
+    .updateTable('payments')
+    .set({
+      refund_reserved_amount: sql<number>`refund_reserved_amount + ${arg(1)}`,
+      updated_at: arg(2),
+    })
+    .where('tracking_id', '=', arg(0))
+    .where('status', 'in', REFUNDABLE_STATUSES)
+    .where(sql<boolean>`refunded_amount + refund_reserved_amount + ${arg(1)} <= amount`),
+);
+const refundClaim = compiledQuery((db: Db, arg) =>
+  db
+    .updateTable('refunds')
+    .set({ status: arg(1), result_code: arg(2), updated_at: arg(3), completed_at: arg(3) })
+    .where('refund_id', '=', arg(0))
+    .where('status', '=', 'PROCESSING'),
+);
+const reservationRelease = compiledQuery((db: Db, arg) =>
+  db
+    .updateTable('payments')
+    .set({ refund_reserved_amount: sql<number>`refund_reserved_amount - ${arg(1)}`, updated_at: arg(2) })
+    .where('tracking_id', '=', arg(0))
+    .where('refund_reserved_amount', '>=', arg(1)),
+);
+
 export async function insertRefund(db: Db, row: RefundTable): Promise<void> {
-  await db.insertInto('refunds').values(row).execute();
+  const columns = columnsOf(row);
+  await insertQueries.run(
+    db,
+    `insertRefund ${columns.names}`,
+    (arg) => db.insertInto('refunds').values(columns.placeholders(arg)),
+    columns.values,
+  );
 }
 
 export async function findRefundByReplayKey(db: Db, replayKey: string): Promise<RefundRow | undefined> {
-  return db.selectFrom('refunds').selectAll().where('replay_key', '=', replayKey).executeTakeFirst();
+  return (await byReplayKey(db, replayKey)).rows[0];
 }
 
 export async function findRefund(db: Db, refundId: string): Promise<RefundRow | undefined> {
-  return db.selectFrom('refunds').selectAll().where('refund_id', '=', refundId).executeTakeFirst();
+  return (await byRefundId(db, refundId)).rows[0];
 }
 
 export async function listRefundsOf(db: Db, trackingId: string): Promise<RefundRow[]> {
@@ -39,17 +81,8 @@ export async function reserveRefundAmount(
   amount: number,
   now: Date,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('payments')
-    .set({
-      refund_reserved_amount: sql<number>`refund_reserved_amount + ${amount}`,
-      updated_at: now.getTime(),
-    })
-    .where('tracking_id', '=', trackingId)
-    .where('status', 'in', REFUNDABLE_STATUSES)
-    .where(sql<boolean>`refunded_amount + refund_reserved_amount + ${amount} <= amount`)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const result = await reservation(db, trackingId, amount, now.getTime());
+  return Number(result.numAffectedRows) === 1;
 }
 
 /**
@@ -64,31 +97,17 @@ export async function finishRefund(
   now: Date,
 ): Promise<boolean> {
   const at = now.getTime();
-  const claimed = await db
-    .updateTable('refunds')
-    .set({
-      status: outcome.status,
-      result_code: outcome.status === 'FAILED' ? outcome.resultCode : 'SUCCESS',
-      updated_at: at,
-      completed_at: at,
-    })
-    .where('refund_id', '=', refund.refund_id)
-    .where('status', '=', 'PROCESSING')
-    .executeTakeFirst();
-  if (Number(claimed.numUpdatedRows) !== 1) return false;
+  const resultCode = outcome.status === 'FAILED' ? outcome.resultCode : 'SUCCESS';
+  const claimed = await refundClaim(db, refund.refund_id, outcome.status, resultCode, at);
+  if (Number(claimed.numAffectedRows) !== 1) return false;
 
   const x = refund.amount;
   const outOfStep = () => new Error(`refund ${refund.refund_id}: payment totals out of step`);
   if (outcome.status === 'FAILED') {
     // Kysely answers an UPDATE that matched nothing with a result, not an error: the row count is
     // the guard. Throwing rolls the claim back, so the refund stays PROCESSING for a retry.
-    const released = await db
-      .updateTable('payments')
-      .set({ refund_reserved_amount: sql<number>`refund_reserved_amount - ${x}`, updated_at: at })
-      .where('tracking_id', '=', refund.tracking_id)
-      .where('refund_reserved_amount', '>=', x)
-      .executeTakeFirst();
-    if (Number(released.numUpdatedRows) !== 1) throw outOfStep();
+    const released = await reservationRelease(db, refund.tracking_id, x, at);
+    if (Number(released.numAffectedRows) !== 1) throw outOfStep();
     return true;
   }
   const moved = await recordTransition(db, {

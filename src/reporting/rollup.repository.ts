@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
-import type { Db } from '../db/database';
+import { type Insertable, sql } from 'kysely';
+import { compiledQuery } from '../db/compiled-queries';
+import type { Db, PaymentRollupTable } from '../db/database';
 import { jstDate } from '../kernel/jst';
 import type { PaymentStatus } from '../payments/payment-states';
 
@@ -69,37 +70,49 @@ export async function addRollups(db: Db, deltas: readonly RollupDelta[]): Promis
   }));
   // 7 parameters a row: 500 rows stay far below SQLite's limit of bound parameters.
   for (let i = 0; i < rows.length; i += 500) {
-    await db
-      .insertInto('payment_rollups')
-      .values(rows.slice(i, i + 500))
-      .onConflict((oc) =>
-        oc.columns(['merchant_id', 'service_id', 'day', 'sub_brand', 'status']).doUpdateSet((eb) => ({
-          count: eb('payment_rollups.count', '+', eb.ref('excluded.count')),
-          amount: eb('payment_rollups.amount', '+', eb.ref('excluded.amount')),
-        })),
-      )
-      .execute();
+    await upsertRollups(db, rows.slice(i, i + 500)).execute();
   }
 }
 
-/** Adds one change of a payment to its row: `amount` yen, or the payment's whole amount. */
-async function countChange(tx: Db, trackingId: string, at: Date, status: RollupStatus, amount?: number) {
-  const p = await tx
+/** Inserts rollup rows, or adds their count and amount to the rows already there. */
+function upsertRollups(db: Db, rows: Insertable<PaymentRollupTable>[]) {
+  return db
+    .insertInto('payment_rollups')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['merchant_id', 'service_id', 'day', 'sub_brand', 'status']).doUpdateSet((eb) => ({
+        count: eb('payment_rollups.count', '+', eb.ref('excluded.count')),
+        amount: eb('payment_rollups.amount', '+', eb.ref('excluded.amount')),
+      })),
+    );
+}
+
+// Run in the transaction of every state change: compiled once (compiled-queries.ts).
+const rollupFactsOf = compiledQuery((db: Db, arg) =>
+  db
     .selectFrom('payments')
     .select(['merchant_id', 'service_id', 'amount', 'wallet'])
-    .where('tracking_id', '=', trackingId)
-    .executeTakeFirstOrThrow();
-  await addRollups(tx, [
+    .where('tracking_id', '=', arg(0)),
+);
+const countOne = compiledQuery((db: Db, arg) =>
+  upsertRollups(db, [
     {
-      merchantId: p.merchant_id,
-      serviceId: p.service_id,
-      day: jstDate(at),
-      subBrand: p.wallet ?? '',
-      status,
+      merchant_id: arg(0),
+      service_id: arg(1),
+      day: arg(2),
+      sub_brand: arg(3),
+      status: arg(4),
       count: 1,
-      amount: amount ?? p.amount,
+      amount: arg(5),
     },
-  ]);
+  ]),
+);
+
+/** Adds one change of a payment to its row: `amount` yen, or the payment's whole amount. */
+async function countChange(tx: Db, trackingId: string, at: Date, status: RollupStatus, amount?: number) {
+  const p = (await rollupFactsOf(tx, trackingId)).rows[0];
+  if (!p) throw new Error(`rollup of payment ${trackingId}: no such payment`);
+  await countOne(tx, p.merchant_id, p.service_id, jstDate(at), p.wallet ?? '', status, amount ?? p.amount);
 }
 
 /** Counts a transition; call inside the transaction that applied it, after the update. */

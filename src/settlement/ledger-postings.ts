@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { compiledQuery } from '../db/compiled-queries';
 import type { Db } from '../db/database';
 import { jstDate } from '../kernel/jst';
 import { yen } from '../kernel/money';
@@ -87,12 +88,30 @@ export function refundEntry(r: RefundFacts, at: Date): { entry: NewEntry; feeRet
   return { entry, feeReturned: returned };
 }
 
+// Read on every capture and succeeded refund: compiled once (compiled-queries.ts).
+const captureFactsOf = compiledQuery((db: Db, arg) =>
+  db.selectFrom('payments').select(['merchant_id', 'service_id', 'amount']).where('tracking_id', '=', arg(0)),
+);
+const feeLinesOf = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('ledger_lines as l')
+    .innerJoin('ledger_entries as e', 'e.entry_id', 'l.entry_id')
+    .select(['e.kind', sql<string | number>`sum(l.amount)`.as('total')])
+    .where('e.tracking_id', '=', arg(0))
+    .where('l.account_id', '=', ACCOUNTS.feeRevenue)
+    .groupBy('e.kind'),
+);
+const refundFactsOf = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('refunds as r')
+    .innerJoin('payments as p', 'p.tracking_id', 'r.tracking_id')
+    .select(['r.tracking_id', 'r.amount', 'p.merchant_id', 'p.amount as payment_amount', 'p.refunded_amount'])
+    .where('r.refund_id', '=', arg(0)),
+);
+
 export async function postCapture(db: Db, trackingId: string, at: Date): Promise<void> {
-  const p = await db
-    .selectFrom('payments')
-    .select(['merchant_id', 'service_id', 'amount'])
-    .where('tracking_id', '=', trackingId)
-    .executeTakeFirstOrThrow();
+  const p = (await captureFactsOf(db, trackingId)).rows[0];
+  if (!p) throw new Error(`capture of payment ${trackingId}: no such payment`);
   const rate = await feeRateOn(db, p.merchant_id, p.service_id, jstDate(at));
   const { entry } = captureEntry({ trackingId, merchantId: p.merchant_id, amount: p.amount }, rate, at);
   await postEntry(db, entry);
@@ -100,14 +119,7 @@ export async function postCapture(db: Db, trackingId: string, at: Date): Promise
 
 /** Fee lines already booked for a payment: the capture's (net of reversals) and the refunds'. */
 async function bookedFees(db: Db, trackingId: string): Promise<{ charged: number; returned: number }> {
-  const rows = await db
-    .selectFrom('ledger_lines as l')
-    .innerJoin('ledger_entries as e', 'e.entry_id', 'l.entry_id')
-    .select(['e.kind', sql<string | number>`sum(l.amount)`.as('total')])
-    .where('e.tracking_id', '=', trackingId)
-    .where('l.account_id', '=', ACCOUNTS.feeRevenue)
-    .groupBy('e.kind')
-    .execute();
+  const { rows } = await feeLinesOf(db, trackingId);
   const total = (kind: string) => Number(rows.find((r) => r.kind === kind)?.total ?? 0);
   return { charged: -total('CAPTURE'), returned: total('REFUND') };
 }
@@ -118,12 +130,8 @@ async function bookedFees(db: Db, trackingId: string): Promise<{ charged: number
  * other's fee returns here in turn and the last one returns exactly what is left.
  */
 export async function postRefundSucceeded(db: Db, refundId: string, at: Date): Promise<void> {
-  const r = await db
-    .selectFrom('refunds as r')
-    .innerJoin('payments as p', 'p.tracking_id', 'r.tracking_id')
-    .select(['r.tracking_id', 'r.amount', 'p.merchant_id', 'p.amount as payment_amount', 'p.refunded_amount'])
-    .where('r.refund_id', '=', refundId)
-    .executeTakeFirstOrThrow();
+  const r = (await refundFactsOf(db, refundId)).rows[0];
+  if (!r) throw new Error(`refund ${refundId}: no such refund`);
   const fees = await bookedFees(db, r.tracking_id);
   const { entry } = refundEntry(
     {

@@ -1,3 +1,4 @@
+import { CompiledQueries, columnsOf, compiledQuery } from '../db/compiled-queries';
 import type { Db } from '../db/database';
 import { jstDate } from '../kernel/jst';
 
@@ -64,17 +65,19 @@ function checkedLines(entry: Pick<NewEntry, 'sourceKey' | 'lines'>): LedgerLine[
   return lines;
 }
 
-async function openMerchantAccount(db: Db, merchantId: string, at: Date): Promise<void> {
-  await db
+// Every capture and refund posts an entry: its statements are compiled once (compiled-queries.ts).
+const insertMerchantAccount = compiledQuery((db: Db, arg) =>
+  db
     .insertInto('ledger_accounts')
-    .values({
-      account_id: merchantPayable(merchantId),
-      kind: MERCHANT_PAYABLE,
-      merchant_id: merchantId,
-      created_at: at.getTime(),
-    })
-    .onConflict((oc) => oc.column('account_id').doNothing())
-    .execute();
+    .values({ account_id: arg(0), kind: MERCHANT_PAYABLE, merchant_id: arg(1), created_at: arg(2) })
+    .onConflict((oc) => oc.column('account_id').doNothing()),
+);
+
+/** The statements whose shape varies: an entry's columns, and the number of its lines. */
+const entryQueries = new CompiledQueries();
+
+async function openMerchantAccount(db: Db, merchantId: string, at: Date): Promise<void> {
+  await insertMerchantAccount(db, merchantPayable(merchantId), merchantId, at.getTime());
 }
 
 function entryRow(entry: NewEntry, reversesEntryId: number | null) {
@@ -98,16 +101,29 @@ function lineRows(entryId: number, lines: readonly LedgerLine[]) {
 async function insertEntry(db: Db, entry: NewEntry, reversesEntryId: number | null): Promise<number> {
   const lines = checkedLines(entry);
   if (entry.merchantId !== null) await openMerchantAccount(db, entry.merchantId, entry.at);
-  const { entry_id } = await db
-    .insertInto('ledger_entries')
-    .values(entryRow(entry, reversesEntryId))
-    .returning('entry_id')
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('ledger_lines')
-    .values(lineRows(Number(entry_id), lines))
-    .execute();
-  return Number(entry_id);
+  const row = columnsOf(entryRow(entry, reversesEntryId));
+  const { rows } = await entryQueries.run(
+    db,
+    `insertEntry ${row.names}`,
+    (arg) => db.insertInto('ledger_entries').values(row.placeholders(arg)).returning('entry_id'),
+    row.values,
+  );
+  const inserted = rows[0];
+  if (!inserted) throw new Error(`ledger entry ${entry.sourceKey} was not inserted`);
+  const entryId = Number(inserted.entry_id);
+  // One statement for all the lines: its shape is their number; arg(0) is the entry's id.
+  await entryQueries.run(
+    db,
+    `insertLines ${lines.length}`,
+    (arg) =>
+      db
+        .insertInto('ledger_lines')
+        .values(
+          lines.map((_, i) => ({ entry_id: arg(0), account_id: arg(1 + 2 * i), amount: arg(2 + 2 * i) })),
+        ),
+    [entryId, ...lines.flatMap((l) => [l.account, l.amount])],
+  );
+  return entryId;
 }
 
 // Rows per INSERT, under SQLite's 32,766 bound parameters (an entry has 9 columns, a line 3).
