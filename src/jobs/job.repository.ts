@@ -1,10 +1,36 @@
-import { sql } from 'kysely';
+import { sql, type Updateable } from 'kysely';
+import { type Arg, CompiledQueries, compiledQuery } from '../db/compiled-queries';
 import type { DialectName } from '../db/connection';
-import type { Db, JobRow } from '../db/database';
+import type { Db, JobRow, JobTable } from '../db/database';
 import type { ClaimedJob, JobOutcome, JobStatus, JobView, NewJob } from './job';
 
 const MAX_ERROR_LENGTH = 2000;
 const MAX_LIST_LIMIT = 1000;
+
+/** The worker's and the payment flow's queries whose shape varies (a lane's kinds, a list's length). */
+const queries = new CompiledQueries();
+
+/** A job's insert; with a dedupe key it writes nothing when a job with that key exists. */
+function jobInsert(deduplicated: boolean) {
+  return compiledQuery((db: Db, arg) => {
+    const insert = db.insertInto('jobs').values({
+      kind: arg(0),
+      dedupe_key: arg(1),
+      group_key: arg(2),
+      payload: arg(3),
+      status: 'PENDING',
+      due_at: arg(4),
+      attempts: 0,
+      created_at: arg(5),
+      updated_at: arg(5),
+    });
+    return (deduplicated ? insert.onConflict((oc) => oc.column('dedupe_key').doNothing()) : insert).returning(
+      'id',
+    );
+  });
+}
+const insertJob = jobInsert(false);
+const insertJobOnce = jobInsert(true);
 
 /**
  * Writes a job with the connection or inside the caller's open transaction, so the job commits or
@@ -15,23 +41,17 @@ export async function enqueueJob(db: Db, job: NewJob, now: Date): Promise<boolea
   if (job.kind.length === 0) throw new Error('a job needs a kind');
   const dueAt = job.dueAt.getTime();
   if (!Number.isFinite(dueAt)) throw new Error(`job ${job.kind}: dueAt is not a valid date`);
-  const row = await db
-    .insertInto('jobs')
-    .values({
-      kind: job.kind,
-      dedupe_key: job.dedupeKey ?? null,
-      group_key: job.group ?? null,
-      payload: JSON.stringify(job.payload ?? null),
-      status: 'PENDING',
-      due_at: dueAt,
-      attempts: 0,
-      created_at: now.getTime(),
-      updated_at: now.getTime(),
-    })
-    .$if(job.dedupeKey !== undefined, (qb) => qb.onConflict((oc) => oc.column('dedupe_key').doNothing()))
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
+  const insert = job.dedupeKey === undefined ? insertJob : insertJobOnce;
+  const { rows } = await insert(
+    db,
+    job.kind,
+    job.dedupeKey ?? null,
+    job.group ?? null,
+    JSON.stringify(job.payload ?? null),
+    dueAt,
+    now.getTime(),
+  );
+  return rows[0] !== undefined;
 }
 
 /** The kinds of one worker lane: listed, or every kind not listed elsewhere. */
@@ -64,6 +84,37 @@ export async function claimDueJobs(
 ): Promise<ClaimedJob[]> {
   const now = claim.now.getTime();
   const { kinds } = claim;
+  // The lane's kinds shape the statement (which list, how long); its values are arguments from
+  // the sixth on.
+  const kindList = kinds === undefined ? [] : 'in' in kinds ? kinds.in : kinds.notIn;
+  const lane = kinds === undefined ? 'all' : 'in' in kinds ? 'in' : 'notIn';
+  const { rows } = await queries.run(
+    db,
+    `claimDueJobs ${dialect} ${lane} ${kindList.length}`,
+    (arg) =>
+      claimStatement(
+        db,
+        dialect,
+        arg,
+        lane,
+        kindList.map((_, i) => arg(5 + i)),
+      ),
+    [now, claim.workerId, now + claim.leaseMs, claim.perGroup ?? claim.limit, claim.limit, ...kindList],
+  );
+  return rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id).map(toClaimedJob);
+}
+
+/**
+ * `claimDueJobs`' statement: `arg(0)` is now, `arg(1)` the worker, `arg(2)` the lease's end,
+ * `arg(3)` the per-group limit and `arg(4)` the claim's.
+ */
+function claimStatement(
+  db: Db,
+  dialect: DialectName,
+  arg: Arg,
+  lane: 'all' | 'in' | 'notIn',
+  kindList: readonly string[],
+) {
   const ranked = db
     .selectFrom('jobs')
     .select([
@@ -73,14 +124,14 @@ export async function claimDueJobs(
       sql<number>`row_number() over (partition by group_key order by due_at, id)`.as('rank'),
     ])
     .where('status', '=', 'PENDING')
-    .where('due_at', '<=', now)
-    .$if(kinds !== undefined, (qb) =>
+    .where('due_at', '<=', arg(0))
+    .$if(lane !== 'all', (qb) =>
       qb.where((eb) =>
-        kinds === undefined || ('notIn' in kinds && kinds.notIn.length === 0)
+        lane === 'notIn' && kindList.length === 0
           ? eb.and([])
-          : 'in' in kinds
-            ? eb('kind', 'in', kinds.in)
-            : eb('kind', 'not in', kinds.notIn),
+          : lane === 'in'
+            ? eb('kind', 'in', kindList)
+            : eb('kind', 'not in', kindList),
       ),
     );
   const running = db
@@ -94,28 +145,23 @@ export async function claimDueJobs(
     .leftJoin(running.as('r'), 'r.group_key', 'c.group_key')
     .select('c.id')
     .where((eb) =>
-      eb.or([
-        eb('c.group_key', 'is', null),
-        eb(sql<number>`c.rank + coalesce(r.running, 0)`, '<=', claim.perGroup ?? claim.limit),
-      ]),
+      eb.or([eb('c.group_key', 'is', null), eb(sql<number>`c.rank + coalesce(r.running, 0)`, '<=', arg(3))]),
     )
     .orderBy('c.due_at')
     .orderBy('c.id')
-    .limit(claim.limit);
-  const rows = await db
+    .limit(arg(4));
+  return db
     .updateTable('jobs')
     .set((eb) => ({
       status: 'RUNNING',
-      locked_by: claim.workerId,
-      locked_until: now + claim.leaseMs,
+      locked_by: arg(1),
+      locked_until: arg(2),
       attempts: eb('attempts', '+', 1),
-      updated_at: now,
+      updated_at: arg(0),
     }))
     .where('id', 'in', due)
     .$if(dialect === 'postgres', (qb) => qb.where('status', '=', 'PENDING'))
-    .returningAll()
-    .execute();
-  return rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id).map(toClaimedJob);
+    .returningAll();
 }
 
 /**
@@ -123,20 +169,54 @@ export async function claimDueJobs(
  * recorded as usual). Inside the caller's transaction: the change that makes them pointless.
  */
 export async function deletePendingJobs(db: Db, dedupeKeys: readonly string[]): Promise<void> {
-  await db.deleteFrom('jobs').where('dedupe_key', 'in', dedupeKeys).where('status', '=', 'PENDING').execute();
+  await queries.run(
+    db,
+    `deletePendingJobs ${dedupeKeys.length}`,
+    (arg) =>
+      db
+        .deleteFrom('jobs')
+        .where(
+          'dedupe_key',
+          'in',
+          dedupeKeys.map((_, i) => arg(i)),
+        )
+        .where('status', '=', 'PENDING'),
+    dedupeKeys,
+  );
 }
 
-/** The kinds of the jobs due at `now`, for a worker to claim only the lanes they are in. */
-export async function dueKinds(db: Db, now: Date): Promise<string[]> {
-  const rows = await db
+const dueKindsAt = compiledQuery((db: Db, arg) =>
+  db
     .selectFrom('jobs')
     .select('kind')
     .distinct()
     .where('status', '=', 'PENDING')
-    .where('due_at', '<=', now.getTime())
-    .execute();
+    .where('due_at', '<=', arg(0)),
+);
+
+/** The kinds of the jobs due at `now`, for a worker to claim only the lanes they are in. */
+export async function dueKinds(db: Db, now: Date): Promise<string[]> {
+  const { rows } = await dueKindsAt(db, now.getTime());
   return rows.map((row) => row.kind);
 }
+
+/**
+ * The update that records a run's outcome with `changes`, only while the worker holds the lease:
+ * `arg(0)` is the job, `arg(1)` the worker, `arg(2)` now, from `arg(3)` on the outcome's values.
+ */
+function finishStatement(changes: (arg: Arg) => Updateable<JobTable>) {
+  return compiledQuery((db: Db, arg) =>
+    db
+      .updateTable('jobs')
+      .set({ locked_by: null, locked_until: null, updated_at: arg(2), ...changes(arg) })
+      .where('id', '=', arg(0))
+      .where('locked_by', '=', arg(1))
+      .where('status', '=', 'RUNNING'),
+  );
+}
+const finishDone = finishStatement(() => ({ status: 'DONE' }));
+const finishRetry = finishStatement((arg) => ({ status: 'PENDING', due_at: arg(3), last_error: arg(4) }));
+const finishDead = finishStatement((arg) => ({ status: 'DEAD', last_error: arg(3) }));
 
 /**
  * Records a run's outcome, only while `workerId` still holds the lease: a worker whose lease ran
@@ -148,46 +228,42 @@ export async function finishJob(
   finish: { id: number; workerId: string; outcome: JobOutcome; now: Date },
 ): Promise<boolean> {
   const { outcome } = finish;
-  const released = { locked_by: null, locked_until: null, updated_at: finish.now.getTime() };
-  const changes =
+  const lease = [finish.id, finish.workerId, finish.now.getTime()] as const;
+  const result =
     outcome.type === 'done'
-      ? { ...released, status: 'DONE' }
+      ? await finishDone(db, ...lease)
       : outcome.type === 'retry'
-        ? {
-            ...released,
-            status: 'PENDING',
-            due_at: outcome.at.getTime(),
-            last_error: outcome.note === undefined ? null : bounded(outcome.note),
-          }
-        : { ...released, status: 'DEAD', last_error: bounded(outcome.error) };
-  const result = await db
-    .updateTable('jobs')
-    .set(changes)
-    .where('id', '=', finish.id)
-    .where('locked_by', '=', finish.workerId)
-    .where('status', '=', 'RUNNING')
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+        ? await finishRetry(
+            db,
+            ...lease,
+            outcome.at.getTime(),
+            outcome.note === undefined ? null : bounded(outcome.note),
+          )
+        : await finishDead(db, ...lease, bounded(outcome.error));
+  return Number(result.numAffectedRows) > 0;
 }
 
-/**
- * Puts back the jobs of workers that stopped (crashed, or hung) without finishing before their
- * lease ran out. Their original due time is kept, so they run next. Returns how many.
- */
-export async function releaseExpiredLeases(db: Db, now: Date): Promise<number> {
-  const result = await db
+const releaseExpired = compiledQuery((db: Db, arg) =>
+  db
     .updateTable('jobs')
     .set({
       status: 'PENDING',
       last_error: sql<string>`'lease of ' || locked_by || ' ran out before it finished'`,
       locked_by: null,
       locked_until: null,
-      updated_at: now.getTime(),
+      updated_at: arg(0),
     })
     .where('status', '=', 'RUNNING')
-    .where('locked_until', '<=', now.getTime())
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .where('locked_until', '<=', arg(0)),
+);
+
+/**
+ * Puts back the jobs of workers that stopped (crashed, or hung) without finishing before their
+ * lease ran out. Their original due time is kept, so they run next. Returns how many.
+ */
+export async function releaseExpiredLeases(db: Db, now: Date): Promise<number> {
+  const result = await releaseExpired(db, now.getTime());
+  return Number(result.numAffectedRows ?? 0n);
 }
 
 export interface JobFilter {

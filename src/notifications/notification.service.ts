@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { MetricsRecorder } from '../app/metrics';
+import { compiledQuery } from '../db/compiled-queries';
 import type { Database, Db, PaymentRow, ServiceRow } from '../db/database';
 import type { ClaimedJob, JobContext, JobResult } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { type Charset, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
-import { findServiceWithMerchant } from '../merchants/merchant.repository';
 import { findPaymentByTrackingId } from '../payments/payment.repository';
 import type { PaymentEnded } from '../payments/payment-states';
 import { NO_ANSWER_IN_TIME, postToMerchant, type Resolver } from './merchant-endpoint';
@@ -53,27 +53,77 @@ export interface NotificationServiceDeps {
   resolve?: Resolver;
 }
 
+// The statements of each notification and each of its attempts, compiled once.
+
+const insertNotification = compiledQuery((db: Db, arg) =>
+  db
+    .insertInto('notifications')
+    .values({
+      tracking_id: arg(0),
+      result: arg(1),
+      err_code: arg(2),
+      status: 'PENDING',
+      attempts: 0,
+      created_at: arg(3),
+      next_attempt_at: arg(3),
+      finished_at: null,
+      last_answer: null,
+    })
+    .returning('id'),
+);
+const notificationById = compiledQuery((db: Db, arg) =>
+  db.selectFrom('notifications').selectAll().where('id', '=', arg(0)),
+);
+/** What a delivery needs of the payment's service: the format's fields and the registered hosts. */
+const serviceForDelivery = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('services')
+    .select(['encoding', 'hash_key', 'url_hosts'])
+    .where('merchant_id', '=', arg(0))
+    .where('service_id', '=', arg(1)),
+);
+const insertAttempt = compiledQuery((db: Db, arg) =>
+  db.insertInto('notification_attempts').values({
+    notification_id: arg(0),
+    at: arg(1),
+    http_status: arg(2),
+    answer: arg(3),
+    error: arg(4),
+    duration_ms: arg(5),
+  }),
+);
+/** Conditional on the attempt count: of two jobs racing for one attempt, one records it. */
+const recordAttempt = compiledQuery((db: Db, arg) =>
+  db
+    .updateTable('notifications')
+    .set({
+      attempts: arg(2),
+      status: arg(3),
+      next_attempt_at: arg(4),
+      finished_at: arg(5),
+      last_answer: arg(6),
+    })
+    .where('id', '=', arg(0))
+    .where('attempts', '=', arg(1)),
+);
+const pendingFirstAttempt = compiledQuery((db: Db, arg) =>
+  db
+    .selectFrom('notifications')
+    .select('id')
+    .where('tracking_id', '=', arg(0))
+    .where('attempts', '=', 0)
+    .where('status', '=', 'PENDING'),
+);
+
 export class NotificationService {
   constructor(private readonly deps: NotificationServiceDeps) {}
 
   /** Writes the notification of an ending and its first delivery, inside the caller's transaction. */
   async queue(tx: Db, ended: PaymentEnded, now: Date): Promise<void> {
     const { result, errCode } = this.deps.format.outcome(ended);
-    const inserted = await tx
-      .insertInto('notifications')
-      .values({
-        tracking_id: ended.trackingId,
-        result,
-        err_code: errCode,
-        status: 'PENDING',
-        attempts: 0,
-        created_at: now.getTime(),
-        next_attempt_at: now.getTime(),
-        finished_at: null,
-        last_answer: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const { rows } = await insertNotification(tx, ended.trackingId, result, errCode, now.getTime());
+    const inserted = rows[0];
+    if (!inserted) throw new Error(`notification of payment ${ended.trackingId} was not inserted`);
     const task = { notificationId: Number(inserted.id), attempt: 0, resend: false };
     await enqueueAttempt(tx, task, ended.merchantId, now, now);
   }
@@ -108,21 +158,17 @@ export class NotificationService {
     const { db, clock } = this.deps;
     const task = readTask(job.payload);
     if (!task) return { type: 'dead', error: 'payload without a notification id and attempt' };
-    const notification = await db
-      .selectFrom('notifications')
-      .selectAll()
-      .where('id', '=', task.notificationId)
-      .executeTakeFirst();
+    const notification = (await notificationById(db, task.notificationId)).rows[0];
     if (!notification) return { type: 'dead', error: `notification ${task.notificationId} not found` };
     if (notification.attempts !== task.attempt) return { type: 'done' };
     if (notification.status !== 'PENDING' && !task.resend) return { type: 'done' };
     const payment = await findPaymentByTrackingId(db, notification.tracking_id);
     if (!payment) return { type: 'dead', error: `payment ${notification.tracking_id} not found` };
-    const found = await findServiceWithMerchant(db, payment.merchant_id, payment.service_id);
-    if (!found) return { type: 'dead', error: `service of payment ${payment.tracking_id} not found` };
+    const service = (await serviceForDelivery(db, payment.merchant_id, payment.service_id)).rows[0];
+    if (!service) return { type: 'dead', error: `service of payment ${payment.tracking_id} not found` };
 
     const started = clock.now();
-    const { url, body, contentType, charset } = this.deps.format.request(payment, found.service, {
+    const { url, body, contentType, charset } = this.deps.format.request(payment, service, {
       result: notification.result,
       errCode: notification.err_code,
       createdAt: new Date(notification.created_at),
@@ -132,7 +178,7 @@ export class NotificationService {
       url,
       body,
       contentType,
-      registeredHosts: found.urlHosts,
+      registeredHosts: hostsOf(service.url_hosts),
       mode: this.deps.mode,
       resolve: this.deps.resolve,
       timeoutMs: this.deps.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
@@ -161,31 +207,26 @@ export class NotificationService {
     // Recorded in the transaction that finishes the job: a crash before it commits leaves the
     // attempt unrecorded and the job running, so it is made again (at least once, recorded once).
     const record = async (tx: Db) => {
-      await tx
-        .insertInto('notification_attempts')
-        .values({
-          notification_id: notification.id,
-          at: started.getTime(),
-          http_status: 'error' in answer ? null : answer.status,
-          answer: text,
-          error: 'error' in answer ? answer.error : null,
-          duration_ms: durationMs,
-        })
-        .execute();
-      // Conditional on the attempt count: of two jobs racing for one attempt, one records it.
-      const updated = await tx
-        .updateTable('notifications')
-        .set({
-          attempts,
-          status: finalStatus,
-          next_attempt_at: next ? next.getTime() : null,
-          finished_at: next ? null : at,
-          last_answer: 'error' in answer ? answer.error : text,
-        })
-        .where('id', '=', notification.id)
-        .where('attempts', '=', notification.attempts)
-        .executeTakeFirst();
-      if (next && Number(updated.numUpdatedRows) === 1) {
+      await insertAttempt(
+        tx,
+        notification.id,
+        started.getTime(),
+        'error' in answer ? null : answer.status,
+        text,
+        'error' in answer ? answer.error : null,
+        durationMs,
+      );
+      const updated = await recordAttempt(
+        tx,
+        notification.id,
+        notification.attempts,
+        attempts,
+        finalStatus,
+        next ? next.getTime() : null,
+        next ? null : at,
+        'error' in answer ? answer.error : text,
+      );
+      if (next && Number(updated.numAffectedRows) === 1) {
         await enqueueAttempt(
           tx,
           { notificationId: notification.id, attempt: attempts, resend: false },
@@ -200,14 +241,8 @@ export class NotificationService {
 
   /** Whether the first attempt of each notification of a payment has been made (for the return page). */
   async firstAttemptsMade(trackingId: string): Promise<boolean> {
-    const pending = await this.deps.db
-      .selectFrom('notifications')
-      .select('id')
-      .where('tracking_id', '=', trackingId)
-      .where('attempts', '=', 0)
-      .where('status', '=', 'PENDING')
-      .executeTakeFirst();
-    return pending === undefined;
+    const { rows } = await pendingFirstAttempt(this.deps.db, trackingId);
+    return rows[0] === undefined;
   }
 }
 
@@ -224,6 +259,15 @@ function readTask(payload: unknown): DeliveryTask | null {
   if (typeof notificationId !== 'number' || !Number.isSafeInteger(notificationId)) return null;
   if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt)) return null;
   return { notificationId, attempt, resend: resend === true };
+}
+
+/**
+ * A service's registered hosts (a JSON list), read as merchant.repository.ts reads them for the
+ * payment flow.
+ */
+function hostsOf(urlHosts: string): string[] {
+  const value: unknown = JSON.parse(urlHosts);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 /** A merchant's deliveries form one job group: its slow endpoint holds only the group's slots. */

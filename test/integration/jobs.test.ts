@@ -1,4 +1,4 @@
-import { type KyselyPlugin, sql, UpdateQueryNode } from 'kysely';
+import { type CompiledQuery, type QueryId, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection';
 import type { Database, Db } from '../../src/db/database';
@@ -28,21 +28,26 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10
 
 const done: JobHandler = async () => ({ type: 'done' });
 
-/** The store seen through a plugin that counts the worker's claims (the UPDATE that adds an attempt). */
+/**
+ * The store seen through a proxy that counts the worker's claims (the UPDATE that adds an attempt).
+ * A claim is compiled once and then run as SQL (src/db/compiled-queries.ts), so it is counted where
+ * it runs: a plugin would see it only when it is compiled.
+ */
 function countingClaims(db: Db): { db: Db; claims: () => number } {
   let claims = 0;
-  const plugin: KyselyPlugin = {
-    transformQuery({ node }) {
-      if (
-        UpdateQueryNode.is(node) &&
-        node.updates?.some((u) => JSON.stringify(u.column).includes('"attempts"'))
-      )
-        claims++;
-      return node;
+  const counting = new Proxy(db, {
+    get(target, property) {
+      if (property === 'executeQuery') {
+        return (query: CompiledQuery, queryId?: QueryId) => {
+          if (query.sql.includes('"attempts" = "attempts" +')) claims++;
+          return target.executeQuery(query, queryId);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
     },
-    transformResult: async ({ result }) => result,
-  };
-  return { db: db.withPlugin(plugin), claims: () => claims };
+  });
+  return { db: counting, claims: () => claims };
 }
 
 describe('backoffDelayMs', () => {
