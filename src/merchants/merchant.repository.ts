@@ -11,7 +11,8 @@ export interface ServiceWithMerchant {
   approvedWallets: string[];
 }
 
-function parseList(json: string): string[] {
+/** A service's registered URL hosts, kept as a JSON list in `services.url_hosts`. */
+export function registeredHostsOf(json: string): string[] {
   const value: unknown = JSON.parse(json);
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
@@ -47,7 +48,7 @@ export async function findServiceWithMerchant(
   return {
     service,
     merchant,
-    urlHosts: parseList(service.url_hosts),
+    urlHosts: registeredHostsOf(service.url_hosts),
     approvedWallets: await approvedSubBrands(db, merchantId),
   };
 }

@@ -6,6 +6,7 @@ import type { ClaimedJob, JobContext, JobResult } from '../jobs/job';
 import { enqueueJob } from '../jobs/job.repository';
 import { type Charset, decodeText } from '../kernel/charset';
 import type { Clock } from '../kernel/clock';
+import { registeredHostsOf } from '../merchants/merchant.repository';
 import { findPaymentByTrackingId } from '../payments/payment.repository';
 import type { PaymentEnded } from '../payments/payment-states';
 import { NO_ANSWER_IN_TIME, postToMerchant, type Resolver } from './merchant-endpoint';
@@ -178,7 +179,7 @@ export class NotificationService {
       url,
       body,
       contentType,
-      registeredHosts: hostsOf(service.url_hosts),
+      registeredHosts: registeredHostsOf(service.url_hosts),
       mode: this.deps.mode,
       resolve: this.deps.resolve,
       timeoutMs: this.deps.answerTimeoutMs ?? ANSWER_TIMEOUT_MS,
@@ -259,15 +260,6 @@ function readTask(payload: unknown): DeliveryTask | null {
   if (typeof notificationId !== 'number' || !Number.isSafeInteger(notificationId)) return null;
   if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt)) return null;
   return { notificationId, attempt, resend: resend === true };
-}
-
-/**
- * A service's registered hosts (a JSON list), read as merchant.repository.ts reads them for the
- * payment flow.
- */
-function hostsOf(urlHosts: string): string[] {
-  const value: unknown = JSON.parse(urlHosts);
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 /** A merchant's deliveries form one job group: its slow endpoint holds only the group's slots. */
