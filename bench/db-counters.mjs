@@ -8,7 +8,10 @@ import { openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
-const counts = { statements: 0, commits: 0 };
+// `commits` reach the disk before the process goes on; `unsyncedCommits` do not (the gateway's
+// job bookkeeping, src/db/unsynced.ts: SQLite at `synchronous=NORMAL`, PostgreSQL at
+// `synchronous_commit = off`, for that transaction only).
+const counts = { statements: 0, commits: 0, unsyncedCommits: 0 };
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 const COMMIT = /^\s*(commit|end)\b/i;
 const ROLLBACK = /^\s*rollback\b/i;
@@ -16,16 +19,28 @@ const BEGIN = /^\s*begin\b/i;
 /** The counts file's fixed length: the JSON padded with spaces. */
 const RECORD_BYTES = 128;
 
-/** Counts one statement of a connection (`state.dirty`: the open transaction wrote rows). */
+const UNSYNCED = /^\s*(pragma synchronous = normal|set local synchronous_commit = off)\b/i;
+const SYNCED = /^\s*pragma synchronous = full\b/i;
+
+/**
+ * Counts one statement of a connection (`state.dirty`: the open transaction wrote rows;
+ * `state.unsynced`: its commit is not waited for, until the connection or transaction says so).
+ */
 function counted(state, text, inTransaction, changedRows) {
   counts.statements++;
-  if (COMMIT.test(text)) {
-    if (state.dirty) counts.commits++;
+  if (UNSYNCED.test(text)) state.unsynced = true;
+  else if (SYNCED.test(text)) state.unsynced = false;
+  else if (COMMIT.test(text)) {
+    if (state.dirty) counts[state.unsynced ? 'unsyncedCommits' : 'commits']++;
     state.dirty = false;
-  } else if (ROLLBACK.test(text)) state.dirty = false;
-  else if (WRITE.test(text) && changedRows > 0) {
+    // PostgreSQL's setting lasts for its transaction; SQLite's until the connection changes it.
+    if (state.pg) state.unsynced = false;
+  } else if (ROLLBACK.test(text)) {
+    state.dirty = false;
+    if (state.pg) state.unsynced = false;
+  } else if (WRITE.test(text) && changedRows > 0) {
     if (inTransaction) state.dirty = true;
-    else counts.commits++;
+    else counts[state.unsynced ? 'unsyncedCommits' : 'commits']++;
   }
 }
 
@@ -53,7 +68,7 @@ const pg = require('pg');
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (config, ...rest) {
   const text = typeof config === 'string' ? config : (config?.text ?? '');
-  this.benchState ??= { dirty: false, inTransaction: false };
+  this.benchState ??= { dirty: false, inTransaction: false, pg: true };
   const state = this.benchState;
   const inTransaction = state.inTransaction;
   if (BEGIN.test(text)) state.inTransaction = true;

@@ -3,7 +3,8 @@
  * Alipay+ sandbox of the integration tests' stack (test/support/stack.ts), both on SQLite files.
  * Each payment goes in as A01-1, is paid through the sandbox's simulate API, and counts once the
  * merchant stub has received its A02-1. Prints the process's CPU per payment and, per database,
- * statements, writes, commits (a write outside a transaction is its own commit) and the time spent
+ * statements, writes, synced commits (a write outside a transaction is its own commit; the job
+ * worker's unsynced bookkeeping, src/db/unsynced.ts, is not counted) and the time spent
  * inside SQLite per payment.
  * Not a test: numbers are printed, not asserted. Run under `node --cpu-prof` for a profile:
  *
@@ -35,6 +36,8 @@ interface Counts {
 }
 const counts = new Map<string, Counts>();
 const inTransaction = new WeakMap<SQLite.Database, boolean>();
+/** Connections at `synchronous=NORMAL` for the job worker's bookkeeping (src/db/unsynced.ts). */
+const unsynced = new WeakMap<SQLite.Database, boolean>();
 
 /** Counts every statement better-sqlite3 runs, by database file, whoever prepared it. */
 function countStatements(): void {
@@ -48,13 +51,17 @@ function countStatements(): void {
       counts.set(this.database.name, c);
       c.statements += 1;
       const verb = this.source.trimStart().slice(0, 8).toLowerCase();
-      if (verb.startsWith('begin')) inTransaction.set(this.database, true);
+      const synced = !unsynced.get(this.database);
+      if (verb.startsWith('pragma')) {
+        const setting = /synchronous = (\w+)/i.exec(this.source)?.[1]?.toUpperCase();
+        if (setting) unsynced.set(this.database, setting === 'NORMAL');
+      } else if (verb.startsWith('begin')) inTransaction.set(this.database, true);
       else if (verb.startsWith('commit') || verb.startsWith('rollback')) {
         inTransaction.set(this.database, false);
-        c.commits += 1;
+        if (synced) c.commits += 1;
       } else if (/^(insert|update|delete|replace)/.test(verb)) {
         c.writes += 1;
-        if (!inTransaction.get(this.database)) c.commits += 1;
+        if (!inTransaction.get(this.database) && synced) c.commits += 1;
       }
       const started = process.hrtime.bigint();
       try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DialectName } from '../db/connection';
 import type { Db } from '../db/database';
+import { unsynced } from '../db/unsynced';
 import type { Clock } from '../kernel/clock';
 import type { ClaimedJob, JobHandler, JobOutcome, JobResult } from './job';
 import {
@@ -279,15 +280,18 @@ export class JobWorker {
     }
   }
 
+  /** A claim is bookkeeping: lost in a power cut, its jobs run again (db/unsynced.ts). */
   private claim(lane: Lane, limit: number): Promise<ClaimedJob[]> {
-    return claimDueJobs(this.db, this.dialect, {
-      workerId: this.workerId,
-      limit,
-      now: this.clock.now(),
-      leaseMs: this.leaseMs,
-      kinds: lane.kinds,
-      perGroup: this.perGroup,
-    });
+    return unsynced(this.db, this.dialect, { transaction: false }, (db) =>
+      claimDueJobs(db, this.dialect, {
+        workerId: this.workerId,
+        limit,
+        now: this.clock.now(),
+        leaseMs: this.leaseMs,
+        kinds: lane.kinds,
+        perGroup: this.perGroup,
+      }),
+    );
   }
 
   private recentlyStarted(lane: Lane): boolean {
@@ -353,18 +357,26 @@ export class JobWorker {
     }
   }
 
-  /** Records the outcome, with the run's own writes in the same transaction when it has any. */
+  /**
+   * Records the outcome, with the run's own writes in the same transaction when it has any. Like
+   * a claim, it need not wait for the disk: lost in a power cut, the job runs again (its handler's
+   * own effects committed durably in their own transactions; its `record` is only the account of
+   * this run).
+   */
   private async finish(job: ClaimedJob, outcome: JobOutcome, record?: JobResult['record']): Promise<void> {
     if (outcome.type === 'dead') {
       this.logger.error({ jobId: job.id, kind: job.kind, error: outcome.error }, 'job is dead');
     }
     const finish = { id: job.id, workerId: this.workerId, outcome, now: this.clock.now() };
-    const recorded = record
-      ? await this.db.transaction().execute(async (tx) => {
-          await record(tx);
-          return finishJob(tx, finish);
-        })
-      : await finishJob(this.db, finish);
+    const recorded = await unsynced(
+      this.db,
+      this.dialect,
+      { transaction: record !== undefined },
+      async (db) => {
+        await record?.(db);
+        return finishJob(db, finish);
+      },
+    );
     if (!recorded) {
       this.logger.warn(
         { jobId: job.id, kind: job.kind, outcome: outcome.type },
