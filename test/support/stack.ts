@@ -78,15 +78,23 @@ export interface PurchaseOptions {
   contentType?: string;
 }
 
+/**
+ * A port for a process a test starts, free when asked. Taken below Linux's ephemeral range
+ * (32768–60999): a port the kernel hands out there may meanwhile become the local end of any
+ * outgoing connection of the suite's parallel tests, which then makes the process's listen fail.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
