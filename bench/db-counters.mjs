@@ -8,9 +8,8 @@ import { openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
-// `commits` reach the disk before the process goes on; `unsyncedCommits` do not (the gateway's
-// job bookkeeping, src/db/unsynced.ts: SQLite at `synchronous=NORMAL`, PostgreSQL at
-// `synchronous_commit = off`, for that transaction only).
+// `commits` reach the disk before the process goes on; `unsyncedCommits` do not (SQLite at
+// `synchronous=NORMAL`: the sandbox, and the gateway's job bookkeeping, src/db/unsynced.ts).
 const counts = { statements: 0, commits: 0, unsyncedCommits: 0 };
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 const COMMIT = /^\s*(commit|end)\b/i;
@@ -19,12 +18,12 @@ const BEGIN = /^\s*begin\b/i;
 /** The counts file's fixed length: the JSON padded with spaces. */
 const RECORD_BYTES = 128;
 
-const UNSYNCED = /^\s*(pragma synchronous = normal|set local synchronous_commit = off)\b/i;
+const UNSYNCED = /^\s*pragma synchronous = normal\b/i;
 const SYNCED = /^\s*pragma synchronous = full\b/i;
 
 /**
  * Counts one statement of a connection (`state.dirty`: the open transaction wrote rows;
- * `state.unsynced`: its commit is not waited for, until the connection or transaction says so).
+ * `state.unsynced`: SQLite's connection is at `synchronous=NORMAL` until it says otherwise).
  */
 function counted(state, text, inTransaction, changedRows) {
   counts.statements++;
@@ -33,12 +32,8 @@ function counted(state, text, inTransaction, changedRows) {
   else if (COMMIT.test(text)) {
     if (state.dirty) counts[state.unsynced ? 'unsyncedCommits' : 'commits']++;
     state.dirty = false;
-    // PostgreSQL's setting lasts for its transaction; SQLite's until the connection changes it.
-    if (state.pg) state.unsynced = false;
-  } else if (ROLLBACK.test(text)) {
-    state.dirty = false;
-    if (state.pg) state.unsynced = false;
-  } else if (WRITE.test(text) && changedRows > 0) {
+  } else if (ROLLBACK.test(text)) state.dirty = false;
+  else if (WRITE.test(text) && changedRows > 0) {
     if (inTransaction) state.dirty = true;
     else counts[state.unsynced ? 'unsyncedCommits' : 'commits']++;
   }
@@ -68,7 +63,7 @@ const pg = require('pg');
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (config, ...rest) {
   const text = typeof config === 'string' ? config : (config?.text ?? '');
-  this.benchState ??= { dirty: false, inTransaction: false, pg: true };
+  this.benchState ??= { dirty: false, inTransaction: false };
   const state = this.benchState;
   const inTransaction = state.inTransaction;
   if (BEGIN.test(text)) state.inTransaction = true;
